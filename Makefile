@@ -1,0 +1,121 @@
+# Flywall — build, test, bench, demo. Quiet by default; `make V=1` shows commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PREFIX  ?= /usr/local
+PROGRAM_DIR ?= /etc/flywall/ebpf
+
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP
+LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -ljansson -lcurl -lpcap -lpthread -lm
+ASAN    := -fsanitize=address,undefined -fno-omit-frame-pointer
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+	      -I$(BUILD) -Iinclude -Ibpf/lib
+
+SRCS      := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+OBJS      := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/%.o)
+BPF_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.o)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(sort $(wildcard tests/unit/test_*.c)))
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(sort $(wildcard tests/bpf/test_*.c)))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
+
+.PHONY: all test test-build deps demo bench fuzz install clean
+
+all: $(BUILD)/flywall $(BPF_OBJS)
+
+# `make test` works on a fresh machine: it installs what is missing first.
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+test-build: all $(UNIT_BINS) $(BPFT_BINS)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) bench/run.sh
+
+$(BUILD)/flywall: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: src/%.c
+	$(call msg,CC-ASAN,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
+
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -c -o $@ $<
+
+# Unit tests need no privileges and run under AddressSanitizer + UBSan.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -Itests -o $@ $^ $(LDLIBS) -lcmocka
+
+# BPF tests run the shipped programs in the kernel (BPF_PROG_TEST_RUN).
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(BPF_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(BPF_OBJS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# libFuzzer targets (not part of `make test`; the unit suite carries a
+# deterministic truncation/random-input test of the same entry points).
+fuzz: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		-Iinclude -Isrc -o $@ $^ $(LDLIBS)
+
+install: all
+	install -D -m 0755 $(BUILD)/flywall $(DESTDIR)$(PREFIX)/sbin/flywall
+	install -d $(DESTDIR)$(PROGRAM_DIR)
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PROGRAM_DIR)/
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/* `flywall ebpf COMMAND`: the table of eBPF subcommands. */
+#include "cli/command.h"
+
+static const struct fw_command ebpf_commands[] = {
+	{ 0 },
+};
+
+int fw_cmd_ebpf(int argc, char **argv)
+{
+	return fw_command_dispatch("flywall ebpf", ebpf_commands, argc - 1, argv + 1);
+}
