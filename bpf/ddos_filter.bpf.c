@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ddos_filter (XDP): drops packets from blocklisted sources (exact address or
+ * CIDR), rate-limits every source to max_pps, and lets an allowlist override
+ * any drop. Policy, maps, args and counters: docs/programs.md#ddos_filter.
+ *
+ * The hot path for a passed IPv4 packet is: parse, one hash lookup, one LPM
+ * lookup, one per-CPU array update and a counter; the allowlist is consulted
+ * only when a packet is about to be dropped.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "flywall/ddos.h"
+#include "parse.h"
+
+/* Args (globals the engine writes through BTF, at load or at run time). */
+__u64 max_pps = 1000000;        /* per source slot and CPU; 0 turns limiting off */
+__u64 rate_burst = 0;           /* packets above the rate; 0: max_pps / 10 */
+__u32 blocklist_size = 100000;  /* admission limit user space keeps `blocklist` to */
+__u32 drop_fragments = 0;       /* 1: drop non-first fragments */
+__u32 event_sample = 64;        /* 1 drop event in N per reason and CPU; 0: none */
+
+/* Values derived from the args, recomputed when an arg changes (cheap check). */
+struct fw_ddos_derived {
+	__u64 max_pps, rate_burst, interval_ns, tolerance_ns;
+	__u32 event_sample, event_mask;
+};
+static struct fw_ddos_derived derived;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fw_addr);
+	__type(value, struct fw_list_entry);
+	__uint(max_entries, 100000);
+} blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct fw_lpm_key);
+	__type(value, struct fw_list_entry);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} cidr_blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct fw_lpm_key);
+	__type(value, struct fw_list_entry);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} allowlist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_rate_slot);
+	__uint(max_entries, FW_DDOS_RATE_SLOTS);
+} rate_limit SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, FW_DDOS_COUNTER_MAX);
+} ddos_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} ddos_events SEC(".maps");
+
+static __always_inline __u64 count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&ddos_counters, &index);
+
+	if (!value)
+		return 0;
+	return ++*value;
+}
+
+static __always_inline __u32 round_down_pow2(__u32 n)
+{
+	__u32 p = 1;
+	int i;
+
+	for (i = 0; i < 31 && (p << 1) <= n; i++)
+		p <<= 1;
+	return p;
+}
+
+/* Refreshes `derived` when max_pps, rate_burst or event_sample changed. */
+static __always_inline struct fw_ddos_derived *derive(void)
+{
+	__u64 pps = max_pps, burst = rate_burst;
+	__u32 sample = event_sample;
+
+	if (derived.max_pps == pps && derived.rate_burst == burst &&
+	    derived.event_sample == sample)
+		return &derived;
+	derived.interval_ns = pps ? 1000000000ull / pps : 0;
+	if (!burst)
+		burst = pps / 10 ?: 1;
+	derived.tolerance_ns = derived.interval_ns * burst;
+	derived.event_mask = sample ? round_down_pow2(sample) - 1 : 0;
+	derived.max_pps = pps;
+	derived.rate_burst = rate_burst;
+	derived.event_sample = sample;
+	return &derived;
+}
+
+static __always_inline bool entry_live(const struct fw_list_entry *entry, __u64 *now)
+{
+	if (!entry)
+		return false;
+	if (!entry->expires_ns)
+		return true;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return entry->expires_ns > *now;
+}
+
+static __always_inline bool listed(void *trie, const struct fw_pkt *pkt, __u64 *now)
+{
+	struct fw_lpm_key key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, pkt->saddr, 16);
+	return entry_live(bpf_map_lookup_elem(trie, &key), now);
+}
+
+static __always_inline __u32 slot_of(const struct fw_pkt *pkt)
+{
+	__u32 h = pkt->saddr[0] ^ pkt->saddr[1] ^ pkt->saddr[2] ^ pkt->saddr[3];
+
+	return (h * 0x9E3779B1u) >> 22; /* Fibonacci hash to 10 bits */
+}
+
+/*
+ * GCRA (a token bucket in one number): each packet moves the slot's
+ * theoretical arrival time on by 1/max_pps; a packet arriving more than the
+ * burst tolerance before it is over the rate and does not move it.
+ */
+static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
+				      const struct fw_ddos_derived *d)
+{
+	struct fw_rate_slot *slot;
+	__u32 index;
+	__u64 tat;
+
+	if (!d->interval_ns)
+		return false;
+	index = slot_of(pkt);
+	slot = bpf_map_lookup_elem(&rate_limit, &index);
+	if (!slot)
+		return false; /* a map resized below 1024 slots fails open */
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	tat = slot->tat_ns > *now ? slot->tat_ns : *now;
+	if (tat - *now > d->tolerance_ns) {
+		slot->dropped++;
+		return true;
+	}
+	slot->tat_ns = tat + d->interval_ns;
+	return false;
+}
+
+static __always_inline void send_event(struct xdp_md *ctx, const struct fw_pkt *pkt,
+				       __u32 reason, __u64 nth, const struct fw_ddos_derived *d)
+{
+	struct fw_ddos_event *ev;
+
+	if (!d->event_sample || ((nth - 1) & d->event_mask))
+		return;
+	ev = bpf_ringbuf_reserve(&ddos_events, sizeof(*ev), 0);
+	if (!ev) {
+		count(FW_DDOS_EVENT_LOST);
+		return;
+	}
+	ev->hdr.type = FW_EVENT_DDOS_DROP;
+	ev->hdr.len = sizeof(*ev);
+	ev->hdr.cpu = bpf_get_smp_processor_id();
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->saddr, pkt->saddr, 16);
+	ev->ifindex = ctx->ingress_ifindex;
+	ev->pkt_len = ctx->data_end - ctx->data;
+	ev->reason = reason;
+	ev->family = pkt->family;
+	ev->vlan_id = pkt->vlan_id;
+	ev->reserved = 0;
+	bpf_ringbuf_submit(ev, 0);
+	count(FW_DDOS_EVENT_SENT);
+}
+
+static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason)
+{
+	const struct fw_ddos_derived *d = derive();
+
+	send_event(ctx, pkt, reason, count(reason), d);
+	return XDP_DROP;
+}
+
+/* Returns the reason to drop a parsed IP packet, or 0 to pass it. */
+static __always_inline __u32 drop_reason(const struct fw_pkt *pkt, __u64 *now)
+{
+	const struct fw_ddos_derived *d;
+
+	if (entry_live(bpf_map_lookup_elem(&blocklist, pkt->saddr), now))
+		return FW_DDOS_REASON_BLOCKLIST;
+	if (listed(&cidr_blocklist, pkt, now))
+		return FW_DDOS_REASON_CIDR;
+	if (pkt->later_fragment) {
+		count(FW_DDOS_FRAGMENT);
+		if (drop_fragments)
+			return FW_DDOS_REASON_FRAGMENT;
+	}
+	d = derive();
+	if (over_rate(pkt, now, d))
+		return FW_DDOS_REASON_RATE;
+	return 0;
+}
+
+SEC("xdp")
+int ddos_filter(struct xdp_md *ctx)
+{
+	struct fw_pkt pkt = {};
+	__u64 now = 0;
+	__u32 reason;
+
+	switch (fw_parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end, &pkt)) {
+	case FW_PARSE_OK:
+		break;
+	case FW_PARSE_NOT_IP:
+		count(FW_DDOS_PASS_NON_IP);
+		return XDP_PASS;
+	default:
+		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED);
+	}
+	reason = drop_reason(&pkt, &now);
+	if (!reason) {
+		count(FW_DDOS_PASS);
+		return XDP_PASS;
+	}
+	if (listed(&allowlist, &pkt, &now)) {
+		count(FW_DDOS_PASS_ALLOWLIST);
+		return XDP_PASS;
+	}
+	return drop(ctx, &pkt, reason);
+}
+
+char LICENSE[] SEC("license") = "GPL";

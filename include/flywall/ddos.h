@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ddos_filter (XDP): map keys and values, counter indices and the drop event.
+ * Shared by bpf/ddos_filter.bpf.c and user space; only fixed-size types, sizes
+ * checked at the bottom. docs/programs.md describes the policy.
+ *
+ * Addresses: IPv4 and IPv6 share every map. An IPv4 address is stored as its
+ * IPv4-mapped IPv6 form ::ffff:a.b.c.d (RFC 4291 2.5.5.2), so one 16-byte key
+ * serves both families, and an IPv4 CIDR a.b.c.d/N is the prefix ::ffff:a.b.c.d/(96+N).
+ */
+#ifndef FLYWALL_DDOS_H
+#define FLYWALL_DDOS_H
+
+#ifdef __BPF__
+/* vmlinux.h provides the __u types */
+#else
+#include <linux/types.h>
+#endif
+
+#include "flywall/events.h"
+
+/* Map `blocklist` (hash) key: one source address. */
+struct fw_addr {
+	__u8 addr[16];          /* network order; IPv4 as ::ffff:a.b.c.d */
+};
+
+/*
+ * Value of `blocklist`, `cidr_blocklist` and `allowlist` entries. An entry
+ * whose expires_ns is in the past (CLOCK_MONOTONIC, as bpf_ktime_get_ns())
+ * no longer matches; 0 means it never expires. User space deletes expired
+ * entries at its leisure: the program never writes these maps.
+ */
+struct fw_list_entry {
+	__u64 expires_ns;
+};
+
+/* Key of the LPM tries `cidr_blocklist` and `allowlist`. */
+struct fw_lpm_key {
+	__u32 prefixlen;        /* 0..128; IPv4 /N is 96+N */
+	__u8 addr[16];
+};
+
+/*
+ * `rate_limit` (percpu_array, FW_DDOS_RATE_SLOTS entries): one GCRA bucket
+ * per slot and CPU. A source maps to slot hash(address) % FW_DDOS_RATE_SLOTS;
+ * sources that collide share a budget.
+ */
+#define FW_DDOS_RATE_SLOTS 1024
+struct fw_rate_slot {
+	__u64 tat_ns;           /* theoretical arrival time of the next packet */
+	__u64 dropped;          /* packets this slot dropped on this CPU */
+};
+
+/* Indices of the per-CPU array `ddos_counters`; each counts packets. */
+enum fw_ddos_counter {
+	FW_DDOS_PASS = 0,               /* IP packet checked and passed */
+	FW_DDOS_PASS_NON_IP = 1,        /* not IPv4/IPv6 (ARP, LLDP...): passed unchecked */
+	FW_DDOS_PASS_ALLOWLIST = 2,     /* would have been dropped; allowlist won */
+	FW_DDOS_DROP_BLOCKLIST = 3,     /* source in `blocklist` */
+	FW_DDOS_DROP_CIDR = 4,          /* source in `cidr_blocklist` */
+	FW_DDOS_DROP_RATE = 5,          /* source's slot over max_pps */
+	FW_DDOS_DROP_MALFORMED = 6,     /* truncated or invalid L2/L3 header */
+	FW_DDOS_DROP_FRAGMENT = 7,      /* non-first fragment, drop_fragments set */
+	FW_DDOS_FRAGMENT = 8,           /* non-first fragments seen (also in a verdict) */
+	FW_DDOS_EVENT_SENT = 9,         /* drop events written to `ddos_events` */
+	FW_DDOS_EVENT_LOST = 10,        /* sampled drop events lost: ring full */
+	FW_DDOS_COUNTER_MAX = 16,       /* size of `ddos_counters` */
+};
+
+/* Why a packet was dropped, as in the event (same values as the counters). */
+enum fw_ddos_reason {
+	FW_DDOS_REASON_BLOCKLIST = FW_DDOS_DROP_BLOCKLIST,
+	FW_DDOS_REASON_CIDR = FW_DDOS_DROP_CIDR,
+	FW_DDOS_REASON_RATE = FW_DDOS_DROP_RATE,
+	FW_DDOS_REASON_MALFORMED = FW_DDOS_DROP_MALFORMED,
+	FW_DDOS_REASON_FRAGMENT = FW_DDOS_DROP_FRAGMENT,
+};
+
+/* Record in the ring buffer `ddos_events`, hdr.type FW_EVENT_DDOS_DROP. */
+struct fw_ddos_event {
+	struct fw_event_hdr hdr;
+	__u8 saddr[16];         /* ::ffff:a.b.c.d for IPv4; zero if unparsed */
+	__u32 ifindex;          /* receiving interface */
+	__u32 pkt_len;          /* frame length */
+	__u8 reason;            /* enum fw_ddos_reason */
+	__u8 family;            /* 4, 6, or 0 if the packet did not parse */
+	__u16 vlan_id;          /* outer VLAN id, 0 if untagged */
+	__u32 reserved;
+};
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct fw_addr) == 16, "fw_addr is ABI");
+_Static_assert(sizeof(struct fw_list_entry) == 8, "fw_list_entry is ABI");
+_Static_assert(sizeof(struct fw_lpm_key) == 20, "fw_lpm_key is ABI");
+_Static_assert(sizeof(struct fw_rate_slot) == 16, "fw_rate_slot is ABI");
+_Static_assert(sizeof(struct fw_ddos_event) == 48, "fw_ddos_event is ABI");
+#endif
+
+#endif
