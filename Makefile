@@ -83,6 +83,17 @@ $(BUILD)/bpf/%.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -c -o $@ $<
 
+# Objects the binary carries inside itself (bpftool skeletons, included as
+# "NAME.skel.h"), so it needs no file at run time: `ebpf features` embeds
+# feature_probes.
+SKELS := $(BUILD)/skel/feature_probes.skel.h
+CFLAGS += -I$(BUILD)/skel
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+$(BUILD)/obj/ebpf/features.o $(BUILD)/asan/ebpf/features.o: $(SKELS)
+
 # Unit tests need no privileges and run under AddressSanitizer + UBSan.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJS)
 	$(call msg,TEST,$@)
@@ -103,11 +114,11 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(BPF_OBJS)
 # libFuzzer targets (not part of `make test`; the unit suite carries a
 # deterministic truncation/random-input test of the same entry points).
 fuzz: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -Isrc -o $@ $^ $(LDLIBS)
+		-Iinclude -Isrc -I$(BUILD)/skel -o $@ $^ $(LDLIBS)
 
 install: all
 	install -D -m 0755 $(BUILD)/flywall $(DESTDIR)$(PREFIX)/sbin/flywall
