@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* `flywall ebpf COMMAND`: the table of eBPF subcommands. */
 #include "cli/command.h"
+#include "cli/ebpf_cmds.h"
 
 static const struct fw_command ebpf_commands[] = {
+	{ "features", fw_cmd_ebpf_features, "[--json]     what this kernel supports, found by trying" },
 	{ 0 },
 };
 
