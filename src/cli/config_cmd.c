@@ -1,11 +1,207 @@
 // SPDX-License-Identifier: MIT
-/* `flywall config check FILE [--json]` — placeholder until the config module lands. */
+/*
+ * `flywall config check FILE [--json]`: validates a configuration offline.
+ * Exit 0 and a summary of what would be loaded where; exit 1 and every error
+ * (stderr) when the file is wrong; exit 2 for a usage error. With --json the
+ * validated configuration, or the errors, are printed as JSON on stdout.
+ */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/command.h"
+#include "config/ebpf_config.h"
+#include "config/hcl.h"
+
+/* "1 Gbit/s", "512 kbit/s", "100 Mbit": a bit count the way people write it. */
+static void format_bits(uint64_t bits, const char *suffix, char *out, size_t size)
+{
+	static const char *const prefixes[] = { "", "k", "M", "G", "T" };
+	double v = bits;
+	size_t i = 0;
+
+	while (v >= 1000 && i + 1 < sizeof(prefixes) / sizeof(prefixes[0])) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(out, size, "%.4g %sbit%s", v, prefixes[i], suffix);
+}
+
+/* Where a program attaches, in words. */
+static void describe_target(const struct fw_prog_spec *s, char *out, size_t size)
+{
+	char rate[32], burst[32];
+
+	switch (s->hook) {
+	case FW_HOOK_XDP:
+		snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+		break;
+	case FW_HOOK_TC:
+		if (s->shaping.set) {
+			format_bits(s->shaping.rate_bps, "/s", rate, sizeof(rate));
+			format_bits(s->shaping.burst_bits, "", burst, sizeof(burst));
+			snprintf(out, size, "%s %s, shaping %s, burst %s", s->interface,
+				 fw_tc_direction_name(s->direction), rate,
+				 s->shaping.burst_bits ? burst : "default");
+		} else {
+			snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
+		}
+		break;
+	case FW_HOOK_SOCKET_FILTER:
+		snprintf(out, size, "sockets%s%s%s%s%s",
+			 s->services & FW_SVC_DNS ? " dns" : "",
+			 s->services & FW_SVC_DHCP ? " dhcp" : "",
+			 s->services ? "" : " (none)",
+			 s->interface[0] ? " on " : "", s->interface);
+		break;
+	case FW_HOOK_TRACEPOINT:
+		snprintf(out, size, "%s", s->tracepoint);
+		break;
+	default:
+		snprintf(out, size, "%s", s->function);
+		break;
+	}
+}
+
+static void print_prog(const struct fw_prog_spec *s)
+{
+	char target[256];
+
+	describe_target(s, target, sizeof(target));
+	printf("  %-13s %-16s %s\n  %-13s %-16s %s\n", fw_hook_name(s->hook), s->name, target,
+	       "", "", s->object);
+	if (s->n_maps) {
+		printf("  %-30s maps:", "");
+		for (size_t i = 0; i < s->n_maps; i++) {
+			const struct fw_map_override *m = &s->maps[i];
+
+			printf("%s %s", i ? "," : "", m->name);
+			if (m->type != FW_MAP_DEFAULT)
+				printf(" %s", fw_map_type_name(m->type));
+			if (m->size)
+				printf("[%u]", m->size);
+		}
+		printf("\n");
+	}
+	if (s->n_args) {
+		printf("  %-30s args:", "");
+		for (size_t i = 0; i < s->n_args; i++)
+			printf("%s %s", i ? "," : "", s->args[i].name);
+		printf("\n");
+	}
+}
+
+static void print_summary(const struct fw_config *cfg)
+{
+	const struct fw_ebpf_config *e = &cfg->ebpf;
+
+	printf("%s: OK\n", cfg->path);
+	printf("ebpf: %s, program_dir %s, map_size %u, jit %s\n",
+	       e->enabled ? "enabled" : "disabled", e->program_dir, e->map_size,
+	       e->jit ? "on" : "off");
+	for (size_t i = 0; i < e->n_progs; i++)
+		print_prog(&e->progs[i]);
+	printf("api: listen %s, token file %s\n", cfg->api.listen, cfg->api.token_file);
+	if (e->enabled)
+		printf("%zu program%s would be loaded.\n", e->n_progs, e->n_progs == 1 ? "" : "s");
+	else
+		printf("eBPF is disabled: %zu program%s defined, none would be loaded.\n",
+		       e->n_progs, e->n_progs == 1 ? "" : "s");
+}
+
+static void print_json(json_t *json)
+{
+	char *text = json_dumps(json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(json);
+}
+
+static json_t *errors_json(const char *path, const struct hcl_diags *d)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < d->count; i++)
+		json_array_append_new(list, json_pack("{s:i, s:i, s:s}",
+						      "line", (int)d->items[i].pos.line,
+						      "col", (int)d->items[i].pos.col,
+						      "message", d->items[i].message));
+	return json_pack("{s:s, s:o}", "file", path, "errors", list);
+}
+
+static int check_file(const char *path, bool json)
+{
+	struct fw_error err = { 0 };
+	struct fw_config cfg;
+	struct hcl_diags diags;
+	char *text = NULL, *rendered;
+	size_t len = 0;
+	int count;
+
+	if (fw_config_read_file(path, &text, &len, &err)) {
+		hcl_diags_init(&diags, path, "", 0);
+		hcl_diag_add(&diags, (struct hcl_pos){ 0 }, "%s", err.msg);
+		count = 1;
+	} else {
+		hcl_diags_init(&diags, path, text, len);
+		count = fw_config_load_diags(path, text, len, &cfg, &diags);
+	}
+
+	if (count == 0) {
+		if (json)
+			print_json(fw_config_to_json(&cfg));
+		else
+			print_summary(&cfg);
+		fw_config_release(&cfg);
+	} else {
+		rendered = hcl_diags_render(&diags);
+		fputs(rendered, stderr);
+		fprintf(stderr, "%s: %d error%s\n", path, count, count == 1 ? "" : "s");
+		free(rendered);
+		if (json)
+			print_json(errors_json(path, &diags));
+	}
+	hcl_diags_release(&diags);
+	free(text);
+	return count ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "config check: unknown option '%s'\n"
+				"Usage: flywall config check FILE [--json]\n", argv[i]);
+			return 2;
+		} else if (path) {
+			fprintf(stderr, "config check: one FILE only ('%s' and '%s')\n"
+				"Usage: flywall config check FILE [--json]\n", path, argv[i]);
+			return 2;
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path) {
+		fprintf(stderr, "Usage: flywall config check FILE [--json]\n");
+		return 2;
+	}
+	return check_file(path, json);
+}
+
+static const struct fw_command config_commands[] = {
+	{ "check", cmd_check, "FILE [--json]  validate FILE; print what would be loaded where" },
+	{ 0 },
+};
 
 int fw_cmd_config(int argc, char **argv)
 {
-	fprintf(stderr, "flywall config: not implemented yet\n");
-	return 2;
+	return fw_command_dispatch("flywall config", config_commands, argc - 1, argv + 1);
 }

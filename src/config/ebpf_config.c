@@ -1,0 +1,1010 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The schema: walks the HCL tree of a configuration file, checks every field
+ * against what its block allows, and fills struct fw_config. It never stops
+ * at the first problem: each one becomes a positioned diagnostic, so a user
+ * fixes a file in one round. Single fields are parsed by ebpf_fields.c,
+ * which the REST API shares.
+ */
+#include "config/ebpf_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/hcl.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct checker {
+	struct hcl_diags *diags;
+	struct fw_config *cfg;
+	char config_dir[FW_PATH_MAX];   /* relative paths resolve against it */
+	bool program_dir_ok;
+};
+
+#define report(c, pos, ...) hcl_diag_add((c)->diags, (pos), __VA_ARGS__)
+
+static const char *a_type(enum hcl_type type)
+{
+	switch (type) {
+	case HCL_BOOL: return "a bool";
+	case HCL_NUMBER: return "a number";
+	case HCL_STRING: return "a string";
+	case HCL_LIST: return "a list";
+	case HCL_OBJECT: return "an object";
+	default: return "null";
+	}
+}
+
+/* "what must be a T; found a U", at the value. False when the type is wrong. */
+static bool want(struct checker *c, const struct hcl_value *v, enum hcl_type type,
+		 const char *what)
+{
+	if (v->type == type)
+		return true;
+	report(c, v->pos, "%s must be %s; found %s", what, a_type(type), a_type(v->type));
+	return false;
+}
+
+static bool get_bool(struct checker *c, const struct hcl_attr *a, bool *out)
+{
+	if (!want(c, a->value, HCL_BOOL, a->key))
+		return false;
+	*out = a->value->b;
+	return true;
+}
+
+/* A string that fits in size bytes (with its NUL). */
+static bool get_string(struct checker *c, const struct hcl_attr *a, char *out, size_t size)
+{
+	const struct hcl_value *v = a->value;
+
+	if (!want(c, v, HCL_STRING, a->key))
+		return false;
+	if (v->str.len >= size) {
+		report(c, v->pos, "%s is longer than %zu characters", a->key, size - 1);
+		return false;
+	}
+	memcpy(out, v->str.s, v->str.len + 1);
+	return true;
+}
+
+/* A whole number; "found" shows what was written when it is not one. */
+static bool get_integer(struct checker *c, const struct hcl_value *v, const char *what,
+			int64_t *out)
+{
+	if (!want(c, v, HCL_NUMBER, what))
+		return false;
+	if (v->num.is_int) {
+		*out = v->num.i;
+		return true;
+	}
+	if (v->num.f == floor(v->num.f)) {
+		/* Integral but beyond int64: clamp so range checks report it. */
+		*out = v->num.f < 0 ? INT64_MIN : INT64_MAX;
+		return true;
+	}
+	report(c, v->pos, "%s must be a whole number; found %g", what, v->num.f);
+	return false;
+}
+
+/* Reports err (from a field parser) at pos; false when there was one. */
+static bool ok_or_report(struct checker *c, struct hcl_pos pos, int ret, const struct fw_error *err)
+{
+	if (ret)
+		report(c, pos, "%s", err->msg);
+	return ret == 0;
+}
+
+/* ---- generic body checks -------------------------------------------- */
+
+static const struct hcl_attr *find_earlier(const struct hcl_attr *list,
+					   const struct hcl_attr *a)
+{
+	for (; list && list != a; list = list->next)
+		if (strcmp(list->key, a->key) == 0)
+			return list;
+	return NULL;
+}
+
+/* An attribute set twice: reported at the second. True when a is a repeat. */
+static bool is_duplicate(struct checker *c, const struct hcl_attr *list,
+			 const struct hcl_attr *a, const char *what)
+{
+	const struct hcl_attr *first = find_earlier(list, a);
+
+	if (first)
+		report(c, a->pos, "duplicate %s \"%s\"; it was first set on line %u",
+		       what, a->key, first->pos.line);
+	return first != NULL;
+}
+
+static void report_unknown(struct checker *c, struct hcl_pos pos, const char *what,
+			   const char *word, const char *where,
+			   const char *const *choices, size_t n)
+{
+	const char *hint = fw_suggest(word, choices, n);
+
+	if (hint)
+		report(c, pos, "unknown %s \"%s\" in %s; did you mean \"%s\"?", what, word, where, hint);
+	else
+		report(c, pos, "unknown %s \"%s\" in %s", what, word, where);
+}
+
+static void report_labels(struct checker *c, const struct hcl_block *b)
+{
+	if (b->n_labels)
+		report(c, b->labels->pos, "%s takes no label: write %s { ... }", b->type, b->type);
+}
+
+/* ---- program blocks -------------------------------------------------- */
+
+#define HOOK(h) (1u << (h))
+#define ALL_HOOKS (HOOK(FW_HOOK__COUNT) - 1)
+
+struct prog_field {
+	const char *name;
+	unsigned hooks;         /* block kinds that allow it */
+	bool (*apply)(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a);
+};
+
+static bool apply_program(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+	char path[FW_PATH_MAX];
+
+	if (!get_string(c, a, path, sizeof(path)))
+		return false;
+	if (!path[0]) {
+		report(c, a->value->pos, "program is empty; expected the path of an eBPF object (.o)");
+		return false;
+	}
+	if (!c->program_dir_ok)
+		return true; /* reported at program_dir */
+	return ok_or_report(c, a->value->pos,
+			    fw_path_resolve(c->cfg->ebpf.program_dir, path, spec->object,
+					    sizeof(spec->object), &err), &err);
+}
+
+static bool apply_interface(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+
+	if (!want(c, a->value, HCL_STRING, a->key))
+		return false;
+	if (!ok_or_report(c, a->value->pos, fw_ifname_valid(a->value->str.s, &err), &err))
+		return false;
+	strcpy(spec->interface, a->value->str.s);
+	return true;
+}
+
+static bool apply_direction(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+
+	return want(c, a->value, HCL_STRING, a->key) &&
+	       ok_or_report(c, a->value->pos,
+			    fw_tc_direction_parse(a->value->str.s, &spec->direction, &err), &err);
+}
+
+static bool apply_mode(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+
+	return want(c, a->value, HCL_STRING, a->key) &&
+	       ok_or_report(c, a->value->pos,
+			    fw_xdp_mode_parse(a->value->str.s, &spec->xdp_mode, &err), &err);
+}
+
+static bool apply_tracepoint(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+
+	if (!want(c, a->value, HCL_STRING, a->key) ||
+	    !ok_or_report(c, a->value->pos, fw_tracepoint_valid(a->value->str.s, &err), &err))
+		return false;
+	strcpy(spec->tracepoint, a->value->str.s);
+	return true;
+}
+
+static bool apply_function(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+
+	if (!want(c, a->value, HCL_STRING, a->key) ||
+	    !ok_or_report(c, a->value->pos, fw_function_valid(a->value->str.s, &err), &err))
+		return false;
+	strcpy(spec->function, a->value->str.s);
+	return true;
+}
+
+static bool apply_sockets(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	bool ok = true;
+
+	if (!want(c, a->value, HCL_LIST, a->key))
+		return false;
+	if (!a->value->items) {
+		report(c, a->value->pos, "sockets must name at least one service: \"dns\" or \"dhcp\"");
+		return false;
+	}
+	for (const struct hcl_value *v = a->value->items; v; v = v->next) {
+		struct fw_error err = { 0 };
+		enum fw_service svc;
+
+		if (!want(c, v, HCL_STRING, "each socket") ||
+		    !ok_or_report(c, v->pos, fw_service_parse(v->str.s, &svc, &err), &err)) {
+			ok = false;
+			continue;
+		}
+		if (spec->services & svc) {
+			report(c, v->pos, "socket service \"%s\" is listed twice", v->str.s);
+			ok = false;
+		}
+		spec->services |= svc;
+	}
+	return ok;
+}
+
+/* One map of `maps = { NAME = { type = ..., size = ... } }`. */
+static bool check_map(struct checker *c, const struct hcl_attr *m, struct fw_map_override *out)
+{
+	static const char *const keys[] = { "type", "size" };
+	const struct hcl_attr *type = NULL, *size = NULL;
+	struct fw_error err = { 0 };
+	bool ok = true;
+	char where[FW_NAME_MAX + 8];
+
+	strcpy(out->name, m->key);
+	if (m->value->type != HCL_OBJECT) {
+		report(c, m->value->pos, "map \"%s\" must be an object such as { type = \"hash\", size = 1024 }; found %s",
+		       m->key, a_type(m->value->type));
+		return false;
+	}
+	snprintf(where, sizeof(where), "map \"%s\"", m->key);
+	for (const struct hcl_attr *a = m->value->attrs; a; a = a->next) {
+		if (is_duplicate(c, m->value->attrs, a, "field")) {
+			ok = false;
+		} else if (strcmp(a->key, "type") == 0) {
+			type = a;
+			ok &= want(c, a->value, HCL_STRING, "type") &&
+			      ok_or_report(c, a->value->pos,
+					   fw_map_type_parse(a->value->str.s, &out->type, &err), &err);
+		} else if (strcmp(a->key, "size") == 0) {
+			int64_t n;
+
+			size = a;
+			ok &= get_integer(c, a->value, "size", &n) &&
+			      ok_or_report(c, a->value->pos, fw_map_size_valid(n, &err), &err);
+			if (ok)
+				out->size = n;
+		} else {
+			report_unknown(c, a->pos, "field", a->key, where, keys, ARRAY_SIZE(keys));
+			ok = false;
+		}
+	}
+	if (!type && !size) {
+		report(c, m->value->pos, "map \"%s\" sets neither type nor size", m->key);
+		return false;
+	}
+	if (ok && !ok_or_report(c, size ? size->value->pos : m->value->pos,
+				fw_map_override_valid(out->type, out->size, &err), &err))
+		return false;
+	return ok;
+}
+
+static size_t count_attrs(const struct hcl_attr *a)
+{
+	size_t n = 0;
+
+	for (; a; a = a->next)
+		n++;
+	return n;
+}
+
+static bool apply_maps(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	bool ok = true;
+
+	if (a->value->type != HCL_OBJECT) {
+		report(c, a->value->pos, "maps must be an object such as maps = { NAME = { type = \"hash\", size = 1024 } }; found %s",
+		       a_type(a->value->type));
+		return false;
+	}
+	spec->maps = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->maps));
+	if (!spec->maps)
+		abort();
+	for (const struct hcl_attr *m = a->value->attrs; m; m = m->next) {
+		struct fw_error err = { 0 };
+
+		if (is_duplicate(c, a->value->attrs, m, "map") ||
+		    !ok_or_report(c, m->pos, fw_map_name_valid(m->key, &err), &err) ||
+		    !check_map(c, m, &spec->maps[spec->n_maps])) {
+			ok = false;
+			continue;
+		}
+		spec->n_maps++;
+	}
+	return ok;
+}
+
+static bool check_arg(struct checker *c, const struct hcl_attr *m, struct fw_arg *arg)
+{
+	const struct hcl_value *v = m->value;
+
+	strcpy(arg->name, m->key);
+	switch (v->type) {
+	case HCL_BOOL:
+		arg->kind = FW_ARG_BOOL;
+		arg->b = v->b;
+		return true;
+	case HCL_STRING:
+		arg->kind = FW_ARG_STRING;
+		arg->s = strdup(v->str.s);
+		if (!arg->s)
+			abort();
+		return true;
+	case HCL_NUMBER:
+		if (v->num.is_int) {
+			arg->kind = FW_ARG_INT;
+			arg->i = v->num.i;
+			return true;
+		}
+		if (v->num.f == floor(v->num.f) && fabs(v->num.f) >= 9223372036854775808.0) {
+			report(c, v->pos, "arg \"%s\" does not fit in a 64-bit integer", m->key);
+			return false;
+		}
+		arg->kind = FW_ARG_FLOAT;
+		arg->f = v->num.f;
+		return true;
+	default:
+		report(c, v->pos, "arg \"%s\" must be a number, bool or string; found %s",
+		       m->key, a_type(v->type));
+		return false;
+	}
+}
+
+static bool apply_args(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	bool ok = true;
+
+	if (a->value->type != HCL_OBJECT) {
+		report(c, a->value->pos, "args must be an object such as args = { max_pps = 1000000 }; found %s",
+		       a_type(a->value->type));
+		return false;
+	}
+	spec->args = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->args));
+	if (!spec->args)
+		abort();
+	for (const struct hcl_attr *m = a->value->attrs; m; m = m->next) {
+		struct fw_error err = { 0 };
+
+		if (is_duplicate(c, a->value->attrs, m, "arg") ||
+		    !ok_or_report(c, m->pos, fw_arg_name_valid(m->key, &err), &err) ||
+		    !check_arg(c, m, &spec->args[spec->n_args])) {
+			ok = false;
+			continue;
+		}
+		spec->n_args++;
+	}
+	return ok;
+}
+
+/* rate or burst: a string with a unit, or a whole number of bits. */
+static bool get_quantity(struct checker *c, const struct hcl_attr *a, uint64_t *out,
+			 int (*parse)(const char *, uint64_t *, struct fw_error *))
+{
+	struct fw_error err = { 0 };
+	int64_t n;
+
+	if (a->value->type == HCL_STRING)
+		return ok_or_report(c, a->value->pos, parse(a->value->str.s, out, &err), &err);
+	if (a->value->type != HCL_NUMBER) {
+		report(c, a->value->pos, "%s must be a string such as \"1gbit\" or a number of bits; found %s",
+		       a->key, a_type(a->value->type));
+		return false;
+	}
+	if (!get_integer(c, a->value, a->key, &n))
+		return false;
+	if (n < 1) {
+		report(c, a->value->pos, "%s must be at least 1 bit; found %lld", a->key, (long long)n);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+static bool apply_shaping(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	static const char *const keys[] = { "rate", "burst" };
+	bool ok = true, has_rate = false;
+
+	if (a->value->type != HCL_OBJECT) {
+		report(c, a->value->pos, "shaping must be an object such as shaping = { rate = \"1gbit\", burst = \"100mbit\" }; found %s",
+		       a_type(a->value->type));
+		return false;
+	}
+	for (const struct hcl_attr *s = a->value->attrs; s; s = s->next) {
+		if (is_duplicate(c, a->value->attrs, s, "field")) {
+			ok = false;
+		} else if (strcmp(s->key, "rate") == 0) {
+			has_rate = true;
+			ok &= get_quantity(c, s, &spec->shaping.rate_bps, fw_rate_parse);
+		} else if (strcmp(s->key, "burst") == 0) {
+			ok &= get_quantity(c, s, &spec->shaping.burst_bits, fw_burst_parse);
+		} else {
+			report_unknown(c, s->pos, "field", s->key, "shaping", keys, ARRAY_SIZE(keys));
+			ok = false;
+		}
+	}
+	if (!has_rate) {
+		report(c, a->value->pos, "shaping needs a rate, such as rate = \"1gbit\"");
+		ok = false;
+	}
+	spec->shaping.set = ok;
+	return ok;
+}
+
+#define XDP HOOK(FW_HOOK_XDP)
+#define TC HOOK(FW_HOOK_TC)
+#define SOCK HOOK(FW_HOOK_SOCKET_FILTER)
+#define TP HOOK(FW_HOOK_TRACEPOINT)
+#define KP HOOK(FW_HOOK_KPROBE)
+
+static const struct prog_field prog_fields[] = {
+	{ "program", ALL_HOOKS, apply_program },
+	{ "interface", XDP | TC | SOCK, apply_interface },
+	{ "direction", TC, apply_direction },
+	{ "mode", XDP, apply_mode },
+	{ "maps", ALL_HOOKS, apply_maps },
+	{ "args", ALL_HOOKS, apply_args },
+	{ "shaping", TC, apply_shaping },
+	{ "sockets", SOCK, apply_sockets },
+	{ "tracepoint", TP, apply_tracepoint },
+	{ "function", KP, apply_function },
+};
+
+/* Fields a block kind cannot do without. */
+static const struct { const char *field; unsigned hooks; } required_fields[] = {
+	{ "program", ALL_HOOKS },
+	{ "interface", XDP | TC },
+	{ "tracepoint", TP },
+	{ "function", KP },
+};
+
+static const struct prog_field *find_prog_field(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prog_fields); i++)
+		if (strcmp(prog_fields[i].name, name) == 0)
+			return &prog_fields[i];
+	return NULL;
+}
+
+/* "a tc block", "xdp, tc and socket_filter blocks" */
+static void describe_hooks(unsigned hooks, char *out, size_t size)
+{
+	size_t used = 0, n = 0, k = 0;
+
+	for (int h = 0; h < FW_HOOK__COUNT; h++)
+		n += !!(hooks & HOOK(h));
+	out[0] = '\0';
+	for (int h = 0; h < FW_HOOK__COUNT && used < size; h++) {
+		if (!(hooks & HOOK(h)))
+			continue;
+		used += snprintf(out + used, size - used, "%s%s",
+				 k == 0 ? (n == 1 ? "a " : "") : k == n - 1 ? " and " : ", ",
+				 fw_hook_name(h));
+		k++;
+	}
+	if (used < size)
+		snprintf(out + used, size - used, n == 1 ? " block" : " blocks");
+}
+
+static void check_prog_attr(struct checker *c, const struct hcl_block *b,
+			    struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	const struct prog_field *f = find_prog_field(a->key);
+	char where[128], belongs[96];
+
+	if (!f) {
+		const char *names[ARRAY_SIZE(prog_fields)];
+
+		for (size_t i = 0; i < ARRAY_SIZE(prog_fields); i++)
+			names[i] = prog_fields[i].name;
+		snprintf(where, sizeof(where), "%s \"%s\"", b->type, spec->name);
+		report_unknown(c, a->pos, "field", a->key, where, names, ARRAY_SIZE(names));
+		return;
+	}
+	if (!(f->hooks & HOOK(spec->hook))) {
+		describe_hooks(f->hooks, belongs, sizeof(belongs));
+		report(c, a->pos, "%s is not valid in a %s block; it belongs in %s",
+		       a->key, b->type, belongs);
+		return;
+	}
+	f->apply(c, spec, a);
+}
+
+static void check_required(struct checker *c, const struct hcl_block *b,
+			   const struct fw_prog_spec *spec)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(required_fields); i++) {
+		const struct hcl_attr *a = b->body.attrs;
+
+		if (!(required_fields[i].hooks & HOOK(spec->hook)))
+			continue;
+		while (a && strcmp(a->key, required_fields[i].field) != 0)
+			a = a->next;
+		if (!a)
+			report(c, b->pos, "%s \"%s\" is missing the required field \"%s\"",
+			       b->type, spec->name, required_fields[i].field);
+	}
+}
+
+/* Program names are global: API URLs and bpffs pins use them. */
+static bool check_prog_name(struct checker *c, const struct hcl_block *b)
+{
+	const struct hcl_label *label = b->labels;
+	struct fw_error err = { 0 };
+
+	if (!label) {
+		report(c, b->pos, "%s block needs a name: %s \"NAME\" { ... }", b->type, b->type);
+		return false;
+	}
+	if (label->next) {
+		report(c, label->next->pos, "%s block takes one name; found %zu labels",
+		       b->type, b->n_labels);
+		return false;
+	}
+	if (!ok_or_report(c, label->pos, fw_prog_name_valid(label->text, &err), &err))
+		return false;
+	for (size_t i = 0; i < c->cfg->ebpf.n_progs; i++) {
+		const struct fw_prog_spec *other = &c->cfg->ebpf.progs[i];
+
+		if (strcmp(other->name, label->text) == 0) {
+			report(c, label->pos, "duplicate program name \"%s\"; %s \"%s\" already uses it (names are shared by all block types)",
+			       label->text, fw_hook_name(other->hook), other->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void check_prog_block(struct checker *c, const struct hcl_block *b, enum fw_hook hook)
+{
+	struct fw_ebpf_config *e = &c->cfg->ebpf;
+	struct fw_prog_spec *spec;
+	bool named = check_prog_name(c, b);
+
+	e->progs = realloc(e->progs, (e->n_progs + 1) * sizeof(*e->progs));
+	if (!e->progs)
+		abort();
+	spec = &e->progs[e->n_progs];
+	memset(spec, 0, sizeof(*spec));
+	spec->hook = hook;
+	spec->direction = FW_TC_INGRESS;
+	spec->xdp_mode = FW_XDP_AUTO;
+	spec->default_map_size = e->map_size;
+	snprintf(spec->name, sizeof(spec->name), "%s", named ? b->labels->text : "");
+
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+		if (!is_duplicate(c, b->body.attrs, a, "field"))
+			check_prog_attr(c, b, spec, a);
+	for (const struct hcl_block *nb = b->body.blocks; nb; nb = nb->next) {
+		if (find_prog_field(nb->type))
+			report(c, nb->pos, "%s is an attribute, not a block: write %s = { ... }",
+			       nb->type, nb->type);
+		else
+			report(c, nb->pos, "unexpected block \"%s\" in %s \"%s\"; program blocks hold only fields",
+			       nb->type, b->type, spec->name);
+	}
+	check_required(c, b, spec);
+	/* Kept even when unnamed or faulty: the spec owns memory to release. */
+	e->n_progs++;
+}
+
+/* ---- ebpf and api blocks --------------------------------------------- */
+
+static const char *const ebpf_fields[] = { "enabled", "program_dir", "map_size", "jit" };
+
+static void check_ebpf_attr(struct checker *c, const struct hcl_attr *a)
+{
+	struct fw_ebpf_config *e = &c->cfg->ebpf;
+	struct fw_error err = { 0 };
+	enum fw_hook hook;
+	int64_t n;
+
+	if (strcmp(a->key, "enabled") == 0) {
+		get_bool(c, a, &e->enabled);
+	} else if (strcmp(a->key, "jit") == 0) {
+		get_bool(c, a, &e->jit);
+	} else if (strcmp(a->key, "map_size") == 0) {
+		if (get_integer(c, a->value, "map_size", &n) &&
+		    ok_or_report(c, a->value->pos, fw_map_size_valid(n, &err), &err))
+			e->map_size = n;
+	} else if (strcmp(a->key, "program_dir") == 0) {
+		char dir[FW_PATH_MAX];
+
+		c->program_dir_ok = get_string(c, a, dir, sizeof(dir)) &&
+			ok_or_report(c, a->value->pos,
+				     fw_path_resolve(c->config_dir, dir, e->program_dir,
+						     sizeof(e->program_dir), &err), &err);
+	} else if (fw_hook_parse(a->key, &hook, &err) == 0) {
+		report(c, a->pos, "%s is a block, not an attribute: write %s \"NAME\" { ... }",
+		       a->key, a->key);
+	} else {
+		const char *names[ARRAY_SIZE(ebpf_fields) + FW_HOOK__COUNT];
+
+		for (size_t i = 0; i < ARRAY_SIZE(ebpf_fields); i++)
+			names[i] = ebpf_fields[i];
+		for (int h = 0; h < FW_HOOK__COUNT; h++)
+			names[ARRAY_SIZE(ebpf_fields) + h] = fw_hook_name(h);
+		report_unknown(c, a->pos, "field", a->key, "ebpf", names, ARRAY_SIZE(names));
+	}
+}
+
+static void check_ebpf_block(struct checker *c, const struct hcl_block *b)
+{
+	report_labels(c, b);
+	/* Fields first: programs resolve against program_dir and use map_size. */
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+		if (!is_duplicate(c, b->body.attrs, a, "field"))
+			check_ebpf_attr(c, a);
+	for (const struct hcl_block *pb = b->body.blocks; pb; pb = pb->next) {
+		const char *names[FW_HOOK__COUNT];
+		struct fw_error err = { 0 };
+		enum fw_hook hook;
+
+		if (fw_hook_parse(pb->type, &hook, &err) == 0) {
+			check_prog_block(c, pb, hook);
+			continue;
+		}
+		for (int h = 0; h < FW_HOOK__COUNT; h++)
+			names[h] = fw_hook_name(h);
+		if (strcmp(pb->type, "ebpf") == 0)
+			report(c, pb->pos, "ebpf blocks cannot be nested");
+		else
+			report_unknown(c, pb->pos, "block type", pb->type, "ebpf", names, FW_HOOK__COUNT);
+	}
+}
+
+/* "host:port" or "[v6]:port", port 1-65535. */
+static bool listen_valid(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *p;
+	long port;
+	char *end;
+
+	if (!colon || colon == s || !colon[1])
+		return false;
+	if (s[0] == '[' && colon[-1] != ']')
+		return false;
+	if (s[0] != '[' && memchr(s, ':', colon - s))
+		return false; /* a bare IPv6 address needs brackets */
+	for (p = s; p < colon; p++)
+		if (*p == ' ' || *p == '/')
+			return false;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return !*end && !errno && colon[1] != '-' && colon[1] != '+' && port >= 1 && port <= 65535;
+}
+
+static void check_api_block(struct checker *c, const struct hcl_block *b)
+{
+	static const char *const fields[] = { "listen", "token_file" };
+	struct fw_api_config *api = &c->cfg->api;
+
+	report_labels(c, b);
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next) {
+		struct fw_error err = { 0 };
+		char path[FW_PATH_MAX];
+
+		if (is_duplicate(c, b->body.attrs, a, "field"))
+			continue;
+		if (strcmp(a->key, "listen") == 0) {
+			if (get_string(c, a, api->listen, sizeof(api->listen)) &&
+			    !listen_valid(api->listen))
+				report(c, a->value->pos, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\"; found \"%s\"",
+				       api->listen);
+		} else if (strcmp(a->key, "token_file") == 0) {
+			if (get_string(c, a, path, sizeof(path)))
+				ok_or_report(c, a->value->pos,
+					     fw_path_resolve(c->config_dir, path, api->token_file,
+							     sizeof(api->token_file), &err), &err);
+		} else {
+			report_unknown(c, a->pos, "field", a->key, "api", fields, ARRAY_SIZE(fields));
+		}
+	}
+	for (const struct hcl_block *nb = b->body.blocks; nb; nb = nb->next)
+		report(c, nb->pos, "unexpected block \"%s\" in api; api holds only listen and token_file",
+		       nb->type);
+}
+
+/* ---- the file -------------------------------------------------------- */
+
+static const struct hcl_block *find_earlier_block(const struct hcl_block *list,
+						  const struct hcl_block *b)
+{
+	for (; list && list != b; list = list->next)
+		if (strcmp(list->type, b->type) == 0)
+			return list;
+	return NULL;
+}
+
+static void check_top_level(struct checker *c, const struct hcl_body *body)
+{
+	static const char *const blocks[] = { "ebpf", "api" };
+	struct fw_error err = { 0 };
+	enum fw_hook hook;
+
+	for (const struct hcl_attr *a = body->attrs; a; a = a->next)
+		report(c, a->pos, "unexpected attribute \"%s\" at the top level; settings go inside ebpf { } or api { }",
+		       a->key);
+	for (const struct hcl_block *b = body->blocks; b; b = b->next) {
+		const struct hcl_block *first = find_earlier_block(body->blocks, b);
+
+		if (strcmp(b->type, "ebpf") == 0 || strcmp(b->type, "api") == 0) {
+			if (first) {
+				report(c, b->pos, "duplicate %s block; the first is on line %u (a file holds one)",
+				       b->type, first->pos.line);
+				continue;
+			}
+			if (b->type[0] == 'e') {
+				c->cfg->ebpf.enabled = true; /* the block's presence turns it on */
+				check_ebpf_block(c, b);
+			} else {
+				check_api_block(c, b);
+			}
+		} else if (fw_hook_parse(b->type, &hook, &err) == 0) {
+			report(c, b->pos, "%s blocks go inside ebpf { ... }", b->type);
+		} else {
+			report_unknown(c, b->pos, "block type", b->type, "the configuration",
+				       blocks, ARRAY_SIZE(blocks));
+		}
+	}
+}
+
+static void set_defaults(struct fw_config *cfg, const char *name)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	cfg->ebpf.enabled = false; /* no ebpf block: nothing to load */
+	cfg->ebpf.map_size = FW_MAP_SIZE_DEFAULT;
+	cfg->ebpf.jit = true;
+	strcpy(cfg->ebpf.program_dir, FW_DEFAULT_PROGRAM_DIR);
+	strcpy(cfg->api.listen, FW_DEFAULT_API_LISTEN);
+	strcpy(cfg->api.token_file, FW_DEFAULT_TOKEN_FILE);
+}
+
+/* The absolute directory holding the file `name` (lexically; it need not exist). */
+static void config_dir_of(const char *name, char *out, size_t size)
+{
+	char cwd[FW_PATH_MAX], dir[FW_PATH_MAX], joined[FW_PATH_MAX];
+	const char *slash = strrchr(name, '/');
+	struct fw_error err = { 0 };
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name) : 0, name);
+	if (slash == name)
+		strcpy(dir, "/");
+	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		snprintf(joined, sizeof(joined), "%s", cwd);
+		if (fw_path_resolve(joined, dir[0] ? dir : ".", out, size, &err) == 0)
+			return;
+	} else if (dir[0] == '/' && fw_path_resolve(NULL, dir, out, size, &err) == 0) {
+		return;
+	}
+	snprintf(out, size, "/");
+}
+
+int fw_config_load_diags(const char *name, const char *text, size_t len,
+			 struct fw_config *cfg, struct hcl_diags *diags)
+{
+	struct checker c = { .diags = diags, .cfg = cfg, .program_dir_ok = true };
+	struct hcl_doc doc;
+	size_t before = diags->count;
+
+	set_defaults(cfg, name);
+	config_dir_of(name, c.config_dir, sizeof(c.config_dir));
+	if (hcl_parse(text, len, &doc, diags) == 0)
+		check_top_level(&c, &doc.body);
+	hcl_doc_release(&doc);
+	hcl_diags_sort(diags);
+	if (diags->count > before) {
+		fw_config_release(cfg);
+		return diags->count - before;
+	}
+	return 0;
+}
+
+int fw_config_read_file(const char *path, char **text, size_t *len, struct fw_error *err)
+{
+	size_t cap = 65536, used = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fw_error_set(err, errno, "cannot read %s: %s", path, strerror(errno));
+	buf = malloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (!buf) {
+			close(fd);
+			return fw_error_set(err, ENOMEM, "cannot read %s: out of memory", path);
+		}
+		n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			close(fd);
+			return fw_error_set(err, e, "cannot read %s: %s", path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		used += n;
+		if (used > FW_CONFIG_FILE_MAX) {
+			free(buf);
+			close(fd);
+			return fw_error_set(err, EFBIG, "cannot read %s: larger than %u bytes",
+					    path, FW_CONFIG_FILE_MAX);
+		}
+		if (used == cap) {
+			char *bigger;
+
+			cap *= 2;
+			bigger = realloc(buf, cap + 1);
+			if (!bigger)
+				free(buf);
+			buf = bigger;
+		}
+	}
+	close(fd);
+	buf[used] = '\0';
+	*text = buf;
+	*len = used;
+	return 0;
+}
+
+/* Renders diags into *errors (malloc'd) for the text-only entry points. */
+static int finish_text(struct hcl_diags *diags, int count, char **errors)
+{
+	if (errors)
+		*errors = count ? hcl_diags_render(diags) : NULL;
+	hcl_diags_release(diags);
+	return count;
+}
+
+int fw_config_load_string(const char *name, const char *text, size_t len,
+			  struct fw_config *cfg, char **errors)
+{
+	struct hcl_diags diags;
+
+	hcl_diags_init(&diags, name, text, len);
+	return finish_text(&diags, fw_config_load_diags(name, text, len, cfg, &diags), errors);
+}
+
+int fw_config_load_file(const char *path, struct fw_config *cfg, char **errors)
+{
+	struct fw_error err = { 0 };
+	struct hcl_diags diags;
+	char *text = NULL;
+	size_t len = 0;
+	int count;
+
+	if (fw_config_read_file(path, &text, &len, &err)) {
+		hcl_diags_init(&diags, path, "", 0);
+		hcl_diag_add(&diags, (struct hcl_pos){ 0 }, "%s", err.msg);
+		set_defaults(cfg, path);
+		return finish_text(&diags, 1, errors);
+	}
+	hcl_diags_init(&diags, path, text, len);
+	count = fw_config_load_diags(path, text, len, cfg, &diags);
+	count = finish_text(&diags, count, errors);
+	free(text);
+	return count;
+}
+
+void fw_config_release(struct fw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ebpf.n_progs; i++)
+		fw_prog_spec_release(&cfg->ebpf.progs[i]);
+	free(cfg->ebpf.progs);
+	cfg->ebpf.progs = NULL;
+	cfg->ebpf.n_progs = 0;
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static json_t *arg_to_json(const struct fw_arg *arg)
+{
+	switch (arg->kind) {
+	case FW_ARG_INT: return json_integer(arg->i);
+	case FW_ARG_BOOL: return json_boolean(arg->b);
+	case FW_ARG_FLOAT: return json_real(arg->f);
+	default: return json_string(arg->s);
+	}
+}
+
+json_t *fw_prog_spec_to_json(const struct fw_prog_spec *spec)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", spec->name,
+			      "hook", fw_hook_name(spec->hook), "object", spec->object);
+	json_t *maps = json_array(), *args = json_object();
+
+	switch (spec->hook) {
+	case FW_HOOK_XDP:
+		json_object_set_new(o, "interface", json_string(spec->interface));
+		json_object_set_new(o, "mode", json_string(fw_xdp_mode_name(spec->xdp_mode)));
+		break;
+	case FW_HOOK_TC:
+		json_object_set_new(o, "interface", json_string(spec->interface));
+		json_object_set_new(o, "direction",
+				    json_string(fw_tc_direction_name(spec->direction)));
+		if (spec->shaping.set)
+			json_object_set_new(o, "shaping",
+					    json_pack("{s:I, s:I}",
+						      "rate_bps", (json_int_t)spec->shaping.rate_bps,
+						      "burst_bits", (json_int_t)spec->shaping.burst_bits));
+		break;
+	case FW_HOOK_SOCKET_FILTER: {
+		json_t *socks = json_array();
+
+		if (spec->interface[0])
+			json_object_set_new(o, "interface", json_string(spec->interface));
+		for (unsigned bit = 1; bit && bit <= FW_SVC_DHCP; bit <<= 1)
+			if (spec->services & bit)
+				json_array_append_new(socks, json_string(fw_service_name(bit)));
+		json_object_set_new(o, "sockets", socks);
+		break;
+	}
+	case FW_HOOK_TRACEPOINT:
+		json_object_set_new(o, "tracepoint", json_string(spec->tracepoint));
+		break;
+	default:
+		json_object_set_new(o, "function", json_string(spec->function));
+		break;
+	}
+	json_object_set_new(o, "default_map_size", json_integer(spec->default_map_size));
+	for (size_t i = 0; i < spec->n_maps; i++) {
+		const struct fw_map_override *m = &spec->maps[i];
+		json_t *jm = json_pack("{s:s}", "name", m->name);
+
+		if (m->type != FW_MAP_DEFAULT)
+			json_object_set_new(jm, "type", json_string(fw_map_type_name(m->type)));
+		if (m->size)
+			json_object_set_new(jm, "size", json_integer(m->size));
+		json_array_append_new(maps, jm);
+	}
+	json_object_set_new(o, "maps", maps);
+	for (size_t i = 0; i < spec->n_args; i++)
+		json_object_set_new(args, spec->args[i].name, arg_to_json(&spec->args[i]));
+	json_object_set_new(o, "args", args);
+	return o;
+}
+
+json_t *fw_config_to_json(const struct fw_config *cfg)
+{
+	json_t *progs = json_array();
+
+	for (size_t i = 0; i < cfg->ebpf.n_progs; i++)
+		json_array_append_new(progs, fw_prog_spec_to_json(&cfg->ebpf.progs[i]));
+	return json_pack("{s:s, s:{s:b, s:s, s:i, s:b, s:o}, s:{s:s, s:s}}",
+			 "file", cfg->path,
+			 "ebpf",
+			 "enabled", cfg->ebpf.enabled,
+			 "program_dir", cfg->ebpf.program_dir,
+			 "map_size", (int)cfg->ebpf.map_size,
+			 "jit", cfg->ebpf.jit,
+			 "programs", progs,
+			 "api",
+			 "listen", cfg->api.listen,
+			 "token_file", cfg->api.token_file);
+}
