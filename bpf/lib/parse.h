@@ -98,7 +98,12 @@ static __always_inline int fw_parse_l2(void **pos, void *end, struct fw_pkt *pkt
 	return FW_PARSE_OK;
 }
 
-static __always_inline int fw_parse_ipv4(void *pos, void *end, struct fw_pkt *pkt)
+/*
+ * A quoted header (the packet an ICMP error is about) is cut short by the
+ * sender: its total length is not checked against the frame.
+ */
+static __always_inline int fw_parse_ipv4_hdr(void *pos, void *end, struct fw_pkt *pkt,
+					     bool quoted)
 {
 	struct iphdr *ip = pos;
 	__u32 hdr_len;
@@ -109,7 +114,7 @@ static __always_inline int fw_parse_ipv4(void *pos, void *end, struct fw_pkt *pk
 	hdr_len = ip->ihl * 4;
 	if (ip->version != 4 || hdr_len < sizeof(*ip) ||
 	    bpf_ntohs(ip->tot_len) < hdr_len ||
-	    pos + bpf_ntohs(ip->tot_len) > end)
+	    (!quoted && pos + bpf_ntohs(ip->tot_len) > end))
 		return FW_PARSE_MALFORMED;
 	pkt->family = 4;
 	pkt->l4proto = ip->protocol;
@@ -167,20 +172,42 @@ static __always_inline int fw_parse_ipv6_ext(void *pos, void *end, struct fw_pkt
 	return FW_PARSE_MALFORMED;
 }
 
-static __always_inline int fw_parse_ipv6(void *pos, void *end, struct fw_pkt *pkt)
+static __always_inline int fw_parse_ipv6_hdr(void *pos, void *end, struct fw_pkt *pkt,
+					     bool quoted)
 {
 	struct ipv6hdr *ip6 = pos;
 
 	if ((void *)(ip6 + 1) > end)
 		return FW_PARSE_MALFORMED;
 	if (ip6->version != 6 ||
-	    (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end)
+	    (!quoted && (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end))
 		return FW_PARSE_MALFORMED;
 	pkt->family = 6;
 	pkt->l4proto = ip6->nexthdr;
 	__builtin_memcpy(pkt->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(pkt->daddr, &ip6->daddr, 16);
 	return fw_parse_ipv6_ext(ip6 + 1, end, pkt);
+}
+
+static __always_inline int fw_parse_ipv4(void *pos, void *end, struct fw_pkt *pkt)
+{
+	return fw_parse_ipv4_hdr(pos, end, pkt, false);
+}
+
+static __always_inline int fw_parse_ipv6(void *pos, void *end, struct fw_pkt *pkt)
+{
+	return fw_parse_ipv6_hdr(pos, end, pkt, false);
+}
+
+/* The IP header quoted in an ICMP error, at pos. */
+static __always_inline int fw_parse_ipv4_quoted(void *pos, void *end, struct fw_pkt *pkt)
+{
+	return fw_parse_ipv4_hdr(pos, end, pkt, true);
+}
+
+static __always_inline int fw_parse_ipv6_quoted(void *pos, void *end, struct fw_pkt *pkt)
+{
+	return fw_parse_ipv6_hdr(pos, end, pkt, true);
 }
 
 /* Parses L2 and L3 of the frame [data, end). */

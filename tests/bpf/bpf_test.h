@@ -134,8 +134,10 @@ static inline int bpf_test_run_xdp(int prog_fd, const void *frame, size_t len)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
 		    .repeat = 1);
 
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		fprintf(stderr, "# test run of %zu bytes: %s\n", len, strerror(errno));
 		return -1;
+	}
 	return opts.retval;
 }
 
@@ -148,8 +150,10 @@ static inline int bpf_test_run_tc(int prog_fd, const void *frame, size_t len,
 		    .ctx_in = ctx, .ctx_size_in = ctx ? sizeof(*ctx) : 0,
 		    .ctx_out = ctx, .ctx_size_out = ctx ? sizeof(*ctx) : 0, .repeat = 1);
 
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		fprintf(stderr, "# test run of %zu bytes: %s\n", len, strerror(errno));
 		return -1000;
+	}
 	return (int)opts.retval;
 }
 
