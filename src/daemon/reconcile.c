@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+#include "daemon/reconcile.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+enum step_action {
+	STEP_KEEP,      /* unchanged: runs as it is */
+	STEP_SWAP,      /* same attachment, new program: bpf_link_update */
+	STEP_REATTACH,  /* changed attachment: attach new, then drop old */
+	STEP_ATTACH,    /* new program */
+};
+
+struct step {
+	const struct fw_prog_spec *spec;
+	enum step_action action;
+	int ifindex;
+	uint64_t hash;
+	struct fw_program *old;     /* running now, or NULL */
+	struct fw_program *new;     /* prepared in phase 1 */
+	bool switched;
+};
+
+static const char *const action_names[] = { "keep", "swap", "reattach", "attach" };
+
+/* ---- phase 1: prepare ------------------------------------------------------ */
+
+static int prepare_new(struct fw_registry *reg, struct step *s, struct fw_error *err)
+{
+	char map_dir[FW_PATH_MAX];
+	struct fw_program *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	fw_attachment_init(&p->att);
+	p->prog_fd = p->link_fd = -1;
+	ret = fw_prog_spec_copy(&p->spec, s->spec);
+	if (ret) {
+		free(p);
+		return fw_error_set(err, ret, "out of memory");
+	}
+	p->has_spec = true;
+	fw_pins_map_dir(reg->root, s->spec->name, map_dir);
+	ret = fw_object_load(&p->spec, map_dir, &p->obj, err);
+	if (ret) {
+		fw_program_free(p);
+		return ret;
+	}
+	s->new = p;
+	return 0;
+}
+
+static int prepare_step(struct fw_registry *reg, struct step *s, struct fw_error *err)
+{
+	int ret;
+
+	s->ifindex = fw_hook_resolve_interface(s->spec, err);
+	if (s->ifindex < 0)
+		return s->ifindex;
+	ret = fw_prog_spec_hash(s->spec, &s->hash);
+	if (ret)
+		return fw_error_set(err, ret, "program %s: object %s: %s", s->spec->name,
+				    s->spec->object, strerror(-ret));
+	s->old = fw_registry_find(reg, s->spec->name);
+	if (s->old && s->old->rec.spec_hash == s->hash) {
+		s->action = STEP_KEEP;
+		return 0;
+	}
+	if (!s->old)
+		s->action = STEP_ATTACH;
+	else if (fw_hook_can_replace(&s->old->rec, s->spec, s->ifindex))
+		s->action = STEP_SWAP;
+	else
+		s->action = STEP_REATTACH;
+	return prepare_new(reg, s, err);
+}
+
+/* ---- phase 2: switch ------------------------------------------------------- */
+
+/* Copies what the running attachment is into the new program's record, for
+ * a swap that keeps the attachment itself. */
+static void inherit_attachment(struct fw_program *new, const struct fw_program *old)
+{
+	new->att.kind = old->rec.attach;
+	new->att.ifindex = old->rec.ifindex;
+	new->att.tc_direction = old->rec.tc_direction;
+	new->att.tc_handle = old->rec.tc_handle;
+	new->att.tc_priority = old->rec.tc_priority;
+	snprintf(new->att.note, sizeof(new->att.note), "%s", old->rec.attach_note);
+	new->link_fd = old->link_fd >= 0 ? dup(old->link_fd) : -1;
+}
+
+/* XDP allows one program per interface and mode: the old one must go first. */
+static bool must_detach_first(const struct step *s)
+{
+	return s->old->rec.hook == FW_HOOK_XDP && s->spec->hook == FW_HOOK_XDP &&
+	       s->old->rec.ifindex == (uint32_t)s->ifindex;
+}
+
+static void detach_old(struct fw_registry *reg, struct fw_program *old)
+{
+	char path[FW_PATH_MAX];
+
+	fw_hook_detach_record(&old->rec, NULL);
+	fw_attachment_release(&old->att, true);
+	if (old->link_fd >= 0) {
+		close(old->link_fd);
+		old->link_fd = -1;
+	}
+	fw_pins_link_path(reg->root, old->rec.name, path);
+	fw_pins_unlink(path);
+}
+
+static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error *err)
+{
+	int ret;
+
+	switch (s->action) {
+	case STEP_KEEP:
+		/* A socket filter lives in our socket: an adopted one needs a new one. */
+		if (s->old->rec.attach == FW_ATTACH_SOCKET && s->old->att.sock_fd < 0) {
+			ret = fw_hook_socket_attach(s->old->prog_fd, s->ifindex, err);
+			if (ret < 0)
+				return ret;
+			s->old->att.sock_fd = ret;
+		}
+		return 0;
+	case STEP_SWAP:
+		ret = fw_hook_replace(&s->old->rec, s->old->link_fd,
+				      bpf_program__fd(s->new->obj->prog), err);
+		if (ret)
+			return ret;
+		inherit_attachment(s->new, s->old);
+		break;
+	case STEP_REATTACH:
+		if (must_detach_first(s)) {
+			fw_warn("program %s: XDP mode changes on %s: detaching the old program first",
+				s->spec->name, s->spec->interface);
+			detach_old(reg, s->old);
+		}
+		/* fall through */
+	case STEP_ATTACH:
+		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &s->new->att, err);
+		if (ret)
+			return ret;
+		s->new->link_fd = s->new->att.link_fd >= 0 ? dup(s->new->att.link_fd) : -1;
+		break;
+	}
+	s->switched = true;
+	return 0;
+}
+
+static void rollback_step(struct step *s)
+{
+	struct fw_error err = {};
+
+	if (!s->switched)
+		return;
+	if (s->action == STEP_SWAP &&
+	    fw_hook_replace(&s->old->rec, s->old->link_fd, s->old->prog_fd, &err))
+		fw_err_log("rollback of %s failed: %s", s->spec->name, err.msg);
+	if (s->action == STEP_ATTACH || s->action == STEP_REATTACH)
+		fw_attachment_release(&s->new->att, true);
+	fw_error_clear(&err);
+	s->switched = false;
+}
+
+/* ---- phase 3: commit ------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void fill_record(struct fw_program *p, const struct step *s, enum fw_origin origin)
+{
+	struct fw_pin_record *r = &p->rec;
+	const char *obj = s->spec->object;
+	size_t len = strlen(obj);
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", s->spec->name);
+	r->spec_hash = s->hash;
+	r->load_time_ns = now_ns();
+	r->hook = s->spec->hook;
+	r->attach = p->att.kind;
+	r->ifindex = s->ifindex;
+	r->tc_direction = s->spec->direction;
+	r->tc_handle = p->att.tc_handle;
+	r->tc_priority = p->att.tc_priority;
+	r->services = s->spec->services;
+	r->origin = origin;
+	snprintf(r->interface, sizeof(r->interface), "%s", s->spec->interface);
+	snprintf(r->prog_name, sizeof(r->prog_name), "%s",
+		 bpf_program__name(p->att.extra ? p->att.extra->prog :
+				   p->att.kind == FW_ATTACH_STANDIN ? p->obj->standin : p->obj->prog));
+	/* Keep the end of a long path: the file name is what identifies it. */
+	snprintf(r->object, sizeof(r->object), "%.255s",
+		 len < sizeof(r->object) ? obj : obj + len - (sizeof(r->object) - 1));
+	snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
+}
+
+static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_error *err)
+{
+	char path[FW_PATH_MAX];
+	int prog_fd = p->att.prog_fd >= 0 ? p->att.prog_fd : bpf_program__fd(p->obj->prog);
+
+	fw_pins_prog_path(reg->root, p->spec.name, path);
+	if (fw_pins_unlink(path) || bpf_obj_pin(prog_fd, path))
+		return fw_error_set(err, errno, "pinning %s: %s", path, strerror(errno));
+	p->prog_fd = dup(prog_fd);
+	fw_pins_map_dir(reg->root, p->spec.name, path);
+	return fw_maps_pin_all(p->obj->obj, path, err);
+}
+
+static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin origin,
+		       struct fw_error *err)
+{
+	struct fw_program *p = s->new;
+	char path[FW_PATH_MAX];
+	int ret;
+
+	if (s->action == STEP_KEEP)
+		return 0;
+	ret = pin_program(reg, p, err);
+	if (!ret && s->action != STEP_SWAP) {
+		fw_pins_link_path(reg->root, p->spec.name, path);
+		ret = fw_hook_pin(&p->att, path, err);
+	}
+	if (ret)
+		return ret;
+	fill_record(p, s, origin);
+	ret = fw_pins_record_put(reg->state_fd, &p->rec);
+	if (ret)
+		return fw_error_set(err, ret, "recording %s: %s", p->spec.name, strerror(-ret));
+	if (s->old) {
+		/* A reattached program's old attachment goes now; a swapped one's
+		 * link is the new program's. */
+		if (s->action == STEP_REATTACH && s->old->rec.attach == FW_ATTACH_CLSACT)
+			fw_hook_detach_record(&s->old->rec, NULL);
+		fw_registry_remove(reg, s->old);
+		fw_program_free(s->old);
+		s->old = NULL;
+	}
+	s->new = NULL;
+	fw_info("%s %s: %s%s%s via %s%s%s", s->action == STEP_ATTACH ? "attached" : "replaced",
+		p->spec.name, fw_hook_name(p->spec.hook), p->spec.interface[0] ? " on " : "",
+		p->spec.interface, fw_attach_kind_name(p->rec.attach),
+		p->rec.attach_note[0] ? " — " : "", p->rec.attach_note);
+	return fw_registry_add(reg, p);
+}
+
+static bool in_specs(const char *name, const struct fw_prog_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int remove_missing_programs(struct fw_registry *reg, const struct fw_prog_spec *specs,
+				   size_t n, enum fw_origin origin, int *removed,
+				   struct fw_error *err)
+{
+	for (size_t i = reg->n_progs; i-- > 0;) {
+		struct fw_program *p = reg->progs[i];
+		int ret;
+
+		if (p->rec.origin != origin || in_specs(p->rec.name, specs, n))
+			continue;
+		ret = fw_program_destroy(reg, p, err);
+		if (ret)
+			return ret;
+		(*removed)++;
+	}
+	return 0;
+}
+
+/* ---- the transaction ------------------------------------------------------- */
+
+static void release_steps(struct step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fw_program_free(steps[i].new);
+	free(steps);
+}
+
+int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size_t n,
+		 enum fw_origin origin, bool remove_missing,
+		 struct fw_reconcile_report *report, struct fw_error *err)
+{
+	struct step *steps = calloc(n ? n : 1, sizeof(*steps));
+	struct fw_reconcile_report r = {};
+	size_t i;
+	int ret = 0;
+
+	if (!steps)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	for (i = 0; i < n && !ret; i++) {
+		steps[i].spec = &specs[i];
+		ret = prepare_step(reg, &steps[i], err);
+	}
+	for (i = 0; i < n && !ret; i++)
+		ret = switch_step(reg, &steps[i], err);
+	if (ret) {
+		while (i-- > 0)
+			rollback_step(&steps[i]);
+		release_steps(steps, n);
+		return ret;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		fw_debug("%s: %s", specs[i].name, action_names[steps[i].action]);
+		if (steps[i].action == STEP_KEEP)
+			r.kept++;
+		else if (steps[i].action == STEP_ATTACH)
+			r.loaded++;
+		else
+			r.replaced++;
+		ret = commit_step(reg, &steps[i], origin, err);
+	}
+	if (!ret && remove_missing)
+		ret = remove_missing_programs(reg, specs, n, origin, &r.removed, err);
+	release_steps(steps, n);
+	if (report)
+		*report = r;
+	return ret;
+}
+
+int fw_reconcile_remove_all(struct fw_registry *reg, struct fw_error *err)
+{
+	while (reg->n_progs) {
+		int ret = fw_program_destroy(reg, reg->progs[reg->n_progs - 1], err);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+#include "ebpf/maps.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static enum bpf_map_type kernel_type(enum fw_map_type type)
+{
+	switch (type) {
+	case FW_MAP_HASH: return BPF_MAP_TYPE_HASH;
+	case FW_MAP_ARRAY: return BPF_MAP_TYPE_ARRAY;
+	case FW_MAP_PERCPU_ARRAY:
+	case FW_MAP_PERCPU_COUNTER: return BPF_MAP_TYPE_PERCPU_ARRAY;
+	case FW_MAP_PERCPU_HASH: return BPF_MAP_TYPE_PERCPU_HASH;
+	case FW_MAP_LRU_HASH: return BPF_MAP_TYPE_LRU_HASH;
+	case FW_MAP_LRU_PERCPU_HASH: return BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	case FW_MAP_LPM_TRIE: return BPF_MAP_TYPE_LPM_TRIE;
+	case FW_MAP_PERF_EVENT_ARRAY: return BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+	case FW_MAP_RINGBUF: return BPF_MAP_TYPE_RINGBUF;
+	case FW_MAP_STACK_TRACE: return BPF_MAP_TYPE_STACK_TRACE;
+	default: return BPF_MAP_TYPE_UNSPEC;
+	}
+}
+
+const char *fw_map_kernel_type_name(enum bpf_map_type type)
+{
+	for (int t = FW_MAP_HASH; t < FW_MAP__COUNT; t++)
+		if (t != FW_MAP_PERCPU_COUNTER && kernel_type(t) == type)
+			return fw_map_type_name(t);
+	return libbpf_bpf_map_type_str(type) ?: "unknown";
+}
+
+static void list_user_maps(struct bpf_object *obj, char *buf, size_t len)
+{
+	struct bpf_map *m;
+
+	buf[0] = '\0';
+	bpf_object__for_each_map(m, obj) {
+		size_t used = strlen(buf);
+
+		if (!bpf_map__is_internal(m))
+			snprintf(buf + used, len - used, "%s%s", used ? ", " : "", bpf_map__name(m));
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+/* Flags a type requires or forbids: an LPM trie must not preallocate, an
+ * LRU map must. Anything else keeps the object's flags. */
+static __u32 flags_for_type(enum bpf_map_type type, __u32 flags)
+{
+	if (type == BPF_MAP_TYPE_LPM_TRIE)
+		return flags | BPF_F_NO_PREALLOC;
+	if (type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	    type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	    type == BPF_MAP_TYPE_PERF_EVENT_ARRAY || type == BPF_MAP_TYPE_RINGBUF)
+		return flags & ~BPF_F_NO_PREALLOC;
+	return flags;
+}
+
+static bool is_power_of_two(__u32 v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int apply_override(struct bpf_object *obj, struct bpf_map *map,
+			  const struct fw_map_override *ov, __u32 default_size,
+			  struct fw_error *err)
+{
+	enum bpf_map_type type = bpf_map__type(map);
+	__u32 size = ov->size ? ov->size : default_size;
+
+	if (ov->type != FW_MAP_DEFAULT) {
+		type = kernel_type(ov->type);
+		bpf_map__set_type(map, type);
+		bpf_map__set_map_flags(map, flags_for_type(type, bpf_map__map_flags(map)));
+	}
+	if (!size)
+		return 0;
+	if (size > FW_MAP_SIZE_MAX)
+		return fw_error_set(err, E2BIG, "map %s: size %u is over the limit of %u entries",
+				    ov->name, size, FW_MAP_SIZE_MAX);
+	/* A ring buffer's size is bytes, a power of two of whole pages. */
+	if (type == BPF_MAP_TYPE_RINGBUF &&
+	    (!is_power_of_two(size) || size % (__u32)getpagesize()))
+		return fw_error_set(err, EINVAL,
+				    "map %s: a ringbuf's size is in bytes and must be a power of two of at least %d (got %u)",
+				    ov->name, getpagesize(), size);
+	bpf_map__set_max_entries(map, size);
+	return 0;
+}
+
+int fw_maps_apply_overrides(struct bpf_object *obj, const struct fw_prog_spec *spec,
+			    struct fw_error *err)
+{
+	for (size_t i = 0; i < spec->n_maps; i++) {
+		const struct fw_map_override *ov = &spec->maps[i];
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, ov->name);
+		int ret;
+
+		if (!map || bpf_map__is_internal(map)) {
+			char names[1024];
+
+			list_user_maps(obj, names, sizeof(names));
+			return fw_error_set(err, ENOENT,
+					    "map %s: the object has no map of that name (it has: %s)",
+					    ov->name, names);
+		}
+		ret = apply_override(obj, map, ov, spec->default_map_size, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool same_family(enum bpf_map_type a, enum bpf_map_type b)
+{
+	/* Entries copy between these: the kernel value layout is the same. */
+	static const enum bpf_map_type hashes[] = { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH };
+	static const enum bpf_map_type pcpu[] = { BPF_MAP_TYPE_PERCPU_HASH,
+						  BPF_MAP_TYPE_LRU_PERCPU_HASH };
+	bool a_h = a == hashes[0] || a == hashes[1], b_h = b == hashes[0] || b == hashes[1];
+	bool a_p = a == pcpu[0] || a == pcpu[1], b_p = b == pcpu[0] || b == pcpu[1];
+
+	return a == b || (a_h && b_h) || (a_p && b_p);
+}
+
+/* Maps whose contents are tied to the kernel objects that filled them, or
+ * that only carry events in flight: never worth copying. */
+static bool copyable(enum bpf_map_type type)
+{
+	return type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && type != BPF_MAP_TYPE_RINGBUF &&
+	       type != BPF_MAP_TYPE_STACK_TRACE && type != BPF_MAP_TYPE_PROG_ARRAY &&
+	       type != BPF_MAP_TYPE_ARRAY_OF_MAPS && type != BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+static int plan_one(struct bpf_map *map, const char *path, struct fw_map_plan *plan,
+		    struct fw_error *err)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	enum bpf_map_type type = bpf_map__type(map);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fw_error_set(err, errno, "opening pinned map %s: %s",
+							  path, strerror(errno));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return fw_error_set(err, errno, "reading pinned map %s: %s", path, strerror(errno));
+	}
+	if (info.type == type && info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map) &&
+	    info.map_flags == bpf_map__map_flags(map)) {
+		int ret = bpf_map__reuse_fd(map, fd);
+
+		close(fd);
+		if (ret)
+			return fw_error_set(err, ret, "reusing pinned map %s: %s", path, strerror(-ret));
+		plan->reused++;
+		return 0;
+	}
+	if (!copyable(type) || !copyable(info.type)) {
+		close(fd); /* nothing worth keeping: the new map replaces it */
+		return 0;
+	}
+	if (!same_family(info.type, type) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map)) {
+		close(fd);
+		return fw_error_set(err, EEXIST,
+				    "map %s: the pinned map %s (%s, key %u B, value %u B) cannot be converted to %s with key %u B, value %u B; "
+				    "remove it (`flywall ebpf clean`) to start empty",
+				    bpf_map__name(map), path, fw_map_kernel_type_name(info.type),
+				    info.key_size, info.value_size, fw_map_kernel_type_name(type),
+				    bpf_map__key_size(map), bpf_map__value_size(map));
+	}
+	if (plan->n_migrations == (int)(sizeof(plan->migrations) / sizeof(plan->migrations[0]))) {
+		close(fd);
+		return fw_error_set(err, E2BIG, "too many maps to migrate in one object");
+	}
+	plan->migrations[plan->n_migrations++] = (struct fw_map_migration){ map, fd };
+	return 0;
+}
+
+int fw_maps_plan_reuse(struct bpf_object *obj, const char *pin_dir,
+		       struct fw_map_plan *plan, struct fw_error *err)
+{
+	char path[FW_PATH_MAX * 2];
+	struct bpf_map *map;
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+		ret = plan_one(map, path, plan, err);
+		if (ret) {
+			fw_map_plan_release(plan);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Copies every entry of old_fd into new_fd; arrays copy index by index. A
+ * smaller new map keeps the entries that fit and says how many it lost. */
+static int copy_entries(int old_fd, int new_fd, __u32 key_size, __u32 value_size,
+			const char *name, struct fw_error *err)
+{
+	size_t vsize = (size_t)value_size * libbpf_num_possible_cpus();
+	char *key = calloc(1, key_size), *next = calloc(1, key_size), *value = calloc(1, vsize);
+	unsigned long copied = 0, lost = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	if (!key || !next || !value) {
+		ret = fw_error_set(err, ENOMEM, "migrating map %s: out of memory", name);
+		goto out;
+	}
+	while (bpf_map_get_next_key(old_fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(old_fd, key, value))
+			continue;
+		if (bpf_map_update_elem(new_fd, key, value, BPF_ANY))
+			lost++;
+		else
+			copied++;
+	}
+	if (lost)
+		fprintf(stderr, "flywall: map %s: migrated %lu entries, %lu did not fit\n",
+			name, copied, lost);
+out:
+	free(key);
+	free(next);
+	free(value);
+	return ret;
+}
+
+int fw_maps_migrate(struct fw_map_plan *plan, struct fw_error *err)
+{
+	for (int i = 0; i < plan->n_migrations; i++) {
+		struct fw_map_migration *m = &plan->migrations[i];
+		int ret = copy_entries(m->old_fd, bpf_map__fd(m->map), bpf_map__key_size(m->map),
+				       bpf_map__value_size(m->map), bpf_map__name(m->map), err);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void fw_map_plan_release(struct fw_map_plan *plan)
+{
+	for (int i = 0; i < plan->n_migrations; i++)
+		close(plan->migrations[i].old_fd);
+	plan->n_migrations = 0;
+}
+
+int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error *err)
+{
+	char path[FW_PATH_MAX * 2];
+	struct bpf_map *map;
+
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
+		return fw_error_set(err, errno, "creating %s: %s", pin_dir, strerror(errno));
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+		/* A reused map is already pinned there; a new one replaces the pin. */
+		if (unlink(path) < 0 && errno != ENOENT)
+			return fw_error_set(err, errno, "replacing pin %s: %s", path, strerror(errno));
+		if (bpf_obj_pin(bpf_map__fd(map), path))
+			return fw_error_set(err, errno, "pinning map %s at %s: %s",
+					    bpf_map__name(map), path, strerror(errno));
+	}
+	return 0;
+}
+
+static bool has_keys_to_walk(enum bpf_map_type type)
+{
+	return type != BPF_MAP_TYPE_RINGBUF && type != BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+	       type != BPF_MAP_TYPE_BLOOM_FILTER && type != BPF_MAP_TYPE_QUEUE &&
+	       type != BPF_MAP_TYPE_STACK;
+}
+
+static long count_entries(int fd, __u32 key_size)
+{
+	char *key = calloc(2, key_size ? key_size : 1);
+	void *prev = NULL;
+	long n = 0;
+
+	if (!key)
+		return -1;
+	while (bpf_map_get_next_key(fd, prev, key + key_size) == 0) {
+		memcpy(key, key + key_size, key_size);
+		prev = key;
+		n++;
+	}
+	free(key);
+	return n;
+}
+
+/* What the kernel charges for the map, from /proc/self/fdinfo. */
+static long memlock_bytes(int fd)
+{
+	char path[64], line[256];
+	long bytes = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %ld", &bytes) == 1)
+			break;
+	fclose(f);
+	return bytes;
+}
+
+json_t *fw_maps_stats_json(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	json_t *out;
+	long n = -1;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return NULL;
+	/* Arrays always hold max_entries; walking them counts nothing new. */
+	if (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)
+		n = info.max_entries;
+	else if (has_keys_to_walk(info.type))
+		n = count_entries(fd, info.key_size);
+	out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+			"name", info.name, "type", fw_map_kernel_type_name(info.type),
+			"id", (json_int_t)info.id, "key_size", (json_int_t)info.key_size,
+			"value_size", (json_int_t)info.value_size,
+			"max_entries", (json_int_t)info.max_entries,
+			"flags", (json_int_t)info.map_flags);
+	json_object_set_new(out, "entries", n >= 0 ? json_integer(n) : json_null());
+	json_object_set_new(out, "utilization",
+			    n >= 0 && info.max_entries ? json_real((double)n / info.max_entries)
+						       : json_null());
+	json_object_set_new(out, "memory", memlock_bytes(fd) >= 0 ? json_integer(memlock_bytes(fd))
+								   : json_null());
+	return out;
+}

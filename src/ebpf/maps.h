@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The map manager: sizes and retypes an object's maps as the configuration
+ * says (before load), reuses the maps pinned by a previous run when they are
+ * compatible so no entry is lost, migrates entries when only the size or the
+ * flavour of a hash changed, and pins maps once a change commits.
+ */
+#ifndef FLYWALL_EBPF_MAPS_H
+#define FLYWALL_EBPF_MAPS_H
+
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "common/error.h"
+#include "ebpf/spec.h"
+
+/* An opened object's map whose pinned predecessor must have its entries
+ * copied into it once loaded (the size or hash flavour changed). */
+struct fw_map_migration {
+	struct bpf_map *map;
+	int old_fd;
+};
+
+struct fw_map_plan {
+	struct fw_map_migration migrations[16];
+	int n_migrations;
+	int reused;     /* maps taken over from pins, for the log */
+};
+
+/* Applies `maps = {...}` overrides to the opened object. */
+int fw_maps_apply_overrides(struct bpf_object *obj, const struct fw_prog_spec *spec,
+			    struct fw_error *err);
+
+/* For every map of the opened object with a pin under pin_dir: reuse it when
+ * compatible, plan a migration when only max_entries or the hash flavour
+ * differs, and fail with a clear error otherwise. */
+int fw_maps_plan_reuse(struct bpf_object *obj, const char *pin_dir,
+		       struct fw_map_plan *plan, struct fw_error *err);
+/* After load: copies the planned entries across. */
+int fw_maps_migrate(struct fw_map_plan *plan, struct fw_error *err);
+void fw_map_plan_release(struct fw_map_plan *plan);
+
+/* Pins every non-internal map of the loaded object under pin_dir, replacing
+ * older pins. */
+int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error *err);
+
+/* Type name as the configuration spells it ("hash", "percpu_array", ...). */
+const char *fw_map_kernel_type_name(enum bpf_map_type type);
+
+/* {"name","type","key_size","value_size","max_entries","flags","id",
+ *  "entries","utilization","memory"} of a map fd. entries is counted by
+ * walking the keys (null for types without keys to walk). */
+json_t *fw_maps_stats_json(int map_fd);
+
+#endif

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#include "ebpf/pins.h"
+
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#define STATE_MAX_PROGRAMS 1024
+
+static const char *const attach_kind_names[FW_ATTACH__COUNT] = {
+	[FW_ATTACH_NONE] = "none",
+	[FW_ATTACH_XDP_NATIVE] = "xdp-native",
+	[FW_ATTACH_XDP_GENERIC] = "xdp-generic",
+	[FW_ATTACH_TCX] = "tcx",
+	[FW_ATTACH_CLSACT] = "clsact",
+	[FW_ATTACH_SOCKET] = "packet-socket",
+	[FW_ATTACH_TRACEPOINT] = "tracepoint",
+	[FW_ATTACH_KPROBE] = "kprobe",
+	[FW_ATTACH_FENTRY] = "fentry",
+	[FW_ATTACH_STANDIN] = "tracepoint-standin",
+};
+
+const char *fw_attach_kind_name(enum fw_attach_kind kind)
+{
+	return kind < FW_ATTACH__COUNT ? attach_kind_names[kind] : "?";
+}
+
+void fw_pins_prog_path(const char *root, const char *name, char *out)
+{
+	snprintf(out, FW_PATH_MAX, "%s/progs/%s", root, name);
+}
+
+void fw_pins_link_path(const char *root, const char *name, char *out)
+{
+	snprintf(out, FW_PATH_MAX, "%s/links/%s", root, name);
+}
+
+void fw_pins_map_dir(const char *root, const char *name, char *out)
+{
+	snprintf(out, FW_PATH_MAX, "%s/maps/%s", root, name);
+}
+
+void fw_pins_map_path(const char *root, const char *name, const char *map, char *out)
+{
+	snprintf(out, FW_PATH_MAX, "%s/maps/%s/%s", root, name, map);
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The pin root must live on bpffs; mount it at its usual place if the
+ * machine booted without it (KERNEL-FACTS: not mounted on a fresh VM). */
+static int ensure_bpffs(const char *root, struct fw_error *err)
+{
+	char parent[FW_PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", root);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (is_bpffs(parent))
+		return 0;
+	if (strcmp(parent, "/sys/fs/bpf") != 0)
+		return fw_error_set(err, ENOTSUP,
+				    "%s is not on a bpf filesystem (mount -t bpf bpf %s)",
+				    parent, parent);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+		return fw_error_set(err, errno, "mounting bpffs on /sys/fs/bpf: %s",
+				    strerror(errno));
+	return 0;
+}
+
+static int make_dir(const char *path, struct fw_error *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return fw_error_set(err, errno, "creating %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fw_pins_prepare(const char *root, struct fw_error *err)
+{
+	static const char *const subdirs[] = { "progs", "links", "maps" };
+	char path[FW_PATH_MAX];
+	int ret;
+
+	ret = ensure_bpffs(root, err);
+	if (ret)
+		return ret;
+	ret = make_dir(root, err);
+	for (size_t i = 0; !ret && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, subdirs[i]);
+		ret = make_dir(path, err);
+	}
+	return ret;
+}
+
+int fw_pins_state_open(const char *root, struct fw_error *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	char path[FW_PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/state", root);
+	fd = bpf_obj_get(path);
+	if (fd >= 0)
+		return fd;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flywall_state", FW_NAME_MAX,
+			    sizeof(struct fw_pin_record), STATE_MAX_PROGRAMS, &opts);
+	if (fd < 0)
+		return fw_error_set(err, errno, "creating the state map: %s",
+				    strerror(errno));
+	if (bpf_obj_pin(fd, path) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return fw_error_set(err, saved, "pinning %s: %s", path, strerror(saved));
+	}
+	return fd;
+}
+
+static void record_key(const char *name, char key[FW_NAME_MAX])
+{
+	memset(key, 0, FW_NAME_MAX);
+	snprintf(key, FW_NAME_MAX, "%s", name);
+}
+
+int fw_pins_record_get(int state_fd, const char *name, struct fw_pin_record *rec)
+{
+	char key[FW_NAME_MAX];
+
+	record_key(name, key);
+	return bpf_map_lookup_elem(state_fd, key, rec) ? -errno : 0;
+}
+
+int fw_pins_record_put(int state_fd, const struct fw_pin_record *rec)
+{
+	char key[FW_NAME_MAX];
+
+	record_key(rec->name, key);
+	return bpf_map_update_elem(state_fd, key, rec, BPF_ANY) ? -errno : 0;
+}
+
+int fw_pins_record_delete(int state_fd, const char *name)
+{
+	char key[FW_NAME_MAX];
+
+	record_key(name, key);
+	if (bpf_map_delete_elem(state_fd, key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int fw_pins_record_foreach(int state_fd,
+			   int (*fn)(const struct fw_pin_record *rec, void *ctx),
+			   void *ctx)
+{
+	char key[FW_NAME_MAX], next[FW_NAME_MAX];
+	struct fw_pin_record rec;
+	void *prev = NULL;
+	int ret;
+
+	while (bpf_map_get_next_key(state_fd, prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(state_fd, key, &rec))
+			continue; /* deleted meanwhile */
+		ret = fn(&rec, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int fw_pins_unlink(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int fw_pins_remove_maps(const char *root, const char *name)
+{
+	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];
+	struct dirent *ent;
+	DIR *d;
+
+	fw_pins_map_dir(root, name, dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+}
