@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf/spec.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char *const hook_names[FW_HOOK__COUNT] = {
 	[FW_HOOK_XDP] = "xdp",
@@ -60,4 +64,106 @@ void fw_prog_spec_release(struct fw_prog_spec *spec)
 	spec->args = NULL;
 	spec->maps = NULL;
 	spec->n_args = spec->n_maps = 0;
+}
+
+int fw_prog_spec_copy(struct fw_prog_spec *dst, const struct fw_prog_spec *src)
+{
+	*dst = *src;
+	dst->maps = NULL;
+	dst->args = NULL;
+	dst->n_maps = dst->n_args = 0;
+	if (src->n_maps) {
+		dst->maps = malloc(src->n_maps * sizeof(*src->maps));
+		if (!dst->maps)
+			return -ENOMEM;
+		memcpy(dst->maps, src->maps, src->n_maps * sizeof(*src->maps));
+		dst->n_maps = src->n_maps;
+	}
+	if (src->n_args) {
+		dst->args = calloc(src->n_args, sizeof(*src->args));
+		if (!dst->args)
+			goto nomem;
+		for (size_t i = 0; i < src->n_args; i++) {
+			dst->args[i] = src->args[i];
+			if (src->args[i].kind == FW_ARG_STRING &&
+			    !(dst->args[i].s = strdup(src->args[i].s))) {
+				dst->n_args = i;
+				goto nomem;
+			}
+		}
+		dst->n_args = src->n_args;
+	}
+	return 0;
+nomem:
+	fw_prog_spec_release(dst);
+	return -ENOMEM;
+}
+
+/* FNV-1a: small, stable across runs, good enough to notice any change. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return fnv1a(h, s, strlen(s) + 1);
+}
+
+static uint64_t hash_fields(const struct fw_prog_spec *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t words[] = { s->hook, s->direction, s->xdp_mode, s->services,
+			     s->default_map_size, s->shaping.set };
+
+	h = hash_str(h, s->name);
+	h = hash_str(h, s->object);
+	h = hash_str(h, s->interface);
+	h = hash_str(h, s->tracepoint);
+	h = hash_str(h, s->function);
+	h = fnv1a(h, words, sizeof(words));
+	h = fnv1a(h, &s->shaping.rate_bps, sizeof(s->shaping.rate_bps));
+	h = fnv1a(h, &s->shaping.burst_bits, sizeof(s->shaping.burst_bits));
+	for (size_t i = 0; i < s->n_maps; i++) {
+		h = hash_str(h, s->maps[i].name);
+		h = fnv1a(h, &s->maps[i].type, sizeof(s->maps[i].type));
+		h = fnv1a(h, &s->maps[i].size, sizeof(s->maps[i].size));
+	}
+	for (size_t i = 0; i < s->n_args; i++) {
+		const struct fw_arg *a = &s->args[i];
+
+		h = hash_str(h, a->name);
+		h = fnv1a(h, &a->kind, sizeof(a->kind));
+		if (a->kind == FW_ARG_STRING)
+			h = hash_str(h, a->s);
+		else if (a->kind == FW_ARG_INT)
+			h = fnv1a(h, &a->i, sizeof(a->i));
+		else if (a->kind == FW_ARG_FLOAT)
+			h = fnv1a(h, &a->f, sizeof(a->f));
+		else
+			h = fnv1a(h, &a->b, sizeof(a->b));
+	}
+	return h;
+}
+
+int fw_prog_spec_hash(const struct fw_prog_spec *spec, uint64_t *out)
+{
+	uint64_t h = hash_fields(spec);
+	char buf[65536];
+	ssize_t n;
+	int fd = open(spec->object, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		h = fnv1a(h, buf, n);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	*out = h;
+	return 0;
 }

@@ -101,6 +101,12 @@ const char *fw_map_type_name(enum fw_map_type type);
 const char *fw_tc_direction_name(enum fw_tc_direction dir);
 const char *fw_xdp_mode_name(enum fw_xdp_mode mode);
 
+/* Deep copy into dst (which owns its copies). 0 or -ENOMEM. */
+int fw_prog_spec_copy(struct fw_prog_spec *dst, const struct fw_prog_spec *src);
+/* A 64-bit digest of everything that defines the running program: the spec's
+ * fields and the object file's bytes. -errno when the object is unreadable. */
+int fw_prog_spec_hash(const struct fw_prog_spec *spec, uint64_t *out);
+
 /* Frees what the spec owns (maps, args, strings); not the spec itself. */
 void fw_prog_spec_release(struct fw_prog_spec *spec);
 
