@@ -5,6 +5,7 @@
 
 static const struct fw_command ebpf_commands[] = {
 	{ "features", fw_cmd_ebpf_features, "[--json]     what this kernel supports, found by trying" },
+	{ "compile", fw_cmd_ebpf_compile, "FILE.bpf.c [-o OUT.o] [-I DIR]...  compile, cached by hash" },
 	{ 0 },
 };
 
