@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+/* The API's backend table filled with the daemon's implementation
+ * (src/daemon/backend.c, declared in src/api/backend.h). */
+#include "api/backend.h"
+#include "api/routes.h"
+
+/*
+ * Weak until src/daemon/backend.c is linked in: a missing call is then a
+ * NULL entry, which the router answers with 501 instead of a link error.
+ * TODO(api): drop these once the daemon's backend has landed.
+ */
+#pragma weak fw_backend_program_dir
+#pragma weak fw_backend_default_map_size
+#pragma weak fw_backend_programs
+#pragma weak fw_backend_program
+#pragma weak fw_backend_program_stats
+#pragma weak fw_backend_load
+#pragma weak fw_backend_update_args
+#pragma weak fw_backend_unload
+#pragma weak fw_backend_maps
+#pragma weak fw_backend_map_data
+#pragma weak fw_backend_map_update
+#pragma weak fw_backend_map_delete
+#pragma weak fw_backend_map_stats
+#pragma weak fw_backend_stats
+#pragma weak fw_backend_blocklist_add
+#pragma weak fw_backend_blocklist_delete
+#pragma weak fw_backend_blocklist_list
+#pragma weak fw_backend_events_since
+
+const struct fw_api_backend fw_api_daemon_backend = {
+	.program_dir = fw_backend_program_dir,
+	.default_map_size = fw_backend_default_map_size,
+	.programs = fw_backend_programs,
+	.program = fw_backend_program,
+	.program_stats = fw_backend_program_stats,
+	.load = fw_backend_load,
+	.update_args = fw_backend_update_args,
+	.unload = fw_backend_unload,
+	.maps = fw_backend_maps,
+	.map_data = fw_backend_map_data,
+	.map_update = fw_backend_map_update,
+	.map_delete = fw_backend_map_delete,
+	.map_stats = fw_backend_map_stats,
+	.stats = fw_backend_stats,
+	.blocklist_add = fw_backend_blocklist_add,
+	.blocklist_delete = fw_backend_blocklist_delete,
+	.blocklist_list = fw_backend_blocklist_list,
+	.events_since = fw_backend_events_since,
+};

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * GET /metrics: the Prometheus text exposition format (version 0.0.4) of the
+ * figures the backend gives as JSON. Each family is written whole (HELP,
+ * TYPE, then every sample), as the format requires.
+ */
+#include "api/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What one family reads from each program's or map's stats object. */
+struct family {
+	const char *name;
+	const char *type;       /* counter, gauge */
+	const char *help;
+	const char *field;      /* key in the stats JSON */
+	double scale;           /* e.g. ns → s */
+};
+
+static const struct family program_families[] = {
+	{ "flywall_program_runs_total", "counter",
+	  "Times the program ran (needs kernel run statistics on).", "run_cnt", 1 },
+	{ "flywall_program_run_seconds_total", "counter",
+	  "Time spent running the program.", "run_time_ns", 1e-9 },
+	{ "flywall_program_average_run_seconds", "gauge",
+	  "Average time per run.", "avg_ns", 1e-9 },
+};
+
+static const struct family map_families[] = {
+	{ "flywall_map_entries", "gauge", "Entries in the map now.", "entries", 1 },
+	{ "flywall_map_max_entries", "gauge", "Capacity of the map.", "max_entries", 1 },
+	{ "flywall_map_utilization_ratio", "gauge", "entries / max_entries.",
+	  "utilization", 1 },
+	{ "flywall_map_memory_bytes", "gauge", "Kernel memory the map uses.", "memory", 1 },
+};
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void put_label(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, "%s=\"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void put_header(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static bool number_of(json_t *obj, const char *field, double *value)
+{
+	json_t *v = json_object_get(obj, field);
+
+	if (!json_is_number(v))
+		return false;
+	*value = json_number_value(v);
+	return true;
+}
+
+/* One object name → stats, for each program or map the backend lists. */
+struct subject {
+	const char *name;
+	json_t *stats;
+};
+
+static void put_families(FILE *out, const struct family *fams, size_t n_fams,
+			 const char *label, const struct subject *subs, size_t n_subs)
+{
+	for (size_t f = 0; f < n_fams; f++) {
+		bool header = false;
+
+		for (size_t s = 0; s < n_subs; s++) {
+			double v;
+
+			if (!number_of(subs[s].stats, fams[f].field, &v))
+				continue;
+			if (!header)
+				put_header(out, fams[f].name, fams[f].type, fams[f].help);
+			header = true;
+			fprintf(out, "%s{", fams[f].name);
+			put_label(out, label, subs[s].name);
+			fprintf(out, "} %.17g\n", v * fams[f].scale);
+		}
+	}
+}
+
+/* The program's own counters ("counters": {"dropped": 12, ...}). */
+static void put_program_counters(FILE *out, const struct subject *subs, size_t n)
+{
+	bool header = false;
+
+	for (size_t s = 0; s < n; s++) {
+		json_t *counters = json_object_get(subs[s].stats, "counters"), *v;
+		const char *key;
+
+		json_object_foreach(counters, key, v) {
+			if (!json_is_number(v))
+				continue;
+			if (!header)
+				put_header(out, "flywall_program_counter", "counter",
+					   "A counter the program keeps in its maps.");
+			header = true;
+			fputs("flywall_program_counter{", out);
+			put_label(out, "program", subs[s].name);
+			fputc(',', out);
+			put_label(out, "counter", key);
+			fprintf(out, "} %.17g\n", json_number_value(v));
+		}
+	}
+}
+
+/* Stats of each listed item, by the name the stats call takes. */
+static struct subject *gather(json_t *list, const char *const *name_keys,
+			      int (*stats)(const char *, json_t **, struct fw_error *),
+			      size_t *n)
+{
+	struct subject *subs = calloc(json_array_size(list) + 1, sizeof(*subs));
+	json_t *item;
+	size_t i;
+
+	*n = 0;
+	if (!subs)
+		return NULL;
+	json_array_foreach(list, i, item) {
+		struct fw_error err = { 0 };
+		const char *name = NULL;
+
+		for (const char *const *k = name_keys; *k && !name; k++)
+			name = json_string_value(json_object_get(item, *k));
+		if (!name)
+			continue;
+		subs[*n].name = name;
+		if (stats(name, &subs[*n].stats, &err) < 0)
+			subs[*n].stats = json_incref(item);  /* the summary still has figures */
+		fw_error_clear(&err);
+		(*n)++;
+	}
+	return subs;
+}
+
+static void release(struct subject *subs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(subs[i].stats);
+	free(subs);
+}
+
+char *fw_api_metrics_text(const struct fw_api_backend *be)
+{
+	static const char *const prog_keys[] = { "name", NULL };
+	static const char *const map_keys[] = { "qualified_name", "name", NULL };
+	json_t *programs = be->programs(), *maps = be->maps();
+	struct subject *progs, *map_subs;
+	size_t n_progs = 0, n_maps = 0, len;
+	char *text = NULL;
+	FILE *out;
+
+	out = open_memstream(&text, &len);
+	if (!out)
+		goto done;
+	progs = gather(programs, prog_keys, be->program_stats, &n_progs);
+	map_subs = gather(maps, map_keys, be->map_stats, &n_maps);
+	put_header(out, "flywall_up", "gauge", "1 while the daemon answers.");
+	fputs("flywall_up 1\n", out);
+	put_header(out, "flywall_programs", "gauge", "Programs loaded.");
+	fprintf(out, "flywall_programs %zu\n", json_array_size(programs));
+	put_header(out, "flywall_maps", "gauge", "Maps held by loaded programs.");
+	fprintf(out, "flywall_maps %zu\n", json_array_size(maps));
+	put_families(out, program_families, sizeof(program_families) / sizeof(*program_families),
+		     "program", progs, n_progs);
+	put_program_counters(out, progs, n_progs);
+	put_families(out, map_families, sizeof(map_families) / sizeof(*map_families),
+		     "map", map_subs, n_maps);
+	release(progs, n_progs);
+	release(map_subs, n_maps);
+	if (fclose(out)) {
+		free(text);
+		text = NULL;
+	}
+done:
+	json_decref(programs);
+	json_decref(maps);
+	return text;
+}

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * POST /api/ebpf/programs/load: a JSON object with the fields of a
+ * configuration block becomes a struct fw_prog_spec. Every field is checked
+ * here (json_unpack, strict: unknown fields are refused) so the backend gets
+ * a spec that only the kernel can still reject.
+ */
+#include "api/routes.h"
+
+#include <bpf/libbpf.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/ebpf_config.h"
+
+#define ARG_STRING_MAX 4096
+
+struct load_fields {
+	const char *name, *program, *hook, *interface, *direction, *mode;
+	const char *tracepoint, *function;
+	json_t *sockets, *shaping, *maps, *args;
+};
+
+/* A field the shared parsers (config/ebpf_config.h) refused: their message
+ * says what is wrong and what is expected. */
+static unsigned int field_fail(struct fw_api_response *resp, struct fw_error *err,
+			       const char *field, const char *detail)
+{
+	unsigned int status = fw_api_fail(resp, 400, detail, "%s: %s", field, err->msg);
+
+	fw_error_clear(err);
+	return status;
+}
+
+/* ---- the object path --------------------------------------------------- */
+
+static bool has_dotdot_component(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return true;
+	return false;
+}
+
+static bool path_is_under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (len && dir[len - 1] == '/')
+		len--;
+	return strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
+/*
+ * The object must lie inside program_dir: a path outside it (as written) is
+ * refused before the filesystem is asked, so the API reveals nothing about
+ * other files; a symlink inside that leads outside is refused after realpath.
+ * A relative path is taken relative to program_dir.
+ */
+static unsigned int resolve_object(const struct fw_api_backend *be, const char *program,
+				   char *out, struct fw_api_response *resp)
+{
+	const char *dir = be->program_dir();
+	char joined[FW_PATH_MAX], real_dir[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+
+	if (!program[0])
+		return fw_api_fail(resp, 400, "give the path of a .o file in program_dir",
+				   "program is empty");
+	if (has_dotdot_component(program))
+		return fw_api_fail(resp, 400, "give a path inside program_dir without '..'",
+				   "program path '%.256s' contains '..'", program);
+	if (!realpath(dir, real_dir))
+		return fw_api_fail(resp, 500, "create it or fix ebpf { program_dir }",
+				   "program_dir %.256s is not usable: %s", dir, strerror(errno));
+	if (snprintf(joined, sizeof(joined), "%s%s%s", program[0] == '/' ? "" : real_dir,
+		     program[0] == '/' ? "" : "/", program) >= (int)sizeof(joined))
+		return fw_api_fail(resp, 400, "give a shorter path", "program path too long");
+	if (!path_is_under(joined, dir) && !path_is_under(joined, real_dir))
+		return fw_api_fail(resp, 403, "objects are loaded only from program_dir",
+				   "program '%.256s' is outside program_dir %.256s", program, dir);
+	if (!realpath(joined, real))
+		return fw_api_fail(resp, 400, "copy the object into program_dir first",
+				   "program '%.256s': %s", program, strerror(errno));
+	if (!path_is_under(real, real_dir))
+		return fw_api_fail(resp, 403, "objects are loaded only from program_dir",
+				   "program '%.256s' leads outside program_dir %.256s (symlink)",
+				   program, dir);
+	if (stat(real, &st) || !S_ISREG(st.st_mode))
+		return fw_api_fail(resp, 400, "give the path of a compiled .o file",
+				   "program '%.256s' is not a regular file", program);
+	snprintf(out, FW_PATH_MAX, "%s", real);
+	return 0;
+}
+
+/* ---- the hook, from the request or from the object -------------------- */
+
+static int hook_from_prog_type(enum bpf_prog_type type)
+{
+	switch (type) {
+	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
+	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
+	case BPF_PROG_TYPE_TRACEPOINT:
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+	case BPF_PROG_TYPE_TRACING: return FW_HOOK_TRACEPOINT;
+	case BPF_PROG_TYPE_KPROBE: return FW_HOOK_KPROBE;
+	default: return -1;
+	}
+}
+
+/* "tracepoint/net/netif_receive_skb" → "net:netif_receive_skb", and
+ * "kprobe/tcp_v4_connect" → "tcp_v4_connect", for requests that leave the
+ * target to the object's section name. */
+static void target_from_section(const char *sec, struct fw_prog_spec *spec)
+{
+	const char *slash = strchr(sec, '/');
+
+	if (!slash)
+		return;
+	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0] &&
+	    (!strncmp(sec, "tracepoint/", 11) || !strncmp(sec, "tp/", 3))) {
+		snprintf(spec->tracepoint, sizeof(spec->tracepoint), "%s", slash + 1);
+		char *sep = strchr(spec->tracepoint, '/');
+		if (sep)
+			*sep = ':';
+	} else if (spec->hook == FW_HOOK_KPROBE && !spec->function[0] &&
+		   !strncmp(sec, "kprobe/", 7)) {
+		snprintf(spec->function, sizeof(spec->function), "%s", slash + 1);
+	}
+}
+
+static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
+				     struct fw_api_response *resp)
+{
+	struct bpf_object *obj = bpf_object__open_file(spec->object, NULL);
+	struct bpf_program *prog;
+	int hook;
+
+	if (!obj)
+		return fw_api_fail(resp, 400, "compile it with clang -target bpf",
+				   "%.256s is not an eBPF object: %s", spec->object,
+				   strerror(errno));
+	prog = bpf_object__next_program(obj, NULL);
+	if (!prog) {
+		bpf_object__close(obj);
+		return fw_api_fail(resp, 400, "the object has no SEC(\"...\") program",
+				   "%.256s holds no program", spec->object);
+	}
+	hook = hook_from_prog_type(bpf_program__type(prog));
+	if (!hook_given) {
+		if (hook < 0) {
+			bpf_object__close(obj);
+			return fw_api_fail(resp, 400, "add \"hook\": \"xdp\" (or tc, "
+					   "socket_filter, tracepoint, kprobe)",
+					   "cannot tell the hook from section '%.64s'",
+					   bpf_program__section_name(prog));
+		}
+		spec->hook = hook;
+	}
+	target_from_section(bpf_program__section_name(prog), spec);
+	bpf_object__close(obj);
+	return 0;
+}
+
+/* ---- per-hook fields --------------------------------------------------- */
+
+static unsigned int interface_field(const struct load_fields *f, struct fw_prog_spec *spec,
+				    struct fw_api_response *resp)
+{
+	bool needed = spec->hook == FW_HOOK_XDP || spec->hook == FW_HOOK_TC;
+	struct fw_error err = { 0 };
+
+	if (!f->interface) {
+		if (needed)
+			return fw_api_fail(resp, 400, "add \"interface\": \"eth0\"",
+					   "%s programs need an interface",
+					   fw_hook_name(spec->hook));
+		return 0;
+	}
+	if (fw_ifname_valid(f->interface, &err))
+		return field_fail(resp, &err, "interface", "the name of a network interface");
+	if (spec->hook == FW_HOOK_TRACEPOINT || spec->hook == FW_HOOK_KPROBE)
+		return fw_api_fail(resp, 400, "remove \"interface\"",
+				   "%s programs take no interface", fw_hook_name(spec->hook));
+	snprintf(spec->interface, sizeof(spec->interface), "%s", f->interface);
+	return 0;
+}
+
+/* A field that only some hooks take is refused on the others, so a typo in
+ * the hook is not silently ignored. */
+static unsigned int only_for(struct fw_api_response *resp, const void *given,
+			     const char *field, const struct fw_prog_spec *spec,
+			     enum fw_hook hook)
+{
+	if (!given || spec->hook == hook)
+		return 0;
+	return fw_api_fail(resp, 400, "remove it or change \"hook\"",
+			   "\"%s\" applies to %s programs, not %s", field,
+			   fw_hook_name(hook), fw_hook_name(spec->hook));
+}
+
+static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
+				  struct fw_api_response *resp)
+{
+	struct fw_error err = { 0 };
+
+	if (only_for(resp, f->direction, "direction", spec, FW_HOOK_TC) ||
+	    only_for(resp, f->shaping, "shaping", spec, FW_HOOK_TC) ||
+	    only_for(resp, f->mode, "mode", spec, FW_HOOK_XDP))
+		return resp->status;
+	if (f->direction && fw_tc_direction_parse(f->direction, &spec->direction, &err))
+		return field_fail(resp, &err, "direction", "tc programs: ingress or egress");
+	if (f->mode && fw_xdp_mode_parse(f->mode, &spec->xdp_mode, &err))
+		return field_fail(resp, &err, "mode", "xdp programs: auto, native or generic");
+	return 0;
+}
+
+static unsigned int shaping_field(json_t *shaping, struct fw_prog_spec *spec,
+				  struct fw_api_response *resp)
+{
+	static const char shape[] = "expected \"shaping\": {\"rate\": \"1gbit\", "
+				    "\"burst\": \"100mbit\"}";
+	const char *rate = NULL, *burst = NULL;
+	struct fw_error err = { 0 };
+	json_error_t jerr;
+
+	if (!shaping)
+		return 0;
+	if (json_unpack_ex(shaping, &jerr, JSON_STRICT, "{s:s, s?s}", "rate", &rate,
+			   "burst", &burst))
+		return fw_api_fail(resp, 400, shape, "invalid shaping: %s", jerr.text);
+	if (fw_rate_parse(rate, &spec->shaping.rate_bps, &err))
+		return field_fail(resp, &err, "shaping.rate", shape);
+	if (burst && fw_burst_parse(burst, &spec->shaping.burst_bits, &err))
+		return field_fail(resp, &err, "shaping.burst", shape);
+	spec->shaping.set = true;
+	return 0;
+}
+
+static unsigned int target_fields(const struct load_fields *f, struct fw_prog_spec *spec,
+				  struct fw_api_response *resp)
+{
+	struct fw_error err = { 0 };
+
+	if (only_for(resp, f->tracepoint, "tracepoint", spec, FW_HOOK_TRACEPOINT) ||
+	    only_for(resp, f->function, "function", spec, FW_HOOK_KPROBE) ||
+	    only_for(resp, f->sockets, "sockets", spec, FW_HOOK_SOCKET_FILTER))
+		return resp->status;
+	if (f->tracepoint) {
+		if (fw_tracepoint_valid(f->tracepoint, &err))
+			return field_fail(resp, &err, "tracepoint", "e.g. \"net:netif_receive_skb\"");
+		snprintf(spec->tracepoint, sizeof(spec->tracepoint), "%s", f->tracepoint);
+	}
+	if (f->function) {
+		if (fw_function_valid(f->function, &err))
+			return field_fail(resp, &err, "function", "e.g. \"tcp_v4_connect\"");
+		snprintf(spec->function, sizeof(spec->function), "%s", f->function);
+	}
+	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0])
+		return fw_api_fail(resp, 400, "add \"tracepoint\": \"category:name\"",
+				   "tracepoint programs need a tracepoint");
+	if (spec->hook == FW_HOOK_KPROBE && !spec->function[0])
+		return fw_api_fail(resp, 400, "add \"function\": \"tcp_v4_connect\"",
+				   "kprobe programs need a function");
+	return 0;
+}
+
+static unsigned int sockets_field(json_t *sockets, struct fw_prog_spec *spec,
+				  struct fw_api_response *resp)
+{
+	struct fw_error err = { 0 };
+	json_t *item;
+	size_t i;
+
+	if (!sockets)
+		return 0;
+	if (!json_is_array(sockets) || json_array_size(sockets) == 0)
+		return fw_api_fail(resp, 400, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
+				   "sockets must be a non-empty array");
+	json_array_foreach(sockets, i, item) {
+		enum fw_service svc;
+		char where[32];
+
+		snprintf(where, sizeof(where), "sockets[%zu]", i);
+		if (!json_is_string(item))
+			return fw_api_fail(resp, 400, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
+					   "%s: not a string", where);
+		if (fw_service_parse(json_string_value(item), &svc, &err))
+			return field_fail(resp, &err, where, "the services are dns and dhcp");
+		spec->services |= svc;
+	}
+	return 0;
+}
+
+static unsigned int maps_field(json_t *maps, struct fw_prog_spec *spec,
+			       struct fw_api_response *resp)
+{
+	static const char shape[] = "expected \"maps\": {\"NAME\": {\"type\": \"hash\", "
+				    "\"size\": 1024}}";
+	const char *name;
+	json_t *value;
+	size_t i = 0;
+
+	if (!maps)
+		return 0;
+	if (!json_is_object(maps))
+		return fw_api_fail(resp, 400, shape, "maps must be an object");
+	spec->maps = calloc(json_object_size(maps) ? json_object_size(maps) : 1,
+			    sizeof(*spec->maps));
+	if (!spec->maps)
+		return fw_api_fail(resp, 500, "", "out of memory");
+	json_object_foreach(maps, name, value) {
+		struct fw_map_override *m = &spec->maps[i];
+		struct fw_error err = { 0 };
+		const char *type = NULL;
+		json_int_t size = 0;
+		json_error_t jerr;
+		char where[FW_NAME_MAX + 8];
+
+		snprintf(where, sizeof(where), "maps.%s", name);
+		if (fw_map_name_valid(name, &err))
+			return field_fail(resp, &err, "maps", "map names are the object's C names");
+		if (json_unpack_ex(value, &jerr, JSON_STRICT, "{s?s, s?I}", "type", &type,
+				   "size", &size))
+			return fw_api_fail(resp, 400, shape, "%s: %s", where, jerr.text);
+		if (type && fw_map_type_parse(type, &m->type, &err))
+			return field_fail(resp, &err, where, shape);
+		if (json_object_get(value, "size") && fw_map_size_valid(size, &err))
+			return field_fail(resp, &err, where, shape);
+		if (fw_map_override_valid(m->type, (uint32_t)size, &err))
+			return field_fail(resp, &err, where, shape);
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		m->size = (uint32_t)size;
+		spec->n_maps = ++i;
+	}
+	return 0;
+}
+
+/* ---- args (also PUT /programs/{name}) ---------------------------------- */
+
+void fw_api_args_free(struct fw_arg *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (args[i].kind == FW_ARG_STRING)
+			free(args[i].s);
+	free(args);
+}
+
+static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
+{
+	snprintf(arg->name, sizeof(arg->name), "%s", name);
+	switch (json_typeof(value)) {
+	case JSON_INTEGER:
+		arg->kind = FW_ARG_INT;
+		arg->i = json_integer_value(value);
+		return true;
+	case JSON_REAL:
+		arg->kind = FW_ARG_FLOAT;
+		arg->f = json_real_value(value);
+		return true;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		arg->kind = FW_ARG_BOOL;
+		arg->b = json_is_true(value);
+		return true;
+	case JSON_STRING:
+		if (json_string_length(value) > ARG_STRING_MAX)
+			return false;
+		arg->kind = FW_ARG_STRING;
+		arg->s = strdup(json_string_value(value));
+		return arg->s != NULL;
+	default:
+		return false;
+	}
+}
+
+unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n,
+				   struct fw_api_response *resp)
+{
+	const char *name;
+	json_t *value;
+	struct fw_arg *args;
+	size_t i = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_object(jargs) || json_object_size(jargs) == 0)
+		return fw_api_fail(resp, 400, "e.g. \"args\": {\"max_pps\": 2000000}",
+				   "args must be a non-empty object");
+	args = calloc(json_object_size(jargs), sizeof(*args));
+	if (!args)
+		return fw_api_fail(resp, 500, "", "out of memory");
+	json_object_foreach(jargs, name, value) {
+		struct fw_error err = { 0 };
+
+		if (fw_arg_name_valid(name, &err)) {
+			fw_api_args_free(args, i);
+			return field_fail(resp, &err, "args", "arg names are the program's "
+					  "global variables");
+		}
+		if (!arg_from_json(&args[i], name, value)) {
+			fw_api_args_free(args, i);
+			return fw_api_fail(resp, 400, "args are numbers, booleans or strings "
+					   "(at most 4096 bytes)",
+					   "args.%s: unsupported value", name);
+		}
+		i++;
+	}
+	*out = args;
+	*n = i;
+	return 0;
+}
+
+/* ---- the whole request ------------------------------------------------- */
+
+static unsigned int unpack_fields(json_t *body, struct load_fields *f,
+				  struct fw_api_response *resp)
+{
+	json_error_t jerr;
+
+	memset(f, 0, sizeof(*f));
+	if (json_unpack_ex(body, &jerr, JSON_STRICT,
+			   "{s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?s, s?o, s?o, s?o, s?o}",
+			   "name", &f->name, "program", &f->program, "hook", &f->hook,
+			   "interface", &f->interface, "direction", &f->direction,
+			   "mode", &f->mode, "tracepoint", &f->tracepoint,
+			   "function", &f->function, "sockets", &f->sockets,
+			   "shaping", &f->shaping, "maps", &f->maps, "args", &f->args))
+		return fw_api_fail(resp, 400, "fields: name, program (required); hook, "
+				   "interface, direction, mode, tracepoint, function, sockets, "
+				   "shaping, maps, args", "invalid load request: %s", jerr.text);
+	return 0;
+}
+
+static unsigned int fill_spec(const struct fw_api_backend *be, const struct load_fields *f,
+			      struct fw_prog_spec *spec, struct fw_api_response *resp)
+{
+	struct fw_error err = { 0 };
+
+	if (fw_prog_name_valid(f->name, &err))
+		return field_fail(resp, &err, "name", "the name the program will have in the API");
+	if (!strcmp(f->name, "load"))
+		return fw_api_fail(resp, 400, "POST /api/ebpf/programs/load is the loader",
+				   "name: \"load\" is reserved");
+	snprintf(spec->name, sizeof(spec->name), "%s", f->name);
+	if (f->hook && fw_hook_parse(f->hook, &spec->hook, &err))
+		return field_fail(resp, &err, "hook", "or leave it out to take the object's");
+	if (resolve_object(be, f->program, spec->object, resp) ||
+	    hook_from_object(spec, f->hook != NULL, resp) ||
+	    interface_field(f, spec, resp) ||
+	    tc_xdp_fields(f, spec, resp) ||
+	    shaping_field(f->shaping, spec, resp) ||
+	    target_fields(f, spec, resp) ||
+	    sockets_field(f->sockets, spec, resp) ||
+	    maps_field(f->maps, spec, resp))
+		return resp->status;
+	if (f->args && fw_api_args_from_json(f->args, &spec->args, &spec->n_args, resp))
+		return resp->status;
+	spec->default_map_size = be->default_map_size();
+	return 0;
+}
+
+unsigned int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
+				   struct fw_prog_spec *spec, struct fw_api_response *resp)
+{
+	struct load_fields f;
+
+	memset(spec, 0, sizeof(*spec));
+	if (unpack_fields(body, &f, resp) || fill_spec(be, &f, spec, resp)) {
+		fw_prog_spec_release(spec);
+		return resp->status;
+	}
+	return 0;
+}

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A stand-in for the daemon behind the API, for the API's unit tests only:
+ * it records which call was made with what, and answers with canned JSON or
+ * the errno a test sets. Tests of the real daemon are in tests/e2e/.
+ */
+#ifndef FLYWALL_TESTS_API_FAKE_BACKEND_H
+#define FLYWALL_TESTS_API_FAKE_BACKEND_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/routes.h"
+
+static struct {
+	char program_dir[256];
+	char last_call[32];
+	char last_name[128];
+	json_t *last_json;              /* entries/keys/addresses passed in */
+	struct fw_prog_spec last_spec;
+	struct fw_arg last_args[8];
+	size_t last_n_args;
+	size_t last_offset, last_limit;
+	int fail;                       /* negative errno the next call returns */
+	const char *fail_detail;
+	uint64_t events_total;          /* events 0..events_total-1 exist */
+	int calls;
+} fake;
+
+static void fake_reset(void)
+{
+	json_decref(fake.last_json);
+	fw_prog_spec_release(&fake.last_spec);
+	for (size_t i = 0; i < fake.last_n_args; i++)
+		if (fake.last_args[i].kind == FW_ARG_STRING)
+			free(fake.last_args[i].s);
+	memset(&fake, 0, sizeof(fake));
+	strcpy(fake.program_dir, "/nonexistent-flywall-dir");
+}
+
+static int fake_called(const char *call, const char *name, struct fw_error *err)
+{
+	fake.calls++;
+	snprintf(fake.last_call, sizeof(fake.last_call), "%s", call);
+	snprintf(fake.last_name, sizeof(fake.last_name), "%s", name ? name : "");
+	if (fake.fail) {
+		fw_error_set(err, fake.fail, "fake %s failed for '%s'", call, name ? name : "");
+		if (fake.fail_detail)
+			fw_error_set_detail(err, strdup(fake.fail_detail));
+		return fake.fail;
+	}
+	return 0;
+}
+
+static const char *fake_program_dir(void) { return fake.program_dir; }
+static uint32_t fake_default_map_size(void) { return 1024; }
+
+static json_t *fake_programs(void)
+{
+	fake_called("programs", NULL, NULL);
+	return json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "name", "ddos_filter", "hook", "xdp",
+			 "interface", "eth0", "name", "monitor", "hook", "socket_filter");
+}
+
+static int fake_program(const char *name, json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("program", name, err);
+
+	if (!ret)
+		*out = json_pack("{s:s}", "name", name);
+	return ret;
+}
+
+static int fake_program_stats(const char *name, json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("program_stats", name, err);
+
+	if (!ret)
+		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i}}", "name", name,
+				 "run_cnt", 10, "run_time_ns", 2000, "avg_ns", 200,
+				 "counters", "blocked", 7, "passed", 3);
+	return ret;
+}
+
+static int fake_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("load", spec->name, err);
+
+	if (!ret) {
+		fw_prog_spec_release(&fake.last_spec);
+		fake.last_spec = *spec;
+		fake.last_spec.maps = calloc(spec->n_maps + 1, sizeof(*spec->maps));
+		memcpy(fake.last_spec.maps, spec->maps, spec->n_maps * sizeof(*spec->maps));
+		fake.last_spec.args = calloc(spec->n_args + 1, sizeof(*spec->args));
+		memcpy(fake.last_spec.args, spec->args, spec->n_args * sizeof(*spec->args));
+		for (size_t i = 0; i < spec->n_args; i++)
+			if (spec->args[i].kind == FW_ARG_STRING)
+				fake.last_spec.args[i].s = strdup(spec->args[i].s);
+		*out = json_pack("{s:s}", "name", spec->name);
+	}
+	return ret;
+}
+
+static int fake_update_args(const char *name, const struct fw_arg *args, size_t n,
+			    json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("update_args", name, err);
+
+	if (!ret) {
+		for (size_t i = 0; i < n && i < 8; i++) {
+			fake.last_args[i] = args[i];
+			if (args[i].kind == FW_ARG_STRING)
+				fake.last_args[i].s = strdup(args[i].s);
+		}
+		fake.last_n_args = n;
+		*out = json_pack("{s:s}", "name", name);
+	}
+	return ret;
+}
+
+static int fake_unload(const char *name, struct fw_error *err)
+{
+	return fake_called("unload", name, err);
+}
+
+static json_t *fake_maps(void)
+{
+	fake_called("maps", NULL, NULL);
+	return json_pack("[{s:s}]", "name", "blocklist");
+}
+
+static int fake_map_data(const char *name, size_t offset, size_t limit, json_t **out,
+			 struct fw_error *err)
+{
+	int ret = fake_called("map_data", name, err);
+
+	fake.last_offset = offset;
+	fake.last_limit = limit;
+	if (!ret)
+		*out = json_pack("{s:[], s:n, s:i}", "entries", "next_offset", "total", 0);
+	return ret;
+}
+
+static int fake_keep_json(const char *call, const char *name, json_t *j, struct fw_error *err)
+{
+	int ret = fake_called(call, name, err);
+
+	json_decref(fake.last_json);
+	fake.last_json = json_deep_copy(j);
+	return ret;
+}
+
+static int fake_map_update(const char *name, json_t *entries, struct fw_error *err)
+{
+	return fake_keep_json("map_update", name, entries, err);
+}
+
+static int fake_map_delete(const char *name, json_t *keys, struct fw_error *err)
+{
+	return fake_keep_json("map_delete", name, keys, err);
+}
+
+static int fake_map_stats(const char *name, json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("map_stats", name, err);
+
+	if (!ret)
+		*out = json_pack("{s:s, s:i, s:i, s:f, s:i}", "type", "hash", "max_entries", 100,
+				 "entries", 25, "utilization", 0.25, "memory", 8192);
+	return ret;
+}
+
+static json_t *fake_stats(void)
+{
+	fake_called("stats", NULL, NULL);
+	return json_pack("{s:i}", "programs", 2);
+}
+
+static int fake_blocklist_add(const char *program, json_t *entries, struct fw_error *err)
+{
+	return fake_keep_json("blocklist_add", program, entries, err);
+}
+
+static int fake_blocklist_delete(const char *program, json_t *addresses, struct fw_error *err)
+{
+	return fake_keep_json("blocklist_delete", program, addresses, err);
+}
+
+static int fake_blocklist_list(const char *program, json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("blocklist_list", program, err);
+
+	if (!ret)
+		*out = json_pack("{s:[]}", "entries");
+	return ret;
+}
+
+/* Events 0..events_total-1, each {"seq": N, "type": "ddos_drop"}. */
+static json_t *fake_events_since(uint64_t since, size_t max, uint64_t *next)
+{
+	json_t *out = json_array();
+	uint64_t seq;
+
+	for (seq = since; seq < fake.events_total && json_array_size(out) < max; seq++)
+		json_array_append_new(out, json_pack("{s:I, s:s}", "seq", (json_int_t)seq,
+						     "type", "ddos_drop"));
+	*next = seq > since ? seq : since;
+	return out;
+}
+
+static const struct fw_api_backend fake_backend = {
+	.program_dir = fake_program_dir,
+	.default_map_size = fake_default_map_size,
+	.programs = fake_programs,
+	.program = fake_program,
+	.program_stats = fake_program_stats,
+	.load = fake_load,
+	.update_args = fake_update_args,
+	.unload = fake_unload,
+	.maps = fake_maps,
+	.map_data = fake_map_data,
+	.map_update = fake_map_update,
+	.map_delete = fake_map_delete,
+	.map_stats = fake_map_stats,
+	.stats = fake_stats,
+	.blocklist_add = fake_blocklist_add,
+	.blocklist_delete = fake_blocklist_delete,
+	.blocklist_list = fake_blocklist_list,
+	.events_since = fake_events_since,
+};
+
+#define FAKE_TOKEN "0123456789abcdef"
+
+/* ---- calling the router as a client would ------------------------------ */
+
+struct fake_query {
+	const char *keys[4];
+	const char *values[4];
+};
+
+static const char *fake_query_lookup(void *ctx, const char *key)
+{
+	struct fake_query *q = ctx;
+
+	for (int i = 0; q && i < 4 && q->keys[i]; i++)
+		if (!strcmp(q->keys[i], key))
+			return q->values[i];
+	return NULL;
+}
+
+/* Routes one request; auth is "Bearer FAKE_TOKEN" when with_token. */
+static struct fw_api_response call_q(const char *method, const char *path, const char *body,
+				     bool with_token, struct fake_query *q)
+{
+	static const struct fw_api_context ctx = { .backend = &fake_backend,
+						   .token = FAKE_TOKEN };
+	struct fw_api_request req = {
+		.method = method,
+		.path = path,
+		.authorization = with_token ? "Bearer " FAKE_TOKEN : NULL,
+		.body = body,
+		.body_len = body ? strlen(body) : 0,
+		.query = fake_query_lookup,
+		.query_ctx = q,
+	};
+	struct fw_api_response resp;
+
+	fw_api_route(&ctx, &req, &resp);
+	return resp;
+}
+
+static struct fw_api_response call(const char *method, const char *path, const char *body,
+				   bool with_token)
+{
+	return call_q(method, path, body, with_token, NULL);
+}
+
+static const char *error_of(const struct fw_api_response *r)
+{
+	const char *s = json_string_value(json_object_get(r->json, "error"));
+
+	return s ? s : "(no error field)";
+}
+
+static const char *detail_of(const struct fw_api_response *r)
+{
+	const char *s = json_string_value(json_object_get(r->json, "detail"));
+
+	return s ? s : "(no detail field)";
+}
+
+#endif

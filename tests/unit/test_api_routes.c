@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/* The API's routing, auth, input checks and error mapping, against a fake
+ * backend: what status and error text a client gets, and whether the daemon
+ * was called at all. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "api_fake_backend.h"
+
+static int setup(void **state) { fake_reset(); return 0; }
+static int teardown(void **state) { fake_reset(); return 0; }
+
+#define assert_status(resp, want) do { \
+	if ((resp).status != (want)) \
+		fail_msg("status %u, want %u: %s / %s", (resp).status, (want), \
+			 error_of(&(resp)), detail_of(&(resp))); \
+} while (0)
+
+/* A refused request must not reach the daemon. */
+static void assert_refused(const char *method, const char *path, const char *body,
+			   bool token, unsigned int status, const char *error_part)
+{
+	struct fw_api_response r = call(method, path, body, token);
+
+	assert_status(r, status);
+	if (!strstr(error_of(&r), error_part))
+		fail_msg("%s %s: error '%s' lacks '%s'", method, path, error_of(&r), error_part);
+	assert_int_equal(fake.calls, 0);
+	fw_api_response_release(&r);
+}
+
+static void test_read_endpoints_reach_their_call(void **state)
+{
+	static const struct { const char *path, *call, *name; } cases[] = {
+		{ "/api/ebpf/programs", "programs", "" },
+		{ "/api/ebpf/programs/ddos_filter", "program", "ddos_filter" },
+		{ "/api/ebpf/programs/ddos_filter/stats", "program_stats", "ddos_filter" },
+		{ "/api/ebpf/programs/load", "program", "load" },
+		{ "/api/ebpf/maps", "maps", "" },
+		{ "/api/ebpf/maps/blocklist/data", "map_data", "blocklist" },
+		{ "/api/ebpf/maps/ddos_filter.blocklist/data", "map_data", "ddos_filter.blocklist" },
+		{ "/api/ebpf/maps/counters/stats", "map_stats", "counters" },
+		{ "/api/ebpf/stats", "stats", "" },
+		{ "/api/ebpf/blocklist", "blocklist_list", "ddos_filter" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct fw_api_response r = call("GET", cases[i].path, NULL, false);
+
+		assert_status(r, 200);
+		assert_string_equal(fake.last_call, cases[i].call);
+		assert_string_equal(fake.last_name, cases[i].name);
+		assert_non_null(r.json);
+		fw_api_response_release(&r);
+	}
+}
+
+static void test_unknown_paths_and_methods(void **state)
+{
+	struct fw_api_response r;
+
+	assert_refused("GET", "/api/ebpf/nothing", NULL, false, 404, "no such endpoint");
+	assert_refused("GET", "/api/ebpf/programs/", NULL, false, 404, "no such endpoint");
+	assert_refused("GET", "//api/ebpf/programs", NULL, false, 404, "no such endpoint");
+	assert_refused("GET", "/api/ebpf/programs/a/b/c", NULL, false, 404, "no such endpoint");
+	assert_refused("GET", "/api/ebpf/programs/..", NULL, false, 400, "invalid name");
+	assert_refused("GET", "/api/ebpf/programs/a%20b", NULL, false, 400, "invalid name");
+	assert_refused("GET", "/api/ebpf/programs/.hidden", NULL, false, 400, "invalid name");
+
+	r = call("PATCH", "/api/ebpf/programs/ddos_filter", "{}", true);
+	assert_status(r, 405);
+	assert_string_equal(r.allow, "GET, PUT, DELETE");
+	assert_int_equal(fake.calls, 0);
+	fw_api_response_release(&r);
+	r = call("POST", "/api/ebpf/stats", NULL, true);
+	assert_status(r, 405);
+	assert_string_equal(r.allow, "GET");
+	fw_api_response_release(&r);
+}
+
+static void test_mutations_need_the_token(void **state)
+{
+	static const char *const mutations[][3] = {
+		{ "POST", "/api/ebpf/programs/load", "{\"name\":\"x\",\"program\":\"x.o\"}" },
+		{ "PUT", "/api/ebpf/programs/ddos_filter", "{\"args\":{\"max_pps\":1}}" },
+		{ "DELETE", "/api/ebpf/programs/ddos_filter", NULL },
+		{ "PUT", "/api/ebpf/maps/blocklist/data", "{\"entries\":[{\"key\":1,\"value\":2}]}" },
+		{ "POST", "/api/ebpf/maps/blocklist/data", "{\"entries\":[{\"key\":1,\"value\":2}]}" },
+		{ "DELETE", "/api/ebpf/maps/blocklist/data", "{\"keys\":[1]}" },
+		{ "POST", "/api/ebpf/blocklist", "{\"addresses\":[\"192.0.2.1\"]}" },
+		{ "DELETE", "/api/ebpf/blocklist", "{\"addresses\":[\"192.0.2.1\"]}" },
+	};
+	static const struct fw_api_context ctx = { .backend = &fake_backend, .token = FAKE_TOKEN };
+
+	for (size_t i = 0; i < sizeof(mutations) / sizeof(*mutations); i++) {
+		const char *const *m = mutations[i];
+		static const char *const wrong[] = { "Bearer 0123456789abcdeX", "Bearer 0123",
+						     "Bearer " FAKE_TOKEN "0" };
+		struct fw_api_response r = call(m[0], m[1], m[2], false);
+
+		assert_status(r, 401);
+		assert_true(r.auth_challenge);
+		assert_string_equal(error_of(&r),
+				    "this request changes state and needs the API token");
+		fw_api_response_release(&r);
+		for (size_t w = 0; w < 3; w++) {
+			struct fw_api_request req = { .method = m[0], .path = m[1],
+				.authorization = wrong[w], .body = m[2],
+				.body_len = m[2] ? strlen(m[2]) : 0 };
+
+			fw_api_route(&ctx, &req, &r);
+			assert_status(r, 403);
+			assert_string_equal(error_of(&r), "wrong API token");
+			fw_api_response_release(&r);
+		}
+		assert_int_equal(fake.calls, 0);
+	}
+}
+
+static void test_bodies_must_be_json_objects(void **state)
+{
+	const char *path = "/api/ebpf/programs/ddos_filter";
+
+	assert_refused("PUT", path, NULL, true, 400, "request body is empty");
+	assert_refused("PUT", path, "{\"args\": ", true, 400, "request body is not valid JSON");
+	assert_refused("PUT", path, "[1, 2]", true, 400, "request body must be a JSON object");
+	assert_refused("PUT", path, "{\"args\": {\"a\": 1}, \"args\": {\"a\": 2}}", true, 400,
+		       "request body is not valid JSON");
+}
+
+static void test_update_args(void **state)
+{
+	const char *path = "/api/ebpf/programs/ddos_filter";
+	struct fw_api_response r;
+
+	r = call("PUT", path, "{\"args\": {\"max_pps\": 2000000, \"on\": true, "
+		 "\"ratio\": 0.5, \"label\": \"x\"}}", true);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "update_args");
+	assert_int_equal(fake.last_n_args, 4);
+	assert_string_equal(fake.last_args[0].name, "max_pps");
+	assert_int_equal(fake.last_args[0].kind, FW_ARG_INT);
+	assert_int_equal(fake.last_args[0].i, 2000000);
+	assert_int_equal(fake.last_args[1].kind, FW_ARG_BOOL);
+	assert_int_equal(fake.last_args[2].kind, FW_ARG_FLOAT);
+	assert_int_equal(fake.last_args[3].kind, FW_ARG_STRING);
+	assert_string_equal(fake.last_args[3].s, "x");
+	fw_api_response_release(&r);
+	fake_reset();
+
+	assert_refused("PUT", path, "{}", true, 400, "invalid update request");
+	assert_refused("PUT", path, "{\"args\": {}}", true, 400, "args must be a non-empty object");
+	assert_refused("PUT", path, "{\"args\": [1]}", true, 400, "args must be a non-empty object");
+	assert_refused("PUT", path, "{\"args\": {\"max_pps\": [1]}}", true, 400,
+		       "args.max_pps: unsupported value");
+	assert_refused("PUT", path, "{\"args\": {\"max_pps\": null}}", true, 400,
+		       "args.max_pps: unsupported value");
+	assert_refused("PUT", path, "{\"args\": {\"bad-name\": 1}}", true, 400, "args: arg name");
+	assert_refused("PUT", path, "{\"args\": {\"a\": 1}, \"extra\": 1}", true, 400,
+		       "invalid update request");
+}
+
+static void test_backend_errors_become_statuses(void **state)
+{
+	static const struct { int err; unsigned int status; } cases[] = {
+		{ -EINVAL, 400 }, { -EPERM, 403 }, { -EACCES, 403 }, { -ENOENT, 404 },
+		{ -EEXIST, 409 }, { -ENOTUNIQ, 409 }, { -E2BIG, 413 }, { -EBADMSG, 422 },
+		{ -EOPNOTSUPP, 422 }, { -EIO, 500 }, { -ENOMEM, 500 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct fw_api_response r;
+
+		fake.fail = cases[i].err;
+		r = call("GET", "/api/ebpf/programs/nope", NULL, false);
+		assert_status(r, cases[i].status);
+		assert_string_equal(error_of(&r), "fake program failed for 'nope'");
+		fw_api_response_release(&r);
+	}
+}
+
+static void test_verifier_log_is_the_detail(void **state)
+{
+	struct fw_api_response r;
+
+	fake.fail = -EBADMSG;
+	fake.fail_detail = "0: R1 invalid mem access 'scalar'\n";
+	r = call("PUT", "/api/ebpf/programs/ddos_filter", "{\"args\": {\"a\": 1}}", true);
+	assert_status(r, 422);
+	assert_string_equal(detail_of(&r), "0: R1 invalid mem access 'scalar'\n");
+	fw_api_response_release(&r);
+}
+
+static void test_unload(void **state)
+{
+	struct fw_api_response r = call("DELETE", "/api/ebpf/programs/ddos_filter", NULL, true);
+
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "unload");
+	assert_true(json_is_true(json_object_get(r.json, "unloaded")));
+	fw_api_response_release(&r);
+}
+
+static void test_map_data_paging(void **state)
+{
+	struct fake_query q = { { "offset", "limit" }, { "20", "5" } };
+	struct fw_api_response r = call_q("GET", "/api/ebpf/maps/blocklist/data", NULL, false, &q);
+
+	assert_status(r, 200);
+	assert_int_equal(fake.last_offset, 20);
+	assert_int_equal(fake.last_limit, 5);
+	fw_api_response_release(&r);
+	r = call("GET", "/api/ebpf/maps/blocklist/data", NULL, false);
+	assert_int_equal(fake.last_offset, 0);
+	assert_int_equal(fake.last_limit, FW_API_PAGE_DEFAULT);
+	fw_api_response_release(&r);
+
+	static const char *const bad[][2] = {
+		{ "offset", "-1" }, { "offset", "abc" }, { "offset", "1x" }, { "offset", "" },
+		{ "limit", "0" }, { "limit", "10001" }, { "limit", " 5" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct fake_query b = { { bad[i][0] }, { bad[i][1] } };
+
+		fake_reset();
+		r = call_q("GET", "/api/ebpf/maps/blocklist/data", NULL, false, &b);
+		assert_status(r, 400);
+		assert_non_null(strstr(error_of(&r), bad[i][0]));
+		assert_int_equal(fake.calls, 0);
+		fw_api_response_release(&r);
+	}
+}
+
+static void test_map_data_writes(void **state)
+{
+	const char *path = "/api/ebpf/maps/blocklist/data";
+	struct fw_api_response r;
+
+	r = call("PUT", path, "{\"entries\": [{\"key\": \"10.0.0.1\", \"value\": 1}]}", true);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "map_update");
+	assert_int_equal(json_array_size(fake.last_json), 1);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "updated")), 1);
+	fw_api_response_release(&r);
+	r = call("DELETE", path, "{\"keys\": [\"10.0.0.1\", \"10.0.0.2\"]}", true);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "map_delete");
+	assert_int_equal(json_array_size(fake.last_json), 2);
+	fw_api_response_release(&r);
+	fake_reset();
+
+	assert_refused("PUT", path, "{\"entries\": []}", true, 400,
+		       "'entries' must be a non-empty array");
+	assert_refused("PUT", path, "{\"entries\": {}}", true, 400,
+		       "'entries' must be a non-empty array");
+	assert_refused("PUT", path, "{\"entries\": [{\"key\": 1}]}", true, 400, "entries[0]:");
+	assert_refused("PUT", path, "{\"entries\": [{\"key\": 1, \"value\": 1, \"x\": 1}]}",
+		       true, 400, "entries[0]:");
+	assert_refused("DELETE", path, "{\"keys\": 5}", true, 400, "'keys' must be a non-empty");
+}
+
+static void test_bulk_limit(void **state)
+{
+	size_t n = FW_API_BULK_MAX + 1;
+	char *body = malloc(n * 4 + 32), *p = body;
+
+	p += sprintf(p, "{\"keys\": [");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s1", i ? "," : "");
+	strcpy(p, "]}");
+	assert_refused("DELETE", "/api/ebpf/maps/blocklist/data", body, true, 413,
+		       "too many keys: 10001");
+	free(body);
+}
+
+static void test_blocklist_add_forms(void **state)
+{
+	struct fw_api_response r;
+	json_t *want;
+
+	r = call("POST", "/api/ebpf/blocklist",
+		 "{\"addresses\": [\"10.77.0.2\", \"2001:db8::/32\", \"192.0.2.0/24\"], "
+		 "\"expires_in\": 60}", true);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "blocklist_add");
+	assert_string_equal(fake.last_name, "ddos_filter");
+	want = json_pack("[{s:s, s:i}, {s:s, s:i}, {s:s, s:i}]", "address", "10.77.0.2",
+			 "expires_in", 60, "address", "2001:db8::/32", "expires_in", 60,
+			 "address", "192.0.2.0/24", "expires_in", 60);
+	assert_true(json_equal(want, fake.last_json));
+	json_decref(want);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "added")), 3);
+	fw_api_response_release(&r);
+
+	struct fake_query q = { { "program" }, { "edge_filter" } };
+	r = call_q("POST", "/api/ebpf/blocklist",
+		   "{\"entries\": [{\"address\": \"10.0.0.0/8\"}, "
+		   "{\"address\": \"::1\", \"expires_in\": 5}]}", true, &q);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_name, "edge_filter");
+	want = json_pack("[{s:s}, {s:s, s:i}]", "address", "10.0.0.0/8", "address", "::1",
+			 "expires_in", 5);
+	assert_true(json_equal(want, fake.last_json));
+	json_decref(want);
+	fw_api_response_release(&r);
+}
+
+static void test_blocklist_refuses_bad_input(void **state)
+{
+	static const struct { const char *body, *error; } cases[] = {
+		{ "{\"addresses\": [\"10.0.0.256\"]}", "addresses[0]: invalid address or CIDR '10.0.0.256'" },
+		{ "{\"addresses\": [\"10.0.0.0/33\"]}", "invalid address or CIDR '10.0.0.0/33'" },
+		{ "{\"addresses\": [\"10.0.0.1/8\"]}", "invalid address or CIDR '10.0.0.1/8'" },
+		{ "{\"addresses\": [\"10.0.0.0/\"]}", "invalid address or CIDR" },
+		{ "{\"addresses\": [\"10.0.0.0/-1\"]}", "invalid address or CIDR" },
+		{ "{\"addresses\": [\"::1/129\"]}", "invalid address or CIDR '::1/129'" },
+		{ "{\"addresses\": [\"2001:db8::1/32\"]}", "invalid address or CIDR" },
+		{ "{\"addresses\": [\"example.com\"]}", "invalid address or CIDR" },
+		{ "{\"addresses\": [\"\"]}", "invalid address or CIDR" },
+		{ "{\"addresses\": [\"1.2.3.4\", 7]}", "addresses[1]: not a string" },
+		{ "{\"addresses\": []}", "'addresses' must be a non-empty array" },
+		{ "{\"addresses\": [\"1.2.3.4\"], \"expires_in\": 0}", "expires_in: invalid expires_in" },
+		{ "{\"addresses\": [\"1.2.3.4\"], \"expires_in\": -5}", "invalid expires_in" },
+		{ "{\"addresses\": [\"1.2.3.4\"], \"expires_in\": \"60\"}", "invalid expires_in" },
+		{ "{\"entries\": [{\"address\": \"1.2.3.4\", \"expires_in\": 1.5}]}", "entries[0]: invalid expires_in" },
+		{ "{\"entries\": [{\"addr\": \"1.2.3.4\"}]}", "entries[0]:" },
+		{ "{\"addresses\": [\"1.2.3.4\"], \"entries\": []}", "invalid blocklist request" },
+		{ "{}", "invalid blocklist request" },
+		{ "{\"address\": \"1.2.3.4\"}", "invalid blocklist request" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_refused("POST", "/api/ebpf/blocklist", cases[i].body, true, 400,
+			       cases[i].error);
+	assert_refused("DELETE", "/api/ebpf/blocklist", "{\"addresses\": [\"300.1.1.1\"]}", true,
+		       400, "addresses[0]: invalid address or CIDR");
+	assert_refused("DELETE", "/api/ebpf/blocklist", "{\"addresses\": [\"1.1.1.1\"], "
+		       "\"expires_in\": 5}", true, 400, "invalid blocklist delete");
+}
+
+static void test_blocklist_program_name_checked(void **state)
+{
+	struct fake_query q = { { "program" }, { "../x" } };
+	struct fw_api_response r = call_q("GET", "/api/ebpf/blocklist", NULL, false, &q);
+
+	assert_status(r, 400);
+	assert_string_equal(error_of(&r), "invalid program name '../x'");
+	assert_int_equal(fake.calls, 0);
+	fw_api_response_release(&r);
+}
+
+static void test_events_since(void **state)
+{
+	struct fake_query q = { { "since" }, { "42" } };
+	struct fw_api_response r = call_q("GET", "/api/ebpf/events", NULL, false, &q);
+
+	assert_status(r, 200);
+	assert_true(r.sse);
+	assert_int_equal(r.sse_since, 42);
+	fw_api_response_release(&r);
+
+	struct fake_query bad = { { "since" }, { "x" } };
+	r = call_q("GET", "/api/ebpf/events", NULL, false, &bad);
+	assert_status(r, 400);
+	assert_false(r.sse);
+	fw_api_response_release(&r);
+}
+
+static void test_events_resume_after_last_event_id(void **state)
+{
+	static const struct fw_api_context ctx = { .backend = &fake_backend, .token = FAKE_TOKEN };
+	struct fw_api_request req = { .method = "GET", .path = "/api/ebpf/events",
+				      .last_event_id = "9" };
+	struct fw_api_response r;
+
+	fw_api_route(&ctx, &req, &r);
+	assert_true(r.sse);
+	assert_int_equal(r.sse_since, 10);
+	fw_api_response_release(&r);
+}
+
+static void test_backend_missing_is_501(void **state)
+{
+	struct fw_api_backend partial = fake_backend;
+	struct fw_api_context ctx = { .backend = &partial, .token = FAKE_TOKEN };
+	struct fw_api_request req = { .method = "GET", .path = "/api/ebpf/programs" };
+	struct fw_api_response r;
+
+	partial.events_since = NULL;
+	fw_api_route(&ctx, &req, &r);
+	assert_status(r, 501);
+	assert_int_equal(fake.calls, 0);
+	fw_api_response_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_read_endpoints_reach_their_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_paths_and_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutations_need_the_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bodies_must_be_json_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_errors_become_statuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verifier_log_is_the_detail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_data_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_data_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocklist_add_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocklist_refuses_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocklist_program_name_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_resume_after_last_event_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_missing_is_501, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
