@@ -38,14 +38,19 @@ static void compress(uint32_t state[8], const uint8_t block[64])
 	}
 	memcpy(s, state, sizeof(s));
 	for (int i = 0; i < 64; i++) {
-		uint32_t e = s[4], a = s[0];
-		uint32_t t1 = s[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
-			      ((e & s[5]) ^ (~e & s[6])) + round_constants[i] + w[i];
-		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-			      ((a & s[1]) ^ (a & s[2]) ^ (s[1] & s[2]));
+		uint32_t a = s[0], b = s[1], c = s[2], d = s[3];
+		uint32_t e = s[4], f = s[5], g = s[6], h = s[7];
+		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
+			      round_constants[i] + w[i];
+		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
 
-		memmove(s + 1, s, 7 * sizeof(s[0]));
-		s[4] += t1;
+		s[7] = g;
+		s[6] = f;
+		s[5] = e;
+		s[4] = d + t1;
+		s[3] = c;
+		s[2] = b;
+		s[1] = a;
 		s[0] = t1 + t2;
 	}
 	for (int i = 0; i < 8; i++)
