@@ -56,14 +56,14 @@ static void put_header(FILE *out, const char *name, const char *type, const char
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static bool number_of(json_t *obj, const char *field, double *value)
+/* Integers print exactly; scaled or real figures with 15 significant
+ * digits, which a double always holds. */
+static void put_value(FILE *out, json_t *v, double scale)
 {
-	json_t *v = json_object_get(obj, field);
-
-	if (!json_is_number(v))
-		return false;
-	*value = json_number_value(v);
-	return true;
+	if (json_is_integer(v) && scale == 1)
+		fprintf(out, " %lld\n", (long long)json_integer_value(v));
+	else
+		fprintf(out, " %.15g\n", json_number_value(v) * scale);
 }
 
 /* One object name → stats, for each program or map the backend lists. */
@@ -79,16 +79,17 @@ static void put_families(FILE *out, const struct family *fams, size_t n_fams,
 		bool header = false;
 
 		for (size_t s = 0; s < n_subs; s++) {
-			double v;
+			json_t *v = json_object_get(subs[s].stats, fams[f].field);
 
-			if (!number_of(subs[s].stats, fams[f].field, &v))
+			if (!json_is_number(v))
 				continue;
 			if (!header)
 				put_header(out, fams[f].name, fams[f].type, fams[f].help);
 			header = true;
 			fprintf(out, "%s{", fams[f].name);
 			put_label(out, label, subs[s].name);
-			fprintf(out, "} %.17g\n", v * fams[f].scale);
+			fputc('}', out);
+			put_value(out, v, fams[f].scale);
 		}
 	}
 }
@@ -113,7 +114,8 @@ static void put_program_counters(FILE *out, const struct subject *subs, size_t n
 			put_label(out, "program", subs[s].name);
 			fputc(',', out);
 			put_label(out, "counter", key);
-			fprintf(out, "} %.17g\n", json_number_value(v));
+			fputc('}', out);
+			put_value(out, v, 1);
 		}
 	}
 }

@@ -269,6 +269,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+
 struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 					       const struct fw_api_backend *be,
 					       struct fw_error *err)
@@ -294,11 +295,11 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 	srv->ctx.token = srv->token;
 	srv->mhd = MHD_start_daemon(flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 				    handle, srv,
+				    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)FW_API_CONNECTION_LIMIT,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FW_API_IDLE_TIMEOUT_S,
 				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-				    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
 		fw_error_set(err, EADDRINUSE, "cannot listen on %s (is another daemon "
@@ -306,7 +307,7 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 		free(srv);
 		return NULL;
 	}
-	fw_info("api: listening on %s", cfg->listen);
+	fw_info("api: listening on %s (port %u)", cfg->listen, fw_api_server_port(srv));
 	return srv;
 }
 

@@ -92,9 +92,11 @@ static int fake_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *e
 		fw_prog_spec_release(&fake.last_spec);
 		fake.last_spec = *spec;
 		fake.last_spec.maps = calloc(spec->n_maps + 1, sizeof(*spec->maps));
-		memcpy(fake.last_spec.maps, spec->maps, spec->n_maps * sizeof(*spec->maps));
+		if (spec->n_maps)
+			memcpy(fake.last_spec.maps, spec->maps, spec->n_maps * sizeof(*spec->maps));
 		fake.last_spec.args = calloc(spec->n_args + 1, sizeof(*spec->args));
-		memcpy(fake.last_spec.args, spec->args, spec->n_args * sizeof(*spec->args));
+		if (spec->n_args)
+			memcpy(fake.last_spec.args, spec->args, spec->n_args * sizeof(*spec->args));
 		for (size_t i = 0; i < spec->n_args; i++)
 			if (spec->args[i].kind == FW_ARG_STRING)
 				fake.last_spec.args[i].s = strdup(spec->args[i].s);
@@ -251,6 +253,7 @@ static const char *fake_query_lookup(void *ctx, const char *key)
 }
 
 /* Routes one request; auth is "Bearer FAKE_TOKEN" when with_token. */
+__attribute__((unused))
 static struct fw_api_response call_q(const char *method, const char *path, const char *body,
 				     bool with_token, struct fake_query *q)
 {
@@ -271,12 +274,14 @@ static struct fw_api_response call_q(const char *method, const char *path, const
 	return resp;
 }
 
+__attribute__((unused))
 static struct fw_api_response call(const char *method, const char *path, const char *body,
 				   bool with_token)
 {
 	return call_q(method, path, body, with_token, NULL);
 }
 
+__attribute__((unused))
 static const char *error_of(const struct fw_api_response *r)
 {
 	const char *s = json_string_value(json_object_get(r->json, "error"));
@@ -284,6 +289,7 @@ static const char *error_of(const struct fw_api_response *r)
 	return s ? s : "(no error field)";
 }
 
+__attribute__((unused))
 static const char *detail_of(const struct fw_api_response *r)
 {
 	const char *s = json_string_value(json_object_get(r->json, "detail"));
