@@ -35,6 +35,7 @@ BPF_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.o)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(sort $(wildcard tests/unit/test_*.c)))
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(sort $(wildcard tests/bpf/test_*.c)))
+E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(sort $(wildcard tests/e2e/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
 .PHONY: all test test-build deps demo bench fuzz install clean
@@ -46,7 +47,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
-test-build: all $(UNIT_BINS) $(BPFT_BINS)
+test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -105,6 +106,12 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(BPF_OBJS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+# Small C helpers the e2e scripts run (e.g. shaper_tool).
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_OBJS) $(BPF_OBJS)
+	$(call msg,TOOL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(BPF_OBJS)
 	$(call msg,BENCH,$@)

@@ -179,7 +179,7 @@ static inline uint64_t bpf_test_counter(struct bpf_object *obj, const char *map,
 
 /* ---- frames ---------------------------------------------------------- */
 
-#define FRAME_MAX 512
+#define FRAME_MAX 1600
 
 struct frame_spec {
 	int family;             /* 4 or 6; 0: ethertype below, no IP header */
