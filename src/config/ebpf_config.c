@@ -289,7 +289,7 @@ static bool check_map(struct checker *c, const struct hcl_attr *m, struct fw_map
 			ok = false;
 		}
 	}
-	if (!type && !size) {
+	if (ok && !type && !size) {
 		report(c, m->value->pos, "map \"%s\" sets neither type nor size", m->key);
 		return false;
 	}
@@ -486,7 +486,7 @@ static const struct prog_field *find_prog_field(const char *name)
 	return NULL;
 }
 
-/* "a tc block", "xdp, tc and socket_filter blocks" */
+/* "tc blocks", "xdp, tc and socket_filter blocks" */
 static void describe_hooks(unsigned hooks, char *out, size_t size)
 {
 	size_t used = 0, n = 0, k = 0;
@@ -498,12 +498,21 @@ static void describe_hooks(unsigned hooks, char *out, size_t size)
 		if (!(hooks & HOOK(h)))
 			continue;
 		used += snprintf(out + used, size - used, "%s%s",
-				 k == 0 ? (n == 1 ? "a " : "") : k == n - 1 ? " and " : ", ",
-				 fw_hook_name(h));
+				 k == 0 ? "" : k == n - 1 ? " and " : ", ", fw_hook_name(h));
 		k++;
 	}
 	if (used < size)
-		snprintf(out + used, size - used, n == 1 ? " block" : " blocks");
+		snprintf(out + used, size - used, " blocks");
+}
+
+/* How messages name a program block: xdp "ddos_filter", or "this xdp block". */
+static const char *block_where(const struct hcl_block *b, char *out, size_t size)
+{
+	if (b->labels)
+		snprintf(out, size, "%s \"%.63s\"", b->type, b->labels->text);
+	else
+		snprintf(out, size, "this %s block", b->type);
+	return out;
 }
 
 static void check_prog_attr(struct checker *c, const struct hcl_block *b,
@@ -517,13 +526,13 @@ static void check_prog_attr(struct checker *c, const struct hcl_block *b,
 
 		for (size_t i = 0; i < ARRAY_SIZE(prog_fields); i++)
 			names[i] = prog_fields[i].name;
-		snprintf(where, sizeof(where), "%s \"%s\"", b->type, spec->name);
-		report_unknown(c, a->pos, "field", a->key, where, names, ARRAY_SIZE(names));
+		report_unknown(c, a->pos, "field", a->key, block_where(b, where, sizeof(where)),
+			       names, ARRAY_SIZE(names));
 		return;
 	}
 	if (!(f->hooks & HOOK(spec->hook))) {
 		describe_hooks(f->hooks, belongs, sizeof(belongs));
-		report(c, a->pos, "%s is not valid in a %s block; it belongs in %s",
+		report(c, a->pos, "%s is not valid in %s blocks; it belongs in %s",
 		       a->key, b->type, belongs);
 		return;
 	}
@@ -533,6 +542,8 @@ static void check_prog_attr(struct checker *c, const struct hcl_block *b,
 static void check_required(struct checker *c, const struct hcl_block *b,
 			   const struct fw_prog_spec *spec)
 {
+	char where[128];
+
 	for (size_t i = 0; i < ARRAY_SIZE(required_fields); i++) {
 		const struct hcl_attr *a = b->body.attrs;
 
@@ -541,8 +552,8 @@ static void check_required(struct checker *c, const struct hcl_block *b,
 		while (a && strcmp(a->key, required_fields[i].field) != 0)
 			a = a->next;
 		if (!a)
-			report(c, b->pos, "%s \"%s\" is missing the required field \"%s\"",
-			       b->type, spec->name, required_fields[i].field);
+			report(c, b->pos, "%s is missing the required field \"%s\"",
+			       block_where(b, where, sizeof(where)), required_fields[i].field);
 	}
 }
 
@@ -579,18 +590,20 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 {
 	struct fw_ebpf_config *e = &c->cfg->ebpf;
 	struct fw_prog_spec *spec;
-	bool named = check_prog_name(c, b);
+	char where[128];
 
 	e->progs = realloc(e->progs, (e->n_progs + 1) * sizeof(*e->progs));
 	if (!e->progs)
 		abort();
 	spec = &e->progs[e->n_progs];
 	memset(spec, 0, sizeof(*spec));
+	check_prog_name(c, b);
 	spec->hook = hook;
 	spec->direction = FW_TC_INGRESS;
 	spec->xdp_mode = FW_XDP_AUTO;
 	spec->default_map_size = e->map_size;
-	snprintf(spec->name, sizeof(spec->name), "%s", named ? b->labels->text : "");
+	/* An invalid name still names the block in messages; it loads nothing. */
+	snprintf(spec->name, sizeof(spec->name), "%s", b->labels ? b->labels->text : "");
 
 	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
 		if (!is_duplicate(c, b->body.attrs, a, "field"))
@@ -600,8 +613,8 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 			report(c, nb->pos, "%s is an attribute, not a block: write %s = { ... }",
 			       nb->type, nb->type);
 		else
-			report(c, nb->pos, "unexpected block \"%s\" in %s \"%s\"; program blocks hold only fields",
-			       nb->type, b->type, spec->name);
+			report(c, nb->pos, "unexpected block \"%s\" in %s; program blocks hold only fields",
+			       nb->type, block_where(b, where, sizeof(where)));
 	}
 	check_required(c, b, spec);
 	/* Kept even when unnamed or faulty: the spec owns memory to release. */
@@ -624,8 +637,12 @@ static void check_ebpf_attr(struct checker *c, const struct hcl_attr *a)
 	} else if (strcmp(a->key, "jit") == 0) {
 		get_bool(c, a, &e->jit);
 	} else if (strcmp(a->key, "map_size") == 0) {
-		if (get_integer(c, a->value, "map_size", &n) &&
-		    ok_or_report(c, a->value->pos, fw_map_size_valid(n, &err), &err))
+		if (!get_integer(c, a->value, "map_size", &n))
+			return;
+		if (fw_map_size_valid(n, &err))
+			report(c, a->value->pos, "map_size must be between 1 and %u; found %lld",
+			       FW_MAP_SIZE_MAX, (long long)n);
+		else
 			e->map_size = n;
 	} else if (strcmp(a->key, "program_dir") == 0) {
 		char dir[FW_PATH_MAX];
@@ -788,9 +805,11 @@ static void config_dir_of(const char *name, char *out, size_t size)
 	const char *slash = strrchr(name, '/');
 	struct fw_error err = { 0 };
 
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name) : 0, name);
+	dir[0] = '\0';
 	if (slash == name)
 		strcpy(dir, "/");
+	else if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
 	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd))) {
 		snprintf(joined, sizeof(joined), "%s", cwd);
 		if (fw_path_resolve(joined, dir[0] ? dir : ".", out, size, &err) == 0)

@@ -163,13 +163,13 @@ int fw_tc_direction_parse(const char *text, enum fw_tc_direction *dir, struct fw
 
 int fw_xdp_mode_parse(const char *text, enum fw_xdp_mode *mode, struct fw_error *err)
 {
-	static const char *const names[] = {
-		[FW_XDP_NATIVE] = "native", [FW_XDP_GENERIC] = "generic", [FW_XDP_AUTO] = "auto",
-	};
+	/* In the order a user reads them: the explicit modes, then the default. */
+	static const char *const names[] = { "native", "generic", "auto" };
+	static const enum fw_xdp_mode modes[] = { FW_XDP_NATIVE, FW_XDP_GENERIC, FW_XDP_AUTO };
 	int v, ret = parse_enum(text, names, ARRAY_SIZE(names), "XDP mode", &v, err);
 
 	if (!ret)
-		*mode = v;
+		*mode = modes[v];
 	return ret;
 }
 
@@ -263,6 +263,10 @@ static int parse_quantity(const char *text, const char *what, const char *exampl
 	return 0;
 
 bad_unit:
+	if (strlen(p) <= 2 && strchr("kmgt", tolower((unsigned char)p[0])) &&
+	    (!p[1] || tolower((unsigned char)p[1]) == 'b'))
+		return fw_error_set(err, EINVAL, "unit \"%s\" in %s \"%.64s\" is ambiguous; write \"%cbit\" for bits or \"%cbps\" for bytes",
+				    p, what, text, tolower((unsigned char)p[0]), tolower((unsigned char)p[0]));
 	for (i = 0; i < ARRAY_SIZE(rate_units); i++)
 		names[i] = rate_units[i].name;
 	hint = fw_suggest(p, names, ARRAY_SIZE(names));

@@ -886,6 +886,7 @@ static void expect_item_end(struct parser *p, bool nested, const char *what)
 static void parse_block(struct parser *p, struct hcl_block *b, unsigned depth)
 {
 	struct hcl_label **tail = &b->labels;
+	struct token first = p->tok;
 
 	while (p->tok.type == TOK_STRING || p->tok.type == TOK_IDENT) {
 		struct hcl_label *l = arena_alloc(p->arena, sizeof(*l));
@@ -898,6 +899,10 @@ static void parse_block(struct parser *p, struct hcl_block *b, unsigned depth)
 		tail = &l->next;
 		b->n_labels++;
 		lex(p);
+	}
+	if (p->tok.type != TOK_LBRACE && first.type == TOK_IDENT) {
+		/* "enabled true": an attribute without its "=" more likely than a block */
+		fail(p, first.pos, "expected \"=\" after %.40s, found %.40s", b->type, first.text);
 	}
 	if (p->tok.type != TOK_LBRACE) {
 		char expected[128];
