@@ -94,28 +94,43 @@ static void put_families(FILE *out, const struct family *fams, size_t n_fams,
 	}
 }
 
-/* The program's own counters ("counters": {"dropped": 12, ...}). */
+static void put_counter(FILE *out, bool *header, const char *program, const char *counter,
+			long index, json_t *v)
+{
+	if (!json_is_number(v))
+		return;
+	if (!*header)
+		put_header(out, "flywall_program_counter", "counter",
+			   "A counter the program keeps in its maps (per-CPU values summed).");
+	*header = true;
+	fputs("flywall_program_counter{", out);
+	put_label(out, "program", program);
+	fputc(',', out);
+	put_label(out, "counter", counter);
+	if (index >= 0)
+		fprintf(out, ",index=\"%ld\"", index);
+	fputc('}', out);
+	put_value(out, v, 1);
+}
+
+/* The program's own counters: "counters": {"NAME": N} or {"MAP": [N, ...]}
+ * (a counter array map, one sample per slot). */
 static void put_program_counters(FILE *out, const struct subject *subs, size_t n)
 {
 	bool header = false;
 
 	for (size_t s = 0; s < n; s++) {
-		json_t *counters = json_object_get(subs[s].stats, "counters"), *v;
+		json_t *counters = json_object_get(subs[s].stats, "counters"), *v, *item;
 		const char *key;
+		size_t i;
 
 		json_object_foreach(counters, key, v) {
-			if (!json_is_number(v))
+			if (!json_is_array(v)) {
+				put_counter(out, &header, subs[s].name, key, -1, v);
 				continue;
-			if (!header)
-				put_header(out, "flywall_program_counter", "counter",
-					   "A counter the program keeps in its maps.");
-			header = true;
-			fputs("flywall_program_counter{", out);
-			put_label(out, "program", subs[s].name);
-			fputc(',', out);
-			put_label(out, "counter", key);
-			fputc('}', out);
-			put_value(out, v, 1);
+			}
+			json_array_foreach(v, i, item)
+				put_counter(out, &header, subs[s].name, key, (long)i, item);
 		}
 	}
 }
@@ -159,7 +174,7 @@ static void release(struct subject *subs, size_t n)
 char *fw_api_metrics_text(const struct fw_api_backend *be)
 {
 	static const char *const prog_keys[] = { "name", NULL };
-	static const char *const map_keys[] = { "qualified_name", "name", NULL };
+	static const char *const map_keys[] = { "qualified", "name", NULL };
 	json_t *programs = be->programs(), *maps = be->maps();
 	struct subject *progs, *map_subs;
 	size_t n_progs = 0, n_maps = 0, len;

@@ -78,9 +78,9 @@ static int fake_program_stats(const char *name, json_t **out, struct fw_error *e
 	int ret = fake_called("program_stats", name, err);
 
 	if (!ret)
-		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i}}", "name", name,
+		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i, s:[i, i]}}", "name", name,
 				 "run_cnt", 10, "run_time_ns", 2000, "avg_ns", 200,
-				 "counters", "blocked", 7, "passed", 3);
+				 "counters", "blocked", 7, "passed", 3, "stats", 4, 5);
 	return ret;
 }
 
@@ -130,7 +130,7 @@ static int fake_unload(const char *name, struct fw_error *err)
 static json_t *fake_maps(void)
 {
 	fake_called("maps", NULL, NULL);
-	return json_pack("[{s:s}]", "name", "blocklist");
+	return json_pack("[{s:s, s:s}]", "name", "blocklist", "qualified", "ddos_filter.blocklist");
 }
 
 static int fake_map_data(const char *name, size_t offset, size_t limit, json_t **out,

@@ -88,10 +88,11 @@ static void test_metrics_text(void **state)
 		"flywall_program_run_seconds_total{program=\"ddos_filter\"} 2e-06\n",
 		"flywall_program_counter{program=\"ddos_filter\",counter=\"blocked\"} 7\n",
 		"flywall_program_counter{program=\"monitor\",counter=\"passed\"} 3\n",
-		"flywall_map_entries{map=\"blocklist\"} 25\n",
-		"flywall_map_max_entries{map=\"blocklist\"} 100\n",
-		"flywall_map_utilization_ratio{map=\"blocklist\"} 0.25\n",
-		"flywall_map_memory_bytes{map=\"blocklist\"} 8192\n",
+		"flywall_program_counter{program=\"monitor\",counter=\"stats\",index=\"1\"} 5\n",
+		"flywall_map_entries{map=\"ddos_filter.blocklist\"} 25\n",
+		"flywall_map_max_entries{map=\"ddos_filter.blocklist\"} 100\n",
+		"flywall_map_utilization_ratio{map=\"ddos_filter.blocklist\"} 0.25\n",
+		"flywall_map_memory_bytes{map=\"ddos_filter.blocklist\"} 8192\n",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++)
 		if (!strstr(text, lines[i]))
