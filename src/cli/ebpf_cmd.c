@@ -6,6 +6,7 @@
 static const struct fw_command ebpf_commands[] = {
 	{ "features", fw_cmd_ebpf_features, "[--json]     what this kernel supports, found by trying" },
 	{ "compile", fw_cmd_ebpf_compile, "FILE.bpf.c [-o OUT.o] [-I DIR]...  compile, cached by hash" },
+	{ "clean", fw_cmd_ebpf_clean, "[--pin-root DIR] [--json]  remove everything Flywall attached and pinned" },
 	{ 0 },
 };
 

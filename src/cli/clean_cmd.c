@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flywall ebpf clean [--pin-root DIR] [--json]`: removes everything Flywall
+ * attached and pinned — programs, links, clsact filters, maps, state. Run it
+ * in the network namespace the daemon ran in, with the daemon stopped (a
+ * running daemon holds links and sockets open).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/command.h"
+#include "common/log.h"
+#include "daemon/reconcile.h"
+#include "daemon/registry.h"
+
+static int remove_tree(const char *path)
+{
+	char cmd_path[FW_PATH_MAX];
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		const char *subdirs[] = { "links", "progs", "maps", NULL };
+
+		/* Only the layout Flywall makes: never recurse into the unknown. */
+		for (const char **d = subdirs; *d; d++) {
+			snprintf(cmd_path, sizeof(cmd_path), "%s/%s", path, *d);
+			rmdir(cmd_path);
+		}
+		snprintf(cmd_path, sizeof(cmd_path), "%s/state", path);
+		unlink(cmd_path);
+		return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+	}
+	return 0;
+}
+
+int fw_cmd_ebpf_clean(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pin-root", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	const char *root = FW_PIN_ROOT_DEFAULT;
+	struct fw_registry reg;
+	struct fw_error err = {};
+	bool json = false;
+	size_t n;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (c == 'p')
+			root = optarg;
+		else if (c == 'j')
+			json = true;
+		else
+			return 2;
+	}
+	fw_log_set_level(FW_LOG_WARN);
+	ret = fw_registry_open(&reg, root, &err);
+	n = reg.n_progs;
+	if (!ret)
+		ret = fw_reconcile_remove_all(&reg, &err);
+	fw_registry_close(&reg);
+	if (!ret)
+		ret = remove_tree(root);
+	if (ret && !err.code)
+		fw_error_set(&err, ret, "removing %s: %s", root, strerror(-ret));
+	if (json) {
+		json_t *out = ret ? json_pack("{s:s}", "error", err.msg)
+				  : json_pack("{s:I, s:s}", "removed", (json_int_t)n, "pin_root", root);
+
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(out);
+	} else if (ret) {
+		fprintf(stderr, "flywall ebpf clean: %s\n", err.msg);
+	} else {
+		printf("removed %zu program%s and everything pinned under %s\n", n,
+		       n == 1 ? "" : "s", root);
+	}
+	fw_error_clear(&err);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon: holds the configuration in force and the registry of what runs,
+ * applies the configuration file at start and on SIGHUP, serves the API, and
+ * collects events. One lock serialises every change and every API call.
+ */
+#ifndef FLYWALL_DAEMON_DAEMON_H
+#define FLYWALL_DAEMON_DAEMON_H
+
+#include <pthread.h>
+
+#include "config/ebpf_config.h"
+#include "daemon/registry.h"
+
+struct fw_api_server;
+
+struct fw_daemon {
+	pthread_mutex_t lock;
+	char config_path[FW_PATH_MAX];
+	struct fw_config cfg;           /* the configuration in force */
+	struct fw_registry reg;
+	struct fw_api_server *api;
+};
+
+/* The running daemon, for the API backend (one per process). */
+extern struct fw_daemon *fw_daemon_current;
+
+#endif

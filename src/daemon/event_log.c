@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+#include "daemon/event_log.h"
+
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ebpf/collector.h"
+
+static struct {
+	pthread_mutex_t lock;
+	json_t *ring[FW_EVENT_LOG_CAPACITY];
+	uint64_t next_seq;              /* seq of the next event */
+	FILE *jsonl;
+	struct fw_collector *collector;
+	pthread_t thread;
+	volatile bool stop;
+	bool started;
+	char sources[256][FW_NAME_MAX];
+	int n_sources;
+} log_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void on_event(const char *source, json_t *event, void *ctx)
+{
+	json_t *copy = json_deep_copy(event);
+	uint64_t seq;
+
+	pthread_mutex_lock(&log_state.lock);
+	seq = log_state.next_seq++;
+	json_object_set_new(copy, "seq", json_integer((json_int_t)seq));
+	json_decref(log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
+	log_state.ring[seq % FW_EVENT_LOG_CAPACITY] = copy;
+	if (log_state.jsonl) {
+		json_dumpf(copy, log_state.jsonl, JSON_COMPACT);
+		fputc('\n', log_state.jsonl);
+		fflush(log_state.jsonl);
+	}
+	pthread_mutex_unlock(&log_state.lock);
+}
+
+static void *collector_thread(void *arg)
+{
+	while (!log_state.stop) {
+		int ret = fw_collector_poll(log_state.collector, 200);
+
+		if (ret < 0 && ret != -EINTR)
+			fw_warn("event collector: %s", strerror(-ret));
+	}
+	return NULL;
+}
+
+int fw_event_log_start(const char *jsonl_path, struct fw_error *err)
+{
+	int ret;
+
+	if (jsonl_path) {
+		log_state.jsonl = fopen(jsonl_path, "ae");
+		if (!log_state.jsonl)
+			return fw_error_set(err, errno, "events log %s: %s", jsonl_path, strerror(errno));
+	}
+	ret = fw_collector_new(on_event, NULL, &log_state.collector, err);
+	if (ret)
+		return ret;
+	log_state.stop = false;
+	ret = pthread_create(&log_state.thread, NULL, collector_thread, NULL);
+	if (ret)
+		return fw_error_set(err, ret, "starting the collector: %s", strerror(ret));
+	log_state.started = true;
+	return 0;
+}
+
+void fw_event_log_stop(void)
+{
+	if (log_state.started) {
+		log_state.stop = true;
+		pthread_join(log_state.thread, NULL);
+		log_state.started = false;
+	}
+	fw_collector_free(log_state.collector);
+	log_state.collector = NULL;
+	log_state.n_sources = 0;
+	if (log_state.jsonl)
+		fclose(log_state.jsonl);
+	log_state.jsonl = NULL;
+	for (size_t i = 0; i < FW_EVENT_LOG_CAPACITY; i++) {
+		json_decref(log_state.ring[i]);
+		log_state.ring[i] = NULL;
+	}
+}
+
+/* A program's event map (ring buffer or perf event array) and its stack
+ * trace map, from its pinned maps. */
+static void find_event_maps(const char *root, const char *name, int *event_fd, int *stack_fd)
+{
+	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];
+	struct dirent *ent;
+	DIR *d;
+
+	*event_fd = *stack_fd = -1;
+	fw_pins_map_dir(root, name, dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((ent = readdir(d))) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (*event_fd < 0 && (info.type == BPF_MAP_TYPE_RINGBUF ||
+				      info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY))
+			*event_fd = fd;
+		else if (*stack_fd < 0 && info.type == BPF_MAP_TYPE_STACK_TRACE)
+			*stack_fd = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+}
+
+void fw_event_log_sync(struct fw_registry *reg)
+{
+	if (!log_state.collector)
+		return;
+	/* Re-reading every source after a change is simple and cheap: removing a
+	 * source delivers what it still holds first. */
+	for (int i = 0; i < log_state.n_sources; i++)
+		fw_collector_remove(log_state.collector, log_state.sources[i]);
+	log_state.n_sources = 0;
+	for (size_t i = 0; i < reg->n_progs && log_state.n_sources < 256; i++) {
+		const char *name = reg->progs[i]->rec.name;
+		struct fw_error err = {};
+		int event_fd, stack_fd;
+
+		find_event_maps(reg->root, name, &event_fd, &stack_fd);
+		if (event_fd >= 0) {
+			if (fw_collector_add(log_state.collector, name, event_fd, stack_fd, &err))
+				fw_warn("events of %s: %s", name, err.msg);
+			else
+				snprintf(log_state.sources[log_state.n_sources++], FW_NAME_MAX, "%s", name);
+		}
+		if (event_fd >= 0)
+			close(event_fd);
+		if (stack_fd >= 0)
+			close(stack_fd);
+		fw_error_clear(&err);
+	}
+}
+
+json_t *fw_event_log_since(uint64_t since, size_t max, uint64_t *next)
+{
+	json_t *out = json_array();
+	uint64_t seq, oldest;
+
+	pthread_mutex_lock(&log_state.lock);
+	oldest = log_state.next_seq > FW_EVENT_LOG_CAPACITY
+			 ? log_state.next_seq - FW_EVENT_LOG_CAPACITY : 0;
+	seq = since < oldest ? oldest : since;
+	for (; seq < log_state.next_seq && json_array_size(out) < max; seq++)
+		json_array_append(out, log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
+	*next = seq;
+	pthread_mutex_unlock(&log_state.lock);
+	return out;
+}
+
+json_t *fw_event_log_stats(void)
+{
+	uint64_t total, lost = 0;
+
+	for (int i = 0; log_state.collector && i < log_state.n_sources; i++) {
+		struct fw_collector_stats st = {};
+
+		if (fw_collector_stats(log_state.collector, log_state.sources[i], &st) == 0)
+			lost += st.lost;
+	}
+	pthread_mutex_lock(&log_state.lock);
+	total = log_state.next_seq;
+	pthread_mutex_unlock(&log_state.lock);
+	return json_pack("{s:I, s:I, s:I}", "events", (json_int_t)total, "lost",
+			 (json_int_t)lost, "buffered",
+			 (json_int_t)(total < FW_EVENT_LOG_CAPACITY ? total : FW_EVENT_LOG_CAPACITY));
+}

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+#include "ebpf/btf_json.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *hex_json(const void *data, size_t size)
+{
+	char *s = malloc(size * 2 + 3);
+	const unsigned char *p = data;
+	json_t *out;
+
+	if (!s)
+		return json_null();
+	strcpy(s, "0x");
+	for (size_t i = 0; i < size; i++)
+		sprintf(s + 2 + i * 2, "%02x", p[i]);
+	out = json_string(s);
+	free(s);
+	return out;
+}
+
+static const struct btf_type *resolve(const struct btf *btf, __u32 *id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, *id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		*id = t->type;
+		t = btf__type_by_id(btf, *id);
+	}
+	return t;
+}
+
+static json_t *int_json(const struct btf_type *t, const void *p, size_t size)
+{
+	__u8 enc = btf_int_encoding(t);
+	uint64_t u = 0;
+
+	if (size > 8 || t->size > 8)
+		return hex_json(p, size < t->size ? size : t->size);
+	memcpy(&u, p, t->size);
+	if (enc & BTF_INT_BOOL)
+		return json_boolean(u != 0);
+	if ((enc & BTF_INT_SIGNED) && t->size < 8 && (u >> (t->size * 8 - 1)) & 1)
+		u |= ~(uint64_t)0 << (t->size * 8);
+	if (!(enc & BTF_INT_SIGNED) && u > INT64_MAX) {
+		char buf[24];
+
+		snprintf(buf, sizeof(buf), "%" PRIu64, u); /* jansson ints are signed */
+		return json_string(buf);
+	}
+	return json_integer((json_int_t)u);
+}
+
+static json_t *enum_json(const struct btf *btf, const struct btf_type *t, const void *p)
+{
+	const struct btf_enum *e = btf_enum(t);
+	int32_t v = 0;
+
+	memcpy(&v, p, t->size < 4 ? t->size : 4);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (e->val == v)
+			return json_string(btf__name_by_offset(btf, e->name_off));
+	return json_integer(v);
+}
+
+static bool printable_chars(const char *p, size_t n)
+{
+	size_t len = strnlen(p, n);
+
+	for (size_t i = 0; i < len; i++)
+		if (!isprint((unsigned char)p[i]))
+			return false;
+	return true;
+}
+
+static json_t *decode(const struct btf *btf, __u32 id, const char *p, size_t size);
+
+static json_t *array_json(const struct btf *btf, const struct btf_type *t, const char *p,
+			  size_t size)
+{
+	const struct btf_array *a = btf_array(t);
+	__u32 elem_id = a->type;
+	const struct btf_type *et = resolve(btf, &elem_id);
+	__s64 esize = btf__resolve_size(btf, elem_id);
+	json_t *list;
+
+	if (!et || esize <= 0 || (size_t)esize * a->nelems > size)
+		return hex_json(p, size);
+	if (btf_is_int(et) && esize == 1 && printable_chars(p, a->nelems))
+		return json_stringn(p, strnlen(p, a->nelems));
+	list = json_array();
+	for (__u32 i = 0; i < a->nelems; i++)
+		json_array_append_new(list, decode(btf, elem_id, p + i * esize, esize));
+	return list;
+}
+
+static json_t *struct_json(const struct btf *btf, const struct btf_type *t, const char *p,
+			   size_t size)
+{
+	const struct btf_member *m = btf_members(t);
+	json_t *obj = json_object();
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		__u32 off = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
+		__u32 mid = m->type;
+		const char *name = btf__name_by_offset(btf, m->name_off);
+		__s64 msize = btf__resolve_size(btf, mid);
+		char anon[16];
+
+		if (!name || !*name) {
+			snprintf(anon, sizeof(anon), "_%d", i);
+			name = anon;
+		}
+		if (bits) { /* a bitfield: extract it from the bytes it spans */
+			uint64_t v = 0;
+
+			memcpy(&v, p + off / 8, (off % 8 + bits + 7) / 8 > 8 ? 8 : (off % 8 + bits + 7) / 8);
+			v = (v >> (off % 8)) & (bits >= 64 ? ~0ull : ((1ull << bits) - 1));
+			json_object_set_new(obj, name, json_integer((json_int_t)v));
+			continue;
+		}
+		if (msize < 0 || off / 8 + (size_t)msize > size)
+			continue;
+		json_object_set_new(obj, name, decode(btf, mid, p + off / 8, msize));
+	}
+	return obj;
+}
+
+static json_t *decode(const struct btf *btf, __u32 id, const char *p, size_t size)
+{
+	const struct btf_type *t = resolve(btf, &id);
+
+	if (!t)
+		return hex_json(p, size);
+	if (btf_is_int(t))
+		return int_json(t, p, size);
+	if (btf_is_enum(t))
+		return enum_json(btf, t, p);
+	if (btf_is_array(t))
+		return array_json(btf, t, p, size);
+	if (btf_is_struct(t) || btf_is_union(t))
+		return struct_json(btf, t, p, size);
+	return hex_json(p, size);
+}
+
+json_t *fw_btf_to_json(const struct btf *btf, __u32 type_id, const void *data, size_t size)
+{
+	if (!btf || !type_id)
+		return hex_json(data, size);
+	return decode(btf, type_id, data, size);
+}
+
+/* ---- JSON to bytes --------------------------------------------------------- */
+
+static int parse_hex(const char *s, unsigned char *out, size_t size, const char *what,
+		     struct fw_error *err)
+{
+	size_t len;
+
+	if (strncmp(s, "0x", 2) == 0)
+		s += 2;
+	len = strlen(s);
+	if (len != size * 2)
+		return fw_error_set(err, EINVAL, "%s: expected %zu bytes as hex (0x + %zu digits), got \"%s\"",
+				    what, size, size * 2, s);
+	for (size_t i = 0; i < size; i++) {
+		unsigned int byte;
+
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &byte) != 1)
+			return fw_error_set(err, EINVAL, "%s: \"%s\" is not hex", what, s);
+		out[i] = byte;
+	}
+	return 0;
+}
+
+static int encode(const struct btf *btf, __u32 id, json_t *j, char *out, size_t size,
+		  const char *what, struct fw_error *err);
+
+static int encode_int(const struct btf_type *t, json_t *j, char *out, const char *what,
+		      struct fw_error *err)
+{
+	bool is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
+	int64_t v;
+
+	if (json_is_boolean(j))
+		v = json_is_true(j);
+	else if (json_is_integer(j))
+		v = json_integer_value(j);
+	else if (json_is_string(j)) {
+		char *end;
+
+		errno = 0;
+		v = (int64_t)strtoull(json_string_value(j), &end, 0);
+		if (errno || *end || end == json_string_value(j))
+			return fw_error_set(err, EINVAL, "%s: \"%s\" is not an integer", what,
+					    json_string_value(j));
+	} else
+		return fw_error_set(err, EINVAL, "%s: expected an integer", what);
+	if (t->size < 8) {
+		int64_t lim = (int64_t)1 << (t->size * 8 - (is_signed ? 1 : 0));
+
+		if (is_signed ? (v < -lim || v >= lim) : (v < 0 || v >= lim))
+			return fw_error_set(err, ERANGE, "%s: %" PRId64 " does not fit %s%u bits", what,
+					    v, is_signed ? "signed " : "", t->size * 8);
+	}
+	memcpy(out, &v, t->size);
+	return 0;
+}
+
+static int encode_struct(const struct btf *btf, const struct btf_type *t, json_t *j,
+			 char *out, size_t size, const char *what, struct fw_error *err)
+{
+	const struct btf_member *m = btf_members(t);
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(j))
+		return fw_error_set(err, EINVAL, "%s: expected an object", what);
+	json_object_foreach(j, key, val) {
+		int i, found = -1;
+		char sub[256];
+
+		for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++)
+			if (strcmp(btf__name_by_offset(btf, m->name_off), key) == 0)
+				found = i;
+		snprintf(sub, sizeof(sub), "%s.%s", what, key);
+		if (found < 0)
+			return fw_error_set(err, EINVAL, "%s: no such member", sub);
+		m = btf_members(t) + found;
+		if (btf_member_bitfield_size(t, found))
+			return fw_error_set(err, EINVAL, "%s: bitfields cannot be written", sub);
+		{
+			__u32 off = btf_member_bit_offset(t, found) / 8;
+			__s64 msize = btf__resolve_size(btf, m->type);
+			int ret;
+
+			if (msize < 0 || off + (size_t)msize > size)
+				return fw_error_set(err, EINVAL, "%s: out of bounds", sub);
+			ret = encode(btf, m->type, val, out + off, msize, sub, err);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int encode_array(const struct btf *btf, const struct btf_type *t, json_t *j, char *out,
+			size_t size, const char *what, struct fw_error *err)
+{
+	const struct btf_array *a = btf_array(t);
+	__u32 elem_id = a->type;
+	const struct btf_type *et = resolve(btf, &elem_id);
+	__s64 esize = btf__resolve_size(btf, elem_id);
+
+	if (!et || esize <= 0)
+		return fw_error_set(err, EINVAL, "%s: unsupported array", what);
+	if (json_is_string(j) && btf_is_int(et) && esize == 1) {
+		const char *s = json_string_value(j);
+
+		if (strncmp(s, "0x", 2) == 0)
+			return parse_hex(s, (unsigned char *)out, size, what, err);
+		if (strlen(s) > a->nelems)
+			return fw_error_set(err, ERANGE, "%s: longer than %u characters", what, a->nelems);
+		memcpy(out, s, strlen(s));
+		return 0;
+	}
+	if (!json_is_array(j) || json_array_size(j) > a->nelems)
+		return fw_error_set(err, EINVAL, "%s: expected a list of at most %u elements", what,
+				    a->nelems);
+	for (size_t i = 0; i < json_array_size(j); i++) {
+		int ret = encode(btf, elem_id, json_array_get(j, i), out + i * esize, esize, what, err);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int encode(const struct btf *btf, __u32 id, json_t *j, char *out, size_t size,
+		  const char *what, struct fw_error *err)
+{
+	const struct btf_type *t = resolve(btf, &id);
+
+	if (json_is_string(j) && strncmp(json_string_value(j), "0x", 2) == 0 &&
+	    strlen(json_string_value(j)) == 2 + size * 2)
+		return parse_hex(json_string_value(j), (unsigned char *)out, size, what, err);
+	if (!t)
+		return fw_error_set(err, EINVAL, "%s: unknown type", what);
+	if (btf_is_int(t))
+		return encode_int(t, j, out, what, err);
+	if (btf_is_enum(t)) {
+		const struct btf_enum *e = btf_enum(t);
+
+		if (json_is_string(j)) {
+			for (int i = 0; i < btf_vlen(t); i++, e++)
+				if (strcmp(btf__name_by_offset(btf, e->name_off), json_string_value(j)) == 0) {
+					memcpy(out, &e->val, t->size < 4 ? t->size : 4);
+					return 0;
+				}
+			return fw_error_set(err, EINVAL, "%s: \"%s\" is not a value of the enum", what,
+					    json_string_value(j));
+		}
+		return encode_int(&(struct btf_type){ .size = t->size,
+						      .info = BTF_KIND_INT << 24 }, j, out, what, err);
+	}
+	if (btf_is_array(t))
+		return encode_array(btf, t, j, out, size, what, err);
+	if (btf_is_struct(t))
+		return encode_struct(btf, t, j, out, size, what, err);
+	return fw_error_set(err, EINVAL, "%s: this type can only be written as hex", what);
+}
+
+int fw_btf_from_json(const struct btf *btf, __u32 type_id, json_t *json, void *out,
+		     size_t size, const char *what, struct fw_error *err)
+{
+	memset(out, 0, size);
+	if (!btf || !type_id) {
+		if (!json_is_string(json))
+			return fw_error_set(err, EINVAL, "%s: this map has no BTF: give the %zu bytes as a hex string",
+					    what, size);
+		return parse_hex(json_string_value(json), out, size, what, err);
+	}
+	return encode(btf, type_id, json, out, size, what, err);
+}
+
+json_t *fw_json_sum(json_t *a, json_t *b)
+{
+	if (json_is_integer(a) && json_is_integer(b))
+		return json_integer(json_integer_value(a) + json_integer_value(b));
+	if (json_is_object(a) && json_is_object(b)) {
+		json_t *out = json_object();
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(a, key, v)
+			json_object_set_new(out, key, fw_json_sum(v, json_object_get(b, key)));
+		return out;
+	}
+	if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
+		json_t *out = json_array();
+
+		for (size_t i = 0; i < json_array_size(a); i++)
+			json_array_append_new(out, fw_json_sum(json_array_get(a, i), json_array_get(b, i)));
+		return out;
+	}
+	return json_incref(a); /* not summable: the first CPU's value stands */
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Map keys and values as JSON, through the map's BTF, in the manner of
+ * bpftool's formatted dump: integers as numbers, enums by name, structs as
+ * objects, char arrays as strings, other arrays as lists. Without BTF, bytes
+ * are a hex string ("0x0a000001"). The reverse direction takes the same JSON
+ * back to bytes for map writes.
+ */
+#ifndef FLYWALL_EBPF_BTF_JSON_H
+#define FLYWALL_EBPF_BTF_JSON_H
+
+#include <bpf/btf.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+/* btf may be NULL or type_id 0: hex string. */
+json_t *fw_btf_to_json(const struct btf *btf, __u32 type_id, const void *data, size_t size);
+
+/* Fills size bytes at out from json; what is not given stays zero.
+ * what names the thing for messages ("key", "value"). */
+int fw_btf_from_json(const struct btf *btf, __u32 type_id, json_t *json, void *out,
+		     size_t size, const char *what, struct fw_error *err);
+
+/* Adds b into a (numbers add, objects by member, lists by index): the sum of
+ * per-CPU values. Takes a reference to neither. */
+json_t *fw_json_sum(json_t *a, json_t *b);
+
+#endif
