@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "ebpf/spec.h"
+#include "flywall/conntrack.h"
+#include "flywall/ddos.h"
 #include "flywall/events.h"
 #include "flywall/monitor.h"
 #include "flywall/trace.h"
@@ -43,7 +45,7 @@ static void set_ipv4(json_t *out, const char *key, uint32_t addr_be)
 	set_str(out, key, text);
 }
 
-static void set_ip(json_t *out, const char *key, int family, const uint8_t addr[16])
+static void set_ip(json_t *out, const char *key, int family, const uint8_t *addr)
 {
 	char text[INET6_ADDRSTRLEN];
 
@@ -97,6 +99,67 @@ static void set_named(json_t *out, const char *key, const char *name, json_int_t
 		set_str(out, key, name);
 	else
 		set_int(out, key, value);
+}
+
+/* A 16-byte address holding IPv4 as ::ffff:a.b.c.d; null when family is 0. */
+static void set_mapped_ip(json_t *out, const char *key, int family, const uint8_t addr[16])
+{
+	if (family == 4)
+		set_ip(out, key, 4, addr + 12);
+	else if (family == 6)
+		set_ip(out, key, 6, addr);
+	else
+		json_object_set_new(out, key, json_null());
+}
+
+/* ---- ddos_filter, ingress_filter ---------------------------------------- */
+
+static const char *ddos_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case FW_DDOS_REASON_BLOCKLIST: return "blocklist";
+	case FW_DDOS_REASON_CIDR: return "cidr_blocklist";
+	case FW_DDOS_REASON_RATE: return "rate_limit";
+	case FW_DDOS_REASON_MALFORMED: return "malformed";
+	case FW_DDOS_REASON_FRAGMENT: return "fragment";
+	default: return NULL;
+	}
+}
+
+static void decode_ddos_drop(const void *record, json_t *out)
+{
+	const struct fw_ddos_event *ev = record;
+
+	set_named(out, "reason", ddos_reason_name(ev->reason), ev->reason);
+	set_mapped_ip(out, "saddr", ev->family, ev->saddr);
+	set_int(out, "ifindex", ev->ifindex);
+	set_int(out, "len", ev->pkt_len);
+	set_int(out, "vlan", ev->vlan_id);
+}
+
+static const char *ct_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case FW_CT_DROP_INVALID: return "invalid";
+	case FW_CT_DROP_NOT_ALLOWED: return "not_allowed";
+	case FW_CT_DROP_MALFORMED: return "malformed";
+	case FW_CT_DROP_UNRELATED: return "unrelated";
+	default: return NULL;
+	}
+}
+
+static void decode_conntrack(const void *record, json_t *out)
+{
+	const struct fw_ct_event *ev = record;
+
+	set_named(out, "reason", ct_reason_name(ev->reason), ev->reason);
+	set_mapped_ip(out, "saddr", ev->family, ev->saddr);
+	set_mapped_ip(out, "daddr", ev->family, ev->daddr);
+	set_int(out, "sport", ev->sport);
+	set_int(out, "dport", ev->dport);
+	set_int(out, "proto", ev->proto);
+	set_int(out, "tcp_flags", ev->tcp_flags);
+	set_int(out, "ifindex", ev->ifindex);
 }
 
 /* ---- socket_monitor ----------------------------------------------------- */
@@ -212,6 +275,8 @@ static void decode_tcp_connect(const void *record, json_t *out)
 }
 
 static const struct event_decoder decoders[] = {
+	[FW_EVENT_DDOS_DROP] = { "ddos_drop", sizeof(struct fw_ddos_event), decode_ddos_drop, -1 },
+	[FW_EVENT_CONNTRACK] = { "conntrack", sizeof(struct fw_ct_event), decode_conntrack, -1 },
 	[FW_EVENT_DNS] = { "dns", sizeof(struct fw_dns_event), decode_dns, -1 },
 	[FW_EVENT_DHCP] = { "dhcp", sizeof(struct fw_dhcp_event), decode_dhcp, -1 },
 	[FW_EVENT_NET_RX] = { "net_rx", sizeof(struct fw_net_rx_event), decode_net_rx, -1 },

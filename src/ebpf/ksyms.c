@@ -176,7 +176,12 @@ const struct fw_ksym *fw_ksyms_resolve(const struct fw_ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return lo ? &ks->syms[lo - 1] : NULL;
+	if (!lo)
+		return NULL;
+	/* of aliases at one address, the first by name */
+	while (lo > 1 && ks->syms[lo - 2].addr == ks->syms[lo - 1].addr)
+		lo--;
+	return &ks->syms[lo - 1];
 }
 
 uint64_t fw_ksyms_address(const struct fw_ksyms *ks, const char *name)
