@@ -4,30 +4,6 @@
 #include "api/backend.h"
 #include "api/routes.h"
 
-/*
- * Weak until src/daemon/backend.c is linked in: a missing call is then a
- * NULL entry, which the router answers with 501 instead of a link error.
- * TODO(api): drop these once the daemon's backend has landed.
- */
-#pragma weak fw_backend_program_dir
-#pragma weak fw_backend_default_map_size
-#pragma weak fw_backend_programs
-#pragma weak fw_backend_program
-#pragma weak fw_backend_program_stats
-#pragma weak fw_backend_load
-#pragma weak fw_backend_update_args
-#pragma weak fw_backend_unload
-#pragma weak fw_backend_maps
-#pragma weak fw_backend_map_data
-#pragma weak fw_backend_map_update
-#pragma weak fw_backend_map_delete
-#pragma weak fw_backend_map_stats
-#pragma weak fw_backend_stats
-#pragma weak fw_backend_blocklist_add
-#pragma weak fw_backend_blocklist_delete
-#pragma weak fw_backend_blocklist_list
-#pragma weak fw_backend_events_since
-
 const struct fw_api_backend fw_api_daemon_backend = {
 	.program_dir = fw_backend_program_dir,
 	.default_map_size = fw_backend_default_map_size,
