@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ebpf/args.h"
+#include "ebpf/shaping.h"
 
 enum step_action {
 	STEP_KEEP,      /* unchanged: runs as it is */
@@ -25,6 +27,7 @@ struct step {
 	struct fw_program *old;     /* running now, or NULL */
 	struct fw_program *new;     /* prepared in phase 1 */
 	bool switched;
+	char shaping_mode[16];      /* set when this step set up queuing */
 };
 
 static const char *const action_names[] = { "keep", "swap", "reattach", "attach" };
@@ -118,9 +121,51 @@ static void detach_old(struct fw_registry *reg, struct fw_program *old)
 	fw_pins_unlink(path);
 }
 
+/* A tc egress block with `shaping` gets its queuing first, then the program
+ * (loaded, not yet attached) learns the mode it runs in: packets it steers
+ * must find their class already there. */
+static int setup_shaping(struct step *s, struct fw_error *err)
+{
+	struct fw_arg args[FW_SHAPING_N_ARGS];
+	int ret;
+
+	if (!s->spec->shaping.set || s->action == STEP_KEEP)
+		return 0;
+	ret = fw_shaping_apply(s->ifindex, &s->spec->shaping, s->shaping_mode,
+			       sizeof(s->shaping_mode), err);
+	if (ret)
+		return fw_error_wrap(err, "program %s: shaping on %s", s->spec->name,
+				     s->spec->interface);
+	fw_shaping_program_args(&s->spec->shaping, s->shaping_mode, args);
+	ret = fw_args_update_running(bpf_program__fd(s->new->obj->prog), args,
+				     FW_SHAPING_N_ARGS, err);
+	if (ret == -ENOENT) {
+		fw_warn("program %s: the object does not declare the shaper's globals (%s); "
+			"packets are shaped only if it steers them into the class itself",
+			s->spec->name, err->msg);
+		fw_error_clear(err);
+		ret = 0;
+	}
+	return ret;
+}
+
+static void undo_shaping(struct step *s)
+{
+	bool had_shaping = s->old && s->old->rec.shaping &&
+			   s->old->rec.ifindex == (uint32_t)s->ifindex;
+
+	if (s->shaping_mode[0] && !had_shaping)
+		fw_shaping_remove(s->ifindex, NULL);
+	s->shaping_mode[0] = '\0';
+}
+
 static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error *err)
 {
 	int ret;
+
+	ret = setup_shaping(s, err);
+	if (ret)
+		return ret;
 
 	switch (s->action) {
 	case STEP_KEEP:
@@ -136,7 +181,7 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		ret = fw_hook_replace(&s->old->rec, s->old->link_fd,
 				      bpf_program__fd(s->new->obj->prog), err);
 		if (ret)
-			return ret;
+			goto fail;
 		inherit_attachment(s->new, s->old);
 		break;
 	case STEP_REATTACH:
@@ -149,12 +194,15 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 	case STEP_ATTACH:
 		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &s->new->att, err);
 		if (ret)
-			return ret;
+			goto fail;
 		s->new->link_fd = s->new->att.link_fd >= 0 ? dup(s->new->att.link_fd) : -1;
 		break;
 	}
 	s->switched = true;
 	return 0;
+fail:
+	undo_shaping(s);
+	return ret;
 }
 
 static void rollback_step(struct step *s)
@@ -168,6 +216,7 @@ static void rollback_step(struct step *s)
 		fw_err_log("rollback of %s failed: %s", s->spec->name, err.msg);
 	if (s->action == STEP_ATTACH || s->action == STEP_REATTACH)
 		fw_attachment_release(&s->new->att, true);
+	undo_shaping(s);
 	fw_error_clear(&err);
 	s->switched = false;
 }
@@ -207,7 +256,12 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	/* Keep the end of a long path: the file name is what identifies it. */
 	snprintf(r->object, sizeof(r->object), "%.255s",
 		 len < sizeof(r->object) ? obj : obj + len - (sizeof(r->object) - 1));
-	snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
+	r->shaping = s->shaping_mode[0] != '\0';
+	if (r->shaping)
+		snprintf(r->attach_note, sizeof(r->attach_note), "%s%sshaping: %s",
+			 p->att.note, p->att.note[0] ? "; " : "", s->shaping_mode);
+	else
+		snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
 }
 
 static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_error *err)
@@ -248,6 +302,8 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 		 * link is the new program's. */
 		if (s->action == STEP_REATTACH && s->old->rec.attach == FW_ATTACH_CLSACT)
 			fw_hook_detach_record(&s->old->rec, NULL);
+		if (s->old->rec.shaping && !p->rec.shaping)
+			fw_shaping_remove(s->old->rec.ifindex, NULL);
 		fw_registry_remove(reg, s->old);
 		fw_program_free(s->old);
 		s->old = NULL;

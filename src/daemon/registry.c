@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ebpf/shaping.h"
 
 static struct fw_program *program_new(void)
 {
@@ -187,6 +188,8 @@ int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_
 	int ret;
 
 	ret = fw_hook_detach_record(&p->rec, err);
+	if (!ret && p->rec.shaping)
+		ret = fw_shaping_remove(p->rec.ifindex, err);
 	if (ret)
 		return ret;
 	fw_attachment_release(&p->att, true);
