@@ -17,11 +17,18 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include "bpf/bpf_test.h"
+#include "bpf/netns_lab.h"
 #include "ebpf/collector.h"
 #include "flywall/monitor.h"
 
-#define ETH_HLEN 14
 
 static struct bpf_object *obj;
 static int prog;
@@ -565,6 +572,134 @@ static void test_services_dns_only(void **state)
 	expect_str(event(0), "type", "dns");
 }
 
+/* ---- live: attached to an AF_PACKET socket, as the engine does ---------- */
+
+static struct lab lab;
+static int packet_fd = -1;
+
+/* Opens an AF_PACKET socket on dev in namespace ns and attaches the program,
+ * as the engine does for a socket_filter block. */
+static int attach_packet_socket(const char *ns, const char *dev)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int fd = -1;
+
+	if (self < 0 || lab_enter(ns))
+		goto out;
+	sll.sll_ifindex = if_nametoindex(dev);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+			setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog)))) {
+		close(fd);
+		fd = -1;
+	}
+	if (setns(self, CLONE_NEWNET))
+		abort();        /* the rest of the tests would run in the lab */
+out:
+	if (self >= 0)
+		close(self);
+	return fd;
+}
+
+static int setup_live(void **state)
+{
+	if (load(0) || lab_up(&lab, "mon"))
+		return -1;
+	return 0;
+}
+
+static int teardown_live(void **state)
+{
+	lab_down(&lab);
+	return teardown(state);
+}
+
+static int detach_live(void **state)
+{
+	if (packet_fd >= 0)
+		close(packet_fd);
+	packet_fd = -1;
+	return 0;
+}
+
+/* Sends one UDP datagram from namespace ns, in a child (setns moves only the
+ * caller). */
+static void send_udp_from(const char *ns, const char *from, uint16_t sport, const char *to,
+			  uint16_t dport, const struct msg *payload)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(sport) };
+		struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(dport) };
+		int fd;
+
+		inet_pton(AF_INET, from, &src.sin_addr);
+		inet_pton(AF_INET, to, &dst.sin_addr);
+		if (lab_enter(ns) || (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+		    bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
+		    sendto(fd, payload->data, payload->len, 0, (struct sockaddr *)&dst,
+			   sizeof(dst)) != (ssize_t)payload->len)
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Received packets are processed in softirq: wait (up to a second) until n
+ * events have arrived. */
+static void wait_for_events(size_t n)
+{
+	for (int i = 0; i < 100 && json_array_size(events) < n; i++)
+		fw_collector_poll(collector, 10);
+}
+
+static void test_live_dns_and_dhcp_on_eth0(void **state)
+{
+	struct msg q = dns_question(0x4242, DNS_QUERY, "live.example.com", QTYPE_AAAA);
+	struct msg d = dhcp_typed(1, 0x11223344, 3 /* REQUEST */, NULL);
+	json_t *e;
+
+	packet_fd = attach_packet_socket(lab.fw, "eth0");
+	assert_true(packet_fd >= 0);
+	send_udp_from(lab.peer, LAB_PEER_IP, 40053, LAB_FW_IP, 53, &q);
+	send_udp_from(lab.peer, LAB_PEER_IP, 68, LAB_FW_IP, 67, &d);
+	wait_for_events(2);
+	/* nothing listens on 53 or 67: the host answers with ICMP, not counted */
+	EXPECT_COUNTERS({ FW_MON_PACKETS, 2 }, { FW_MON_DNS_QUERIES, 1 },
+			{ QUERY_SLOT(QTYPE_AAAA), 1 }, { FW_MON_DHCP_MESSAGES, 1 },
+			{ FW_MON_DHCP_TYPE_BASE + 3, 1 });
+	assert_int_equal(json_array_size(events), 2);
+	e = event(0);
+	expect_str(e, "name", "live.example.com");
+	expect_str(e, "direction", "host");
+	expect_str(e, "saddr", LAB_PEER_IP);
+	expect_int(e, "ifindex", lab_ifindex(lab.fw, "eth0"));
+	e = event(1);
+	expect_str(e, "message", "REQUEST");
+	expect_str(e, "xid", "0x11223344");
+	expect_str(e, "client_mac", "02:42:ac:11:00:07");
+}
+
+/* Loopback shows a packet leaving and arriving: it counts once. */
+static void test_live_loopback_counts_once(void **state)
+{
+	struct msg q = dns_question(0x5353, DNS_QUERY, "lo.example", QTYPE_A);
+
+	packet_fd = attach_packet_socket(lab.fw, "lo");
+	assert_true(packet_fd >= 0);
+	send_udp_from(lab.fw, "127.0.0.1", 40054, "127.0.0.1", 53, &q);
+	wait_for_events(1);
+	EXPECT_COUNTERS({ FW_MON_PACKETS, 1 }, { FW_MON_DNS_QUERIES, 1 },
+			{ QUERY_SLOT(QTYPE_A), 1 });
+	assert_int_equal(json_array_size(events), 1);
+	expect_str(event(0), "name", "lo.example");
+}
+
 int main(void)
 {
 	const struct CMUnitTest both[] = {
@@ -586,8 +721,14 @@ int main(void)
 	const struct CMUnitTest dns_only[] = {
 		cmocka_unit_test_setup(test_services_dns_only, reset),
 	};
+	const struct CMUnitTest live[] = {
+		cmocka_unit_test_setup_teardown(test_live_dns_and_dhcp_on_eth0, reset, detach_live),
+		cmocka_unit_test_setup_teardown(test_live_loopback_counts_once, reset, detach_live),
+	};
 	int failed = cmocka_run_group_tests_name("socket_monitor", both, setup, teardown);
 
-	return failed + cmocka_run_group_tests_name("socket_monitor dns only", dns_only,
-						    setup_dns_only, teardown);
+	failed += cmocka_run_group_tests_name("socket_monitor dns only", dns_only,
+					      setup_dns_only, teardown);
+	return failed + cmocka_run_group_tests_name("socket_monitor on an AF_PACKET socket", live,
+						    setup_live, teardown_live);
 }
