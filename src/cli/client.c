@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+#include "cli/client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/server.h"
+#include "config/ebpf_config.h"
+
+/* Where the URL came from, for messages. */
+static const char *url_source = "the default";
+
+int fw_client_fail(const struct fw_client *cl, int exit_code, const char *detail,
+		   const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cl && cl->json) {
+		json_t *j = json_pack("{s:s, s:s}", "error", msg, "detail", detail ? detail : "");
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+	} else if (detail && detail[0]) {
+		fprintf(stderr, "flywall: %s (%s)\n", msg, detail);
+	} else {
+		fprintf(stderr, "flywall: %s\n", msg);
+	}
+	return exit_code;
+}
+
+/* "127.0.0.1:8080" → "http://127.0.0.1:8080"; a wildcard host is reached
+ * through loopback. */
+static void url_from_listen(const char *listen, char *url, size_t size)
+{
+	char host[128];
+	uint16_t port;
+
+	if (fw_api_listen_parse(listen, host, sizeof(host), &port, NULL)) {
+		snprintf(url, size, "http://%s", listen);
+		return;
+	}
+	if (!strcmp(host, "0.0.0.0"))
+		strcpy(host, "127.0.0.1");
+	else if (!strcmp(host, "::"))
+		strcpy(host, "::1");
+	snprintf(url, size, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, port);
+}
+
+static void set_url(struct fw_client *cl, const char *url, const char *source)
+{
+	size_t len;
+
+	if (strstr(url, "://"))
+		snprintf(cl->url, sizeof(cl->url), "%s", url);
+	else
+		url_from_listen(url, cl->url, sizeof(cl->url));
+	len = strlen(cl->url);
+	while (len && cl->url[len - 1] == '/')
+		cl->url[--len] = '\0';
+	url_source = source;
+}
+
+/* The configuration file fills what flags and environment left open. A
+ * missing default file means the defaults; an explicit -c must load. */
+static int apply_config(struct fw_client *cl, const char *path, bool explicit,
+			bool need_url, bool need_token_file)
+{
+	struct fw_config cfg;
+	char *errors = NULL;
+
+	if (!explicit && access(path, F_OK) != 0) {
+		if (need_url)
+			set_url(cl, FW_DEFAULT_API_LISTEN, "the default");
+		if (need_token_file)
+			snprintf(cl->token_file, sizeof(cl->token_file), "%s", FW_DEFAULT_TOKEN_FILE);
+		return 0;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if (fw_config_load_file(path, &cfg, &errors)) {
+		fprintf(stderr, "%s", errors ? errors : "");
+		free(errors);
+		return fw_client_fail(cl, FW_EXIT_USAGE, "pass --api URL or fix the file",
+				      "cannot read the API address from %s", path);
+	}
+	if (need_url)
+		set_url(cl, cfg.api.listen[0] ? cfg.api.listen : FW_DEFAULT_API_LISTEN, path);
+	if (need_token_file)
+		snprintf(cl->token_file, sizeof(cl->token_file), "%s",
+			 cfg.api.token_file[0] ? cfg.api.token_file : FW_DEFAULT_TOKEN_FILE);
+	fw_config_release(&cfg);
+	return 0;
+}
+
+int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first)
+{
+	static const struct option options[] = {
+		{ "api", required_argument, NULL, 'a' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	const char *config = FW_DEFAULT_CONFIG, *env;
+	bool config_given = false;
+	int opt;
+
+	memset(cl, 0, sizeof(*cl));
+	/* GNU getopt moves options found after the words in front of them, so
+	 * "map dump X --json" works; optind = 0 resets its state. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:j", options, NULL)) != -1) {
+		switch (opt) {
+		case 'a': set_url(cl, optarg, "--api"); break;
+		case 't': snprintf(cl->token_file, sizeof(cl->token_file), "%s", optarg); break;
+		case 'c': config = optarg; config_given = true; break;
+		case 'j': cl->json = true; break;
+		default:
+			return fw_client_fail(cl, FW_EXIT_USAGE, "options: " FW_CLIENT_OPTIONS,
+					      "%s: unknown option '%s'", argv[0],
+					      argv[optind - 1]);
+		}
+	}
+	*first = optind;
+	if (!cl->url[0] && (env = getenv("FLYWALL_API")) && *env)
+		set_url(cl, env, "FLYWALL_API");
+	if ((env = getenv("FLYWALL_TOKEN")) && *env && !cl->token_file[0])
+		snprintf(cl->token, sizeof(cl->token), "%s", env);
+	if (!cl->url[0] || (!cl->token[0] && !cl->token_file[0]))
+		return apply_config(cl, config, config_given, !cl->url[0],
+				    !cl->token[0] && !cl->token_file[0]);
+	return 0;
+}
+
+/* Reads the token only when a mutating call needs it: reading commands
+ * work for users who cannot read the root-only token file. */
+static int ensure_token(struct fw_client *cl)
+{
+	struct fw_error err = { 0 };
+
+	if (cl->token[0])
+		return 0;
+	if (fw_api_token_read(cl->token_file, cl->token, sizeof(cl->token), &err)) {
+		int code = fw_client_fail(cl, FW_EXIT_FAIL, "run as root, or pass --token-file F "
+					  "or FLYWALL_TOKEN", "%s", err.msg);
+
+		fw_error_clear(&err);
+		return code;
+	}
+	return 0;
+}
+
+struct buffer {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t n, void *userdata)
+{
+	struct buffer *b = userdata;
+	char *grown = realloc(b->data, b->len + size * n + 1);
+
+	if (!grown)
+		return 0;
+	memcpy(grown + b->len, data, size * n);
+	b->len += size * n;
+	grown[b->len] = '\0';
+	b->data = grown;
+	return size * n;
+}
+
+static int transport_error(const struct fw_client *cl, CURLcode rc)
+{
+	char where[600];
+
+	snprintf(where, sizeof(where), "nothing answers at %s, the address from %s; start "
+		 "it with 'flywall daemon -c FILE'", cl->url, url_source);
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+		return fw_client_fail(cl, FW_EXIT_NO_DAEMON, where, "the daemon is not running");
+	return fw_client_fail(cl, FW_EXIT_NO_DAEMON, curl_easy_strerror(rc),
+			      "cannot talk to the daemon at %s", cl->url);
+}
+
+static CURL *prepare(struct fw_client *cl, const char *method, const char *path,
+		     struct curl_slist **headers)
+{
+	CURL *c = curl_easy_init();
+	char url[1024], auth[FW_TOKEN_MAX + 32];
+
+	if (!c)
+		return NULL;
+	snprintf(url, sizeof(url), "%s%s", cl->url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	*headers = curl_slist_append(NULL, "Accept: application/json");
+	if (cl->token[0]) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cl->token);
+		*headers = curl_slist_append(*headers, auth);
+	}
+	return c;
+}
+
+int fw_client_call(struct fw_client *cl, const char *method, const char *path,
+		   json_t *body, bool needs_token, long *status, json_t **out)
+{
+	struct curl_slist *headers = NULL;
+	struct buffer reply = { 0 };
+	char *text = NULL;
+	CURLcode rc;
+	CURL *c;
+	int ret;
+
+	*out = NULL;
+	if (needs_token && (ret = ensure_token(cl)))
+		return ret;
+	c = prepare(cl, method, path, &headers);
+	if (!c)
+		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+		*out = reply.data ? json_loads(reply.data, 0, NULL) : NULL;
+		ret = 0;
+	} else {
+		ret = transport_error(cl, rc);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(reply.data);
+	free(text);
+	return ret;
+}
+
+void fw_client_print_error(const struct fw_client *cl, long status, json_t *body)
+{
+	const char *error = json_string_value(json_object_get(body, "error"));
+	const char *detail = json_string_value(json_object_get(body, "detail"));
+
+	if (cl->json && body) {
+		json_dumpf(body, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		return;
+	}
+	if (!error) {
+		fprintf(stderr, "flywall: the daemon answered HTTP %ld\n", status);
+		return;
+	}
+	/* A verifier log is long: it goes on its own lines. */
+	if (detail && strchr(detail, '\n'))
+		fprintf(stderr, "flywall: %s\n%s", error, detail);
+	else if (detail && detail[0])
+		fprintf(stderr, "flywall: %s (%s)\n", error, detail);
+	else
+		fprintf(stderr, "flywall: %s\n", error);
+}
+
+/* ---- Server-Sent Events ------------------------------------------------ */
+
+struct stream {
+	struct buffer line;     /* the current partial line */
+	char id[32];
+	struct buffer data;
+	bool (*on_event)(const char *id, const char *data, void *ctx);
+	void *ctx;
+	bool stopped;
+};
+
+static void stream_line(struct stream *s, const char *line)
+{
+	if (!line[0]) {                         /* a blank line ends an event */
+		if (s->data.len && !s->stopped)
+			s->stopped = !s->on_event(s->id, s->data.data, s->ctx);
+		free(s->data.data);
+		s->data = (struct buffer){ 0 };
+		return;
+	}
+	if (!strncmp(line, "data:", 5)) {
+		const char *v = line[5] == ' ' ? line + 6 : line + 5;
+
+		if (s->data.len)
+			collect("\n", 1, 1, &s->data);
+		collect((char *)v, 1, strlen(v), &s->data);
+	} else if (!strncmp(line, "id:", 3)) {
+		snprintf(s->id, sizeof(s->id), "%s", line[3] == ' ' ? line + 4 : line + 3);
+	}                                       /* comments and retry: ignored */
+}
+
+static size_t stream_bytes(char *data, size_t size, size_t n, void *userdata)
+{
+	struct stream *s = userdata;
+
+	for (size_t i = 0; i < size * n && !s->stopped; i++) {
+		if (data[i] == '\n') {
+			stream_line(s, s->line.data ? s->line.data : "");
+			s->line.len = 0;
+			if (s->line.data)
+				s->line.data[0] = '\0';
+		} else if (data[i] != '\r') {
+			collect(&data[i], 1, 1, &s->line);
+		}
+	}
+	fflush(stdout);
+	return s->stopped ? 0 : size * n;
+}
+
+int fw_client_stream(struct fw_client *cl, const char *path,
+		     bool (*on_event)(const char *id, const char *data, void *ctx), void *ctx)
+{
+	struct stream s = { .on_event = on_event, .ctx = ctx };
+	struct curl_slist *headers = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *c = prepare(cl, "GET", path, &headers);
+	int ret = 0;
+
+	if (!c)
+		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+	headers = curl_slist_append(headers, "Accept: text/event-stream");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_bytes);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s.stopped))
+		ret = status ? fw_client_fail(cl, FW_EXIT_FAIL, curl_easy_strerror(rc),
+					      "the event stream broke off")
+			     : transport_error(cl, rc);
+	else if (status >= 400)
+		ret = fw_client_fail(cl, FW_EXIT_FAIL, NULL, "the daemon answered HTTP %ld", status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(s.line.data);
+	free(s.data.data);
+	return ret;
+}

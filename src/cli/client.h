@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CLI's side of the REST API (libcurl). The API address and token come
+ * from, in order: --api URL / --token-file F, the environment (FLYWALL_API,
+ * FLYWALL_TOKEN), then the configuration file (-c FILE, default
+ * /etc/flywall/flywall.hcl: its api { listen, token_file }).
+ */
+#ifndef FLYWALL_CLI_CLIENT_H
+#define FLYWALL_CLI_CLIENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "api/auth.h"
+#include "ebpf/spec.h"
+
+/* Exit codes of the client commands. */
+#define FW_EXIT_FAIL 1          /* the daemon answered with an error */
+#define FW_EXIT_USAGE 2
+#define FW_EXIT_NO_DAEMON 3     /* nothing answers at the API address */
+
+struct fw_client {
+	char url[256];                  /* "http://127.0.0.1:8080", no trailing / */
+	char token[FW_TOKEN_MAX];       /* "" until needed */
+	char token_file[FW_PATH_MAX];
+	bool json;                      /* --json: print the API's JSON */
+};
+
+/*
+ * Parses the common options (--api, --token-file, -c/--config, --json/-j)
+ * out of argv (argv[0] is the command's name) and works out the address.
+ * *first is the index of the first positional argument. 0, or an exit code
+ * after printing why.
+ */
+int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first);
+
+/* The usage line of the common options, for command help. */
+#define FW_CLIENT_OPTIONS "[--json] [--api URL] [--token-file F] [-c FILE]"
+
+/*
+ * One request. body may be NULL; needs_token adds the Authorization header.
+ * On an answer: 0, *status and *out (the parsed JSON, or NULL if the body is
+ * not JSON). When nothing answers or the token cannot be read: prints that in
+ * one line (JSON with --json) and returns an exit code.
+ */
+int fw_client_call(struct fw_client *cl, const char *method, const char *path,
+		   json_t *body, bool needs_token, long *status, json_t **out);
+
+/* Prints an error answer: "flywall: ERROR (DETAIL)" or the JSON body. */
+void fw_client_print_error(const struct fw_client *cl, long status, json_t *body);
+
+/* Prints a client-side error the same way: one line, or {"error","detail"}. */
+int fw_client_fail(const struct fw_client *cl, int exit_code, const char *detail,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Follows an SSE stream; on_event gets each event's id and data (a JSON
+ * text) until it returns false or the stream ends. Exit code like call. */
+int fw_client_stream(struct fw_client *cl, const char *path,
+		     bool (*on_event)(const char *id, const char *data, void *ctx), void *ctx);
+
+#endif

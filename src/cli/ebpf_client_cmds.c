@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flywall ebpf status|programs|maps|map|stats|load|update|unload|blocklist|
+ * events`: the CLI's commands that talk to the running daemon through the
+ * REST API. Each prints a table by default and the API's JSON with --json
+ * (errors too), and says in one line when the daemon is not running.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/ebpf_client_cmds.h"
+
+#define MAX_PATH_LEN 512
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static const char *str_or(json_t *obj, const char *key, const char *fallback)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s && s[0] ? s : fallback;
+}
+
+/* A number field as text ("-" when absent), integers without decimals. */
+static const char *num_text(json_t *obj, const char *key, char *buf, size_t size)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%.0f", json_real_value(v));
+	else
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+static void print_json(json_t *value)
+{
+	json_dumpf(value, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+}
+
+/* One GET; on an error answer prints it and returns the exit code. */
+static int get(struct fw_client *cl, const char *path, json_t **out)
+{
+	long status = 0;
+	int ret = fw_client_call(cl, "GET", path, NULL, false, &status, out);
+
+	if (ret)
+		return ret;
+	if (status >= 400 || !*out) {
+		fw_client_print_error(cl, status, *out);
+		json_decref(*out);
+		*out = NULL;
+		return FW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* A mutating call: prints the JSON answer with --json, or ok_text. */
+static int change(struct fw_client *cl, const char *method, const char *path, json_t *body,
+		  const char *ok_text)
+{
+	long status = 0;
+	json_t *out = NULL;
+	int ret = fw_client_call(cl, method, path, body, true, &status, &out);
+
+	json_decref(body);
+	if (ret)
+		return ret;
+	if (status >= 400) {
+		fw_client_print_error(cl, status, out);
+		ret = FW_EXIT_FAIL;
+	} else if (cl->json) {
+		print_json(out);
+	} else {
+		printf("%s\n", ok_text);
+	}
+	json_decref(out);
+	return ret;
+}
+
+static int usage(const char *cmd, const char *args)
+{
+	fprintf(stderr, "Usage: flywall ebpf %s %s " FW_CLIENT_OPTIONS "\n", cmd, args);
+	return FW_EXIT_USAGE;
+}
+
+/* Sets up the client and checks the number of positional words. */
+static int begin(struct fw_client *cl, int argc, char **argv, int *first,
+		 int min_args, int max_args, const char *args)
+{
+	int ret = fw_client_init(cl, argc, argv, first);
+	int n;
+
+	if (ret)
+		return ret;
+	n = 0;
+	while (*first + n < argc && argv[*first + n])
+		n++;
+	if (n < min_args || (max_args >= 0 && n > max_args))
+		return usage(argv[0], args);
+	return 0;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static json_t *find_by_name(json_t *list, const char *name)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(list, i, item)
+		if (!strcmp(str_or(item, "name", ""), name))
+			return item;
+	return NULL;
+}
+
+static void print_programs_table(json_t *programs, json_t *stats)
+{
+	char runs[32], avg[32], id[32];
+	json_t *p;
+	size_t i;
+
+	printf("%-18s %-14s %-10s %-14s %6s %12s %8s\n", "PROGRAM", "HOOK", "INTERFACE",
+	       "ATTACH", "ID", "RUNS", "AVG NS");
+	json_array_foreach(programs, i, p) {
+		json_t *s = find_by_name(json_object_get(stats, "programs"), str_or(p, "name", ""));
+
+		printf("%-18s %-14s %-10s %-14s %6s %12s %8s\n", str_or(p, "name", "?"),
+		       str_or(p, "hook", "-"), str_or(p, "interface", "-"),
+		       str_or(p, "attach", "-"), num_text(p, "id", id, sizeof(id)),
+		       num_text(s, "run_cnt", runs, sizeof(runs)),
+		       num_text(s, "avg_ns", avg, sizeof(avg)));
+		if (json_is_string(json_object_get(p, "fallback")))
+			printf("  %-16s fallback: %s\n", "", str_or(p, "fallback", ""));
+	}
+	if (json_array_size(programs) == 0)
+		printf("(no programs loaded)\n");
+}
+
+/* Maps with their fill level: one stats call per map. */
+static void print_maps_table(struct fw_client *cl, json_t *maps)
+{
+	char path[MAX_PATH_LEN], entries[32], max[32];
+	json_t *m;
+	size_t i;
+
+	printf("%-32s %-16s %21s %7s\n", "MAP", "TYPE", "ENTRIES / MAX", "USED");
+	json_array_foreach(maps, i, m) {
+		const char *name = str_or(m, "qualified", str_or(m, "name", "?"));
+		json_t *stats = NULL, *util;
+		long status = 0;
+		char fill[48], used[16] = "-";
+
+		snprintf(path, sizeof(path), "/api/ebpf/maps/%s/stats", name);
+		if (fw_client_call(cl, "GET", path, NULL, false, &status, &stats) || status >= 400) {
+			json_decref(stats);
+			stats = NULL;
+		}
+		util = json_object_get(stats, "utilization");
+		if (json_is_number(util))
+			snprintf(used, sizeof(used), "%.1f%%", 100 * json_number_value(util));
+		snprintf(fill, sizeof(fill), "%s / %s", num_text(stats, "entries", entries,
+			 sizeof(entries)), num_text(m, "max_entries", max, sizeof(max)));
+		printf("%-32s %-16s %21s %7s\n", name, str_or(m, "type", "-"), fill, used);
+		json_decref(stats);
+	}
+	if (json_array_size(maps) == 0)
+		printf("(no maps)\n");
+}
+
+static void print_features(json_t *features)
+{
+	json_t *attach = json_object_get(features, "attach_points"), *jit, *r;
+	char works[512] = "", missing[512] = "";
+	const char *name;
+
+	jit = json_object_get(features, "jit");
+	printf("kernel:   %s; JIT %s; BTF %s; run statistics %s\n",
+	       str_or(features, "kernel", "?"),
+	       json_integer_value(json_object_get(jit, "bpf_jit_enable")) ? "on" : "off",
+	       json_is_true(json_object_get(json_object_get(json_object_get(features, "btf"),
+							    "vmlinux"), "ok")) ? "yes" : "no",
+	       json_is_true(json_object_get(json_object_get(features, "stats"),
+					    "bpf_stats_enabled")) ? "on" : "off (on while asked)");
+	json_object_foreach(attach, name, r) {
+		char *list = json_is_true(json_object_get(r, "ok")) ? works : missing;
+		size_t len = strlen(list);
+
+		snprintf(list + len, 512 - len, "%s%s", len ? ", " : "", name);
+	}
+	if (works[0])
+		printf("attach:   %s\n", works);
+	if (missing[0])
+		printf("missing:  %s\n", missing);
+}
+
+int fw_cmd_ebpf_status(int argc, char **argv)
+{
+	json_t *stats = NULL, *programs = NULL, *maps = NULL;
+	struct fw_client cl;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 0, 0, "");
+	if (ret || (ret = get(&cl, "/api/ebpf/stats", &stats)) ||
+	    (ret = get(&cl, "/api/ebpf/programs", &programs)) ||
+	    (ret = get(&cl, "/api/ebpf/maps", &maps)))
+		goto out;
+	if (cl.json) {
+		json_t *all = json_pack("{s:s, s:s, s:O, s:O, s:O}", "daemon", "running",
+					"api", cl.url, "stats", stats, "programs", programs,
+					"maps", maps);
+		print_json(all);
+		json_decref(all);
+		goto out;
+	}
+	printf("daemon:   running, API at %s, pins in %s\n", cl.url,
+	       str_or(stats, "pin_root", "?"));
+	print_features(json_object_get(stats, "features"));
+	printf("\n");
+	print_programs_table(programs, stats);
+	printf("\n");
+	print_maps_table(&cl, maps);
+out:
+	json_decref(stats);
+	json_decref(programs);
+	json_decref(maps);
+	return ret;
+}
+
+/* ---- programs, maps, map dump, stats ----------------------------------- */
+
+/* key: value lines of an object, nested values as compact JSON. */
+static void print_fields(json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char *text = json_is_string(v) ? strdup(json_string_value(v))
+					       : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		printf("%-14s %s\n", key, text ? text : "?");
+		free(text);
+	}
+}
+
+int fw_cmd_ebpf_programs(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN];
+	struct fw_client cl;
+	json_t *out = NULL, *stats = NULL;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 0, 1, "[NAME]");
+	if (ret)
+		return ret;
+	if (first < argc && argv[first]) {
+		snprintf(path, sizeof(path), "/api/ebpf/programs/%s", argv[first]);
+		ret = get(&cl, path, &out);
+		if (!ret)
+			cl.json ? print_json(out) : print_fields(out);
+	} else if (!(ret = get(&cl, "/api/ebpf/programs", &out))) {
+		if (cl.json)
+			print_json(out);
+		else if (!(ret = get(&cl, "/api/ebpf/stats", &stats)))
+			print_programs_table(out, stats);
+	}
+	json_decref(out);
+	json_decref(stats);
+	return ret;
+}
+
+int fw_cmd_ebpf_maps(int argc, char **argv)
+{
+	struct fw_client cl;
+	json_t *out = NULL;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 0, 0, "");
+	if (ret || (ret = get(&cl, "/api/ebpf/maps", &out)))
+		return ret;
+	if (cl.json)
+		print_json(out);
+	else
+		print_maps_table(&cl, out);
+	json_decref(out);
+	return 0;
+}
+
+static void print_entry(json_t *entry)
+{
+	char *key = json_dumps(json_object_get(entry, "key"), JSON_COMPACT | JSON_ENCODE_ANY);
+	char *value = json_dumps(json_object_get(entry, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *cpus = json_object_get(entry, "values");
+
+	printf("key: %s  value: %s", key ? key : "?", value ? value : "?");
+	if (json_is_array(cpus)) {
+		char *per = json_dumps(cpus, JSON_COMPACT);
+
+		printf("  (per CPU: %s)", per ? per : "?");
+		free(per);
+	}
+	putchar('\n');
+	free(key);
+	free(value);
+}
+
+/* Every page of a map, joined: {"entries": [...], "total": N}. */
+static int map_dump(struct fw_client *cl, const char *name)
+{
+	json_t *all = json_array(), *page = NULL, *next, *e;
+	char path[MAX_PATH_LEN];
+	long long offset = 0;
+	size_t i;
+	int ret = 0;
+
+	for (;;) {
+		snprintf(path, sizeof(path), "/api/ebpf/maps/%s/data?offset=%lld&limit=10000",
+			 name, offset);
+		ret = get(cl, path, &page);
+		if (ret)
+			break;
+		json_array_extend(all, json_object_get(page, "entries"));
+		next = json_object_get(page, "next_offset");
+		offset = json_integer_value(next);
+		json_decref(page);
+		if (!json_is_integer(next))
+			break;
+	}
+	if (!ret && cl->json) {
+		json_t *out = json_pack("{s:s, s:O, s:I}", "map", name, "entries", all, "total",
+					(json_int_t)json_array_size(all));
+		print_json(out);
+		json_decref(out);
+	} else if (!ret) {
+		json_array_foreach(all, i, e)
+			print_entry(e);
+		printf("%zu entries\n", json_array_size(all));
+	}
+	json_decref(all);
+	return ret;
+}
+
+int fw_cmd_ebpf_map(int argc, char **argv)
+{
+	struct fw_client cl;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 2, 2, "dump NAME");
+	if (ret)
+		return ret;
+	if (strcmp(argv[first], "dump"))
+		return usage(argv[0], "dump NAME");
+	return map_dump(&cl, argv[first + 1]);
+}
+
+int fw_cmd_ebpf_stats(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN], runs[32], total[32], avg[32];
+	struct fw_client cl;
+	json_t *out = NULL, *p;
+	int first, ret;
+	size_t i;
+
+	ret = begin(&cl, argc, argv, &first, 0, 1, "[PROGRAM]");
+	if (ret)
+		return ret;
+	if (first < argc && argv[first])
+		snprintf(path, sizeof(path), "/api/ebpf/programs/%s/stats", argv[first]);
+	else
+		snprintf(path, sizeof(path), "/api/ebpf/stats");
+	if ((ret = get(&cl, path, &out)))
+		return ret;
+	if (cl.json) {
+		print_json(out);
+	} else if (first < argc && argv[first]) {
+		print_fields(out);
+	} else {
+		printf("%-18s %-14s %14s %16s %8s\n", "PROGRAM", "HOOK", "RUNS", "RUN TIME NS",
+		       "AVG NS");
+		json_array_foreach(json_object_get(out, "programs"), i, p)
+			printf("%-18s %-14s %14s %16s %8s\n", str_or(p, "name", "?"),
+			       str_or(p, "hook", "-"), num_text(p, "run_cnt", runs, sizeof(runs)),
+			       num_text(p, "run_time_ns", total, sizeof(total)),
+			       num_text(p, "avg_ns", avg, sizeof(avg)));
+	}
+	json_decref(out);
+	return 0;
+}
+
+/* ---- load, update, unload ---------------------------------------------- */
+
+/* "2000000" → integer, "0.5" → real, "true"/"false" → boolean, else text. */
+static json_t *typed_value(const char *text)
+{
+	char *end;
+	long long i;
+	double d;
+
+	if (!strcmp(text, "true") || !strcmp(text, "false"))
+		return json_boolean(!strcmp(text, "true"));
+	errno = 0;
+	i = strtoll(text, &end, 0);
+	if (text[0] && !*end && !errno)
+		return json_integer(i);
+	d = strtod(text, &end);
+	if (text[0] && !*end)
+		return json_real(d);
+	return json_string(text);
+}
+
+/* "K=V" into obj[K]; false if there is no '='. */
+static bool put_assignment(json_t *obj, const char *word)
+{
+	const char *eq = strchr(word, '=');
+	char key[FW_NAME_MAX];
+
+	if (!eq || eq == word || (size_t)(eq - word) >= sizeof(key))
+		return false;
+	memcpy(key, word, eq - word);
+	key[eq - word] = '\0';
+	json_object_set_new(obj, key, typed_value(eq + 1));
+	return true;
+}
+
+/* "NAME:TYPE:SIZE" (TYPE or SIZE may be empty) into maps[NAME]. */
+static bool put_map(json_t *maps, const char *word)
+{
+	char buf[256], *type, *size;
+	json_t *m = json_object();
+
+	snprintf(buf, sizeof(buf), "%s", word);
+	type = strchr(buf, ':');
+	if (!type)
+		return json_decref(m), false;
+	*type++ = '\0';
+	size = strchr(type, ':');
+	if (size)
+		*size++ = '\0';
+	if (type[0])
+		json_object_set_new(m, "type", json_string(type));
+	if (size && size[0])
+		json_object_set_new(m, "size", typed_value(size));
+	json_object_set_new(maps, buf, m);
+	return true;
+}
+
+static const char load_args[] =
+	"NAME OBJECT [interface IF] [hook H] [direction D] [mode M] [tracepoint CAT:NAME] "
+	"[function F] [sockets dns,dhcp] [rate R] [burst B] [map NAME:TYPE:SIZE]... [arg K=V]...";
+
+static bool load_keyword(json_t *body, const char *key, const char *value)
+{
+	static const char *const plain[] = { "interface", "hook", "direction", "mode",
+					     "tracepoint", "function" };
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++)
+		if (!strcmp(key, plain[i])) {
+			json_object_set_new(body, key, json_string(value));
+			return true;
+		}
+	if (!strcmp(key, "rate") || !strcmp(key, "burst")) {
+		json_t *shaping = json_object_get(body, "shaping");
+
+		if (!shaping)
+			json_object_set_new(body, "shaping", shaping = json_object());
+		json_object_set_new(shaping, key, json_string(value));
+		return true;
+	}
+	if (!strcmp(key, "sockets")) {
+		json_t *list = json_array();
+		char buf[256], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
+			json_array_append_new(list, json_string(s));
+		json_object_set_new(body, "sockets", list);
+		return true;
+	}
+	if (!strcmp(key, "arg")) {
+		json_t *args = json_object_get(body, "args");
+
+		if (!args)
+			json_object_set_new(body, "args", args = json_object());
+		return put_assignment(args, value);
+	}
+	if (!strcmp(key, "map")) {
+		json_t *maps = json_object_get(body, "maps");
+
+		if (!maps)
+			json_object_set_new(body, "maps", maps = json_object());
+		return put_map(maps, value);
+	}
+	return false;
+}
+
+int fw_cmd_ebpf_load(int argc, char **argv)
+{
+	struct fw_client cl;
+	char done[128];
+	json_t *body;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 2, -1, load_args);
+	if (ret)
+		return ret;
+	body = json_pack("{s:s, s:s}", "name", argv[first], "program", argv[first + 1]);
+	for (int i = first + 2; i < argc; i += 2) {
+		if (i + 1 >= argc || !load_keyword(body, argv[i], argv[i + 1])) {
+			json_decref(body);
+			return usage(argv[0], load_args);
+		}
+	}
+	snprintf(done, sizeof(done), "loaded %s", argv[first]);
+	return change(&cl, "POST", "/api/ebpf/programs/load", body, done);
+}
+
+int fw_cmd_ebpf_update(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN], done[128];
+	struct fw_client cl;
+	json_t *args;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 2, -1, "NAME KEY=VALUE...");
+	if (ret)
+		return ret;
+	args = json_object();
+	for (int i = first + 1; i < argc; i++)
+		if (!put_assignment(args, argv[i])) {
+			json_decref(args);
+			return usage(argv[0], "NAME KEY=VALUE...");
+		}
+	snprintf(path, sizeof(path), "/api/ebpf/programs/%s", argv[first]);
+	snprintf(done, sizeof(done), "updated %s", argv[first]);
+	return change(&cl, "PUT", path, json_pack("{s:o}", "args", args), done);
+}
+
+int fw_cmd_ebpf_unload(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN], done[128];
+	struct fw_client cl;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 1, 1, "NAME");
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/api/ebpf/programs/%s", argv[first]);
+	snprintf(done, sizeof(done), "unloaded %s", argv[first]);
+	return change(&cl, "DELETE", path, NULL, done);
+}
+
+/* ---- blocklist --------------------------------------------------------- */
+
+static const char blocklist_args[] =
+	"add ADDRESS... [expires SECONDS] [program P] | del ADDRESS... [program P] | "
+	"list [program P]";
+
+int fw_cmd_ebpf_blocklist(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN] = "/api/ebpf/blocklist", done[128];
+	const char *program = NULL, *expires = NULL, *action;
+	json_t *addresses, *out = NULL, *e;
+	struct fw_client cl;
+	int first, ret;
+	size_t i;
+
+	ret = begin(&cl, argc, argv, &first, 1, -1, blocklist_args);
+	if (ret)
+		return ret;
+	action = argv[first];
+	addresses = json_array();
+	for (int a = first + 1; a < argc; a++) {
+		if (!strcmp(argv[a], "program") && a + 1 < argc)
+			program = argv[++a];
+		else if (!strcmp(argv[a], "expires") && a + 1 < argc)
+			expires = argv[++a];
+		else
+			json_array_append_new(addresses, json_string(argv[a]));
+	}
+	if (program)
+		snprintf(path, sizeof(path), "/api/ebpf/blocklist?program=%s", program);
+	if (!strcmp(action, "list") && !json_array_size(addresses) && !expires) {
+		json_decref(addresses);
+		if ((ret = get(&cl, path, &out)))
+			return ret;
+		if (cl.json) {
+			print_json(out);
+		} else {
+			json_t *list = json_is_array(out) ? out : json_object_get(out, "entries");
+
+			json_array_foreach(list, i, e) {
+				char left[32];
+
+				printf("%-40s expires in %s\n", str_or(e, "address", "?"),
+				       json_is_integer(json_object_get(e, "expires_in")) ?
+				       num_text(e, "expires_in", left, sizeof(left)) : "never");
+			}
+			printf("%zu entries\n", json_array_size(list));
+		}
+		json_decref(out);
+		return 0;
+	}
+	if ((strcmp(action, "add") && strcmp(action, "del") && strcmp(action, "delete")) ||
+	    !json_array_size(addresses) || (expires && strcmp(action, "add"))) {
+		json_decref(addresses);
+		return usage(argv[0], blocklist_args);
+	}
+	snprintf(done, sizeof(done), "%s %zu address%s", strcmp(action, "add") ? "removed" :
+		 "blocked", json_array_size(addresses), json_array_size(addresses) == 1 ? "" : "es");
+	if (!strcmp(action, "add")) {
+		json_t *body = json_pack("{s:o}", "addresses", addresses);
+
+		if (expires)
+			json_object_set_new(body, "expires_in", typed_value(expires));
+		return change(&cl, "POST", path, body, done);
+	}
+	return change(&cl, "DELETE", path, json_pack("{s:o}", "addresses", addresses), done);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+struct follow {
+	bool json;
+	long remaining;         /* stop after this many; < 0: never */
+};
+
+static bool print_event(const char *id, const char *data, void *ctx)
+{
+	struct follow *f = ctx;
+
+	if (f->json) {
+		printf("%s\n", data);
+	} else {
+		json_t *ev = json_loads(data, 0, NULL);
+
+		printf("%-8s %-14s %s\n", id, str_or(ev, "type", "event"), data);
+		json_decref(ev);
+	}
+	return f->remaining < 0 || --f->remaining > 0;
+}
+
+int fw_cmd_ebpf_events(int argc, char **argv)
+{
+	char path[MAX_PATH_LEN] = "/api/ebpf/events";
+	struct follow f = { .remaining = -1 };
+	struct fw_client cl;
+	int first, ret;
+
+	ret = begin(&cl, argc, argv, &first, 0, 4, "[since SEQ] [count N]");
+	if (ret)
+		return ret;
+	f.json = cl.json;
+	for (int i = first; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return usage(argv[0], "[since SEQ] [count N]");
+		if (!strcmp(argv[i], "since"))
+			snprintf(path, sizeof(path), "/api/ebpf/events?since=%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "count") && atol(argv[i + 1]) > 0)
+			f.remaining = atol(argv[i + 1]);
+		else
+			return usage(argv[0], "[since SEQ] [count N]");
+	}
+	return fw_client_stream(&cl, path, print_event, &f);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The `flywall ebpf` commands that talk to the daemon (ebpf_client_cmds.c). */
+#ifndef FLYWALL_CLI_EBPF_CLIENT_CMDS_H
+#define FLYWALL_CLI_EBPF_CLIENT_CMDS_H
+
+int fw_cmd_ebpf_status(int argc, char **argv);
+int fw_cmd_ebpf_programs(int argc, char **argv);
+int fw_cmd_ebpf_maps(int argc, char **argv);
+int fw_cmd_ebpf_map(int argc, char **argv);
+int fw_cmd_ebpf_stats(int argc, char **argv);
+int fw_cmd_ebpf_load(int argc, char **argv);
+int fw_cmd_ebpf_update(int argc, char **argv);
+int fw_cmd_ebpf_unload(int argc, char **argv);
+int fw_cmd_ebpf_blocklist(int argc, char **argv);
+int fw_cmd_ebpf_events(int argc, char **argv);
+
+#endif
