@@ -30,6 +30,16 @@ static const char *libbpf_note(const struct fw_features *f, int p)
 				 : "(libbpf's probe wrongly says no)";
 }
 
+/* Where libbpf's probe says the program type works, yet attaching fails. */
+static const char *attach_note(const struct fw_features *f, int a)
+{
+	enum fw_prog_probe p = fw_attach_probe_prog(a);
+
+	if (f->attach[a].ok || !f->attach[a].tried || f->libbpf_says[p] <= 0)
+		return NULL;
+	return "(libbpf's probe says yes: it only loads a program)";
+}
+
 static void print_table(const struct fw_features *f)
 {
 	printf("Kernel %s, probed in %.0f ms (every line below was tried for real)\n",
@@ -43,7 +53,7 @@ static void print_table(const struct fw_features *f)
 	printf("\nAttach points (attached, then detached; packet hooks on a veth "
 	       "in a throw-away network namespace)\n");
 	for (int a = 0; a < FW_PROBE_ATTACH__COUNT; a++)
-		print_result(fw_attach_probe_name(a), &f->attach[a], NULL);
+		print_result(fw_attach_probe_name(a), &f->attach[a], attach_note(f, a));
 	printf("\nRuntime\n");
 	printf("  %-18s %d\n", "bpf_jit_enable", f->jit_enable);
 	print_result("jited", &f->jited, NULL);

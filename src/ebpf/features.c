@@ -149,6 +149,11 @@ const char *fw_attach_probe_name(enum fw_attach_probe which)
 	return which < FW_PROBE_ATTACH__COUNT ? attach_probes[which].name : "?";
 }
 
+enum fw_prog_probe fw_attach_probe_prog(enum fw_attach_probe which)
+{
+	return which < FW_PROBE_ATTACH__COUNT ? attach_probes[which].prog : FW_PROBE_PROG__COUNT;
+}
+
 /*
  * libbpf's own words for each failure. It reports through one global print
  * callback; while the probe thread runs, its warnings are collected here

@@ -117,6 +117,8 @@ bool fw_features_map_works(enum fw_map_probe which);
 const char *fw_prog_probe_name(enum fw_prog_probe which);
 const char *fw_map_probe_name(enum fw_map_probe which);
 const char *fw_attach_probe_name(enum fw_attach_probe which);
+/* The program type an attach point attaches. */
+enum fw_prog_probe fw_attach_probe_prog(enum fw_attach_probe which);
 
 /* New reference: {"kernel", "program_types", "map_types", "attach_points",
  * "jit", "btf", "stats", "mounts", "probe_ms"}. Each result is {"ok": bool}
