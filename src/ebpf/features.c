@@ -670,14 +670,17 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* The probe thread: its network namespace goes away when it returns. */
-static void *probe_thread(void *arg)
+/* Probes from the calling thread; in_own_thread: it may move to a new netns. */
+static void probe_all(struct fw_features *f, bool in_own_thread)
 {
-	struct fw_features *f = arg;
 	struct probe_env env = {};
 	libbpf_print_fn_t old_print;
 
-	env_make_netns(&env);
+	if (in_own_thread)
+		env_make_netns(&env);
+	else
+		snprintf(env.no_ifindex_why, sizeof(env.no_ifindex_why),
+			 "not tried: no thread to make a private network namespace in");
 	env_find_cgroup2(&env);
 	old_print = libbpf_set_print(capture_print);
 	probe_programs(f, &env);
@@ -685,6 +688,12 @@ static void *probe_thread(void *arg)
 	probe_btf(f);
 	probe_stats(f);
 	libbpf_set_print(old_print);
+}
+
+/* The probe thread: its network namespace goes away when it returns. */
+static void *probe_thread(void *arg)
+{
+	probe_all(arg, true);
 	return NULL;
 }
 
@@ -703,7 +712,7 @@ static void probe_now(struct fw_features *f)
 	if (pthread_create(&thread, NULL, probe_thread, f) == 0)
 		pthread_join(thread, NULL);
 	else
-		probe_thread(f); /* no thread: probe here, without a private netns */
+		probe_all(f, false); /* never move the caller to another netns */
 	f->probe_ms = now_ms() - start;
 }
 
