@@ -130,7 +130,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS)
 install: all
 	install -D -m 0755 $(BUILD)/flywall $(DESTDIR)$(PREFIX)/sbin/flywall
 	install -d $(DESTDIR)$(PROGRAM_DIR)
-	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PROGRAM_DIR)/
+	install -m 0644 $(filter-out $(SKELS:$(BUILD)/skel/%.skel.h=$(BUILD)/bpf/%.o),$(BPF_OBJS)) \
+		$(DESTDIR)$(PROGRAM_DIR)/
+	# headers for `flywall ebpf compile` (found beside the binary: PREFIX/include)
+	install -d $(DESTDIR)$(PREFIX)/include/flywall/bpf
+	install -m 0644 include/flywall/*.h $(DESTDIR)$(PREFIX)/include/flywall/
+	install -m 0644 bpf/lib/*.h $(DESTDIR)$(PREFIX)/include/flywall/bpf/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
