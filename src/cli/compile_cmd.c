@@ -24,7 +24,9 @@ static const char usage[] =
 	"Usage: flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR]\n"
 	"  Compiles with clang against the running kernel's vmlinux.h; an unchanged\n"
 	"  program is taken from the cache (default " FW_DEFAULT_CACHE_DIR
-	", or $FLYWALL_CACHE_DIR).\n";
+	", or $FLYWALL_CACHE_DIR).\n"
+	"  Flywall's headers (flywall/*.h, parse.h) are on the include path: found\n"
+	"  beside the binary, or in $FLYWALL_INCLUDE_DIR (DIR[:DIR...]).\n";
 
 static void default_output(const char *source, char *out, size_t size)
 {

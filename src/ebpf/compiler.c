@@ -284,8 +284,9 @@ static int push_include_if_dir(struct strv *argv, const char *dir)
 /*
  * Flywall's own headers (include/flywall/, bpf/lib/): from
  * $FLYWALL_INCLUDE_DIR (colon-separated) when set, else beside the binary:
- * <prefix>/include for an installed flywall, and the source tree's include/
- * and bpf/lib/ for one run from its build directory.
+ * <prefix>/include and <prefix>/include/flywall/bpf for an installed flywall
+ * (make install puts them there), the source tree's include/ and bpf/lib/
+ * for one run from its build directory.
  */
 static int push_flywall_includes(struct strv *argv)
 {
@@ -314,6 +315,8 @@ static int push_flywall_includes(struct strv *argv)
 		snprintf(dir, sizeof(dir), "%s/../include", exe);
 		ret = push_include_if_dir(argv, dir);
 	}
+	snprintf(dir, sizeof(dir), "%s/../include/flywall/bpf", exe);
+	ret = ret ?: push_include_if_dir(argv, dir);
 	snprintf(dir, sizeof(dir), "%s/../bpf/lib", exe);
 	return ret ?: push_include_if_dir(argv, dir);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `flywall ebpf compile`: compiles against the running kernel's vmlinux.h and
-# Flywall's headers, reuses the cached object while nothing it read changed,
+
 # recompiles when the source or an included header changes, shows clang's
 # errors with a summary naming the file, and the object loads in the kernel.
 . "$(dirname "$0")/lib.sh"
@@ -14,6 +14,7 @@ cat >"$src/counter.bpf.c" <<'EOF'
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "flywall/events.h"
+#include "parse.h"
 #include "verdict.h"
 
 struct {
