@@ -48,9 +48,10 @@ struct {
 	__uint(max_entries, FW_MON_STATS_SIZE);
 } stats SEC(".maps");
 
+/* 1 MiB: about 3,100 DNS events, 30 ms of a 100,000/s burst */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 1024 * 1024);
 } monitor_events SEC(".maps");
 
 /*

@@ -178,6 +178,9 @@ static int open_stack_map(struct source *s, int stack_map_fd, struct fw_error *e
 		return fw_error_set(err, EINVAL, "event source %s: the stack map (fd %d) is not "
 				    "a stack_trace map", s->name, stack_map_fd);
 	s->stack_depth = info.value_size / sizeof(uint64_t);
+	/* now, not on the first event: reading kallsyms takes long enough
+	 * (~0.1 s) for a busy buffer to overflow meanwhile */
+	collector_ksyms(s->owner);
 	s->stack_fd = fcntl(stack_map_fd, F_DUPFD_CLOEXEC, 0);
 	if (s->stack_fd < 0)
 		return fw_error_set(err, errno, "event source %s: %s", s->name, strerror(errno));
