@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * `flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR]`:
+ * `flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR] [--json]`:
  * compiles through the engine's cached compiler and copies the object out.
  * Without -o the object is FILE's name with .bpf.c (or .c) replaced by .o,
  * in the current directory, as cc -c does.
@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 #define MAX_INCLUDES 64
 
 static const char usage[] =
-	"Usage: flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR]\n"
+	"Usage: flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR] [--json]\n"
 	"  Compiles with clang against the running kernel's vmlinux.h; an unchanged\n"
 	"  program is taken from the cache (default " FW_DEFAULT_CACHE_DIR
 	", or $FLYWALL_CACHE_DIR).\n"
@@ -76,42 +78,50 @@ static int copy_out(const char *from, const char *path)
 	return ret;
 }
 
-int fw_cmd_ebpf_compile(int argc, char **argv)
+struct compile_args {
+	struct fw_compile_opts opts;
+	const char *includes[MAX_INCLUDES];
+	char output[FW_PATH_MAX];
+	bool json;
+};
+
+/* 0 to go on, else the exit code (usage errors are 2, --help is 0). */
+static int parse_args(int argc, char **argv, struct compile_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "include", required_argument, NULL, 'I' },
 		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *includes[MAX_INCLUDES];
-	struct fw_compile_opts opts = { .include_dirs = includes };
-	struct fw_compile_result res;
-	struct fw_error err = {};
-	char output[FW_PATH_MAX] = "";
-	int c, ret;
+	int c;
 
+	a->opts.include_dirs = a->includes;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:I:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:I:jh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			snprintf(output, sizeof(output), "%s", optarg);
+			snprintf(a->output, sizeof(a->output), "%s", optarg);
 			break;
 		case 'I':
-			if (opts.n_include_dirs == MAX_INCLUDES) {
+			if (a->opts.n_include_dirs == MAX_INCLUDES) {
 				fprintf(stderr, "flywall ebpf compile: more than %d -I\n",
 					MAX_INCLUDES);
 				return 2;
 			}
-			includes[opts.n_include_dirs++] = optarg;
+			a->includes[a->opts.n_include_dirs++] = optarg;
 			break;
 		case 'C':
-			opts.cache_dir = optarg;
+			a->opts.cache_dir = optarg;
+			break;
+		case 'j':
+			a->json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			return -1;
 		default:
 			fputs(usage, stderr);
 			return 2;
@@ -123,26 +133,70 @@ int fw_cmd_ebpf_compile(int argc, char **argv)
 			usage);
 		return 2;
 	}
-	opts.source = argv[optind];
-	if (!output[0])
-		default_output(opts.source, output, sizeof(output));
+	a->opts.source = argv[optind];
+	if (!a->output[0])
+		default_output(a->opts.source, a->output, sizeof(a->output));
+	return 0;
+}
 
-	ret = fw_compile(&opts, &res, &err);
-	if (ret) {
-		if (err.detail)
-			fputs(err.detail, stderr);
-		fprintf(stderr, "flywall ebpf compile: %s\n", err.msg);
-		fw_error_clear(&err);
-		return 1;
+static void print_json(json_t *root)
+{
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(root);
+}
+
+/* Failure: clang's diagnostics as it printed them, then one summary line. */
+static int report_failure(const struct compile_args *a, const char *msg, const char *detail)
+{
+	if (a->json) {
+		print_json(json_pack("{s:s, s:s, s:s?}", "source", a->opts.source, "error", msg,
+				     "diagnostics", detail));
+	} else {
+		if (detail)
+			fputs(detail, stderr);
+		fprintf(stderr, "flywall ebpf compile: %s\n", msg);
 	}
-	if (res.diagnostics)
-		fputs(res.diagnostics, stderr);
-	ret = copy_out(res.object, output);
+	return 1;
+}
+
+static void report_success(const struct compile_args *a, const struct fw_compile_result *res)
+{
+	if (a->json) {
+		print_json(json_pack("{s:s, s:s, s:s, s:b, s:s?}", "source", a->opts.source,
+				     "output", a->output, "object", res->object,
+				     "cached", res->cached, "diagnostics", res->diagnostics));
+		return;
+	}
+	if (res->diagnostics)
+		fputs(res->diagnostics, stderr);
+	printf("%s %s -> %s\n", res->cached ? "cached" : "compiled", a->opts.source, a->output);
+}
+
+int fw_cmd_ebpf_compile(int argc, char **argv)
+{
+	struct compile_args args = {};
+	struct fw_compile_result res;
+	struct fw_error err = {};
+	char msg[FW_PATH_MAX + 128];
+	int ret;
+
+	ret = parse_args(argc, argv, &args);
 	if (ret)
-		fprintf(stderr, "flywall ebpf compile: cannot write %s: %s\n", output,
-			strerror(-ret));
-	else
-		printf("%s %s -> %s\n", res.cached ? "cached" : "compiled", opts.source, output);
+		return ret < 0 ? 0 : ret;
+	ret = fw_compile(&args.opts, &res, &err);
+	if (ret) {
+		ret = report_failure(&args, err.msg, err.detail);
+		fw_error_clear(&err);
+		return ret;
+	}
+	ret = copy_out(res.object, args.output);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "cannot write %s: %s", args.output, strerror(-ret));
+		ret = report_failure(&args, msg, NULL);
+	} else {
+		report_success(&args, &res);
+	}
 	fw_compile_result_release(&res);
-	return ret ? 1 : 0;
+	return ret;
 }

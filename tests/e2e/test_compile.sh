@@ -73,6 +73,13 @@ check_contains "source changed: recompiled" "compiled" "$out"
 out=$("$FLYWALL" ebpf compile "$src/counter.bpf.c" -I "$src/inc" -I "$src" -o "$T_TMP/counter.o" 2>&1)
 check_contains "other flags: recompiled" "compiled" "$out"
 
+out=$("$FLYWALL" ebpf compile "$src/counter.bpf.c" -I "$src/inc" -I "$src" -o "$T_TMP/counter.o" \
+	--json 2>&1)
+check_eq "--json: cached, with the output and the cached object" \
+	"True $T_TMP/counter.o $cache/objects" \
+	"$(python3 -c 'import json, os, sys; d = json.loads(sys.argv[1]);
+print(d["cached"], d["output"], os.path.dirname(d["object"]))' "$out" 2>&1)"
+
 # The object is a real, loadable eBPF program.
 pin=/sys/fs/bpf/flywall-test-$$-compile
 on_exit rm -f "$pin"
@@ -110,6 +117,8 @@ check_contains "clang's error names file:line" \
 check_contains "the summary names the file" \
 	"flywall ebpf compile: $src/broken.bpf.c: compilation failed" "$out"
 check_fails "no object is written" test -e "$T_TMP/broken.o"
+out=$("$FLYWALL" ebpf compile "$src/broken.bpf.c" -o "$T_TMP/broken.o" --json 2>/dev/null)
+check_contains "--json carries the diagnostics" "broken.bpf.c:7:9: error" "$out"
 
 out=$("$FLYWALL" ebpf compile "$src/missing.bpf.c" 2>&1)
 check_eq "a missing file exits 1" 1 "$?"
