@@ -2,6 +2,7 @@
 /* `flywall ebpf features [--json]`: what this kernel supports, found by trying. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/ebpf_cmds.h"
 #include "ebpf/features.h"
@@ -44,6 +45,9 @@ static void print_table(const struct fw_features *f)
 {
 	printf("Kernel %s, probed in %.0f ms (every line below was tried for real)\n",
 	       f->kernel, f->probe_ms);
+	if (geteuid() != 0)
+		printf("Not running as root: most probes need CAP_BPF, CAP_NET_ADMIN and "
+		       "CAP_SYS_ADMIN, so failures below may only mean missing privileges.\n");
 	printf("\nProgram types (a tiny program of each, loaded alone)\n");
 	for (int p = 0; p < FW_PROBE_PROG__COUNT; p++)
 		print_result(fw_prog_probe_name(p), &f->prog[p], libbpf_note(f, p));
