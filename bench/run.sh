@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (`make bench` builds them first) and prints their
+# tables; bench/RESULTS.md holds the latest figures and how they were taken.
+#   BUILD=build bench/run.sh [REPEAT]      REPEAT defaults to 1,000,000
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+CLANG=${CLANG:-clang}
+REPEAT=${1:-1000000}
+export BUILD
+
+if [ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)" != 0 ]; then
+	echo "warning: kernel.bpf_stats_enabled=1 adds ~35 ns to every run; figures are inflated" >&2
+fi
+# Not shipped, so not in the Makefile's bpf/ rule: the random-key wrapper.
+mkdir -p "$BUILD/bench"
+"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" -Iinclude -Ibpf/lib \
+	-c bench/bpf/rand_src.bpf.c -o "$BUILD/bench/rand_src.o"
+
+echo "# $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+for bench in "$BUILD"/bench/*; do
+	[ -f "$bench" ] && [ -x "$bench" ] || continue
+	echo
+	echo "## ${bench##*/}"
+	"$bench" "$REPEAT"
+done
