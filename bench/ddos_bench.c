@@ -5,7 +5,7 @@
  * sources are dropped) measured in the same run,
  * with the same 100,000-entry table of IPv4 sources.
  *
- *   ddos_bench [REPEAT]     (default 1,000,000 per measurement; best of 5)
+ *   ddos_bench [REPEAT]     (default $BENCH_REPEAT, else 1,000,000; best of 5)
  *
  * "same key": the one frame repeated. "random keys": bench/bpf/rand_src.bpf.c
  * writes a random source from 100,000 into each frame and tail-calls the
@@ -167,6 +167,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		repeat = atoi(argv[1]);
+	else if (getenv("BENCH_REPEAT"))
+		repeat = atoi(getenv("BENCH_REPEAT"));
 	frame_len = build_frame(&udp, frame);
 	drop_fd = bare_drop();
 	ddos = load_ddos_filter();

@@ -3,7 +3,7 @@
  * ns/packet of ingress_filter and egress_shaper under BPF_PROG_TEST_RUN,
  * beside a bare TC program that returns TC_ACT_OK, in the same run.
  *
- *   tc_bench [REPEAT]     (default 1,000,000 per measurement; best of 5)
+ *   tc_bench [REPEAT]     (default $BENCH_REPEAT, else 1,000,000; best of 5)
  *
  * ingress_filter runs with `conntrack` holding 100,000 other flows.
  */
@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		repeat = atoi(argv[1]);
+	else if (getenv("BENCH_REPEAT"))
+		repeat = atoi(getenv("BENCH_REPEAT"));
 	ct = bpf_test_load("ingress_filter");
 	shaper = bpf_test_load("egress_shaper");
 	if (ok_fd < 0 || !ct || !shaper) {
