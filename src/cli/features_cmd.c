@@ -93,7 +93,7 @@ int fw_cmd_ebpf_features(int argc, char **argv)
 	if (json) {
 		json_t *root = fw_features_to_json(&features);
 
-		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
 		putchar('\n');
 		json_decref(root);
 	} else {
