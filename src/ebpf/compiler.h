@@ -13,7 +13,8 @@
  * the kernel BTF; <result> hashes <key> with the contents of every file the
  * compile included (from clang -MD), so a changed header recompiles too.
  * Every file is written under a temporary name and renamed into place, so
- * concurrent compiles never see half an object.
+ * concurrent compiles never see half an object. Nothing is ever pruned: old
+ * objects stay until someone removes the directory (it is only a cache).
  */
 #ifndef FLYWALL_EBPF_COMPILER_H
 #define FLYWALL_EBPF_COMPILER_H
