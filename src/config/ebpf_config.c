@@ -293,9 +293,15 @@ static bool check_map(struct checker *c, const struct hcl_attr *m, struct fw_map
 		report(c, m->value->pos, "map \"%s\" sets neither type nor size", m->key);
 		return false;
 	}
-	if (ok && !ok_or_report(c, size ? size->value->pos : m->value->pos,
-				fw_map_override_valid(out->type, out->size, &err), &err))
+	if (ok && size && !ok_or_report(c, size->value->pos,
+					fw_map_override_valid(out->type, out->size, &err), &err))
 		return false;
+	/* Without a size the map gets map_size, which must suit its type too. */
+	if (ok && !size && fw_map_override_valid(out->type, c->cfg->ebpf.map_size, &err)) {
+		report(c, type->value->pos, "%s; this map sets no size, so it would get map_size = %u",
+		       err.msg, c->cfg->ebpf.map_size);
+		return false;
+	}
 	return ok;
 }
 

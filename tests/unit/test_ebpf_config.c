@@ -241,6 +241,8 @@ static const struct bad_case bad_cases[] = {
 	  { { 5, 12, "maps must be an object such as maps = { NAME = { type = \"hash\", size = 1024 } }; found a list" } } },
 	{ "ringbuf_size_not_power_of_two", MAP("events = { type = \"ringbuf\", size = 1000 }"),
 	  { { 6, 43, "a ringbuf's size is its buffer in bytes: a power of two of at least 4096; found 1000" } } },
+	{ "ringbuf_without_size_gets_map_size", MAP("events = { type = \"ringbuf\" }"),
+	  { { 6, 25, "a ringbuf's size is its buffer in bytes: a power of two of at least 4096; found 1024; this map sets no size, so it would get map_size = 1024" } } },
 
 	/* args */
 	{ "arg_list_value", XDP_HEAD "    args = { ports = [53] }\n" TAIL,
