@@ -30,6 +30,12 @@ struct checker {
 
 #define report(c, pos, ...) hcl_diag_add((c)->diags, (pos), __VA_ARGS__)
 
+/* Enough errors: stop walking (see HCL_MAX_DIAGS). */
+static bool full(const struct checker *c)
+{
+	return hcl_diags_full(c->diags);
+}
+
 static const char *a_type(enum hcl_type type)
 {
 	switch (type) {
@@ -234,7 +240,7 @@ static bool apply_sockets(struct checker *c, struct fw_prog_spec *spec, const st
 		report(c, a->value->pos, "sockets must name at least one service: \"dns\" or \"dhcp\"");
 		return false;
 	}
-	for (const struct hcl_value *v = a->value->items; v; v = v->next) {
+	for (const struct hcl_value *v = a->value->items; v && !full(c); v = v->next) {
 		struct fw_error err = { 0 };
 		enum fw_service svc;
 
@@ -268,7 +274,7 @@ static bool check_map(struct checker *c, const struct hcl_attr *m, struct fw_map
 		return false;
 	}
 	snprintf(where, sizeof(where), "map \"%s\"", m->key);
-	for (const struct hcl_attr *a = m->value->attrs; a; a = a->next) {
+	for (const struct hcl_attr *a = m->value->attrs; a && !full(c); a = a->next) {
 		if (is_duplicate(c, m->value->attrs, a, "field")) {
 			ok = false;
 		} else if (strcmp(a->key, "type") == 0) {
@@ -314,6 +320,17 @@ static size_t count_attrs(const struct hcl_attr *a)
 	return n;
 }
 
+/* Keeps duplicate checks (quadratic) cheap on any input. */
+static bool within_limit(struct checker *c, const struct hcl_attr *a, const char *what, size_t limit)
+{
+	size_t n = count_attrs(a->value->attrs);
+
+	if (n <= limit)
+		return true;
+	report(c, a->value->pos, "a program sets at most %zu %s; found %zu", limit, what, n);
+	return false;
+}
+
 static bool apply_maps(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
 {
 	bool ok = true;
@@ -323,10 +340,12 @@ static bool apply_maps(struct checker *c, struct fw_prog_spec *spec, const struc
 		       a_type(a->value->type));
 		return false;
 	}
+	if (!within_limit(c, a, "maps", FW_CONFIG_MAX_MAPS))
+		return false;
 	spec->maps = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->maps));
 	if (!spec->maps)
 		abort();
-	for (const struct hcl_attr *m = a->value->attrs; m; m = m->next) {
+	for (const struct hcl_attr *m = a->value->attrs; m && !full(c); m = m->next) {
 		struct fw_error err = { 0 };
 
 		if (is_duplicate(c, a->value->attrs, m, "map") ||
@@ -385,10 +404,12 @@ static bool apply_args(struct checker *c, struct fw_prog_spec *spec, const struc
 		       a_type(a->value->type));
 		return false;
 	}
+	if (!within_limit(c, a, "args", FW_CONFIG_MAX_ARGS))
+		return false;
 	spec->args = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->args));
 	if (!spec->args)
 		abort();
-	for (const struct hcl_attr *m = a->value->attrs; m; m = m->next) {
+	for (const struct hcl_attr *m = a->value->attrs; m && !full(c); m = m->next) {
 		struct fw_error err = { 0 };
 
 		if (is_duplicate(c, a->value->attrs, m, "arg") ||
@@ -436,7 +457,7 @@ static bool apply_shaping(struct checker *c, struct fw_prog_spec *spec, const st
 		       a_type(a->value->type));
 		return false;
 	}
-	for (const struct hcl_attr *s = a->value->attrs; s; s = s->next) {
+	for (const struct hcl_attr *s = a->value->attrs; s && !full(c); s = s->next) {
 		if (is_duplicate(c, a->value->attrs, s, "field")) {
 			ok = false;
 		} else if (strcmp(s->key, "rate") == 0) {
@@ -611,10 +632,10 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 	/* An invalid name still names the block in messages; it loads nothing. */
 	snprintf(spec->name, sizeof(spec->name), "%s", b->labels ? b->labels->text : "");
 
-	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+	for (const struct hcl_attr *a = b->body.attrs; a && !full(c); a = a->next)
 		if (!is_duplicate(c, b->body.attrs, a, "field"))
 			check_prog_attr(c, b, spec, a);
-	for (const struct hcl_block *nb = b->body.blocks; nb; nb = nb->next) {
+	for (const struct hcl_block *nb = b->body.blocks; nb && !full(c); nb = nb->next) {
 		if (find_prog_field(nb->type))
 			report(c, nb->pos, "%s is an attribute, not a block: write %s = { ... }",
 			       nb->type, nb->type);
@@ -675,15 +696,20 @@ static void check_ebpf_block(struct checker *c, const struct hcl_block *b)
 {
 	report_labels(c, b);
 	/* Fields first: programs resolve against program_dir and use map_size. */
-	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+	for (const struct hcl_attr *a = b->body.attrs; a && !full(c); a = a->next)
 		if (!is_duplicate(c, b->body.attrs, a, "field"))
 			check_ebpf_attr(c, a);
-	for (const struct hcl_block *pb = b->body.blocks; pb; pb = pb->next) {
+	for (const struct hcl_block *pb = b->body.blocks; pb && !full(c); pb = pb->next) {
 		const char *names[FW_HOOK__COUNT];
 		struct fw_error err = { 0 };
 		enum fw_hook hook;
 
 		if (fw_hook_parse(pb->type, &hook, &err) == 0) {
+			if (c->cfg->ebpf.n_progs == FW_CONFIG_MAX_PROGS) {
+				report(c, pb->pos, "a configuration holds at most %d programs",
+				       FW_CONFIG_MAX_PROGS);
+				return;
+			}
 			check_prog_block(c, pb, hook);
 			continue;
 		}
@@ -723,7 +749,7 @@ static void check_api_block(struct checker *c, const struct hcl_block *b)
 	struct fw_api_config *api = &c->cfg->api;
 
 	report_labels(c, b);
-	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next) {
+	for (const struct hcl_attr *a = b->body.attrs; a && !full(c); a = a->next) {
 		struct fw_error err = { 0 };
 		char path[FW_PATH_MAX];
 
@@ -743,7 +769,7 @@ static void check_api_block(struct checker *c, const struct hcl_block *b)
 			report_unknown(c, a->pos, "field", a->key, "api", fields, ARRAY_SIZE(fields));
 		}
 	}
-	for (const struct hcl_block *nb = b->body.blocks; nb; nb = nb->next)
+	for (const struct hcl_block *nb = b->body.blocks; nb && !full(c); nb = nb->next)
 		report(c, nb->pos, "unexpected block \"%s\" in api; api holds only listen and token_file",
 		       nb->type);
 }
@@ -765,10 +791,10 @@ static void check_top_level(struct checker *c, const struct hcl_body *body)
 	struct fw_error err = { 0 };
 	enum fw_hook hook;
 
-	for (const struct hcl_attr *a = body->attrs; a; a = a->next)
+	for (const struct hcl_attr *a = body->attrs; a && !full(c); a = a->next)
 		report(c, a->pos, "unexpected attribute \"%s\" at the top level; settings go inside ebpf { } or api { }",
 		       a->key);
-	for (const struct hcl_block *b = body->blocks; b; b = b->next) {
+	for (const struct hcl_block *b = body->blocks; b && !full(c); b = b->next) {
 		const struct hcl_block *first = find_earlier_block(body->blocks, b);
 
 		if (strcmp(b->type, "ebpf") == 0 || strcmp(b->type, "api") == 0) {

@@ -58,6 +58,10 @@ struct hcl_diags;
 
 /* Largest configuration file read (a sanity limit, not a format limit). */
 #define FW_CONFIG_FILE_MAX (16u << 20)
+/* Most programs in one configuration, maps and args in one program. */
+#define FW_CONFIG_MAX_PROGS 1024
+#define FW_CONFIG_MAX_MAPS 256
+#define FW_CONFIG_MAX_ARGS 256
 
 /*
  * As fw_config_load_string, but the errors go to diags (see config/hcl.h),

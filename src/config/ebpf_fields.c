@@ -257,7 +257,7 @@ static int parse_quantity(const char *text, const char *what, const char *exampl
 	}
 	if (bits < 1)
 		return fw_error_set(err, EINVAL, "%s \"%.64s\" must be at least 1 bit", what, text);
-	if (bits >= 18446744073709551616.0)
+	if (bits >= 9223372036854775808.0) /* 2^63: stays positive wherever it goes */
 		return fw_error_set(err, EINVAL, "%s \"%.64s\" is too large", what, text);
 	*out = (uint64_t)bits; /* a fraction of a bit is dropped */
 	return 0;

@@ -181,6 +181,11 @@ static void render_source_line(struct strbuf *b, const struct hcl_diags *d,
 	sb_add(b, "^\n", 2);
 }
 
+bool hcl_diags_full(const struct hcl_diags *d)
+{
+	return d->count > HCL_MAX_DIAGS;
+}
+
 void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
 {
 	struct strbuf msg = { 0 }, out = { 0 };
@@ -188,9 +193,16 @@ void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
 	char small[1024];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
+	if (hcl_diags_full(d))
+		return;
+	if (d->count == HCL_MAX_DIAGS) {
+		snprintf(small, sizeof(small), "too many errors (more than %d); fix these first",
+			 HCL_MAX_DIAGS);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(small, sizeof(small), fmt, ap);
+		va_end(ap);
+	}
 	sb_add(&msg, small, strlen(small));
 
 	if (pos.line) {

@@ -25,6 +25,9 @@
 
 /* Deepest nesting of blocks, lists and objects the parser accepts. */
 #define HCL_MAX_DEPTH 64
+/* Errors kept for one file; past it one last error says so, the rest are
+ * dropped (a hostile file cannot make error reporting unbounded). */
+#define HCL_MAX_DIAGS 1000
 
 struct hcl_pos {
 	unsigned line;  /* 0: no position (e.g. the file cannot be read) */
@@ -111,6 +114,8 @@ void hcl_diags_init(struct hcl_diags *d, const char *file, const char *text, siz
 /* Adds a positioned error; pos.line == 0 renders "file: error: message". */
 void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether HCL_MAX_DIAGS was reached: checkers may stop walking. */
+bool hcl_diags_full(const struct hcl_diags *d);
 /* Orders the errors by position (stable), as a reader walks the file. */
 void hcl_diags_sort(struct hcl_diags *d);
 /* All rendered errors, one after the other; malloc'd, never NULL. */

@@ -239,6 +239,12 @@ static void test_extreme_inputs(void **state)
 	load_and_check(buf, big);
 	memset(buf, '#', big);                          /* one long comment, no newline */
 	load_and_check(buf, big);
+	for (size_t i = 0; i + 4 <= big; i += 4)        /* 262144 top-level attributes */
+		memcpy(buf + i, "a=1\n", 4);
+	load_and_check(buf, big);
+	memcpy(buf, "ebpf {\n", 7);                    /* ... each an unknown field */
+	memcpy(buf + big - 4, "}\n\n\n", 4);
+	load_and_check(buf, big);
 	free(buf);
 	load_and_check("", 0);
 }

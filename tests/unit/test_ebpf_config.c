@@ -608,6 +608,60 @@ static void test_json_view(void **state)
 	free(text);
 }
 
+/* A text of n repetitions of item (with %d for its index) between head and tail. */
+static char *repeat(const char *head, const char *item, int n, const char *tail)
+{
+	size_t cap = strlen(head) + (size_t)n * (strlen(item) + 12) + strlen(tail) + 1, len;
+	char *text = malloc(cap);
+
+	len = snprintf(text, cap, "%s", head);
+	for (int i = 0; i < n; i++)
+		len += snprintf(text + len, cap - len, item, i);
+	snprintf(text + len, cap - len, "%s", tail);
+	return text;
+}
+
+static void test_limits(void **state)
+{
+	char *text = repeat(XDP_HEAD "    maps = {\n", "      m%d = { size = 1 }\n", FW_CONFIG_MAX_MAPS + 1,
+			    "    }\n" TAIL);
+	struct loaded *l = load(text);
+
+	assert_int_equal(l->count, 1);
+	assert_string_equal(l->diags.items[0].message, "a program sets at most 256 maps; found 257");
+	assert_int_equal(l->diags.items[0].pos.line, 5);
+	unload(l);
+	free(text);
+
+	text = repeat(XDP_HEAD "    args = {\n", "      a%d = 1\n", FW_CONFIG_MAX_ARGS, "    }\n" TAIL);
+	l = load_ok(text);
+	assert_int_equal(l->cfg.ebpf.progs[0].n_args, FW_CONFIG_MAX_ARGS);
+	unload(l);
+	free(text);
+
+	text = repeat("ebpf {\n", "  kprobe \"k%d\" {\n    program = \"k.o\"\n    function = \"f\"\n  }\n",
+		      FW_CONFIG_MAX_PROGS + 1, "}\n");
+	l = load(text);
+	assert_int_equal(l->count, 1);
+	assert_string_equal(l->diags.items[0].message, "a configuration holds at most 1024 programs");
+	assert_int_equal(l->diags.items[0].pos.line, 2 + 4 * FW_CONFIG_MAX_PROGS);
+	unload(l);
+	free(text);
+}
+
+static void test_error_count_is_capped(void **state)
+{
+	char *text = repeat("ebpf {\n", "  x%d = 1\n", 5000, "}\n");
+	struct loaded *l = load(text);
+
+	assert_int_equal(l->count, HCL_MAX_DIAGS + 1);
+	assert_string_equal(l->diags.items[0].message, "unknown field \"x0\" in ebpf");
+	assert_string_equal(l->diags.items[HCL_MAX_DIAGS].message,
+			    "too many errors (more than 1000); fix these first");
+	unload(l);
+	free(text);
+}
+
 /* ---- field parsers shared with the API --------------------------------- */
 
 static void test_rate_units(void **state)
@@ -768,6 +822,8 @@ int main(void)
 		cmocka_unit_test(test_load_string_renders_errors),
 		cmocka_unit_test(test_unreadable_file_is_one_error),
 		cmocka_unit_test(test_json_view),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_error_count_is_capped),
 		cmocka_unit_test(test_rate_units),
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_enum_parsers),
