@@ -466,8 +466,12 @@ static void lex_escape(struct parser *p)
 	case 'u': lex_unicode_escape(p, esc, 4); break;
 	case 'U': lex_unicode_escape(p, esc, 8); break;
 	default:
-		fail(p, esc, "invalid escape \\%s in a string; expected one of \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN",
-		     c >= 0x21 && c < 0x7f ? (char[]){ (char)c, 0 } : show_char(c, shown));
+#define ESCAPES "expected one of \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN"
+		if (c >= 0x21 && c < 0x7f)
+			fail(p, esc, "invalid escape \\%c in a string; " ESCAPES, c);
+		fail(p, esc, "invalid escape in a string: \\ followed by %s; " ESCAPES,
+		     show_char(c, shown));
+#undef ESCAPES
 	}
 }
 

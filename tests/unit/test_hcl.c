@@ -305,6 +305,14 @@ static void test_error_bad_escape(void **state)
 			    "invalid escape \\q in a string; expected one of \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN");
 }
 
+static void test_error_escape_at_end_of_line(void **state)
+{
+	expect_syntax_error("a = \"x\\\nb = 1\n", 1, 7,
+			    "unterminated escape at the end of the line; expected a character after \\");
+	expect_syntax_error("a = \"\\\x01\"\n", 1, 6,
+			    "invalid escape in a string: \\ followed by \\x01; expected one of \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN");
+}
+
 static void test_error_bad_unicode_escape(void **state)
 {
 	expect_syntax_error("a = \"\\u12G4\"\n", 1, 6,
@@ -313,6 +321,10 @@ static void test_error_bad_unicode_escape(void **state)
 			    "a string cannot contain a NUL character (\\u0000)");
 	expect_syntax_error("a = \"\\uD800\"\n", 1, 6,
 			    "invalid unicode escape: U+D800 is not a character");
+	expect_syntax_error("a = \"\\U00110000\"\n", 1, 6,
+			    "invalid unicode escape: U+110000 is not a character");
+	expect_syntax_error("a = \"\\U0001F6\"\n", 1, 6,
+			    "invalid unicode escape; expected \\U followed by 8 hex digits");
 }
 
 static void test_error_interpolation(void **state)
@@ -521,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_error_unterminated_string),
 		cmocka_unit_test(test_error_bad_escape),
+		cmocka_unit_test(test_error_escape_at_end_of_line),
 		cmocka_unit_test(test_error_bad_unicode_escape),
 		cmocka_unit_test(test_error_interpolation),
 		cmocka_unit_test(test_error_missing_equals),
