@@ -64,6 +64,17 @@ static void describe_target(const struct fw_prog_spec *s, char *out, size_t size
 	}
 }
 
+static void print_arg(const struct fw_arg *a, bool first)
+{
+	printf("%s %s=", first ? "" : ",", a->name);
+	switch (a->kind) {
+	case FW_ARG_INT: printf("%lld", (long long)a->i); break;
+	case FW_ARG_BOOL: printf("%s", a->b ? "true" : "false"); break;
+	case FW_ARG_FLOAT: printf("%g", a->f); break;
+	default: printf("\"%s\"", a->s); break;
+	}
+}
+
 static void print_prog(const struct fw_prog_spec *s)
 {
 	char target[256];
@@ -87,7 +98,7 @@ static void print_prog(const struct fw_prog_spec *s)
 	if (s->n_args) {
 		printf("  %-30s args:", "");
 		for (size_t i = 0; i < s->n_args; i++)
-			printf("%s %s", i ? "," : "", s->args[i].name);
+			print_arg(&s->args[i], i == 0);
 		printf("\n");
 	}
 }

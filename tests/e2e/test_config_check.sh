@@ -31,6 +31,8 @@ check_contains "summary shows the xdp program and where it attaches" \
 check_contains "summary shows tc shaping in words" \
 	"egress_shaper    eth0 egress, shaping 1 Gbit/s, burst 100 Mbit" "$OUT"
 check_contains "summary shows the resolved object path" "/etc/flywall/ebpf/tcp_trace.o" "$OUT"
+check_contains "summary shows map overrides" "maps: blocklist hash[100000], rate_limit percpu_array[1024]" "$OUT"
+check_contains "summary shows args with their values" "args: max_pps=1000000, blocklist_size=100000" "$OUT"
 check_contains "summary counts what would load" "6 programs would be loaded." "$OUT"
 check_eq "nothing on stderr" "" "$ERR"
 
