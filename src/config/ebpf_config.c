@@ -736,7 +736,7 @@ static bool listen_valid(const char *s)
 	if (s[0] != '[' && memchr(s, ':', colon - s))
 		return false; /* a bare IPv6 address needs brackets */
 	for (p = s; p < colon; p++)
-		if (*p == ' ' || *p == '/')
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == 0x7f)
 			return false;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);

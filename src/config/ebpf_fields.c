@@ -476,6 +476,10 @@ int fw_path_resolve(const char *base_dir, const char *path, char *out, size_t si
 		return fw_error_set(err, ENAMETOOLONG, "no room for a path");
 	if (!path[0])
 		return fw_error_set(err, EINVAL, "path is empty");
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fw_error_set(err, EINVAL, "path \"%.*s...\" contains a control character (\\x%02x)",
+					    (int)(c - path < 40 ? c - path : 40), path, (unsigned char)*c);
 	strcpy(out, "/");
 	if (path[0] != '/' && (!base_dir || base_dir[0] != '/'))
 		return fw_error_set(err, EINVAL, "cannot resolve \"%.64s\": no absolute directory to resolve it against",

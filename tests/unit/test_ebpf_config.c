@@ -160,6 +160,10 @@ static const struct bad_case bad_cases[] = {
 	  { { 3, 15, "program must be a string; found a number" } } },
 	{ "program_empty", "ebpf {\n  kprobe \"k\" {\n    program = \"\"\n    function = \"f\"\n  }\n}\n",
 	  { { 3, 15, "program is empty; expected the path of an eBPF object (.o)" } } },
+	{ "program_with_control_character", "ebpf {\n  kprobe \"k\" {\n    program = \"k.o\\n\"\n    function = \"f\"\n  }\n}\n",
+	  { { 3, 15, "path \"k.o...\" contains a control character (\\x0a)" } } },
+	{ "program_from_heredoc_with_newline", "ebpf {\n  kprobe \"k\" {\n    program = <<EOF\nk.o\nEOF\n    function = \"f\"\n  }\n}\n",
+	  { { 3, 15, "path \"k.o...\" contains a control character (\\x0a)" } } },
 	{ "duplicate_field_in_program", XDP_HEAD "    program = \"g.o\"\n" TAIL,
 	  { { 5, 5, "duplicate field \"program\"; it was first set on line 3" } } },
 
