@@ -232,11 +232,12 @@ static __always_inline __u32 drop_reason(const struct fw_pkt *pkt, __u64 *now)
 SEC("xdp")
 int ddos_filter(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct fw_pkt pkt = {};
 	__u64 now = 0;
 	__u32 reason;
 
-	switch (fw_parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end, &pkt)) {
+	switch (fw_parse_packet(data, end, end - data, &pkt)) {
 	case FW_PARSE_OK:
 		break;
 	case FW_PARSE_NOT_IP:

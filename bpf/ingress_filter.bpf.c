@@ -395,7 +395,7 @@ static __always_inline int filter(struct __sk_buff *skb, bool egress)
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 
-	switch (fw_parse_packet(data, end, &pkt)) {
+	switch (fw_parse_packet(data, end, skb->len, &pkt)) {
 	case FW_PARSE_OK:
 		break;
 	case FW_PARSE_NOT_IP:

@@ -99,22 +99,30 @@ static __always_inline int fw_parse_l2(void **pos, void *end, struct fw_pkt *pkt
 }
 
 /*
+ * `wire` is how many bytes the frame has from pos on: in XDP the same as
+ * end - pos, but in TC only the skb's linear part lies before end while
+ * skb->len counts it all (a GRO packet is mostly in fragments). The IP
+ * length is checked against the wire; headers are read below end.
  * A quoted header (the packet an ICMP error is about) is cut short by the
- * sender: its total length is not checked against the frame.
+ * sender: its length is not checked against anything (wire = 0).
  */
 static __always_inline int fw_parse_ipv4_hdr(void *pos, void *end, struct fw_pkt *pkt,
-					     bool quoted)
+					     __u32 wire)
 {
 	struct iphdr *ip = pos;
-	__u32 hdr_len;
+	__u32 hdr_len, tot_len;
 	__u16 frag;
 
 	if ((void *)(ip + 1) > end)
 		return FW_PARSE_MALFORMED;
 	hdr_len = ip->ihl * 4;
-	if (ip->version != 4 || hdr_len < sizeof(*ip) ||
-	    bpf_ntohs(ip->tot_len) < hdr_len ||
-	    (!quoted && pos + bpf_ntohs(ip->tot_len) > end))
+	tot_len = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || hdr_len < sizeof(*ip))
+		return FW_PARSE_MALFORMED;
+	/* tot_len 0 is a BIG TCP GSO packet (over 64 KiB); else it must hold
+	 * the header and fit in the frame */
+	if (wire && !(tot_len == 0 && wire > 0xffff) &&
+	    (tot_len < hdr_len || tot_len > wire))
 		return FW_PARSE_MALFORMED;
 	pkt->family = 4;
 	pkt->l4proto = ip->protocol;
@@ -172,15 +180,18 @@ static __always_inline int fw_parse_ipv6_ext(void *pos, void *end, struct fw_pkt
 	return FW_PARSE_MALFORMED;
 }
 
+/* As fw_parse_ipv4_hdr(); payload_len 0 over 64 KiB is BIG TCP / jumbo. */
 static __always_inline int fw_parse_ipv6_hdr(void *pos, void *end, struct fw_pkt *pkt,
-					     bool quoted)
+					     __u32 wire)
 {
 	struct ipv6hdr *ip6 = pos;
 
 	if ((void *)(ip6 + 1) > end)
 		return FW_PARSE_MALFORMED;
-	if (ip6->version != 6 ||
-	    (!quoted && (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end))
+	if (ip6->version != 6)
+		return FW_PARSE_MALFORMED;
+	if (wire && !(ip6->payload_len == 0 && wire > 0xffff + sizeof(*ip6)) &&
+	    sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > wire)
 		return FW_PARSE_MALFORMED;
 	pkt->family = 6;
 	pkt->l4proto = ip6->nexthdr;
@@ -189,41 +200,39 @@ static __always_inline int fw_parse_ipv6_hdr(void *pos, void *end, struct fw_pkt
 	return fw_parse_ipv6_ext(ip6 + 1, end, pkt);
 }
 
-static __always_inline int fw_parse_ipv4(void *pos, void *end, struct fw_pkt *pkt)
-{
-	return fw_parse_ipv4_hdr(pos, end, pkt, false);
-}
-
-static __always_inline int fw_parse_ipv6(void *pos, void *end, struct fw_pkt *pkt)
-{
-	return fw_parse_ipv6_hdr(pos, end, pkt, false);
-}
-
 /* The IP header quoted in an ICMP error, at pos. */
 static __always_inline int fw_parse_ipv4_quoted(void *pos, void *end, struct fw_pkt *pkt)
 {
-	return fw_parse_ipv4_hdr(pos, end, pkt, true);
+	return fw_parse_ipv4_hdr(pos, end, pkt, 0);
 }
 
 static __always_inline int fw_parse_ipv6_quoted(void *pos, void *end, struct fw_pkt *pkt)
 {
-	return fw_parse_ipv6_hdr(pos, end, pkt, true);
+	return fw_parse_ipv6_hdr(pos, end, pkt, 0);
 }
 
-/* Parses L2 and L3 of the frame [data, end). */
-static __always_inline int fw_parse_packet(void *data, void *end, struct fw_pkt *pkt)
+/*
+ * Parses L2 and L3 of a frame whose readable bytes are [data, end) and
+ * whose whole length is frame_len (XDP: end - data; TC: skb->len).
+ */
+static __always_inline int fw_parse_packet(void *data, void *end, __u32 frame_len,
+					   struct fw_pkt *pkt)
 {
 	void *pos = data;
 	__be16 proto;
+	__u32 wire;
 	int ret;
 
 	ret = fw_parse_l2(&pos, end, pkt, &proto);
 	if (ret != FW_PARSE_OK)
 		return ret;
+	wire = frame_len - (__u32)(pos - data);
+	if (wire == 0 || wire > frame_len)
+		return FW_PARSE_MALFORMED;
 	if (proto == bpf_htons(FW_ETH_P_IP))
-		return fw_parse_ipv4(pos, end, pkt);
+		return fw_parse_ipv4_hdr(pos, end, pkt, wire);
 	if (proto == bpf_htons(FW_ETH_P_IPV6))
-		return fw_parse_ipv6(pos, end, pkt);
+		return fw_parse_ipv6_hdr(pos, end, pkt, wire);
 	return FW_PARSE_NOT_IP;
 }
 
