@@ -26,6 +26,7 @@ struct checker {
 	struct fw_config *cfg;
 	char config_dir[FW_PATH_MAX];   /* relative paths resolve against it */
 	bool program_dir_ok;
+	size_t progs_cap;               /* room in cfg->ebpf.progs */
 };
 
 #define report(c, pos, ...) hcl_diag_add((c)->diags, (pos), __VA_ARGS__)
@@ -619,9 +620,13 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 	struct fw_prog_spec *spec;
 	char where[128];
 
-	e->progs = realloc(e->progs, (e->n_progs + 1) * sizeof(*e->progs));
-	if (!e->progs)
-		abort();
+	if (e->n_progs == c->progs_cap) {
+		/* Doubling: a spec is over 4 KiB, so growing by one would copy a lot. */
+		c->progs_cap = c->progs_cap ? 2 * c->progs_cap : 8;
+		e->progs = realloc(e->progs, c->progs_cap * sizeof(*e->progs));
+		if (!e->progs)
+			abort();
+	}
 	spec = &e->progs[e->n_progs];
 	memset(spec, 0, sizeof(*spec));
 	check_prog_name(c, b);
