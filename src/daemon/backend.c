@@ -754,8 +754,10 @@ json_t *fw_backend_stats(void)
 			(json_int_t)REG->n_progs, "map_count", (json_int_t)n_maps,
 			"stats_enabled", stats_fd >= 0, "pin_root", REG->root, "events",
 			fw_event_log_stats());
-	UNLOCK();
+	/* Under the lock: the probe borrows libbpf's print callback, which a
+	 * concurrent load also uses. */
 	json_object_set_new(out, "features", fw_features_to_json(fw_features_get()));
+	UNLOCK();
 	return out;
 }
 

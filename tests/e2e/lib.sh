@@ -50,11 +50,13 @@ on_exit() { T_CLEANUPS+=("$*"); }
 
 e2e_finish() {
 	local i
+	daemon_stop
 	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${T_CLEANUPS[$i]}" >/dev/null 2>&1
 	done
 	lab_down
 	rm -rf "$T_TMP"
+	[ -n "${FW_PIN_ROOT:-}" ] && rm -rf "$FW_PIN_ROOT"
 	echo "1..$T_NUM"
 }
 trap 'e2e_finish' EXIT
@@ -75,3 +77,78 @@ ping_replies() { # count [ping args...]
 	in_peer ping -n -q -c "$n" -i 0.1 -W 1 "$@" "$LAB_FW_IP" 2>/dev/null |
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
+
+# ---- the daemon under test --------------------------------------------------
+# It runs in the lab's firewall namespace (so its interface is eth0 and its API
+# on 127.0.0.1:8080 is the namespace's own) with a pin root of its own.
+FW_PIN_ROOT=/sys/fs/bpf/flywall-test-$$
+DAEMON_PID=
+DAEMON_LOG="$T_TMP/daemon.log"
+EVENTS_LOG="$T_TMP/events.jsonl"
+
+# flywall_fw ARGS...: the CLI in the firewall namespace, on the test's pins.
+flywall_fw() { in_fw "$FLYWALL" "$@"; }
+
+# Applies CONFIG once and exits (programs stay attached): exit status of the daemon.
+daemon_oneshot() { # config [extra args]
+	local config=$1; shift
+	flywall_fw daemon -c "$config" --pin-root "$FW_PIN_ROOT" --oneshot "$@"
+}
+
+# Starts the daemon on CONFIG and waits until it runs (or fails to start).
+daemon_start() { # config [extra args]
+	local config=$1 i; shift
+	# nsenter itself (not the in_fw function, which would fork a subshell)
+	# so that $! is the daemon: nsenter execs it.
+	nsenter --net="/var/run/netns/$LAB_FW" "$FLYWALL" daemon -c "$config" \
+		--pin-root "$FW_PIN_ROOT" --events-log "$EVENTS_LOG" "$@" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q "running (pid $DAEMON_PID)" "$DAEMON_LOG" 2>/dev/null && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "daemon did not start:" >&2
+	cat "$DAEMON_LOG" >&2
+	DAEMON_PID=
+	return 1
+}
+
+# daemon_start as a check (in this shell: DAEMON_PID must survive).
+check_daemon_starts() { # description config [extra args]
+	local desc=$1; shift
+	if daemon_start "$@" 2>"$T_TMP/start.err"; then ok "$desc"; else
+		not_ok "$desc" "$(cat "$T_TMP/start.err")"
+	fi
+}
+
+daemon_stop() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+# Sends SIGHUP and waits for the reload to finish (applied or failed).
+daemon_reload() {
+	local before i
+	before=$(grep -c "applied \|reload failed" "$DAEMON_LOG")
+	kill -HUP "$DAEMON_PID"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c "applied \|reload failed" "$DAEMON_LOG")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The ids of the bpf_links pinned for the test, sorted, one line.
+pinned_link_ids() {
+	local f
+	for f in "$FW_PIN_ROOT"/links/*; do
+		[ -e "$f" ] && bpftool -j link show pinned "$f" | sed -n 's/.*"id":\([0-9]*\).*/\1/p'
+	done | sort -n | tr '\n' ' '
+}
+
+# The API of the daemon in the firewall namespace.
+api() { in_fw curl -s -m 5 "$@"; }
+api_token() { cat "$T_TMP/api.token"; }
