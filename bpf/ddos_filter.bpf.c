@@ -14,6 +14,8 @@
 #include "flywall/ddos.h"
 #include "parse.h"
 
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u64 max_pps = 1000000;        /* per source slot and CPU; 0 turns limiting off */
 __u64 rate_burst = 0;           /* packets above the rate; 0: max_pps / 10 */
@@ -21,12 +23,16 @@ __u32 blocklist_size = 100000;  /* admission limit user space keeps `blocklist` 
 __u32 drop_fragments = 0;       /* 1: drop non-first fragments */
 __u32 event_sample = 64;        /* 1 drop event in N per reason and CPU; 0: none */
 
-/* Values derived from the args, recomputed when an arg changes (cheap check). */
+/*
+ * Values derived from the args, recomputed when an arg changes (cheap check).
+ * Internal, not an arg. Not static: clang would split a static struct into
+ * scalars and emit BTF the kernel rejects (a VAR whose size is not its type's).
+ */
 struct fw_ddos_derived {
 	__u64 max_pps, rate_burst, interval_ns, tolerance_ns;
 	__u32 event_sample, event_mask;
 };
-static struct fw_ddos_derived derived;
+struct fw_ddos_derived derived;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -150,27 +156,39 @@ static __always_inline __u32 slot_of(const struct fw_pkt *pkt)
  * GCRA (a token bucket in one number): each packet moves the slot's
  * theoretical arrival time on by 1/max_pps; a packet arriving more than the
  * burst tolerance before it is over the rate and does not move it.
+ *
+ * The limit must hold whichever CPU a source's packets land on, so the
+ * bucket of a slot is CPU 0's copy in the per-CPU `rate_limit`, shared by all
+ * CPUs through compare-and-swap; each CPU's own copy counts its drops. A
+ * packet that loses the race three times passes.
  */
 static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 				      const struct fw_ddos_derived *d)
 {
-	struct fw_rate_slot *slot;
+	struct fw_rate_slot *bucket, *mine;
 	__u32 index;
-	__u64 tat;
+	int i;
 
 	if (!d->interval_ns)
 		return false;
 	index = slot_of(pkt);
-	slot = bpf_map_lookup_elem(&rate_limit, &index);
-	if (!slot)
+	bucket = bpf_map_lookup_percpu_elem(&rate_limit, &index, 0);
+	if (!bucket)
 		return false; /* a map resized below 1024 slots fails open */
 	clock_now(now);
-	tat = slot->tat_ns > *now ? slot->tat_ns : *now;
-	if (tat - *now > d->tolerance_ns) {
-		slot->dropped++;
-		return true;
+	for (i = 0; i < 3; i++) {
+		__u64 old = READ_ONCE(bucket->tat_ns);
+		__u64 tat = old > *now ? old : *now;
+
+		if (tat - *now > d->tolerance_ns) {
+			mine = bpf_map_lookup_elem(&rate_limit, &index);
+			if (mine)
+				mine->dropped++;
+			return true;
+		}
+		if (__sync_val_compare_and_swap(&bucket->tat_ns, old, tat + d->interval_ns) == old)
+			return false;
 	}
-	slot->tat_ns = tat + d->interval_ns;
 	return false;
 }
 

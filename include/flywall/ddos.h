@@ -41,13 +41,14 @@ struct fw_lpm_key {
 };
 
 /*
- * `rate_limit` (percpu_array, FW_DDOS_RATE_SLOTS entries): one GCRA bucket
- * per slot and CPU. A source maps to slot hash(address) % FW_DDOS_RATE_SLOTS;
- * sources that collide share a budget.
+ * `rate_limit` (percpu_array, FW_DDOS_RATE_SLOTS entries): a source maps to
+ * slot hash(address) % FW_DDOS_RATE_SLOTS; sources that collide share a
+ * budget. The slot's GCRA bucket (tat_ns) is CPU 0's copy, shared by all CPUs
+ * through compare-and-swap; every CPU's copy counts its own drops.
  */
 #define FW_DDOS_RATE_SLOTS 1024
 struct fw_rate_slot {
-	__u64 tat_ns;           /* theoretical arrival time of the next packet */
+	__u64 tat_ns;           /* CPU 0's copy: theoretical arrival time */
 	__u64 dropped;          /* packets this slot dropped on this CPU */
 };
 

@@ -114,6 +114,13 @@ static inline int bpf_test_set_global(struct bpf_object *obj, const char *name,
 	return -1;
 }
 
+/* libbpf loads a program without its BTF when the kernel rejects the BTF,
+ * silently; args and formatted map dumps then stop working. */
+static inline bool bpf_test_btf_loaded(struct bpf_object *obj)
+{
+	return bpf_object__btf_fd(obj) >= 0;
+}
+
 static inline int bpf_test_prog_fd(struct bpf_object *obj, const char *prog)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);

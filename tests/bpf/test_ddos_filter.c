@@ -286,9 +286,15 @@ static void test_drop_event_sent(void **state)
 	ring_buffer__free(rb);
 }
 
+static void test_btf_loads_into_the_kernel(void **state)
+{
+	assert_true(bpf_test_btf_loaded(obj));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_btf_loads_into_the_kernel),
 		cmocka_unit_test(test_allowed_v4_and_v6_pass),
 		cmocka_unit_test(test_non_ip_passes_unchecked),
 		cmocka_unit_test(test_blocklisted_v4_dropped),

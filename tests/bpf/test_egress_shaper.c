@@ -121,9 +121,15 @@ static void test_police_mode_without_rate_passes(void **state)
 	set_global("mode", FW_SHAPER_MODE_HTB, 4);
 }
 
+static void test_btf_loads_into_the_kernel(void **state)
+{
+	assert_true(bpf_test_btf_loaded(obj));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_btf_loads_into_the_kernel),
 		cmocka_unit_test(test_htb_mode_steers_into_class),
 		cmocka_unit_test(test_htb_mode_other_classid),
 		cmocka_unit_test(test_police_mode_drops_over_rate),

@@ -391,9 +391,15 @@ static void test_drop_event_sent(void **state)
 	ring_buffer__free(rb);
 }
 
+static void test_btf_loads_into_the_kernel(void **state)
+{
+	assert_true(bpf_test_btf_loaded(obj));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_btf_loads_into_the_kernel),
 		cmocka_unit_test(test_non_ip_passes),
 		cmocka_unit_test(test_inbound_tcp_to_allowed_port),
 		cmocka_unit_test(test_new_flow_to_other_port_dropped),

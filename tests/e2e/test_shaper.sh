@@ -28,7 +28,8 @@ iperf_rate() {
 	in_peer iperf3 -s -1 -D --pidfile "$T_TMP/iperf.pid" >/dev/null 2>&1
 	sleep 0.3
 	in_fw iperf3 -c "$LAB_PEER_IP" -t "$SECONDS_PER_RUN" -J 2>/dev/null |
-		jq -r '.end.sum_received.bits_per_second | floor'
+		grep -A12 '"sum_received"' | grep -m1 bits_per_second |
+		sed 's/[^0-9.]*\([0-9.]*\).*/\1/; s/\..*//'
 }
 
 # within LO HI VALUE
