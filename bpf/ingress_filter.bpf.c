@@ -323,7 +323,7 @@ static __always_inline struct fw_ct_entry *ct_lookup(const struct fw_ct_key *key
 {
 	struct fw_ct_entry *e = bpf_map_lookup_elem(&conntrack, key);
 
-	if (e && now - e->last_seen_ns > timeout_ns(e, key->proto)) {
+	if (e && now - e->last_seen_ns >= timeout_ns(e, key->proto)) {
 		bpf_map_delete_elem(&conntrack, key);
 		count(FW_CT_ENTRY_EXPIRED);
 		return NULL;
@@ -416,7 +416,8 @@ static __always_inline int filter(struct __sk_buff *skb, bool egress)
 			       FW_CT_PASS_RELATED : FW_CT_DROP_UNRELATED, &pkt, &l4);
 
 	side = make_key(&key, pkt.saddr, pkt.daddr, l4.sport, l4.dport, pkt.l4proto);
-	now = bpf_ktime_get_ns();
+	/* timeouts are seconds: the tick-resolution clock is plenty, and cheap */
+	now = bpf_ktime_get_coarse_ns();
 	e = ct_lookup(&key, now);
 	if (e)
 		reason = ct_existing(e, side, &pkt, &l4, now, skb->len);
