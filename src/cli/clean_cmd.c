@@ -5,6 +5,7 @@
  * in the network namespace the daemon ran in, with the daemon stopped (a
  * running daemon holds links and sockets open).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -18,26 +19,42 @@
 #include "daemon/reconcile.h"
 #include "daemon/registry.h"
 
-static int remove_tree(const char *path)
+/* Unlinks the pins in dir (one level; Flywall's layout has no deeper ones
+ * but maps/<program>/) and then dir itself. */
+static void remove_pins(const char *dir, bool recurse_once)
 {
-	char cmd_path[FW_PATH_MAX];
-	struct stat st;
+	char path[FW_PATH_MAX * 2];
+	struct dirent *ent;
+	DIR *d = opendir(dir);
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode)) {
-		const char *subdirs[] = { "links", "progs", "maps", NULL };
-
-		/* Only the layout Flywall makes: never recurse into the unknown. */
-		for (const char **d = subdirs; *d; d++) {
-			snprintf(cmd_path, sizeof(cmd_path), "%s/%s", path, *d);
-			rmdir(cmd_path);
-		}
-		snprintf(cmd_path, sizeof(cmd_path), "%s/state", path);
-		unlink(cmd_path);
-		return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+	if (!d)
+		return;
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		if (ent->d_type == DT_DIR && recurse_once)
+			remove_pins(path, false);
+		else
+			unlink(path);
 	}
-	return 0;
+	closedir(d);
+	rmdir(dir);
+}
+
+/* What the records did not account for (pins of a crashed apply, say). */
+static int remove_tree(const char *root)
+{
+	static const char *const subdirs[] = { "links", "progs", "maps" };
+	char path[FW_PATH_MAX * 2];
+
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, subdirs[i]);
+		remove_pins(path, strcmp(subdirs[i], "maps") == 0);
+	}
+	snprintf(path, sizeof(path), "%s/state", root);
+	unlink(path);
+	return rmdir(root) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int fw_cmd_ebpf_clean(int argc, char **argv)

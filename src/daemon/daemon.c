@@ -247,6 +247,8 @@ int fw_cmd_daemon(int argc, char **argv)
 	run_until_stopped(&d, sig_fd);
 	ret = 0;
 out:
+	if (ret && !err.code)
+		fw_error_set(&err, EIO, "failed without a message (a bug: please report it)");
 	if (err.code)
 		report_error(&err);
 	fw_api_server_stop(d.api);

@@ -26,6 +26,7 @@ struct step {
 	uint64_t hash;
 	struct fw_program *old;     /* running now, or NULL */
 	struct fw_program *new;     /* prepared in phase 1 */
+	int old_companion_fd;       /* a swapped companion's program, for rollback */
 	bool switched;
 	char shaping_mode[16];      /* set when this step set up queuing */
 };
@@ -76,13 +77,17 @@ static int prepare_step(struct fw_registry *reg, struct step *s, struct fw_error
 		s->action = STEP_KEEP;
 		return 0;
 	}
+	ret = prepare_new(reg, s, err);
+	if (ret)
+		return ret;
 	if (!s->old)
 		s->action = STEP_ATTACH;
-	else if (fw_hook_can_replace(&s->old->rec, s->spec, s->ifindex))
+	else if (fw_hook_can_replace(&s->old->rec, s->spec, s->ifindex) &&
+		 (s->old->rec.companion_attach != FW_ATTACH_NONE) == !!s->new->obj->companion)
 		s->action = STEP_SWAP;
 	else
 		s->action = STEP_REATTACH;
-	return prepare_new(reg, s, err);
+	return 0;
 }
 
 /* ---- phase 2: switch ------------------------------------------------------- */
@@ -96,6 +101,9 @@ static void inherit_attachment(struct fw_program *new, const struct fw_program *
 	new->att.tc_direction = old->rec.tc_direction;
 	new->att.tc_handle = old->rec.tc_handle;
 	new->att.tc_priority = old->rec.tc_priority;
+	new->att.companion_kind = old->rec.companion_attach;
+	new->att.companion_tc_handle = old->rec.companion_tc_handle;
+	new->att.companion_tc_priority = old->rec.companion_tc_priority;
 	snprintf(new->att.note, sizeof(new->att.note), "%s", old->rec.attach_note);
 	new->link_fd = old->link_fd >= 0 ? dup(old->link_fd) : -1;
 }
@@ -119,6 +127,25 @@ static void detach_old(struct fw_registry *reg, struct fw_program *old)
 	}
 	fw_pins_link_path(reg->root, old->rec.name, path);
 	fw_pins_unlink(path);
+	fw_pins_companion_path(reg->root, old->rec.name, path);
+	fw_pins_unlink(path);
+}
+
+/* The program a pinned companion link runs now (to swap back on rollback). */
+static int companion_prog_fd(const char *root, const char *name)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[FW_PATH_MAX];
+	int fd, prog_fd = -1;
+
+	fw_pins_companion_path(root, name, path);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (fd >= 0)
+		close(fd);
+	return prog_fd;
 }
 
 /* A tc egress block with `shaping` gets its queuing first, then the program
@@ -178,8 +205,12 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		}
 		return 0;
 	case STEP_SWAP:
-		ret = fw_hook_replace(&s->old->rec, s->old->link_fd,
-				      bpf_program__fd(s->new->obj->prog), err);
+		if (s->new->obj->companion)
+			s->old_companion_fd = companion_prog_fd(reg->root, s->spec->name);
+		ret = fw_hook_replace(reg->root, &s->old->rec, s->old->link_fd,
+				      bpf_program__fd(s->new->obj->prog),
+				      s->new->obj->companion ? bpf_program__fd(s->new->obj->companion)
+							     : -1, err);
 		if (ret)
 			goto fail;
 		inherit_attachment(s->new, s->old);
@@ -205,14 +236,15 @@ fail:
 	return ret;
 }
 
-static void rollback_step(struct step *s)
+static void rollback_step(struct fw_registry *reg, struct step *s)
 {
 	struct fw_error err = {};
 
 	if (!s->switched)
 		return;
 	if (s->action == STEP_SWAP &&
-	    fw_hook_replace(&s->old->rec, s->old->link_fd, s->old->prog_fd, &err))
+	    fw_hook_replace(reg->root, &s->old->rec, s->old->link_fd, s->old->prog_fd,
+			    s->old_companion_fd, &err))
 		fw_err_log("rollback of %s failed: %s", s->spec->name, err.msg);
 	if (s->action == STEP_ATTACH || s->action == STEP_REATTACH)
 		fw_attachment_release(&s->new->att, true);
@@ -247,6 +279,9 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	r->tc_direction = s->spec->direction;
 	r->tc_handle = p->att.tc_handle;
 	r->tc_priority = p->att.tc_priority;
+	r->companion_attach = p->att.companion_kind;
+	r->companion_tc_handle = p->att.companion_tc_handle;
+	r->companion_tc_priority = p->att.companion_tc_priority;
 	r->services = s->spec->services;
 	r->origin = origin;
 	snprintf(r->interface, sizeof(r->interface), "%s", s->spec->interface);
@@ -258,7 +293,7 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 		 len < sizeof(r->object) ? obj : obj + len - (sizeof(r->object) - 1));
 	r->shaping = s->shaping_mode[0] != '\0';
 	if (r->shaping)
-		snprintf(r->attach_note, sizeof(r->attach_note), "%s%sshaping: %s",
+		snprintf(r->attach_note, sizeof(r->attach_note), "%.200s%sshaping: %.15s",
 			 p->att.note, p->att.note[0] ? "; " : "", s->shaping_mode);
 	else
 		snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
@@ -281,16 +316,13 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 		       struct fw_error *err)
 {
 	struct fw_program *p = s->new;
-	char path[FW_PATH_MAX];
 	int ret;
 
 	if (s->action == STEP_KEEP)
 		return 0;
 	ret = pin_program(reg, p, err);
-	if (!ret && s->action != STEP_SWAP) {
-		fw_pins_link_path(reg->root, p->spec.name, path);
-		ret = fw_hook_pin(&p->att, path, err);
-	}
+	if (!ret && s->action != STEP_SWAP)
+		ret = fw_hook_pin(&p->att, reg->root, p->spec.name, err);
 	if (ret)
 		return ret;
 	fill_record(p, s, origin);
@@ -346,8 +378,11 @@ static int remove_missing_programs(struct fw_registry *reg, const struct fw_prog
 
 static void release_steps(struct step *steps, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		fw_program_free(steps[i].new);
+		if (steps[i].old_companion_fd >= 0)
+			close(steps[i].old_companion_fd);
+	}
 	free(steps);
 }
 
@@ -362,6 +397,8 @@ int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size
 
 	if (!steps)
 		return fw_error_set(err, ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		steps[i].old_companion_fd = -1;
 	for (i = 0; i < n && !ret; i++) {
 		steps[i].spec = &specs[i];
 		ret = prepare_step(reg, &steps[i], err);
@@ -370,7 +407,7 @@ int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size
 		ret = switch_step(reg, &steps[i], err);
 	if (ret) {
 		while (i-- > 0)
-			rollback_step(&steps[i]);
+			rollback_step(reg, &steps[i]);
 		release_steps(steps, n);
 		return ret;
 	}

@@ -200,6 +200,8 @@ int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_
 	}
 	fw_pins_link_path(reg->root, p->rec.name, path);
 	fw_pins_unlink(path);
+	fw_pins_companion_path(reg->root, p->rec.name, path);
+	fw_pins_unlink(path);
 	fw_pins_prog_path(reg->root, p->rec.name, path);
 	fw_pins_unlink(path);
 	fw_pins_remove_maps(reg->root, p->rec.name);

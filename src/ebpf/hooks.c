@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@ void fw_attachment_init(struct fw_attachment *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->link_fd = -1;
+	a->companion_link_fd = -1;
 	a->sock_fd = -1;
 	a->prog_fd = -1;
 }
@@ -164,6 +166,33 @@ static int attach_tc(const struct fw_prog_spec *spec, int prog_fd, int ifindex,
 	return attach_clsact(spec, prog_fd, ifindex, a, err);
 }
 
+/* The companion runs on the other direction of the same interface; the
+ * block is attached only when both are. */
+static int attach_companion(const struct fw_prog_spec *spec, struct fw_object *o,
+			    int ifindex, struct fw_attachment *a, struct fw_error *err)
+{
+	struct fw_prog_spec *other = malloc(sizeof(*other));
+	struct fw_attachment c;
+	int ret;
+
+	if (!other)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	*other = *spec; /* read-only use of the borrowed maps/args */
+	other->direction = spec->direction == FW_TC_INGRESS ? FW_TC_EGRESS : FW_TC_INGRESS;
+	fw_attachment_init(&c);
+	ret = attach_tc(other, bpf_program__fd(o->companion), ifindex, &c, err);
+	if (!ret) {
+		a->companion_kind = c.kind;
+		a->companion_link_fd = c.link_fd;
+		a->companion_tc_handle = c.tc_handle;
+		a->companion_tc_priority = c.tc_priority;
+		note_add(a, "companion %s on %s", bpf_program__name(o->companion),
+			 fw_tc_direction_name(other->direction));
+	}
+	free(other);
+	return ret;
+}
+
 /* ---- socket filter -------------------------------------------------------- */
 
 int fw_hook_socket_attach(int prog_fd, int ifindex, struct fw_error *err)
@@ -191,7 +220,7 @@ static struct bpf_link *attach_tracepoint_prog(struct bpf_program *prog, const c
 {
 	char category[128], *name;
 
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT) {
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT && *tp) {
 		snprintf(category, sizeof(category), "%s", tp);
 		name = strchr(category, ':');
 		if (!name) {
@@ -201,7 +230,8 @@ static struct bpf_link *attach_tracepoint_prog(struct bpf_program *prog, const c
 		*name++ = '\0';
 		return bpf_program__attach_tracepoint(prog, category, name);
 	}
-	/* raw_tp/NAME and tp_btf/NAME attach by their own section. */
+	/* raw_tp/NAME, tp_btf/NAME and a kprobe's stand-in (tp "") attach by
+	 * their own section. */
 	return bpf_program__attach(prog);
 }
 
@@ -302,8 +332,13 @@ int fw_hook_attach(const struct fw_prog_spec *spec, struct fw_object *o, int ifi
 	switch (spec->hook) {
 	case FW_HOOK_XDP:
 		return attach_xdp(spec, prog_fd, ifindex, a, err);
-	case FW_HOOK_TC:
-		return attach_tc(spec, prog_fd, ifindex, a, err);
+	case FW_HOOK_TC: {
+		int ret = attach_tc(spec, prog_fd, ifindex, a, err);
+
+		if (!ret && o->companion && (ret = attach_companion(spec, o, ifindex, a, err)))
+			fw_attachment_release(a, true);
+		return ret;
+	}
 	case FW_HOOK_SOCKET_FILTER:
 		a->sock_fd = fw_hook_socket_attach(prog_fd, ifindex, err);
 		if (a->sock_fd < 0)
@@ -337,63 +372,125 @@ bool fw_hook_can_replace(const struct fw_pin_record *old, const struct fw_prog_s
 	}
 }
 
-int fw_hook_replace(const struct fw_pin_record *old, int link_fd, int new_prog_fd,
-		    struct fw_error *err)
+static int replace_clsact(const char *name, __u32 ifindex, enum fw_tc_direction dir,
+			  __u32 handle, __u32 priority, int prog_fd, struct fw_error *err)
 {
-	if (old->attach == FW_ATTACH_CLSACT) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = old->ifindex,
-			    .attach_point = old->tc_direction == FW_TC_EGRESS ? BPF_TC_EGRESS
-									    : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = new_prog_fd, .handle = old->tc_handle,
-			    .priority = old->tc_priority, .flags = BPF_TC_F_REPLACE);
-		int ret = bpf_tc_attach(&hook, &opts);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir == FW_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = handle,
+		    .priority = priority, .flags = BPF_TC_F_REPLACE);
+	int ret = bpf_tc_attach(&hook, &opts);
 
-		return ret ? fw_error_set(err, ret, "program %s: replacing the clsact filter: %s",
-					  old->name, strerror(-ret)) : 0;
-	}
+	return ret ? fw_error_set(err, ret, "program %s: replacing the clsact filter: %s", name,
+				  strerror(-ret)) : 0;
+}
+
+static int replace_companion(const char *root, const struct fw_pin_record *old, int prog_fd,
+			     struct fw_error *err)
+{
+	char path[FW_PATH_MAX];
+	int fd, ret = 0;
+
+	if (old->companion_attach == FW_ATTACH_CLSACT)
+		return replace_clsact(old->name, old->ifindex, !old->tc_direction,
+				      old->companion_tc_handle, old->companion_tc_priority,
+				      prog_fd, err);
+	fw_pins_companion_path(root, old->name, path);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_link_update(fd, prog_fd, NULL))
+		ret = fw_error_set(err, errno, "program %s: swapping the companion's program: %s",
+				   old->name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int fw_hook_replace(const char *root, const struct fw_pin_record *old, int link_fd,
+		    int new_prog_fd, int companion_prog_fd, struct fw_error *err)
+{
+	int ret = 0;
+
+	/* The companion first: on failure nothing was swapped. */
+	if (companion_prog_fd >= 0)
+		ret = replace_companion(root, old, companion_prog_fd, err);
+	if (ret)
+		return ret;
+	if (old->attach == FW_ATTACH_CLSACT)
+		return replace_clsact(old->name, old->ifindex, old->tc_direction, old->tc_handle,
+				      old->tc_priority, new_prog_fd, err);
 	if (bpf_link_update(link_fd, new_prog_fd, NULL))
 		return fw_error_set(err, errno, "program %s: swapping the program of link: %s",
 				    old->name, strerror(errno));
 	return 0;
 }
 
-int fw_hook_pin(const struct fw_attachment *a, const char *path, struct fw_error *err)
+static int pin_link(int fd, const char *path, struct fw_error *err)
 {
-	if (a->link_fd < 0)
+	if (fd < 0)
 		return 0;
-	if (fw_pins_unlink(path) || bpf_obj_pin(a->link_fd, path))
+	if (fw_pins_unlink(path) || bpf_obj_pin(fd, path))
 		return fw_error_set(err, errno, "pinning link at %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fw_hook_pin(const struct fw_attachment *a, const char *root, const char *name,
+		struct fw_error *err)
+{
+	char path[FW_PATH_MAX];
+	int ret;
+
+	fw_pins_link_path(root, name, path);
+	ret = pin_link(a->link_fd, path, err);
+	fw_pins_companion_path(root, name, path);
+	if (!ret)
+		ret = a->companion_link_fd >= 0 ? pin_link(a->companion_link_fd, path, err)
+						: fw_pins_unlink(path);
+	return ret;
+}
+
+static int detach_clsact(const char *name, __u32 ifindex, __u32 direction, __u32 handle,
+			 __u32 priority, struct fw_error *err)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = direction == FW_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
+	int ret = bpf_tc_detach(&hook, &opts);
+
+	/* Gone with its interface already: nothing left to undo. */
+	if (ret && ret != -ENOENT && ret != -ENODEV && ret != -EINVAL)
+		return fw_error_set(err, ret, "program %s: removing the clsact filter: %s", name,
+				    strerror(-ret));
 	return 0;
 }
 
 int fw_hook_detach_record(const struct fw_pin_record *rec, struct fw_error *err)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = rec->ifindex,
-		    .attach_point = rec->tc_direction == FW_TC_EGRESS ? BPF_TC_EGRESS
-								      : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = rec->tc_handle, .priority = rec->tc_priority);
-	int ret;
+	int ret = 0;
 
-	if (rec->attach != FW_ATTACH_CLSACT)
-		return 0;
-	ret = bpf_tc_detach(&hook, &opts);
-	/* Gone with its interface already: nothing left to undo. */
-	if (ret && ret != -ENOENT && ret != -ENODEV && ret != -EINVAL)
-		return fw_error_set(err, ret, "program %s: removing the clsact filter: %s",
-				    rec->name, strerror(-ret));
-	return 0;
+	if (rec->attach == FW_ATTACH_CLSACT)
+		ret = detach_clsact(rec->name, rec->ifindex, rec->tc_direction, rec->tc_handle,
+				    rec->tc_priority, err);
+	if (!ret && rec->companion_attach == FW_ATTACH_CLSACT)
+		ret = detach_clsact(rec->name, rec->ifindex, !rec->tc_direction,
+				    rec->companion_tc_handle, rec->companion_tc_priority, err);
+	return ret;
 }
 
 void fw_attachment_release(struct fw_attachment *a, bool detach)
 {
-	if (detach && a->kind == FW_ATTACH_CLSACT) {
-		struct fw_pin_record rec = { .attach = FW_ATTACH_CLSACT, .ifindex = a->ifindex,
+	if (detach) {
+		struct fw_pin_record rec = { .attach = a->kind, .ifindex = a->ifindex,
 					     .tc_direction = a->tc_direction,
 					     .tc_handle = a->tc_handle,
-					     .tc_priority = a->tc_priority };
+					     .tc_priority = a->tc_priority,
+					     .companion_attach = a->companion_kind,
+					     .companion_tc_handle = a->companion_tc_handle,
+					     .companion_tc_priority = a->companion_tc_priority };
 
 		fw_hook_detach_record(&rec, NULL);
 	}
+	if (a->companion_link_fd >= 0)
+		close(a->companion_link_fd);
 	if (a->link)
 		bpf_link__destroy(a->link); /* a pinned link survives this */
 	else if (a->link_fd >= 0)

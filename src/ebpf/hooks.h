@@ -29,6 +29,10 @@ struct fw_attachment {
 	enum fw_tc_direction tc_direction;
 	__u32 tc_handle, tc_priority;
 	char note[256];            /* which fallbacks were taken, and why */
+	/* a tc block's companion on the other direction (see loader.h) */
+	enum fw_attach_kind companion_kind;
+	int companion_link_fd;
+	__u32 companion_tc_handle, companion_tc_priority;
 };
 
 void fw_attachment_init(struct fw_attachment *a);
@@ -44,13 +48,15 @@ int fw_hook_attach(const struct fw_prog_spec *spec, struct fw_object *o, int ifi
 /* Whether an attachment can take a new program atomically, in place. */
 bool fw_hook_can_replace(const struct fw_pin_record *old, const struct fw_prog_spec *spec,
 			 int ifindex);
-/* Swaps the program behind an existing attachment (bpf_link_update, or
- * BPF_TC_F_REPLACE for clsact). link_fd is the pinned link, or -1. */
-int fw_hook_replace(const struct fw_pin_record *old, int link_fd, int new_prog_fd,
-		    struct fw_error *err);
+/* Swaps the programs behind an existing attachment (bpf_link_update, or
+ * BPF_TC_F_REPLACE for clsact): the main one, and a tc block's companion
+ * when companion_prog_fd >= 0. link_fd is the pinned link, or -1. */
+int fw_hook_replace(const char *root, const struct fw_pin_record *old, int link_fd,
+		    int new_prog_fd, int companion_prog_fd, struct fw_error *err);
 
-/* Pins the attachment's link at path (no-op for hooks without links). */
-int fw_hook_pin(const struct fw_attachment *a, const char *path, struct fw_error *err);
+/* Pins the attachment's links (no-op for hooks without links). */
+int fw_hook_pin(const struct fw_attachment *a, const char *root, const char *name,
+		struct fw_error *err);
 
 /* Undoes an attachment made by this process (closing link fds; clsact
  * filters are removed too). Pinned links stay until their pin goes. */

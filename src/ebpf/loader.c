@@ -264,16 +264,32 @@ static void choose_kprobe_fallbacks(struct bpf_object *obj, const struct fw_prog
 	}
 }
 
+/* A tc program's companion for the other direction, by name. */
+static struct bpf_program *choose_companion(struct bpf_object *obj,
+					    const struct fw_prog_spec *spec,
+					    const struct bpf_program *prog)
+{
+	enum fw_tc_direction other = spec->direction == FW_TC_INGRESS ? FW_TC_EGRESS
+								     : FW_TC_INGRESS;
+	char name[FW_NAME_MAX * 2];
+	struct bpf_program *p;
+
+	snprintf(name, sizeof(name), "%s_%s", bpf_program__name(prog),
+		 fw_tc_direction_name(other));
+	p = bpf_object__find_program_by_name(obj, name);
+	return p && hook_accepts(FW_HOOK_TC, p) ? p : NULL;
+}
+
 /* Loads only the chosen programs: the others of a multi-form object may not
  * even load on this kernel (a fentry load fails with EPERM here, and would
  * abort the whole object). */
 static void set_autoload(struct bpf_object *obj, const struct bpf_program *a,
-			 const struct bpf_program *b)
+			 const struct bpf_program *b, const struct bpf_program *c)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, obj)
-		bpf_program__set_autoload(p, p == a || p == b);
+		bpf_program__set_autoload(p, p == a || (b && p == b) || (c && p == c));
 }
 
 /* The optional global a socket filter learns its services from. */
@@ -379,7 +395,9 @@ int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
 	}
 	if (spec->hook == FW_HOOK_KPROBE)
 		choose_kprobe_fallbacks(o->obj, spec, o);
-	set_autoload(o->obj, o->prog, o->standin);
+	if (spec->hook == FW_HOOK_TC)
+		o->companion = choose_companion(o->obj, spec, o->prog);
+	set_autoload(o->obj, o->prog, o->standin, o->companion);
 	ret = configure(o, spec, map_pin_dir, err);
 	if (!ret)
 		ret = load_object(o, spec, err);
@@ -412,7 +430,7 @@ int fw_object_load_alone(const struct fw_prog_spec *spec, const struct fw_object
 				   prog_name);
 		goto fail;
 	}
-	set_autoload(o->obj, o->prog, NULL);
+	set_autoload(o->obj, o->prog, NULL, NULL);
 	ret = configure(o, spec, NULL, err);
 	/* Share every map (data sections included) with the loaded base. */
 	bpf_object__for_each_map(map, o->obj) {

@@ -20,6 +20,10 @@ struct fw_object {
 	/* kprobe blocks: the other forms the hook manager may fall back to */
 	struct bpf_program *fentry;   /* not loaded with the object (see loader.c) */
 	struct bpf_program *standin;  /* a tracepoint form, loaded with the object */
+	/* tc blocks: "<prog>_egress" for an ingress program (or "<prog>_ingress"
+	 * for an egress one), attached on the other direction of the same
+	 * interface; e.g. ingress_filter's flow tracking of outbound traffic. */
+	struct bpf_program *companion;
 	struct fw_map_plan maps;
 };
 

@@ -42,6 +42,11 @@ void fw_pins_link_path(const char *root, const char *name, char *out)
 	snprintf(out, FW_PATH_MAX, "%s/links/%s", root, name);
 }
 
+void fw_pins_companion_path(const char *root, const char *name, char *out)
+{
+	snprintf(out, FW_PATH_MAX, "%s/links/%s@companion", root, name);
+}
+
 void fw_pins_map_dir(const char *root, const char *name, char *out)
 {
 	snprintf(out, FW_PATH_MAX, "%s/maps/%s", root, name);

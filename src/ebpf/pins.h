@@ -4,6 +4,7 @@
  *
  *   <root>/progs/<name>         the program attached for block <name>
  *   <root>/links/<name>         its bpf_link (XDP, tcx, tracepoint, kprobe)
+ *   <root>/links/<name>@companion  a tc block's link for the other direction
  *   <root>/maps/<name>/<map>    every (non-internal) map of its object
  *   <root>/state                hash map: <name> -> struct fw_pin_record
  *
@@ -53,6 +54,9 @@ struct fw_pin_record {
 	uint32_t services;
 	uint32_t shaping;               /* 1 when queuing was set up on ifindex */
 	uint32_t origin;                /* enum fw_origin */
+	uint32_t companion_attach;      /* tc companion: enum fw_attach_kind, or NONE */
+	uint32_t companion_tc_handle;   /* clsact only */
+	uint32_t companion_tc_priority;
 	char interface[FW_IFNAME_MAX];
 	char prog_name[FW_NAME_MAX];    /* the program chosen in the object */
 	char object[256];               /* tail of the object path */
@@ -64,6 +68,9 @@ const char *fw_attach_kind_name(enum fw_attach_kind kind);
 /* Paths; buffers of FW_PATH_MAX. */
 void fw_pins_prog_path(const char *root, const char *name, char *out);
 void fw_pins_link_path(const char *root, const char *name, char *out);
+/* A tc block's companion link: <root>/links/<name>@companion ('@' is never
+ * in a program name; bpffs refuses '.' in names). */
+void fw_pins_companion_path(const char *root, const char *name, char *out);
 void fw_pins_map_dir(const char *root, const char *name, char *out);
 void fw_pins_map_path(const char *root, const char *name, const char *map, char *out);
 

@@ -103,13 +103,16 @@ daemon_start() { # config [extra args]
 	nsenter --net="/var/run/netns/$LAB_FW" "$FLYWALL" daemon -c "$config" \
 		--pin-root "$FW_PIN_ROOT" --events-log "$EVENTS_LOG" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	# The spec's conntrack map alone (1,000,000 preallocated entries) takes
+	# seconds to create: allow 30 s.
+	for ((i = 0; i < 300; i++)); do
 		grep -q "running (pid $DAEMON_PID)" "$DAEMON_LOG" 2>/dev/null && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "daemon did not start:" >&2
 	cat "$DAEMON_LOG" >&2
+	kill -9 "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
 	return 1
 }
