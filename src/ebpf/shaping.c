@@ -137,17 +137,19 @@ out:
 }
 
 /* The root qdisc of ifindex: its handle and kind ("noqueue", "htb"...). */
-static int root_qdisc(int ifindex, __u32 *handle, char *kind, size_t kind_len,
-		      struct fw_error *err)
+static int root_qdisc(int ifindex, const char *ifname, __u32 *handle, char *kind,
+		      size_t kind_len, struct fw_error *err)
 {
 	struct nl_msg req, reply;
 	struct rtattr *rta;
+	char what[64];
 	int ret, len;
 
 	/* without ECHO the kernel only multicasts the answer */
 	nl_init(&req, RTM_GETQDISC, NLM_F_ECHO, ifindex, TC_H_ROOT, 0);
 	memset(&reply, 0, sizeof(reply));
-	ret = nl_talk(&req, &reply, sizeof(reply), "reading the root qdisc", err);
+	snprintf(what, sizeof(what), "reading the root qdisc of %s", ifname);
+	ret = nl_talk(&req, &reply, sizeof(reply), what, err);
 	if (ret)
 		return ret;
 	*handle = reply.tc.tcm_handle;
@@ -162,11 +164,12 @@ static int root_qdisc(int ifindex, __u32 *handle, char *kind, size_t kind_len,
 	return 0;
 }
 
-static int install_htb_qdisc(int ifindex, struct fw_error *err)
+static int install_htb_qdisc(int ifindex, const char *ifname, struct fw_error *err)
 {
 	struct tc_htb_glob glob = { .version = 3, .rate2quantum = 10, .defcls = 0 };
 	struct rtattr *opts;
 	struct nl_msg req;
+	char what[64];
 
 	nl_init(&req, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, TC_H_ROOT,
 		FW_SHAPER_QDISC_HANDLE);
@@ -174,7 +177,8 @@ static int install_htb_qdisc(int ifindex, struct fw_error *err)
 	opts = nl_put(&req, TCA_OPTIONS, NULL, 0);
 	nl_put(&req, TCA_HTB_INIT, &glob, sizeof(glob));
 	nl_nest_end(&req, opts);
-	return nl_talk(&req, NULL, 0, "installing the HTB root qdisc", err);
+	snprintf(what, sizeof(what), "installing the HTB root qdisc on %s", ifname);
+	return nl_talk(&req, NULL, 0, what, err);
 }
 
 unsigned long long fw_shaping_burst_bytes(const struct fw_shaping *s)
@@ -197,13 +201,15 @@ static __u32 htb_ticks(unsigned long long bytes, unsigned long long bytes_per_s)
 	return ticks > 0xffffffffull ? 0xffffffffu : (__u32)ticks;
 }
 
-static int set_htb_class(int ifindex, const struct fw_shaping *s, struct fw_error *err)
+static int set_htb_class(int ifindex, const char *ifname, const struct fw_shaping *s,
+			 struct fw_error *err)
 {
 	unsigned long long bytes_per_s = s->rate_bps / 8;
 	struct tc_htb_opt opt = { 0 };
 	__u64 rate64 = bytes_per_s;
 	struct rtattr *opts;
 	struct nl_msg req;
+	char what[64];
 
 	opt.rate.rate = bytes_per_s >= 0xffffffffull ? 0xffffffffu : (__u32)bytes_per_s;
 	opt.rate.linklayer = TC_LINKLAYER_ETHERNET; /* no rate table needed */
@@ -221,7 +227,8 @@ static int set_htb_class(int ifindex, const struct fw_shaping *s, struct fw_erro
 		nl_put(&req, TCA_HTB_CEIL64, &rate64, sizeof(rate64));
 	}
 	nl_nest_end(&req, opts);
-	return nl_talk(&req, NULL, 0, "setting the HTB class rate", err);
+	snprintf(what, sizeof(what), "setting the HTB class rate on %s", ifname);
+	return nl_talk(&req, NULL, 0, what, err);
 }
 
 static void set_mode(char *mode, size_t mode_len, const char *value)
@@ -234,17 +241,20 @@ int fw_shaping_apply(int ifindex, const struct fw_shaping *s, char *mode, size_t
 		     struct fw_error *err)
 {
 	char ifname[IF_NAMESIZE] = "?", kind[32];
-	struct fw_error why = { 0 };
+	struct fw_error why = { 0 }, scratch = { 0 };
 	__u32 handle;
 	int ret;
 
-	if_indextoname(ifindex, ifname);
+	if (!err)
+		err = &scratch;
+	if (!if_indextoname(ifindex, ifname))
+		return fw_error_set(err, ENODEV, "shaping: no interface with index %d", ifindex);
 	if (s->rate_bps < 8)
 		return fw_error_set(err, EINVAL, "shaping on %s: rate must be at least 8bit, "
 				    "got %llu bit/s", ifname, (unsigned long long)s->rate_bps);
-	ret = root_qdisc(ifindex, &handle, kind, sizeof(kind), err);
+	ret = root_qdisc(ifindex, ifname, &handle, kind, sizeof(kind), err);
 	if (ret)
-		return fw_error_wrap(err, "shaping on %s (ifindex %d)", ifname, ifindex);
+		return ret;
 	if (handle != FW_SHAPER_QDISC_HANDLE && handle != 0) {
 		/* Someone else's qdisc: shaping must not take it away. */
 		fw_warn("shaping on %s: root qdisc %x: (%s) is not Flywall's; leaving it "
@@ -255,47 +265,43 @@ int fw_shaping_apply(int ifindex, const struct fw_shaping *s, char *mode, size_t
 		return 0;
 	}
 	if (handle != FW_SHAPER_QDISC_HANDLE || strcmp(kind, "htb") != 0) {
-		ret = install_htb_qdisc(ifindex, &why);
+		ret = install_htb_qdisc(ifindex, ifname, &why);
 		if (ret == -ENOENT || ret == -EOPNOTSUPP) {
-			fw_warn("shaping on %s: %s; policing in the program instead "
-				"(drops, does not queue)", ifname, why.msg);
-			fw_error_clear(&why);
+			fw_warn("%s; policing in the program instead (drops, does not queue)",
+				why.msg);
 			set_mode(mode, mode_len, FW_SHAPING_MODE_POLICE);
 			return 0;
 		}
-		if (ret) {
-			fw_error_set(err, ret, "shaping on %s: %s", ifname, why.msg);
-			fw_error_clear(&why);
-			return ret;
-		}
+		if (ret)
+			return fw_error_set(err, ret, "%s", why.msg);
 	}
-	ret = set_htb_class(ifindex, s, err);
+	ret = set_htb_class(ifindex, ifname, s, err);
 	if (ret)
-		return fw_error_wrap(err, "shaping on %s", ifname);
+		return ret;
 	set_mode(mode, mode_len, FW_SHAPING_MODE_HTB);
 	return 0;
 }
 
 int fw_shaping_remove(int ifindex, struct fw_error *err)
 {
-	char ifname[IF_NAMESIZE] = "?", kind[32];
+	char ifname[IF_NAMESIZE] = "?", kind[32], what[64];
+	struct fw_error scratch = { 0 };
 	struct nl_msg req;
 	__u32 handle;
 	int ret;
 
-	if_indextoname(ifindex, ifname);
-	ret = root_qdisc(ifindex, &handle, kind, sizeof(kind), err);
-	if (ret == -ENODEV)
+	if (!err)
+		err = &scratch;
+	if (!if_indextoname(ifindex, ifname))
 		return 0; /* the interface is gone, and its qdisc with it */
-	if (ret)
-		return fw_error_wrap(err, "removing shaping from %s", ifname);
-	if (handle != FW_SHAPER_QDISC_HANDLE)
+	ret = root_qdisc(ifindex, ifname, &handle, kind, sizeof(kind), err);
+	if (ret == -ENODEV)
 		return 0;
+	if (ret || handle != FW_SHAPER_QDISC_HANDLE)
+		return ret;
 	nl_init(&req, RTM_DELQDISC, 0, ifindex, TC_H_ROOT, FW_SHAPER_QDISC_HANDLE);
-	ret = nl_talk(&req, NULL, 0, "deleting the HTB root qdisc", err);
-	if (ret)
-		return fw_error_wrap(err, "removing shaping from %s", ifname);
-	return 0;
+	snprintf(what, sizeof(what), "deleting the HTB root qdisc of %s", ifname);
+	return nl_talk(&req, NULL, 0, what, err);
 }
 
 void fw_shaping_program_args(const struct fw_shaping *s, const char *mode,

@@ -53,6 +53,11 @@ shaped_run() { # rate_bps burst_bits label
 	check "$3: the program steered packets into the class" test "${steered:-0}" -gt 0
 }
 
+out=$(shaper attach eth0 4 0 "$PIN_DIR" 2>&1)
+check_contains "a rate below 8 bit/s is refused, naming the interface" \
+	"shaping on eth0: rate must be at least 8bit, got 4 bit/s" "$out"
+check "removing shaping that is not there succeeds" shaper detach eth0
+
 unshaped=$(iperf_rate)
 echo "# unshaped: ${unshaped:-?} bit/s"
 
