@@ -269,7 +269,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-
 struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 					       const struct fw_api_backend *be,
 					       struct fw_error *err)
