@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The observability programs end to end (issue 5), with the spec's blocks:
+# the daemon in the lab's firewall namespace runs socket_monitor, net_trace and
+# tcp_trace; DNS (dig against a small server), a DHCP exchange, pings and a TCP
+# connect made in the lab show in their counters and in the event log with the
+# right names, and the daemon says which form of tcp_trace runs.
+. "$(dirname "$0")/lib.sh"
+
+lab_up_or_bail
+
+# The spec's blocks as written, with the objects of this build, plus one arg:
+# net_trace samples every packet (default: one in 64), so each ping is an event.
+config=$T_TMP/obs.hcl
+{
+	echo 'ebpf {'
+	echo '  enabled = true'
+	for f in 4-socket_filter 5-tracepoint_kprobe; do
+		sed -e '1,2d' -e '$d' "$E2E_ROOT/examples/snippets/$f.hcl"
+	done
+	echo '}'
+	printf 'api {\n  token_file = "%s"\n}\n' "$T_TMP/api.token"
+} | sed -e "s|/etc/flywall/ebpf/|$BUILD/bpf/|" \
+	-e 's|^\( *\)tracepoint = "net:netif_receive_skb"|&\n\1args = { sample_every = 1 }|' >"$config"
+check "daemon starts with socket_filter, tracepoint and kprobe blocks" daemon_start "$config"
+on_exit daemon_stop
+
+events() { cat "$EVENTS_LOG" 2>/dev/null; }
+# wait_event JQ_FILTER: waits (5 s at most) until an event matches.
+wait_event() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$(events | jq -c "select($1)" 2>/dev/null | head -1)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+event() { events | jq -c "select($1)" | head -1; }
+# counter INDEX: socket_monitor's stats[INDEX], summed over CPUs, as the CLI shows it.
+counter() { flywall_fw ebpf stats monitor --json | jq ".counters.stats[$1]"; }
+
+# ---- tcp_trace: the form that runs --------------------------------------------
+programs=$(flywall_fw ebpf programs tcp_trace --json 2>&1)
+check_contains "the daemon reports tcp_trace's stand-in (kprobes are absent here)" \
+	"tracepoint" "$programs"
+echo "# tcp_trace: $(echo "$programs" | jq -c '{hook, attach, note} | with_entries(select(.value != null))' 2>/dev/null)"
+
+# ---- socket_monitor: DNS ------------------------------------------------------
+# A small DNS server in the firewall namespace: answers every A query with
+# 10.77.0.53 and anything else with NXDOMAIN.
+cat >"$T_TMP/dns.py" <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.1", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    end = q.index(b"\0", 12) + 5
+    qtype = struct.unpack("!H", q[end - 4:end - 2])[0]
+    if qtype == 1:
+        r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+        r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + socket.inet_aton("10.77.0.53")
+    else:
+        r = q[:2] + b"\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00" + q[12:end]
+    s.sendto(r, peer)
+PY
+# (nsenter execs python: $! is the server itself)
+nsenter --net="/var/run/netns/$LAB_FW" python3 "$T_TMP/dns.py" >"$T_TMP/dns.log" 2>&1 &
+DNS_PID=$!
+on_exit "kill $DNS_PID"
+for ((i = 0; i < 50; i++)); do
+	in_fw ss -lun | grep -q "$LAB_FW_IP:53 " && break
+	sleep 0.1
+done
+
+answer=$(in_peer dig +short +tries=1 +time=2 @"$LAB_FW_IP" www.flywall.test A)
+check_eq "dig gets the small server's answer" "10.77.0.53" "$answer"
+in_peer dig +short +tries=1 +time=2 @"$LAB_FW_IP" nope.flywall.test TXT >/dev/null
+check "the DNS query shows as an event with its name" \
+	wait_event '.type == "dns" and .response == false and .name == "www.flywall.test" and .qtype == "A"'
+check "the DNS answer shows as an event with its rcode" \
+	wait_event '.type == "dns" and .response == true and .name == "www.flywall.test" and .rcode == "NOERROR"'
+check "the NXDOMAIN answer shows with its rcode and qtype" \
+	wait_event '.type == "dns" and .response == true and .name == "nope.flywall.test" and .rcode == "NXDOMAIN" and .qtype == "TXT"'
+check_eq "stats[1]: 2 DNS queries" 2 "$(counter 1)"
+check_eq "stats[2]: 2 DNS responses" 2 "$(counter 2)"
+check_eq "stats[65]: 1 query of QTYPE A" 1 "$(counter 65)"
+check_eq "stats[35]: 1 NXDOMAIN response" 1 "$(counter 35)"
+
+# ---- socket_monitor: DHCP -------------------------------------------------------
+# Crafted DHCP: DISCOVER and REQUEST from the peer's port 68 to the firewall's
+# 67, OFFER and ACK back from 67 to 68.
+cat >"$T_TMP/dhcp.py" <<'PY'
+import socket, struct, sys
+kind, src, dst = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+sport, dport = (67, 68) if kind in (2, 5) else (68, 67)
+msg = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 2 if sport == 67 else 1, 1, 6, 0,
+                  0xf1a3a11, 0, 0, b"\0" * 4, socket.inet_aton("10.77.0.2") if sport == 67 else b"\0" * 4,
+                  b"\0" * 4, b"\0" * 4, bytes.fromhex("027700000002") + b"\0" * 10, b"", b"")
+msg += b"\x63\x82\x53\x63" + bytes([53, 1, kind, 255])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, sport))
+s.sendto(msg, (dst, dport))
+PY
+dhcp() { python3 "$T_TMP/dhcp.py" "$@"; }
+in_peer python3 "$T_TMP/dhcp.py" 1 "$LAB_PEER_IP" "$LAB_FW_IP"
+in_fw python3 "$T_TMP/dhcp.py" 2 "$LAB_FW_IP" "$LAB_PEER_IP"
+in_peer python3 "$T_TMP/dhcp.py" 3 "$LAB_PEER_IP" "$LAB_FW_IP"
+in_fw python3 "$T_TMP/dhcp.py" 5 "$LAB_FW_IP" "$LAB_PEER_IP"
+for m in DISCOVER OFFER REQUEST ACK; do
+	check "DHCP $m shows as an event with the client's MAC and xid" \
+		wait_event ".type == \"dhcp\" and .message == \"$m\" and .client_mac == \"02:77:00:00:00:02\" and .xid == \"0x0f1a3a11\""
+done
+check_eq "stats[4]: 4 DHCP messages" 4 "$(counter 4)"
+check_eq "stats[17]: 1 DISCOVER" 1 "$(counter 17)"
+check_eq "stats[21]: 1 ACK" 1 "$(counter 21)"
+check_eq "stats[5]: no malformed DHCP" 0 "$(counter 5)"
+
+# ---- net_trace: N pings are N packets on the interface --------------------------
+netns=$(stat -L -c %i "/var/run/netns/$LAB_FW")
+# (ip, not /sys: nsenter keeps the root namespace's sysfs)
+link_of() { "$@" ip -j link show eth0 | jq -r '.[0]'; }
+ifindex=$(link_of in_fw | jq .ifindex)
+if_packets() {
+	flywall_fw ebpf map dump network_events.if_stats --json |
+		jq --argjson ns "$netns" --argjson i "$ifindex" \
+			'[.entries[] | select(.key.netns_ino == $ns and .key.ifindex == $i) | .value.packets] | add // 0'
+}
+# Quiet the link first: neighbours static, so only the pings cross it.
+in_fw ip neigh replace "$LAB_PEER_IP" lladdr "$(link_of in_peer | jq -r .address)" dev eth0 nud permanent
+in_peer ip neigh replace "$LAB_FW_IP" lladdr "$(link_of in_fw | jq -r .address)" dev eth0 nud permanent
+in_fw sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+in_peer sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+sleep 0.5
+before=$(if_packets)
+log_lines=$(events | wc -l)
+check_eq "10 pings from the peer are answered" 10 "$(ping_replies 10)"
+after=$(if_packets)
+check_eq "net_trace counts the 10 pings as 10 packets on the firewall's eth0" 10 $((after - before))
+pings=".type == \"net_rx\" and .netns == $netns and .ifindex == $ifindex and .ip_proto == 1 and .saddr == \"$LAB_PEER_IP\""
+ping_events() { events | tail -n +$((log_lines + 1)) | jq -c "select($pings)" | wc -l; }
+for ((i = 0; i < 50; i++)); do [ "$(ping_events)" -ge 10 ] && break; sleep 0.1; done
+check_eq "net_trace (sample_every = 1) sends one event per ping" 10 "$(ping_events)"
+
+# ---- tcp_trace: a connect with its stack ----------------------------------------
+in_fw bash -c "exec 3<>/dev/tcp/$LAB_PEER_IP/9" 2>/dev/null
+check "a TCP connect shows as an event with its destination and comm" \
+	wait_event ".type == \"tcp_connect\" and .daddr == \"$LAB_PEER_IP\" and .dport == 9 and .comm == \"bash\""
+ev=$(event ".type == \"tcp_connect\" and .daddr == \"$LAB_PEER_IP\"")
+check_contains "its symbolized stack contains tcp_v4_connect" '"tcp_v4_connect+0x' "$ev"
+check_contains "its hook is the tracepoint stand-in" '"hook":"tracepoint"' "$ev"
+
