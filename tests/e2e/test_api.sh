@@ -296,6 +296,9 @@ out=$(in_fw curl -s -N -m 2 "$URL/api/ebpf/events")
 check_contains "events: an SSE stream" "retry: 2000" "$out"
 if [ -s "$EVENTS_LOG" ]; then
 	check_contains "events: the stream carries the daemon's events" "data: {" "$out"
+	out=$(in_fw timeout 5 "$FLYWALL" ebpf events count 2 --json --api "$URL" 2>&1)
+	check_eq "ebpf events count 2 --json: two JSON events with a seq" 2 \
+		"$(printf '%s\n' "$out" | grep -c '"seq":')"
 fi
 out=$(api "$URL/metrics")
 check_contains "metrics: Prometheus text" 'flywall_program_runs_total{program="ddos_filter"}' "$out"
