@@ -15,7 +15,10 @@
 
 #include "flywall/shaper.h"
 
-#define TC_ACT_OK 0
+/* Pass, and let the next program on the hook have its say: a tcx chain stops
+ * at TC_ACT_OK, so returning it would skip the programs after this one (the
+ * shaper after ingress_filter's egress companion, say). */
+#define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
 #define NS_PER_S 1000000000ull
 
@@ -92,16 +95,16 @@ int egress_shaper(struct __sk_buff *skb)
 		skb->priority = classid;
 		add(FW_SHAPER_STEERED_PKTS, 1);
 		add(FW_SHAPER_STEERED_BYTES, skb->len);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	if (!rate) {
 		add(FW_SHAPER_UNSHAPED_PKTS, 1);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	if (police_conforms(skb->len, rate, burst_bytes)) {
 		add(FW_SHAPER_POLICE_PASS_PKTS, 1);
 		add(FW_SHAPER_POLICE_PASS_BYTES, skb->len);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	add(FW_SHAPER_POLICE_DROP_PKTS, 1);
 	add(FW_SHAPER_POLICE_DROP_BYTES, skb->len);

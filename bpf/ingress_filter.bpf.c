@@ -18,7 +18,10 @@
 #include "flywall/conntrack.h"
 #include "parse.h"
 
-#define TC_ACT_OK 0
+/* Pass, and let the next program on the hook have its say: a tcx chain stops
+ * at TC_ACT_OK, so returning it would skip the programs after this one (the
+ * shaper after ingress_filter's egress companion, say). */
+#define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
 #define NS_PER_S 1000000000ull
 #define PULL_LEN 160    /* deep enough for an ICMPv6 error's inner headers */
@@ -275,10 +278,10 @@ static __always_inline int verdict(struct __sk_buff *skb, bool egress, __u32 rea
 	__u64 nth;
 
 	if (egress)
-		return TC_ACT_OK; /* the companion observes, it never filters */
+		return TC_ACT_UNSPEC; /* the companion observes, it never filters */
 	nth = count(reason);
 	if (!drop)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	send_event(skb, pkt, l4, reason, nth);
 	return TC_ACT_SHOT;
 }

@@ -13,7 +13,7 @@
 #include "bpf/bpf_test.h"
 #include "flywall/shaper.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_UNSPEC (-1) /* pass: the next program on the hook decides */
 #define TC_ACT_SHOT 2
 
 static struct bpf_object *obj;
@@ -66,7 +66,7 @@ static void test_htb_mode_steers_into_class(void **state)
 	uint64_t bytes = counter(FW_SHAPER_STEERED_BYTES);
 
 	assert_int_equal(len, 1000);
-	assert_int_equal(bpf_test_run_tc(prog, buf, len, &ctx), TC_ACT_OK);
+	assert_int_equal(bpf_test_run_tc(prog, buf, len, &ctx), TC_ACT_UNSPEC);
 	assert_int_equal(ctx.priority, FW_SHAPER_CLASSID);
 	assert_int_equal(counter(FW_SHAPER_STEERED_PKTS), pkts + 1);
 	assert_int_equal(counter(FW_SHAPER_STEERED_BYTES), bytes + len);
@@ -79,7 +79,7 @@ static void test_htb_mode_other_classid(void **state)
 	struct __sk_buff ctx = { 0 };
 
 	set_global("classid", 0x00010005, 4);
-	assert_int_equal(bpf_test_run_tc(prog, buf, len, &ctx), TC_ACT_OK);
+	assert_int_equal(bpf_test_run_tc(prog, buf, len, &ctx), TC_ACT_UNSPEC);
 	assert_int_equal(ctx.priority, 0x00010005);
 	set_global("classid", FW_SHAPER_CLASSID, 4);
 }
@@ -102,7 +102,7 @@ static void test_police_mode_drops_over_rate(void **state)
 	for (int i = 0; i < 10; i++)
 		verdicts[i] = bpf_test_run_tc(prog, buf, len, NULL);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(verdicts[i], i < 4 ? TC_ACT_OK : TC_ACT_SHOT);
+		assert_int_equal(verdicts[i], i < 4 ? TC_ACT_UNSPEC : TC_ACT_SHOT);
 	assert_int_equal(counter(FW_SHAPER_POLICE_PASS_PKTS), pass + 4);
 	assert_int_equal(counter(FW_SHAPER_POLICE_DROP_PKTS), drop + 6);
 	assert_int_equal(counter(FW_SHAPER_POLICE_DROP_BYTES), drop_bytes + 6 * len);
@@ -116,7 +116,7 @@ static void test_police_mode_without_rate_passes(void **state)
 
 	set_global("mode", FW_SHAPER_MODE_POLICE, 4);
 	set_global("rate_bps", 0, 8);
-	assert_int_equal(bpf_test_run_tc(prog, buf, len, NULL), TC_ACT_OK);
+	assert_int_equal(bpf_test_run_tc(prog, buf, len, NULL), TC_ACT_UNSPEC);
 	assert_int_equal(counter(FW_SHAPER_UNSHAPED_PKTS), unshaped + 1);
 	set_global("mode", FW_SHAPER_MODE_HTB, 4);
 }

@@ -12,7 +12,7 @@
 #include "bpf/bpf_test.h"
 #include "flywall/conntrack.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_UNSPEC (-1) /* pass: the next program on the hook decides */
 #define TC_ACT_SHOT 2
 #define LOCAL "10.0.0.1"
 #define LOCAL6 "fd00::1"
@@ -70,7 +70,7 @@ static void in(const struct frame_spec *s, int verdict, enum fw_ct_counter c)
 /* A frame this host sends: the companion passes it and tracks it. */
 static void out(const struct frame_spec *s, enum fw_ct_counter c)
 {
-	send_cut(out_prog, s, 0, TC_ACT_OK, c);
+	send_cut(out_prog, s, 0, TC_ACT_UNSPEC, c);
 }
 
 /* The state of the flow of frame s, or -1 when it is not tracked. */
@@ -117,7 +117,7 @@ static void test_non_ip_passes(void **state)
 {
 	struct frame_spec arp = { .family = 0, .ethertype = 0x0806 };
 
-	in(&arp, TC_ACT_OK, FW_CT_PASS_NON_IP);
+	in(&arp, TC_ACT_UNSPEC, FW_CT_PASS_NON_IP);
 }
 
 static void test_inbound_tcp_to_allowed_port(void **state)
@@ -127,11 +127,11 @@ static void test_inbound_tcp_to_allowed_port(void **state)
 	struct frame_spec fin = tcp4("192.0.2.1", 50000, LOCAL, 22, T_FIN | T_ACK);
 
 	allow(IPPROTO_TCP, 22);
-	in(&syn, TC_ACT_OK, FW_CT_PASS_NEW);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
 	assert_int_equal(ct_state(&syn), FW_CT_SYN_SENT);
-	in(&ack, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&ack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
-	in(&fin, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&fin, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&syn), FW_CT_CLOSING);
 }
 
@@ -157,7 +157,7 @@ static void test_invalid_tcp_dropped(void **state)
 	in(&ack, TC_ACT_SHOT, FW_CT_DROP_INVALID);     /* no connection */
 	in(&synfin, TC_ACT_SHOT, FW_CT_DROP_INVALID);
 	in(&null, TC_ACT_SHOT, FW_CT_DROP_INVALID);
-	in(&syn, TC_ACT_OK, FW_CT_PASS_NEW);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
 	in(&synack, TC_ACT_SHOT, FW_CT_DROP_INVALID);  /* SYN-ACK from the initiator */
 	assert_int_equal(ct_state(&syn), FW_CT_SYN_SENT);
 }
@@ -174,12 +174,12 @@ static void test_outbound_tcp_replies_established(void **state)
 	/* without the companion's record the reply is unsolicited */
 	in(&synack, TC_ACT_SHOT, FW_CT_DROP_INVALID);
 	out(&syn, FW_CT_EGRESS_NEW);
-	in(&synack, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&synack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&syn), FW_CT_SYN_RECV);
 	out(&ack, FW_CT_EGRESS_SEEN);
 	assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
-	in(&data, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
-	in(&rst, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&data, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	in(&rst, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&syn), FW_CT_CLOSED);
 	in(&after, TC_ACT_SHOT, FW_CT_DROP_INVALID);
 }
@@ -204,13 +204,13 @@ static void test_udp_flows(void **state)
 	in(&reply, TC_ACT_SHOT, FW_CT_DROP_NOT_ALLOWED);  /* unsolicited */
 	out(&query, FW_CT_EGRESS_NEW);
 	assert_int_equal(ct_state(&query), FW_CT_UNREPLIED);
-	in(&reply, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&reply, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&query), FW_CT_ESTABLISHED);
 
 	allow(IPPROTO_UDP, 123);
-	in(&inbound, TC_ACT_OK, FW_CT_PASS_NEW);
+	in(&inbound, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
 	out(&answer, FW_CT_EGRESS_SEEN);
-	in(&inbound, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&inbound, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&inbound), FW_CT_ESTABLISHED);
 }
 
@@ -227,11 +227,11 @@ static void test_icmp_echo(void **state)
 
 	in(&req, TC_ACT_SHOT, FW_CT_DROP_NOT_ALLOWED);
 	allow(IPPROTO_ICMP, 0);
-	in(&req, TC_ACT_OK, FW_CT_PASS_NEW);
+	in(&req, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
 	in(&stray, TC_ACT_SHOT, FW_CT_DROP_UNRELATED);  /* a reply nobody asked for */
 	in(&pong6, TC_ACT_SHOT, FW_CT_DROP_UNRELATED);
 	out(&ping6, FW_CT_EGRESS_NEW);
-	in(&pong6, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&pong6, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 }
 
 /* An ICMPv4 port unreachable from 192.0.2.99 quoting `quoted`. */
@@ -259,7 +259,7 @@ static void test_icmp_error_related(void **state)
 	out(&tracked, FW_CT_EGRESS_NEW);
 	len = icmp_unreachable(&tracked, buf);
 	before = counter(FW_CT_PASS_RELATED);
-	assert_int_equal(bpf_test_run_tc(in_prog, buf, len, NULL), TC_ACT_OK);
+	assert_int_equal(bpf_test_run_tc(in_prog, buf, len, NULL), TC_ACT_UNSPEC);
 	assert_int_equal(counter(FW_CT_PASS_RELATED), before + 1);
 
 	len = icmp_unreachable(&untracked, buf);
@@ -273,7 +273,7 @@ static void test_neighbour_discovery_passes(void **state)
 	struct frame_spec ns = { .family = 6, .src = "fe80::2", .dst = "ff02::1:ff00:1",
 				 .proto = IPPROTO_ICMPV6, .icmp_type = 135, .payload = 16 };
 
-	in(&ns, TC_ACT_OK, FW_CT_PASS_ND);
+	in(&ns, TC_ACT_UNSPEC, FW_CT_PASS_ND);
 }
 
 static void test_vlan_and_ipv6_tcp_tracked(void **state)
@@ -285,8 +285,8 @@ static void test_vlan_and_ipv6_tcp_tracked(void **state)
 
 	ack.tcp_flags = T_ACK;
 	allow(IPPROTO_TCP, 22);
-	in(&syn, TC_ACT_OK, FW_CT_PASS_NEW);
-	in(&ack, TC_ACT_OK, FW_CT_PASS_ESTABLISHED);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
+	in(&ack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
 	assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
 }
 
@@ -299,8 +299,8 @@ static void test_fragments_pass(void **state)
 	later.frag_offset = 100;
 	later6.ipv6_frag_hdr = true, later6.frag_offset = 100;
 	first.more_frags = true;
-	in(&later, TC_ACT_OK, FW_CT_PASS_FRAGMENT);
-	in(&later6, TC_ACT_OK, FW_CT_PASS_FRAGMENT);
+	in(&later, TC_ACT_UNSPEC, FW_CT_PASS_FRAGMENT);
+	in(&later6, TC_ACT_UNSPEC, FW_CT_PASS_FRAGMENT);
 	/* the first fragment carries the ports and is filtered as usual */
 	in(&first, TC_ACT_SHOT, FW_CT_DROP_NOT_ALLOWED);
 }
@@ -357,7 +357,7 @@ static void test_expired_entry_not_used(void **state)
 	uint64_t expired = counter(FW_CT_ENTRY_EXPIRED);
 
 	allow(IPPROTO_TCP, 22);
-	in(&syn, TC_ACT_OK, FW_CT_PASS_NEW);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
 	set_u32("tcp_syn_timeout", 0);
 	in(&ack, TC_ACT_SHOT, FW_CT_DROP_INVALID);
 	set_u32("tcp_syn_timeout", 60);
