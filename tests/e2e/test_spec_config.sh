@@ -64,6 +64,16 @@ event=$(grep '"tcp_trace"' "$EVENTS_LOG" | grep "$LAB_PEER_IP" | head -1)
 check_contains "tcp_trace reports the connect with its destination" "\"$LAB_PEER_IP\"" "$event"
 check_contains "and a symbolized stack through tcp_v4_connect" "tcp_v4_connect+0x" "$event"
 
+# Every tc program on eth0's egress runs: ingress_filter's companion passes
+# packets on (TC_ACT_UNSPEC) to egress_shaper, which holds the spec's 1gbit.
+in_peer iperf3 -s -1 -D -B "$LAB_PEER_IP" >/dev/null 2>&1
+sleep 0.3
+mbps=$(in_fw iperf3 -c "$LAB_PEER_IP" -t 3 -J 2>/dev/null |
+	python3 -c "import json,sys; print(int(json.load(sys.stdin)['end']['sum_received']['bits_per_second']/1e6))" 2>&1)
+echo "# iperf3 through all six programs: $mbps Mbit/s (shaper: 1gbit)"
+if [ "${mbps:-0}" -ge 900 ] 2>/dev/null && [ "$mbps" -le 1100 ]; then ok "egress is shaped to 1gbit ±10% ($mbps Mbit/s)"
+else not_ok "egress is shaped to 1gbit ±10%" "measured: $mbps Mbit/s"; fi
+
 daemon_stop
 check "ebpf clean removes all six" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
 check_eq "nothing left on eth0" "" "$(in_fw bpftool -j net show dev eth0 | grep -o '"id":[0-9]*')"
