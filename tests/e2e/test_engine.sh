@@ -120,6 +120,21 @@ check_eq "the new program passes pings (3/3)" 3 "$(ping_replies 3)"
 after=$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | sed -n 's/.*"value":\([0-9]*\).*/\1/p' | head -1)
 if [ "${after:-0}" -ge "$((before + 3))" ]; then ok "map entries survived the swap ($before -> $after)"; else not_ok "map entries survived the swap" "$before -> $after"; fi
 
+# ---- a resized map is migrated: entries copied into the new map -------------------
+entries_before=$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | grep -o '"key"' | wc -l)
+sed -i 's/size = 4096/size = 8192/' "$T_TMP/xdp.hcl"
+check "resize: SIGHUP reloads" daemon_reload
+check_contains "resize: the map now has 8192 entries" "max_entries 8192" \
+	"$(bpftool map show pinned "$FW_PIN_ROOT/maps/dropper/seen" 2>&1)"
+check_eq "resize: its entries were copied across" "$entries_before" \
+	"$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | grep -o '"key"' | wc -l)"
+sed -i 's/type = "lru_hash", size = 8192/type = "array", size = 8192/' "$T_TMP/xdp.hcl"
+check "retype to an incompatible layout: SIGHUP" daemon_reload
+check_contains "retype: refused with both layouts named" \
+	"cannot be converted to array" "$(tail -n 3 "$DAEMON_LOG")"
+check_contains "retype: the previous configuration stays in force" "reload failed" "$(tail -n 2 "$DAEMON_LOG")"
+sed -i 's/type = "array", size = 8192/type = "lru_hash", size = 8192/' "$T_TMP/xdp.hcl"
+
 # ---- a verifier rejection changes nothing -------------------------------------------
 sed -i 's/verdict = 2/verdict = 1/' "$T_TMP/xdp.hcl"
 check "back to dropping" daemon_reload
