@@ -40,9 +40,16 @@ counter() { flywall_fw ebpf stats monitor --json | jq ".counters.stats[$1]"; }
 
 # ---- tcp_trace: the form that runs --------------------------------------------
 programs=$(flywall_fw ebpf programs tcp_trace --json 2>&1)
-check_contains "the daemon reports tcp_trace's stand-in (kprobes are absent here)" \
-	"tracepoint" "$programs"
-echo "# tcp_trace: $(echo "$programs" | jq -c '{hook, attach, note} | with_entries(select(.value != null))' 2>/dev/null)"
+echo "# tcp_trace: $(echo "$programs" | jq -c '{hook, attach, fallback}' 2>/dev/null)"
+if [ -e /sys/kernel/tracing/kprobe_events ]; then
+	check_eq "the daemon reports tcp_trace running as a kprobe" kprobe \
+		"$(echo "$programs" | jq -r .attach)"
+else
+	check_eq "the daemon reports tcp_trace running its stand-in (no kprobes here)" \
+		tracepoint-standin "$(echo "$programs" | jq -r .attach)"
+	check_contains "and why: the kprobe cannot attach" "kprobe failed (No such file or directory)" \
+		"$(echo "$programs" | jq -r .fallback)"
+fi
 
 # ---- socket_monitor: DNS ------------------------------------------------------
 # A small DNS server in the firewall namespace: answers every A query with
