@@ -282,6 +282,21 @@ kernel_keys=$(bpftool -j map dump pinned "$BLOCKLIST_PIN" | python3 -c \
 	'import json,sys; print(len(json.load(sys.stdin)))')
 check_eq "bpftool map dump and GET .../data hold the same number of entries" \
 	"$kernel_keys" "$api_keys"
+# Same entries, key by key: the API's BTF-decoded keys and values against
+# bpftool's "formatted" view of the same pinned map.
+api "$URL/api/ebpf/maps/ddos_filter.blocklist/data" >"$T_TMP/api-dump.json"
+bpftool -j map dump pinned "$BLOCKLIST_PIN" >"$T_TMP/bpftool-dump.json"
+out=$(python3 - "$T_TMP/api-dump.json" "$T_TMP/bpftool-dump.json" <<'PY'
+import json, sys
+api = json.load(open(sys.argv[1]))["entries"]
+kernel = json.load(open(sys.argv[2]))
+norm = lambda pairs: sorted(json.dumps(p, sort_keys=True) for p in pairs)
+a = norm([e["key"], e["value"]] for e in api)
+k = norm([e["formatted"]["key"], e["formatted"]["value"]] for e in kernel)
+print("same" if a == k else "API:     %s\nbpftool: %s" % (a, k))
+PY
+)
+check_eq "bpftool map dump and GET .../data show the same keys and values" same "$out"
 check_eq "remove it: 200" 200 \
 	"$(status_of -X DELETE "${auth[@]}" -d "{\"addresses\": [\"$LAB_PEER_IP\"]}" "$B")"
 check_eq "pings come back (3/3)" 3 "$(ping_replies 3)"
