@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* The HTTP layer over a real socket (127.0.0.1, a free port) with libcurl as
- * the client: headers, status codes, the body limit and the event stream. */
+/* The HTTP layer over a real socket (127.0.0.1, a free port, in a network
+ * namespace of the test's own) with libcurl as the client: headers, status
+ * codes, the body limit and the event stream. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +269,30 @@ static void test_listen_errors(void **state)
 	assert_non_null(strstr(err.msg, "cannot listen on 127.0.0.1:"));
 }
 
+/* A network namespace of our own with lo up, so no traffic of this test
+ * touches the host's namespace. A user namespace makes it work unprivileged. */
+static int private_loopback(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd;
+
+	if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
+		perror("unshare(CLONE_NEWNET)");
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
+		perror("bringing lo up");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +306,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listen_errors, start, stop),
 	};
 
+	if (private_loopback()) {
+		printf("1..1\nnot ok 1 - cannot make a private network namespace\n");
+		return 1;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
