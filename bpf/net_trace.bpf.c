@@ -15,8 +15,9 @@
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 
-/* One event per this many packets on a CPU; 0 sends none. An `args` value. */
-const volatile __u32 sample_every = 64;
+/* One event per this many packets on a CPU; 0 sends none. An `args` value,
+ * in .data so that it can change while the program runs. */
+__u32 sample_every = 64;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -126,9 +127,10 @@ int net_trace(struct trace_event_raw_net_dev_template *ctx)
 		.ifindex = BPF_CORE_READ(skb, dev, ifindex),
 	};
 	__u64 seen = count(FW_NET_TRACE_PACKETS);
+	__u32 every = sample_every;
 
 	count_interface(&key, ctx->len);
-	if (sample_every && seen % sample_every == 0)
+	if (every && seen % every == 0)
 		emit_sample(ctx, skb, &key, ctx->len);
 	return 0;
 }

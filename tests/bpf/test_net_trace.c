@@ -70,11 +70,6 @@ static int setup_every_packet(void **state)
 	return setup(state, 1);
 }
 
-static int setup_no_events(void **state)
-{
-	return setup(state, 0);
-}
-
 static int teardown(void **state)
 {
 	fw_collector_free(collector);
@@ -172,31 +167,34 @@ static void test_events_describe_each_packet(void **state)
 	assert_int_equal(bpf_test_counter(obj, "trace_stats", FW_NET_TRACE_EVENTS_LOST), 0);
 }
 
-/* sample_every = 0: counters only, no events at all. */
-static void test_no_events_when_sampling_off(void **state)
+/* sample_every is a run-time arg (.data): 0 stops events at once, counters
+ * go on. */
+static void test_sampling_off_at_run_time(void **state)
 {
 	struct fw_net_if_stats before = if_stats(&fw_eth0);
+	uint64_t sent = bpf_test_counter(obj, "trace_stats", FW_NET_TRACE_EVENTS);
+	uint32_t off = 0;
+	json_t *mine = json_array();
 
+	assert_int_equal(bpf_test_set_global(obj, "sample_every", &off, sizeof(off)), 0);
+	assert_true(fw_collector_drain(collector) >= 0);
 	json_array_clear(events);
 	ping_fw_from_peer(2);
 	assert_true(fw_collector_drain(collector) >= 0);
 	assert_int_equal(if_stats(&fw_eth0).packets - before.packets, 2);
-	assert_int_equal(json_array_size(events), 0);
-	assert_int_equal(bpf_test_counter(obj, "trace_stats", FW_NET_TRACE_EVENTS), 0);
+	assert_int_equal(events_on(&fw_eth0, mine), 0);
+	json_decref(mine);
+	/* nothing at all: not even the host's other packets */
+	assert_int_equal(bpf_test_counter(obj, "trace_stats", FW_NET_TRACE_EVENTS), sent);
 }
 
 int main(void)
 {
-	const struct CMUnitTest every_packet[] = {
+	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pings_count_on_their_interface),
 		cmocka_unit_test(test_events_describe_each_packet),
+		cmocka_unit_test(test_sampling_off_at_run_time),
 	};
-	const struct CMUnitTest no_events[] = {
-		cmocka_unit_test(test_no_events_when_sampling_off),
-	};
-	int failed = cmocka_run_group_tests_name("net_trace sample_every=1", every_packet,
-						 setup_every_packet, teardown);
 
-	return failed + cmocka_run_group_tests_name("net_trace sample_every=0", no_events,
-						    setup_no_events, teardown);
+	return cmocka_run_group_tests_name("net_trace", tests, setup_every_packet, teardown);
 }

@@ -147,6 +147,16 @@ ping_events() { events | tail -n +$((log_lines + 1)) | jq -c "select($pings)" | 
 for ((i = 0; i < 50; i++)); do [ "$(ping_events)" -ge 10 ] && break; sleep 0.1; done
 check_eq "net_trace (sample_every = 1) sends one event per ping" 10 "$(ping_events)"
 
+# sample_every is a run-time arg: 0 stops the events, the counters go on.
+check_contains "ebpf update sets net_trace's sample_every to 0" "updated network_events" \
+	"$(flywall_fw ebpf update network_events sample_every=0 --token-file "$T_TMP/api.token")"
+before=$(if_packets)
+log_lines=$(events | wc -l)
+check_eq "3 more pings are answered" 3 "$(ping_replies 3)"
+check_eq "net_trace still counts them" 3 $(($(if_packets) - before))
+sleep 0.5
+check_eq "but sends no event for them" 0 "$(ping_events)"
+
 # ---- tcp_trace: a connect with its stack ----------------------------------------
 in_fw bash -c "exec 3<>/dev/tcp/$LAB_PEER_IP/9" 2>/dev/null
 check "a TCP connect shows as an event with its destination and comm" \
