@@ -326,6 +326,18 @@ for name in ddos_filter ingress_filter egress_shaper monitor network_events tcp_
 done
 check_contains "ebpf status shows map fill" "ddos_filter.blocklist" "$out"
 check "ebpf status --json is JSON" sh -c "$(declare -f in_fw in_ns); LAB_FW=$LAB_FW; in_fw '$FLYWALL' ebpf status -c '$CONFIG' --json | python3 -m json.tool"
+check_contains "ebpf load through the CLI" "loaded cli_filter" \
+	"$(flywall_fw ebpf load cli_filter pass.o interface lo map counters::32 -c "$CONFIG" 2>&1)"
+check_contains "ebpf programs NAME --json" '"origin": "api"' \
+	"$(flywall_fw ebpf programs cli_filter --json -c "$CONFIG")"
+check_contains "ebpf stats NAME" "run_cnt" "$(flywall_fw ebpf stats cli_filter -c "$CONFIG")"
+check_contains "ebpf maps lists the CLI's map override" "cli_filter.counters" \
+	"$(flywall_fw ebpf maps -c "$CONFIG")"
+check_contains "ebpf unload through the CLI" "unloaded cli_filter" \
+	"$(flywall_fw ebpf unload cli_filter -c "$CONFIG" 2>&1)"
+out=$(flywall_fw ebpf unload cli_filter -c "$CONFIG" 2>&1); rc=$?
+check_eq "unloading it again: exit 1" 1 "$rc"
+check_contains "... saying why, in one line" "flywall: " "$out"
 check "ebpf blocklist add (token from the config's token_file)" \
 	flywall_fw ebpf blocklist add 192.0.2.9 expires 60 -c "$CONFIG"
 check_contains "ebpf blocklist list shows it" "192.0.2.9" "$(flywall_fw ebpf blocklist list -c "$CONFIG")"
