@@ -38,6 +38,10 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(sort $(wildcard tes
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(sort $(wildcard tests/e2e/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
+# Objects named only in pattern rules would count as intermediate and be
+# deleted after each build, forcing a full rebuild of the test binaries.
+.SECONDARY: $(ASAN_OBJS) $(LIB_OBJS) $(BPF_OBJS)
+
 .PHONY: all test test-build deps demo bench fuzz install clean
 
 all: $(BUILD)/flywall $(BPF_OBJS)
