@@ -68,12 +68,29 @@ static json_t *enum_json(const struct btf *btf, const struct btf_type *t, const 
 	return json_integer(v);
 }
 
-static bool printable_chars(const char *p, size_t n)
+/* Like bpftool: an array of `char` (not of __u8 or another byte typedef) is
+ * a string when it is printable up to a NUL and only NULs follow. */
+static bool is_char_type(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && btf_is_mod(t))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_int(t) && t->size == 1 &&
+	       strstr(btf__name_by_offset(btf, t->name_off), "char");
+}
+
+static bool is_string(const char *p, size_t n)
 {
 	size_t len = strnlen(p, n);
 
+	if (len == n)
+		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!isprint((unsigned char)p[i]))
+			return false;
+	for (size_t i = len; i < n; i++)
+		if (p[i])
 			return false;
 	return true;
 }
@@ -91,7 +108,7 @@ static json_t *array_json(const struct btf *btf, const struct btf_type *t, const
 
 	if (!et || esize <= 0 || (size_t)esize * a->nelems > size)
 		return hex_json(p, size);
-	if (btf_is_int(et) && esize == 1 && printable_chars(p, a->nelems))
+	if (is_char_type(btf, a->type) && is_string(p, a->nelems))
 		return json_stringn(p, strnlen(p, a->nelems));
 	list = json_array();
 	for (__u32 i = 0; i < a->nelems; i++)
