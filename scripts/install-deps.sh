@@ -12,7 +12,7 @@ PACKAGES=(
 	libcmocka-dev
 	# test peers
 	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk
-	bind9-dnsutils util-linux procps
+	bind9-dnsutils util-linux procps python3
 )
 
 missing_packages() {
