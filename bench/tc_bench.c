@@ -37,8 +37,8 @@ static void measure(const char *name, int prog_fd, const struct frame_spec *s)
 			best = opts.duration;
 		retval = opts.retval;
 	}
-	printf("| %s | %s | %u |\n", name, retval == 0 ? "ok" : retval == 2 ? "shot" : "?",
-	       best);
+	printf("| %s | %s | %u |\n", name, retval == 0 ? "ok" : retval == 2 ? "shot" :
+	       retval == (uint32_t)-1 ? "unspec (pass)" : "?", best);
 	fflush(stdout);
 }
 

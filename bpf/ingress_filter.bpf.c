@@ -351,6 +351,20 @@ static __always_inline __u32 ct_existing(struct fw_ct_entry *e, enum fw_ct_side 
 	return FW_CT_PASS_ESTABLISHED;
 }
 
+/*
+ * A SYN from the side that did not open a closing or closed connection
+ * starts a new connection the other way over the same ports: the old entry
+ * is dropped and the SYN judged as new.
+ */
+static __always_inline bool reopened_reversed(const struct fw_ct_entry *e,
+					      enum fw_ct_side side, const struct fw_pkt *pkt,
+					      const struct fw_l4 *l4)
+{
+	return pkt->l4proto == FW_IPPROTO_TCP && side != e->initiator &&
+	       (l4->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	       (e->state == FW_CT_CLOSING || e->state == FW_CT_CLOSED);
+}
+
 /* A packet with no entry: decide, and track it if it opens a flow. */
 static __always_inline __u32 ct_new(const struct fw_ct_key *key, enum fw_ct_side side,
 				    const struct fw_pkt *pkt, const struct fw_l4 *l4,
@@ -422,6 +436,10 @@ static __always_inline int filter(struct __sk_buff *skb, bool egress)
 	/* timeouts are seconds: the tick-resolution clock is plenty, and cheap */
 	now = bpf_ktime_get_coarse_ns();
 	e = ct_lookup(&key, now);
+	if (e && reopened_reversed(e, side, &pkt, &l4)) {
+		bpf_map_delete_elem(&conntrack, &key);
+		e = NULL;
+	}
 	if (e)
 		reason = ct_existing(e, side, &pkt, &l4, now, skb->len);
 	else

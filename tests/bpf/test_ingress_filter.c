@@ -184,6 +184,26 @@ static void test_outbound_tcp_replies_established(void **state)
 	in(&after, TC_ACT_SHOT, FW_CT_DROP_INVALID);
 }
 
+/* After an outbound connection closes, the peer may connect back from the
+ * same port pair: its SYN starts a new flow (to an allowed port). */
+static void test_closed_flow_reopened_the_other_way(void **state)
+{
+	struct frame_spec syn = tcp4(LOCAL, 2222, "198.51.100.3", 2223, T_SYN);
+	struct frame_spec synack = tcp4("198.51.100.3", 2223, LOCAL, 2222, T_SYN | T_ACK);
+	struct frame_spec rst = tcp4(LOCAL, 2222, "198.51.100.3", 2223, T_RST);
+	struct frame_spec back = tcp4("198.51.100.3", 2223, LOCAL, 2222, T_SYN);
+
+	allow(IPPROTO_TCP, 2222);
+	out(&syn, FW_CT_EGRESS_NEW);
+	in(&synack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	/* a SYN from the responder of a live connection is invalid */
+	in(&back, TC_ACT_SHOT, FW_CT_DROP_INVALID);
+	out(&rst, FW_CT_EGRESS_SEEN);
+	assert_int_equal(ct_state(&syn), FW_CT_CLOSED);
+	in(&back, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
+	assert_int_equal(ct_state(&syn), FW_CT_SYN_SENT);
+}
+
 static void test_egress_never_drops(void **state)
 {
 	struct frame_spec synfin = tcp4(LOCAL, 40001, "198.51.100.1", 443, T_SYN | T_FIN);
@@ -405,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_new_flow_to_other_port_dropped),
 		cmocka_unit_test(test_invalid_tcp_dropped),
 		cmocka_unit_test(test_outbound_tcp_replies_established),
+		cmocka_unit_test(test_closed_flow_reopened_the_other_way),
 		cmocka_unit_test(test_egress_never_drops),
 		cmocka_unit_test(test_udp_flows),
 		cmocka_unit_test(test_icmp_echo),
