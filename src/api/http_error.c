@@ -2,6 +2,8 @@
 #include "api/http_error.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 unsigned int fw_http_status_from_errno(int code)
 {
@@ -39,10 +41,27 @@ const char *fw_http_reason(unsigned int status)
 	}
 }
 
+/* Messages may quote what a client sent; JSON strings must be UTF-8, so
+ * text that is not becomes ASCII with '?' for every byte above 0x7f. */
+static json_t *text_json(const char *text)
+{
+	json_t *s = json_string(text ? text : "");
+	char *ascii;
+
+	if (s)
+		return s;
+	ascii = strdup(text);
+	for (char *p = ascii; p && *p; p++)
+		if ((unsigned char)*p > 0x7f)
+			*p = '?';
+	s = json_string(ascii ? ascii : "");
+	free(ascii);
+	return s;
+}
+
 json_t *fw_http_error_body(const char *error, const char *detail)
 {
-	return json_pack("{s:s, s:s}", "error", error ? error : "",
-			 "detail", detail ? detail : "");
+	return json_pack("{s:o, s:o}", "error", text_json(error), "detail", text_json(detail));
 }
 
 /* What to do next, when the backend gave no detail of its own. */

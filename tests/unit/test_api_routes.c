@@ -68,6 +68,11 @@ static void test_unknown_paths_and_methods(void **state)
 	assert_refused("GET", "/api/ebpf/programs/..", NULL, false, 400, "invalid name");
 	assert_refused("GET", "/api/ebpf/programs/a%20b", NULL, false, 400, "invalid name");
 	assert_refused("GET", "/api/ebpf/programs/.hidden", NULL, false, 400, "invalid name");
+	/* Quoted input that is not UTF-8 still gives a JSON error body. */
+	assert_refused("GET", "/api/ebpf/prog" "\xb9" "ams", NULL, false, 404,
+		       "no such endpoint: /api/ebpf/prog?ams");
+	assert_refused("GET", "/api/ebpf/programs/caf" "\xc3", NULL, false, 400,
+		       "invalid name 'caf?'");
 
 	r = call("PATCH", "/api/ebpf/programs/ddos_filter", "{}", true);
 	assert_status(r, 405);
@@ -395,6 +400,47 @@ static void test_backend_missing_is_501(void **state)
 	fw_api_response_release(&r);
 }
 
+/* What the fuzz target (tests/fuzz/fuzz_api_route.c) does, deterministic:
+ * every truncation and 2000 byte flips of valid bodies always get a status
+ * and a body, never a crash (ASan/UBSan watch). */
+static void test_mangled_bodies(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "POST", "/api/ebpf/programs/load", "{\"name\": \"x\", \"program\": \"a.o\", "
+		  "\"hook\": \"tc\", \"interface\": \"eth0\", \"direction\": \"egress\", "
+		  "\"shaping\": {\"rate\": \"1gbit\"}, \"maps\": {\"m\": {\"size\": 4}}, "
+		  "\"args\": {\"a\": 1}}" },
+		{ "PUT", "/api/ebpf/programs/ddos_filter", "{\"args\": {\"max_pps\": 2000000}}" },
+		{ "POST", "/api/ebpf/blocklist", "{\"entries\": [{\"address\": \"10.0.0.0/8\", "
+		  "\"expires_in\": 5}, {\"address\": \"2001:db8::/32\"}]}" },
+		{ "PUT", "/api/ebpf/maps/m/data", "{\"entries\": [{\"key\": 1, \"value\": [1, 2]}]}" },
+	};
+	static const struct fw_api_context ctx = { .backend = &fake_backend, .token = FAKE_TOKEN };
+	unsigned int seed = 1;
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+		size_t len = strlen(cases[c][2]);
+		char *buf = malloc(len + 1);
+
+		for (size_t cut = 0; cut <= len + 2000; cut++) {
+			struct fw_api_request req = { .method = cases[c][0], .path = cases[c][1],
+				.authorization = "Bearer " FAKE_TOKEN, .body = buf,
+				.body_len = cut <= len ? cut : len };
+			struct fw_api_response r;
+
+			memcpy(buf, cases[c][2], len + 1);
+			if (cut > len)  /* past the truncations: flip one byte */
+				buf[rand_r(&seed) % len] = (char)rand_r(&seed);
+			fw_api_route(&ctx, &req, &r);
+			assert_true(r.status >= 200 && r.status <= 599);
+			assert_non_null(r.json);
+			fw_api_response_release(&r);
+			fake_reset();
+		}
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_resume_after_last_event_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_missing_is_501, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mangled_bodies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
