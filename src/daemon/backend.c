@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,33 +119,6 @@ static json_t *program_summary(const struct fw_program *p)
 	return out;
 }
 
-/* The maps a program's block owns: those pinned under maps/<name>/. */
-static void for_each_pinned_map(const char *name,
-				void (*fn)(const char *map, int fd, void *ctx), void *ctx)
-{
-	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];
-	struct dirent *ent;
-	DIR *d;
-
-	fw_pins_map_dir(REG->root, name, dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((ent = readdir(d))) {
-		int fd;
-
-		if (ent->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		fn(ent->d_name, fd, ctx);
-		close(fd);
-	}
-	closedir(d);
-}
-
 struct maps_ctx {
 	const char *program;
 	json_t *list;
@@ -175,7 +147,7 @@ static json_t *program_maps(const char *name)
 {
 	struct maps_ctx ctx = { name, json_array() };
 
-	for_each_pinned_map(name, add_map_summary, &ctx);
+	fw_pins_for_each_map(REG->root, name, add_map_summary, &ctx);
 	return ctx.list;
 }
 
@@ -298,7 +270,7 @@ int fw_backend_program_stats(const char *name, json_t **out, struct fw_error *er
 		json_t *counters = json_object();
 
 		*out = run_stats(p);
-		for_each_pinned_map(name, add_counters, counters);
+		fw_pins_for_each_map(REG->root, name, add_counters, counters);
 		json_object_set_new(*out, "counters", counters);
 		json_object_set_new(*out, "stats_enabled", json_boolean(stats_fd >= 0));
 	}
@@ -428,7 +400,7 @@ json_t *fw_backend_maps(void)
 	for (size_t i = 0; i < REG->n_progs; i++) {
 		struct maps_ctx ctx = { REG->progs[i]->rec.name, list };
 
-		for_each_pinned_map(ctx.program, add_map_summary, &ctx);
+		fw_pins_for_each_map(REG->root, ctx.program, add_map_summary, &ctx);
 	}
 	UNLOCK();
 	return list;

@@ -2,7 +2,6 @@
 #include "daemon/event_log.h"
 
 #include <bpf/bpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -94,42 +93,24 @@ void fw_event_log_stop(void)
 	}
 }
 
-/* A program's event map (ring buffer or perf event array) and its stack
- * trace map, from its pinned maps. */
-static void find_event_maps(const char *root, const char *name, int *event_fd, int *stack_fd)
+struct event_maps {
+	int event_fd;   /* ring buffer or perf event array */
+	int stack_fd;   /* stack trace map */
+};
+
+static void pick_event_map(const char *map, int fd, void *data)
 {
-	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];
-	struct dirent *ent;
-	DIR *d;
+	struct bpf_map_info info = {};
+	struct event_maps *m = data;
+	__u32 len = sizeof(info);
 
-	*event_fd = *stack_fd = -1;
-	fw_pins_map_dir(root, name, dir);
-	d = opendir(dir);
-	if (!d)
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
-	while ((ent = readdir(d))) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (ent->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		if (*event_fd < 0 && (info.type == BPF_MAP_TYPE_RINGBUF ||
-				      info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY))
-			*event_fd = fd;
-		else if (*stack_fd < 0 && info.type == BPF_MAP_TYPE_STACK_TRACE)
-			*stack_fd = fd;
-		else
-			close(fd);
-	}
-	closedir(d);
+	if (m->event_fd < 0 && (info.type == BPF_MAP_TYPE_RINGBUF ||
+				info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY))
+		m->event_fd = dup(fd);
+	else if (m->stack_fd < 0 && info.type == BPF_MAP_TYPE_STACK_TRACE)
+		m->stack_fd = dup(fd);
 }
 
 void fw_event_log_sync(struct fw_registry *reg)
@@ -143,20 +124,19 @@ void fw_event_log_sync(struct fw_registry *reg)
 	log_state.n_sources = 0;
 	for (size_t i = 0; i < reg->n_progs && log_state.n_sources < 256; i++) {
 		const char *name = reg->progs[i]->rec.name;
+		struct event_maps m = { -1, -1 };
 		struct fw_error err = {};
-		int event_fd, stack_fd;
 
-		find_event_maps(reg->root, name, &event_fd, &stack_fd);
-		if (event_fd >= 0) {
-			if (fw_collector_add(log_state.collector, name, event_fd, stack_fd, &err))
+		fw_pins_for_each_map(reg->root, name, pick_event_map, &m);
+		if (m.event_fd >= 0) {
+			if (fw_collector_add(log_state.collector, name, m.event_fd, m.stack_fd, &err))
 				fw_warn("events of %s: %s", name, err.msg);
 			else
 				snprintf(log_state.sources[log_state.n_sources++], FW_NAME_MAX, "%s", name);
+			close(m.event_fd);
 		}
-		if (event_fd >= 0)
-			close(event_fd);
-		if (stack_fd >= 0)
-			close(stack_fd);
+		if (m.stack_fd >= 0)
+			close(m.stack_fd);
 		fw_error_clear(&err);
 	}
 }

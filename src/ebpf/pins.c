@@ -195,6 +195,32 @@ int fw_pins_unlink(const char *path)
 	return 0;
 }
 
+void fw_pins_for_each_map(const char *root, const char *name,
+			  void (*fn)(const char *map, int fd, void *ctx), void *ctx)
+{
+	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];
+	struct dirent *ent;
+	DIR *d;
+
+	fw_pins_map_dir(root, name, dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((ent = readdir(d))) {
+		int fd;
+
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		fn(ent->d_name, fd, ctx);
+		close(fd);
+	}
+	closedir(d);
+}
+
 int fw_pins_remove_maps(const char *root, const char *name)
 {
 	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2];

@@ -89,6 +89,11 @@ int fw_pins_record_foreach(int state_fd,
 
 /* Removes a pin if present (ENOENT is success). */
 int fw_pins_unlink(const char *path);
+/* Calls fn with the name and an fd of every map pinned for program name; the
+ * fd is closed when fn returns (dup it to keep it). */
+void fw_pins_for_each_map(const char *root, const char *name,
+			  void (*fn)(const char *map, int fd, void *ctx), void *ctx);
+
 /* Removes <root>/maps/<name>/ and everything in it. */
 int fw_pins_remove_maps(const char *root, const char *name);
 
