@@ -377,17 +377,29 @@ static int configure(struct fw_object *o, const struct fw_prog_spec *spec,
 	return ret;
 }
 
+static struct fw_object *object_new(const struct fw_prog_spec *spec, struct fw_error *err)
+{
+	struct fw_object *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		fw_error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (open_object(spec->object, &o->obj, err)) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
 int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
 		   struct fw_object **out, struct fw_error *err)
 {
-	struct fw_object *o = calloc(1, sizeof(*o));
+	struct fw_object *o = object_new(spec, err);
 	int ret;
 
 	if (!o)
-		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = open_object(spec->object, &o->obj, err);
-	if (ret)
-		goto fail;
+		return err->code;
 	o->prog = choose_program(o->obj, spec, err);
 	if (!o->prog) {
 		ret = err->code;
@@ -415,15 +427,12 @@ fail:
 int fw_object_load_alone(const struct fw_prog_spec *spec, const struct fw_object *base,
 			 const char *prog_name, struct fw_object **out, struct fw_error *err)
 {
-	struct fw_object *o = calloc(1, sizeof(*o));
+	struct fw_object *o = object_new(spec, err);
 	struct bpf_map *map;
 	int ret;
 
 	if (!o)
-		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = open_object(spec->object, &o->obj, err);
-	if (ret)
-		goto fail;
+		return err->code;
 	o->prog = bpf_object__find_program_by_name(o->obj, prog_name);
 	if (!o->prog) {
 		ret = fw_error_set(err, ENOENT, "object %s has no program %s", spec->object,
