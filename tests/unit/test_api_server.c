@@ -7,16 +7,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <net/if.h>
 #include <pthread.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/server.h"
 #include "api_fake_backend.h"
+#include "api_netns.h"
 
 static struct fw_api_server *srv;
 static char token_path[128];
@@ -267,30 +264,6 @@ static void test_listen_errors(void **state)
 	snprintf(cfg.token_file, sizeof(cfg.token_file), "%s", token_path);
 	assert_null(fw_api_server_start_with(&cfg, &fake_backend, &err));
 	assert_non_null(strstr(err.msg, "cannot listen on 127.0.0.1:"));
-}
-
-/* A network namespace of our own with lo up, so no traffic of this test
- * touches the host's namespace. A user namespace makes it work unprivileged. */
-static int private_loopback(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd;
-
-	if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr)) {
-		perror("bringing lo up");
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 int main(void)
