@@ -23,16 +23,19 @@ __u32 blocklist_size = 100000;  /* admission limit user space keeps `blocklist` 
 __u32 drop_fragments = 0;       /* 1: drop non-first fragments */
 __u32 event_sample = 64;        /* 1 drop event in N per reason and CPU; 0: none */
 
-/*
- * Values derived from the args, recomputed when an arg changes (cheap check).
- * Internal, not an arg. Not static: clang would split a static struct into
- * scalars and emit BTF the kernel rejects (a VAR whose size is not its type's).
- */
+/* Values derived from the args, recomputed when an arg changes (cheap check).
+ * Kept in a map, not a global, so that the program's globals are its args. */
 struct fw_ddos_derived {
 	__u64 max_pps, rate_burst, interval_ns, tolerance_ns;
 	__u32 event_sample, event_mask;
 };
-struct fw_ddos_derived derived;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_ddos_derived);
+	__uint(max_entries, 1);
+} ddos_derived SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -95,24 +98,25 @@ static __always_inline __u32 round_down_pow2(__u32 n)
 	return p;
 }
 
-/* Refreshes `derived` when max_pps, rate_burst or event_sample changed. */
+/* The derived values, refreshed when max_pps, rate_burst or event_sample
+ * changed. NULL only if the map is missing (then: no limit, no events). */
 static __always_inline struct fw_ddos_derived *derive(void)
 {
 	__u64 pps = max_pps, burst = rate_burst;
-	__u32 sample = event_sample;
+	__u32 sample = event_sample, zero = 0;
+	struct fw_ddos_derived *d = bpf_map_lookup_elem(&ddos_derived, &zero);
 
-	if (derived.max_pps == pps && derived.rate_burst == burst &&
-	    derived.event_sample == sample)
-		return &derived;
-	derived.interval_ns = pps ? 1000000000ull / pps : 0;
+	if (!d || (d->max_pps == pps && d->rate_burst == burst && d->event_sample == sample))
+		return d;
+	d->interval_ns = pps ? 1000000000ull / pps : 0;
 	if (!burst)
 		burst = pps / 10 ?: 1;
-	derived.tolerance_ns = derived.interval_ns * burst;
-	derived.event_mask = sample ? round_down_pow2(sample) - 1 : 0;
-	derived.max_pps = pps;
-	derived.rate_burst = rate_burst;
-	derived.event_sample = sample;
-	return &derived;
+	d->tolerance_ns = d->interval_ns * burst;
+	d->event_mask = sample ? round_down_pow2(sample) - 1 : 0;
+	d->max_pps = pps;
+	d->rate_burst = rate_burst;
+	d->event_sample = sample;
+	return d;
 }
 
 /*
@@ -169,7 +173,7 @@ static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 	__u32 index;
 	int i;
 
-	if (!d->interval_ns)
+	if (!d || !d->interval_ns)
 		return false;
 	index = slot_of(pkt);
 	bucket = bpf_map_lookup_percpu_elem(&rate_limit, &index, 0);
@@ -197,7 +201,7 @@ static __always_inline void send_event(struct xdp_md *ctx, const struct fw_pkt *
 {
 	struct fw_ddos_event *ev;
 
-	if (!d->event_sample || ((nth - 1) & d->event_mask))
+	if (!d || !d->event_sample || ((nth - 1) & d->event_mask))
 		return;
 	ev = bpf_ringbuf_reserve(&ddos_events, sizeof(*ev), 0);
 	if (!ev) {
