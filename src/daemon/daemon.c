@@ -24,6 +24,7 @@
 #include "daemon/backend_internal.h"
 #include "daemon/event_log.h"
 #include "daemon/reconcile.h"
+#include "ebpf/hooks.h"
 #include "ebpf/loader.h"
 
 struct fw_daemon *fw_daemon_current;
@@ -157,11 +158,12 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"Usage: flywall daemon [-c FILE] [--pin-root DIR] [--log-level LEVEL] [--events-log FILE]\n"
-		"                      [--oneshot] [--no-api]\n"
+		"                      [--tc-attach auto|clsact] [--oneshot] [--no-api]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  --pin-root DIR      bpffs directory for pins (default %s)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  --events-log FILE   also append every program event to FILE as JSON lines\n"
+		"  --tc-attach MODE    auto (tcx link, else clsact; default) or clsact\n"
 		"  --oneshot           apply the configuration and exit (socket filters need the daemon)\n"
 		"  --no-api            do not start the REST API\n",
 		FW_DEFAULT_CONFIG, FW_PIN_ROOT_DEFAULT);
@@ -181,6 +183,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 		{ "oneshot", no_argument, NULL, 'o' },
 		{ "no-api", no_argument, NULL, 'n' },
 		{ "events-log", required_argument, NULL, 'e' },
+		{ "tc-attach", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -195,6 +198,14 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 		case 'o': o->oneshot = true; break;
 		case 'n': o->no_api = true; break;
 		case 'e': o->events_log = optarg; break;
+		case 't':
+			if (strcmp(optarg, "clsact") != 0 && strcmp(optarg, "auto") != 0) {
+				fprintf(stderr, "flywall daemon: --tc-attach takes auto or clsact, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			fw_hook_set_tc_clsact_only(strcmp(optarg, "clsact") == 0);
+			break;
 		case 'l':
 			level = fw_log_level_parse(optarg);
 			if (level < 0) {

@@ -23,6 +23,13 @@
 #define BPF_TCX_EGRESS 47
 #endif
 
+static bool tc_clsact_only;
+
+void fw_hook_set_tc_clsact_only(bool clsact_only)
+{
+	tc_clsact_only = clsact_only;
+}
+
 void fw_attachment_init(struct fw_attachment *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -155,8 +162,13 @@ static int attach_tc(const struct fw_prog_spec *spec, int prog_fd, int ifindex,
 		     struct fw_attachment *a, struct fw_error *err)
 {
 	int type = spec->direction == FW_TC_EGRESS ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
-	int fd = bpf_link_create(prog_fd, ifindex, type, NULL);
+	int fd;
 
+	if (tc_clsact_only) {
+		note_add(a, "clsact as asked (--tc-attach clsact)");
+		return attach_clsact(spec, prog_fd, ifindex, a, err);
+	}
+	fd = bpf_link_create(prog_fd, ifindex, type, NULL);
 	if (fd >= 0) {
 		a->kind = FW_ATTACH_TCX;
 		a->link_fd = fd;

@@ -37,6 +37,10 @@ struct fw_attachment {
 
 void fw_attachment_init(struct fw_attachment *a);
 
+/* Attach tc blocks as clsact filters even where tcx links exist (for hosts
+ * whose other tc tooling does not know tcx). Process-wide; off by default. */
+void fw_hook_set_tc_clsact_only(bool clsact_only);
+
 /* Checks that the block's interface exists; returns its ifindex (0 when the
  * block has none) or a negative errno with a message naming it. */
 int fw_hook_resolve_interface(const struct fw_prog_spec *spec, struct fw_error *err);
