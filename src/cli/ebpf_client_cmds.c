@@ -183,7 +183,9 @@ static void print_features(json_t *features)
 	jit = json_object_get(features, "jit");
 	printf("kernel:   %s; JIT %s; BTF %s; run statistics %s\n",
 	       str_or(features, "kernel", "?"),
-	       json_integer_value(json_object_get(jit, "bpf_jit_enable")) ? "on" : "off",
+	       /* what a loaded program shows, not the sysctl (unreadable in
+		* some containers) */
+	       json_is_true(json_object_get(json_object_get(jit, "jited"), "ok")) ? "on" : "off",
 	       json_is_true(json_object_get(json_object_get(json_object_get(features, "btf"),
 							    "vmlinux"), "ok")) ? "yes" : "no",
 	       json_is_true(json_object_get(json_object_get(features, "stats"),
