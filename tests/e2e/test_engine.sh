@@ -78,6 +78,14 @@ check "enabled = false applies" daemon_oneshot "$T_TMP/off.hcl"
 check_eq "detached: pings pass again (3/3)" 3 "$(ping_replies 3)"
 check_fails "the link pin is gone" test -e "$FW_PIN_ROOT/links/dropper"
 
+# ---- XDP mode = "generic" is honoured and reported -------------------------------------
+config "$T_TMP/generic.hcl" "${xdp_block/interface = \"eth0\"/interface = \"eth0\"
+    mode = \"generic\"}"
+check "xdp mode generic: applies" daemon_oneshot "$T_TMP/generic.hcl"
+check_contains "xdp mode generic: the kernel runs it in SKB mode" '"mode":"generic"' "$(in_fw bpftool -j net show dev eth0)"
+check_eq "xdp mode generic: drops pings (0/3)" 0 "$(ping_replies 3)"
+check "xdp mode generic: removed" daemon_oneshot "$T_TMP/off.hcl"
+
 # bpftool 7.1 predates tcx: it shows the link's type by number (BPF_LINK_TYPE_TCX = 11).
 TCX_LINK_TYPE='"type":11'
 bpftool help 2>&1 | grep -q tcx && TCX_LINK_TYPE='"type":"tcx"'
