@@ -5,8 +5,8 @@
  * any drop. Policy, maps, args and counters: docs/programs.md#ddos_filter.
  *
  * The hot path for a passed IPv4 packet is: parse, one hash lookup, one LPM
- * lookup, one per-CPU array update and a counter; the allowlist is consulted
- * only when a packet is about to be dropped.
+ * lookup, one compare-and-swap on the source slot's bucket and a counter; the
+ * allowlist is consulted only when a packet is about to be dropped.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,7 +17,7 @@
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
-__u64 max_pps = 1000000;        /* per source slot and CPU; 0 turns limiting off */
+__u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */
 __u64 rate_burst = 0;           /* packets above the rate; 0: max_pps / 10 */
 __u32 blocklist_size = 100000;  /* admission limit user space keeps `blocklist` to */
 __u32 drop_fragments = 0;       /* 1: drop non-first fragments */
@@ -28,7 +28,14 @@ __u32 event_sample = 64;        /* 1 drop event in N per reason and CPU; 0: none
 struct fw_ddos_derived {
 	__u64 max_pps, rate_burst, interval_ns, tolerance_ns;
 	__u32 event_sample, event_mask;
+	__u32 precise_clock;    /* burst window too short for the coarse clock */
+	__u32 pad;
 };
+
+/* The coarse clock moves in ticks of up to 10 ms (HZ=100): a burst window
+ * shorter than this needs the precise clock, or only the burst would pass
+ * per tick. */
+#define COARSE_CLOCK_MIN_WINDOW_NS (20 * 1000000ull)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -112,6 +119,7 @@ static __always_inline struct fw_ddos_derived *derive(void)
 	if (!burst)
 		burst = pps / 10 ?: 1;
 	d->tolerance_ns = d->interval_ns * burst;
+	d->precise_clock = d->tolerance_ns < COARSE_CLOCK_MIN_WINDOW_NS;
 	d->event_mask = sample ? round_down_pow2(sample) - 1 : 0;
 	d->max_pps = pps;
 	d->rate_burst = rate_burst;
@@ -122,8 +130,8 @@ static __always_inline struct fw_ddos_derived *derive(void)
 /*
  * The clock for expiry and rate limiting: CLOCK_MONOTONIC at tick resolution.
  * The coarse clock costs a few ns where the precise one costs ~30 here, and a
- * tick (<= 4 ms) is small against the limiter's burst window (100 ms by
- * default): the long-run rate is exact either way.
+ * tick is small against the limiter's burst window (100 ms by default): the
+ * long-run rate is exact either way. Shorter windows use the precise clock.
  */
 static __always_inline __u64 clock_now(__u64 *now)
 {
@@ -171,6 +179,7 @@ static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 {
 	struct fw_rate_slot *bucket, *mine;
 	__u32 index;
+	__u64 t;
 	int i;
 
 	if (!d || !d->interval_ns)
@@ -179,12 +188,12 @@ static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 	bucket = bpf_map_lookup_percpu_elem(&rate_limit, &index, 0);
 	if (!bucket)
 		return false; /* a map resized below 1024 slots fails open */
-	clock_now(now);
+	t = d->precise_clock ? bpf_ktime_get_ns() : clock_now(now);
 	for (i = 0; i < 3; i++) {
 		__u64 old = READ_ONCE(bucket->tat_ns);
-		__u64 tat = old > *now ? old : *now;
+		__u64 tat = old > t ? old : t;
 
-		if (tat - *now > d->tolerance_ns) {
+		if (tat - t > d->tolerance_ns) {
 			mine = bpf_map_lookup_elem(&rate_limit, &index);
 			if (mine)
 				mine->dropped++;

@@ -183,6 +183,24 @@ static void test_rate_limited_source(void **state)
 	set_u64("rate_burst", 0);
 }
 
+/* 1,000,000 pps with a burst of 1: the window (2 us) is far below a clock
+ * tick, so the limiter must read the precise clock. Test runs a microsecond
+ * or more apart are all within the rate and must all pass. */
+static void test_short_burst_window_uses_precise_clock(void **state)
+{
+	struct frame_spec s = UDP4("192.0.2.52");
+	uint8_t buf[FRAME_MAX];
+	size_t len = build_frame(&s, buf);
+	int passed = 0;
+
+	set_u64("max_pps", 1000000);
+	set_u64("rate_burst", 1);
+	for (int i = 0; i < 200; i++)
+		passed += bpf_test_run_xdp(prog, buf, len) == XDP_PASS;
+	set_u64("rate_burst", 0);
+	assert_in_range(passed, 190, 200);
+}
+
 static void test_vlan_tags_parsed(void **state)
 {
 	struct frame_spec one = UDP4("198.51.100.30"), two = UDP6("2001:db8:bad::30");
@@ -303,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_v4_and_v6_dropped),
 		cmocka_unit_test(test_allowlist_wins),
 		cmocka_unit_test(test_rate_limited_source),
+		cmocka_unit_test(test_short_burst_window_uses_precise_clock),
 		cmocka_unit_test(test_vlan_tags_parsed),
 		cmocka_unit_test(test_fragments_policy),
 		cmocka_unit_test(test_truncated_headers_dropped),
