@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/* Frames of a pcap through BPF_PROG_TEST_RUN, tallied (see pcap_run.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <linux/if_ether.h>
+/* pcap's classic-BPF header redefines struct bpf_insn from linux/bpf.h;
+ * only the link types are needed from it. */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/dlt.h>
+#include <pcap/pcap.h>
+
+#include "ebpf/pcap_run.h"
+
+int fw_pcap_hook_of(enum bpf_prog_type type)
+{
+	switch (type) {
+	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
+	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
+	default: return -EOPNOTSUPP;
+	}
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static const char *const xdp_names[] = {
+	"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
+};
+
+/* TC_ACT_* from linux/pkt_cls.h, 0 .. 8 */
+static const char *const tc_names[] = {
+	"TC_ACT_OK", "TC_ACT_RECLASSIFY", "TC_ACT_SHOT", "TC_ACT_PIPE", "TC_ACT_STOLEN",
+	"TC_ACT_QUEUED", "TC_ACT_REPEAT", "TC_ACT_REDIRECT", "TC_ACT_TRAP",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof(*(a)))
+
+const char *fw_pcap_verdict_name(enum fw_hook hook, uint32_t retval, char *buf, size_t len)
+{
+	switch (hook) {
+	case FW_HOOK_XDP:
+		if (retval < N_OF(xdp_names))
+			return snprintf(buf, len, "%s", xdp_names[retval]), buf;
+		break;
+	case FW_HOOK_TC:
+		if ((int32_t)retval == -1)      /* TC_ACT_UNSPEC: the next program decides */
+			return snprintf(buf, len, "pass (next)"), buf;
+		if (retval < N_OF(tc_names))
+			return snprintf(buf, len, "%s", tc_names[retval]), buf;
+		break;
+	case FW_HOOK_SOCKET_FILTER:
+		/* the number of bytes kept; 0xffffffff (or anything at least the
+		 * frame's length) keeps the whole frame */
+		if (retval == 0)
+			return snprintf(buf, len, "drop"), buf;
+		if (retval == UINT32_MAX)
+			return snprintf(buf, len, "accept all"), buf;
+		return snprintf(buf, len, "accept %u bytes", retval), buf;
+	default:
+		break;
+	}
+	snprintf(buf, len, "%d", (int32_t)retval);
+	return buf;
+}
+
+const char *fw_pcap_error_reason(const struct fw_pcap_error *e, char *buf, size_t len)
+{
+	if (e->too_short)
+		snprintf(buf, len, "shorter than an Ethernet header (%d bytes): %s", ETH_HLEN,
+			 strerror(-e->code));
+	else if (e->code == -EINVAL)
+		snprintf(buf, len, "larger than the kernel's test-run limit (about a page less "
+			 "head- and tailroom; first: packet %u, %u bytes): %s", e->first_index,
+			 e->first_len, strerror(-e->code));
+	else
+		snprintf(buf, len, "test run failed (first: packet %u, %u bytes): %s",
+			 e->first_index, e->first_len, strerror(-e->code));
+	return buf;
+}
+
+/* ---- tallies -------------------------------------------------------------- */
+
+static void tally_verdict(struct fw_pcap_tally *t, uint32_t retval)
+{
+	for (int i = 0; i < t->n_verdicts; i++)
+		if (t->verdicts[i].retval == retval) {
+			t->verdicts[i].count++;
+			return;
+		}
+	if (t->n_verdicts == FW_PCAP_TALLY_MAX) {
+		t->other_verdicts++;
+		return;
+	}
+	t->verdicts[t->n_verdicts++] = (struct fw_pcap_verdict){ .retval = retval, .count = 1 };
+}
+
+static void tally_error(struct fw_pcap_tally *t, int code, uint64_t index, uint32_t len)
+{
+	bool too_short = len < ETH_HLEN;
+
+	for (int i = 0; i < t->n_errors; i++)
+		if (t->errors[i].code == code && t->errors[i].too_short == too_short) {
+			t->errors[i].count++;
+			return;
+		}
+	if (t->n_errors == FW_PCAP_TALLY_MAX) {
+		t->other_errors++;
+		return;
+	}
+	t->errors[t->n_errors++] = (struct fw_pcap_error){
+		.code = code, .too_short = too_short, .count = 1,
+		.first_index = (uint32_t)index, .first_len = len,
+	};
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+static int open_pcap(const char *path, pcap_t **out, struct fw_error *err)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_open_offline(path, errbuf);
+	int dlt;
+
+	if (!p)
+		return fw_error_set(err, EINVAL, "pcap %s: %s", path, errbuf);
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		pcap_close(p);
+		return fw_error_set(err, EPROTONOSUPPORT, "pcap %s: link type %s (%d) is not "
+				    "Ethernet; only DLT_EN10MB captures can be run (capture "
+				    "on an Ethernet interface, not 'any')", path,
+				    name ? name : "unknown", dlt);
+	}
+	*out = p;
+	return 0;
+}
+
+/* One frame through the program; the kernel's errno, or 0 with retval set. */
+static int run_frame(int prog_fd, const uint8_t *data, uint32_t len, uint32_t repeat,
+		     uint32_t *retval, uint32_t *duration)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		.data_in = data,
+		.data_size_in = len,
+		.repeat = repeat,
+	);
+	int ret = bpf_prog_test_run_opts(prog_fd, &run);
+
+	if (ret)
+		return ret < 0 ? ret : -ret;
+	*retval = run.retval;
+	*duration = run.duration;
+	return 0;
+}
+
+int fw_pcap_run(int prog_fd, const char *path,
+		const struct fw_pcap_run_opts *opts, struct fw_pcap_tally *tally,
+		struct fw_error *err)
+{
+	uint32_t repeat = opts && opts->repeat ? opts->repeat : 1;
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	pcap_t *p = NULL;
+	int ret;
+
+	memset(tally, 0, sizeof(*tally));
+	ret = open_pcap(path, &p, err);
+	if (ret)
+		return ret;
+	while ((ret = pcap_next_ex(p, &hdr, &data)) == 1) {
+		uint32_t retval = 0, duration = 0;
+		uint64_t index = tally->packets++;
+		int code = run_frame(prog_fd, data, hdr->caplen, repeat, &retval, &duration);
+
+		if (code) {
+			tally_error(tally, code, index, hdr->caplen);
+		} else {
+			tally->ran++;
+			tally->duration_ns += duration;
+			tally_verdict(tally, retval);
+		}
+		if (opts && opts->on_packet)
+			opts->on_packet(index, hdr->caplen, code, retval, duration, opts->ctx);
+	}
+	if (ret == PCAP_ERROR)
+		ret = fw_error_set(err, EIO, "pcap %s: after packet %llu: %s", path,
+				   (unsigned long long)tally->packets, pcap_geterr(p));
+	else
+		ret = 0;        /* PCAP_ERROR_BREAK: the end of the file */
+	pcap_close(p);
+	return ret;
+}
+
+/* ---- counters ------------------------------------------------------------- */
+
+static bool is_counter_map(const struct bpf_map *map)
+{
+	enum bpf_map_type type = bpf_map__type(map);
+	const char *name = bpf_map__name(map);
+
+	return (type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_ARRAY) &&
+	       bpf_map__key_size(map) == 4 && bpf_map__value_size(map) == 8 &&
+	       (strstr(name, "counter") || strstr(name, "stats"));
+}
+
+static json_t *counter_sums(const struct bpf_map *map)
+{
+	bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
+	int ncpu = percpu ? libbpf_num_possible_cpus() : 1;
+	__u64 *values = calloc(ncpu > 0 ? ncpu : 1, sizeof(*values));
+	json_t *list = json_array();
+	int fd = bpf_map__fd(map);
+
+	for (__u32 k = 0; values && k < bpf_map__max_entries(map); k++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, values))
+			break;
+		for (int c = 0; c < ncpu; c++)
+			sum += values[c];
+		json_array_append_new(list, json_integer((json_int_t)sum));
+	}
+	free(values);
+	return list;
+}
+
+json_t *fw_pcap_counters(struct bpf_object *obj)
+{
+	json_t *out = json_object();
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__fd(map) >= 0 && is_counter_map(map))
+			json_object_set_new(out, bpf_map__name(map), counter_sums(map));
+	return out;
+}
