@@ -7,6 +7,7 @@
 static const struct fw_command ebpf_commands[] = {
 	{ "features", fw_cmd_ebpf_features, "[--json]     what this kernel supports, found by trying" },
 	{ "compile", fw_cmd_ebpf_compile, "FILE.bpf.c [-o OUT.o] [-I DIR]...  compile, cached by hash" },
+	{ "test", fw_cmd_ebpf_test, "OBJECT PCAP [program NAME] [arg K=V]... [map N:T:S]... [--json] [--verbose]  run a capture through a program offline" },
 	{ "clean", fw_cmd_ebpf_clean, "[--pin-root DIR] [--json]  remove everything Flywall attached and pinned" },
 	{ "status", fw_cmd_ebpf_status, "[--json]     daemon, kernel features, programs, maps" },
 	{ "programs", fw_cmd_ebpf_programs, "[NAME] [--json]  loaded programs, or one in detail" },
