@@ -27,7 +27,12 @@ struct upload {
 	char *body;
 	size_t len;
 	bool too_large;
+	size_t discarded;       /* bytes dropped after the body outgrew the limit */
 };
+
+/* A body still streaming this far past the limit is cut off (the connection
+ * closes) instead of being read to its end for a 413. */
+#define DISCARD_MAX (8 * FW_API_BODY_MAX)
 
 int fw_api_listen_parse(const char *listen, char *host, size_t host_size,
 			uint16_t *port, struct fw_error *err)
@@ -191,9 +196,12 @@ static enum MHD_Result receive(struct MHD_Connection *conn, struct upload *up,
 {
 	if (up->too_large || up->len + *size > FW_API_BODY_MAX) {
 		up->too_large = true;
+		up->discarded += up->len + *size;
 		free(up->body);
 		up->body = NULL;
 		up->len = 0;
+		if (up->discarded > DISCARD_MAX)
+			return MHD_NO;
 	} else {
 		char *grown = realloc(up->body, up->len + *size + 1);
 

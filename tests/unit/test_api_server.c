@@ -174,6 +174,26 @@ static void test_body_limit(void **state)
 	free(big);
 }
 
+/* A chunked body far past the limit is not read to its end: the server
+ * closes the connection, and nothing reaches the daemon. */
+static void test_endless_body_is_cut_off(void **state)
+{
+	static const char *const chunked[] = { "Authorization: Bearer " FAKE_TOKEN,
+					       "Transfer-Encoding: chunked", NULL };
+	size_t len = 16 * FW_API_BODY_MAX;
+	char *big = calloc(1, len);
+	time_t begin = time(NULL);
+	struct reply r;
+
+	memset(big, ' ', len);
+	r = request("POST", "/api/ebpf/blocklist", big, len, chunked, 0);
+	assert_true(r.status < 200);    /* no final answer: the connection closed */
+	assert_true(time(NULL) - begin < 10);
+	assert_int_equal(fake.calls, 0);
+	free(r.body);
+	free(big);
+}
+
 static void test_headers_of_errors(void **state)
 {
 	struct reply r = request("DELETE", "/api/ebpf/maps", NULL, 0, NULL, 0);
@@ -272,6 +292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_json, start, stop),
 		cmocka_unit_test_setup_teardown(test_auth_over_http, start, stop),
 		cmocka_unit_test_setup_teardown(test_body_limit, start, stop),
+		cmocka_unit_test_setup_teardown(test_endless_body_is_cut_off, start, stop),
 		cmocka_unit_test_setup_teardown(test_headers_of_errors, start, stop),
 		cmocka_unit_test_setup_teardown(test_metrics_content_type, start, stop),
 		cmocka_unit_test_setup_teardown(test_event_stream, start, stop),
