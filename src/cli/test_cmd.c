@@ -273,6 +273,8 @@ static void on_packet(uint64_t index, uint32_t len, int code, uint32_t retval,
 		snprintf(name, sizeof(name), "error: %s", strerror(-code));
 	else
 		fw_pcap_verdict_name(pp->hook, retval, name, sizeof(name));
+	if (!pp->list && index == 0)
+		printf("   index  bytes  verdict\n");
 	if (pp->list)
 		json_array_append_new(pp->list, json_pack("{s:I, s:i, s:s, s:i}", "index",
 							  (json_int_t)index, "length", len,
@@ -400,8 +402,6 @@ static int run(struct test_args *a)
 		opts.on_packet = on_packet;
 		if (a->json)
 			pp.list = json_array();
-		else
-			printf("   index  bytes  verdict\n");
 	}
 	ret = fw_pcap_run(bpf_program__fd(o->prog), a->pcap, &opts, &tally, &err);
 	if (ret) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <linux/if_ether.h>
@@ -68,18 +69,41 @@ const char *fw_pcap_verdict_name(enum fw_hook hook, uint32_t retval, char *buf, 
 	return buf;
 }
 
+/* skb test runs take one page less headroom (NET_SKB_PAD) and the aligned
+ * skb_shared_info tailroom: 3712 bytes with 4 KiB pages on x86-64. */
+static long skb_frame_max(void)
+{
+	return sysconf(_SC_PAGESIZE) - 384;
+}
+
+static enum fw_pcap_frame_class frame_class(uint32_t len)
+{
+	if (len < ETH_HLEN)
+		return FW_PCAP_FRAME_SHORT;
+	if (len > skb_frame_max())
+		return FW_PCAP_FRAME_LARGE;
+	return FW_PCAP_FRAME_OTHER;
+}
+
 const char *fw_pcap_error_reason(const struct fw_pcap_error *e, char *buf, size_t len)
 {
-	if (e->too_short)
-		snprintf(buf, len, "shorter than an Ethernet header (%d bytes): %s", ETH_HLEN,
-			 strerror(-e->code));
-	else if (e->code == -EINVAL)
-		snprintf(buf, len, "larger than the kernel's test-run limit (about a page less "
-			 "head- and tailroom; first: packet %u, %u bytes): %s", e->first_index,
-			 e->first_len, strerror(-e->code));
-	else
-		snprintf(buf, len, "test run failed (first: packet %u, %u bytes): %s",
-			 e->first_index, e->first_len, strerror(-e->code));
+	const char *why;
+
+	switch (e->frame) {
+	case FW_PCAP_FRAME_SHORT:
+		why = "shorter than an Ethernet header (14 bytes)";
+		break;
+	case FW_PCAP_FRAME_LARGE:
+		why = "larger than the kernel's test-run limit for skb programs (one page "
+		      "less head- and tailroom)";
+		break;
+	default:
+		why = "refused by the kernel (tc and socket filter runs check the IPv4/IPv6 "
+		      "header the EtherType announces: is it cut short?)";
+		break;
+	}
+	snprintf(buf, len, "%s; first: packet %u, %u bytes: %s", why, e->first_index,
+		 e->first_len, strerror(-e->code));
 	return buf;
 }
 
@@ -101,10 +125,10 @@ static void tally_verdict(struct fw_pcap_tally *t, uint32_t retval)
 
 static void tally_error(struct fw_pcap_tally *t, int code, uint64_t index, uint32_t len)
 {
-	bool too_short = len < ETH_HLEN;
+	enum fw_pcap_frame_class frame = frame_class(len);
 
 	for (int i = 0; i < t->n_errors; i++)
-		if (t->errors[i].code == code && t->errors[i].too_short == too_short) {
+		if (t->errors[i].code == code && t->errors[i].frame == frame) {
 			t->errors[i].count++;
 			return;
 		}
@@ -113,7 +137,7 @@ static void tally_error(struct fw_pcap_tally *t, int code, uint64_t index, uint3
 		return;
 	}
 	t->errors[t->n_errors++] = (struct fw_pcap_error){
-		.code = code, .too_short = too_short, .count = 1,
+		.code = code, .frame = frame, .count = 1,
 		.first_index = (uint32_t)index, .first_len = len,
 	};
 }
@@ -126,8 +150,12 @@ static int open_pcap(const char *path, pcap_t **out, struct fw_error *err)
 	pcap_t *p = pcap_open_offline(path, errbuf);
 	int dlt;
 
-	if (!p)
+	if (!p) {
+		/* libpcap names the file itself when it cannot open it */
+		if (!strncmp(errbuf, path, strlen(path)))
+			return fw_error_set(err, ENOENT, "pcap %s", errbuf);
 		return fw_error_set(err, EINVAL, "pcap %s: %s", path, errbuf);
+	}
 	dlt = pcap_datalink(p);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);

@@ -27,10 +27,19 @@ struct fw_pcap_verdict {
 	uint64_t count;
 };
 
-/* A frame the kernel refused to run, by why. */
+/* What a refused frame looked like, which says why the kernel refused it. */
+enum fw_pcap_frame_class {
+	FW_PCAP_FRAME_SHORT,    /* shorter than an Ethernet header */
+	FW_PCAP_FRAME_LARGE,    /* over one page less head- and tailroom (skb runs;
+				 * XDP runs such frames as multi-buffer) */
+	FW_PCAP_FRAME_OTHER,    /* e.g. skb runs: the L3 header its EtherType
+				 * announces is cut short */
+};
+
+/* Frames the kernel refused to run, by why. */
 struct fw_pcap_error {
 	int code;               /* negative errno of the test run */
-	bool too_short;         /* shorter than an Ethernet header */
+	enum fw_pcap_frame_class frame;
 	uint64_t count;
 	uint32_t first_index;   /* the first packet (0-based) that failed so */
 	uint32_t first_len;
