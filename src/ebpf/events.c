@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ebpf/spec.h"
@@ -326,21 +327,36 @@ static json_t *decode_raw(const void *data, size_t size)
 	return out;
 }
 
+/* Perf buffer records start 4 bytes into an 8-byte slot: the decoders read
+ * records as their structs, so each is first copied to aligned storage. */
+#define ALIGNED_COPY_MAX 1024
+
 json_t *fw_event_decode(const void *data, size_t size)
 {
+	union { uint64_t align; char bytes[ALIGNED_COPY_MAX]; } local;
 	const struct event_decoder *d = decoder_for(data, size);
-	const struct fw_event_hdr *hdr = data;
-	json_t *out;
+	const struct fw_event_hdr *hdr;
+	void *copy = size <= sizeof(local) ? local.bytes : malloc(size);
+	json_t *out = NULL;
 
-	if (!d)
-		return decode_raw(data, size);
+	if (!copy)
+		return NULL;
+	memcpy(copy, data, size);
+	hdr = copy;
+	if (!d) {
+		out = decode_raw(copy, size);
+		goto done;
+	}
 	out = json_object();
 	if (!out)
-		return NULL;
+		goto done;
 	set_str(out, "type", d->name);
 	set_int(out, "ts_ns", (json_int_t)hdr->ts_ns);
 	set_int(out, "cpu", hdr->cpu);
-	d->decode(data, out);
+	d->decode(copy, out);
+done:
+	if (copy != local.bytes)
+		free(copy);
 	return out;
 }
 
