@@ -64,7 +64,20 @@ int xdp_unsafe(struct xdp_md *ctx)
 char LICENSE[] SEC("license") = "GPL";
 EOF
 
-for prog in drop multi unsafe; do
+# A tracepoint program: no test run takes it.
+cat >"$dir/tp.bpf.c" <<'EOF'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+SEC("tracepoint/net/netif_receive_skb")
+int on_receive(void *ctx)
+{
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+EOF
+
+for prog in drop multi unsafe tp; do
 	if ! out=$(clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$BUILD" \
 		-c -o "$dir/$prog.o" "$dir/$prog.bpf.c" 2>&1); then
 		not_ok "compile $prog.bpf.c" "$out"
@@ -225,6 +238,13 @@ out=$("$FLYWALL" ebpf test "$dir/unsafe.o" "$dir/udp50.pcap" 2>&1)
 check_eq "verifier rejection: exit 1" 1 $?
 check_contains "verifier rejection: the program and the verifier's reason" \
 	"program xdp_unsafe: the verifier rejected it: R1 offset is outside of the packet" "$out"
+out=$("$FLYWALL" ebpf test "$dir/tp.o" "$dir/udp50.pcap" 2>&1)
+check_eq "tracepoint-only object: exit 1" 1 $?
+check_contains "tracepoint-only object: says which hooks a test run takes" \
+	"object $dir/tp.o has no xdp, tc or socket_filter program" "$out"
+out=$("$FLYWALL" ebpf test "$dir/tp.o" "$dir/udp50.pcap" program on_receive 2>&1)
+check_contains "program on_receive (a tracepoint): cannot run frames, says why" \
+	"program on_receive (SEC \"tracepoint/net/netif_receive_skb\") cannot run frames" "$out"
 out=$("$FLYWALL" ebpf test "$DDOS" "$dir/notes.pcap" --json 2>/dev/null)
 check "an error with --json is JSON too" python3 -c "import json,sys; assert 'error' in json.loads(sys.argv[1])" "$out"
 
