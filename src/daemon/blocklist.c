@@ -18,6 +18,7 @@
 #include "api/backend.h"
 #include "common/log.h"
 #include "daemon/backend_internal.h"
+#include "ebpf/args.h"
 #include "flywall/ddos.h"
 
 struct bl_maps {
@@ -163,6 +164,47 @@ static struct bl_entry *parse_all(json_t *list, bool with_expiry, size_t *n, str
 	return entries;
 }
 
+/* The program's `blocklist_size` arg: how many exact entries user space may
+ * keep in `blocklist` (docs/programs.md). 0 when the program has none. */
+static json_int_t blocklist_limit(const char *program)
+{
+	struct fw_program *p = fw_registry_find(REG, program);
+	json_t *args = p ? fw_args_read_running(p->prog_fd) : NULL;
+	json_int_t limit = json_integer_value(json_object_get(args, "blocklist_size"));
+
+	json_decref(args);
+	return limit;
+}
+
+/* Refuses an addition that would take `blocklist` past blocklist_size:
+ * counts what is there and the new addresses that are not. */
+static int check_room(const char *program, const struct bl_maps *m,
+		      const struct bl_entry *entries, size_t n, struct fw_error *err)
+{
+	json_int_t limit = blocklist_limit(program), used = 0, adding = 0;
+	struct fw_addr key, next;
+	struct fw_list_entry v;
+	void *prev = NULL;
+
+	if (limit <= 0)
+		return 0;
+	while (bpf_map_get_next_key(m->exact_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		used++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!entries[i].cidr &&
+		    bpf_map_lookup_elem(m->exact_fd, entries[i].key.addr, &v) != 0)
+			adding++;
+	if (used + adding <= limit)
+		return 0;
+	return fw_error_set(err, E2BIG,
+			    "the blocklist of %s is full: %lld addresses + %lld new > blocklist_size %lld; "
+			    "remove some, or raise blocklist_size (and the blocklist map's size)",
+			    program, (long long)used, (long long)adding, (long long)limit);
+}
+
 int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error *err)
 {
 	struct bl_maps m;
@@ -177,7 +219,8 @@ int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error 
 	ret = bl_open(program, &m, err);
 	if (ret)
 		goto out;
-	for (i = 0; i < n; i++) {
+	ret = check_room(program, &m, entries, n, err);
+	for (i = 0; !ret && i < n; i++) {
 		if (bpf_map_update_elem(bl_fd(&m, &entries[i]), bl_key(&entries[i]),
 					&entries[i].value, BPF_ANY) == 0)
 			continue;

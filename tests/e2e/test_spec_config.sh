@@ -39,6 +39,20 @@ check_contains "map override applied: blocklist hash of 100000" '"max_entries": 
 check_contains "map override applied: counters are per-CPU (percpu_counter)" '"type": "percpu_array"' \
 	"$(api http://127.0.0.1:8080/api/ebpf/maps/counters/stats)"
 
+# blocklist_size bounds what the API adds to the blocklist (docs/programs.md).
+auth=(-H "Authorization: Bearer $(cat "$T_TMP/api.token")")
+check "ebpf update ddos_filter blocklist_size=2" flywall_fw ebpf update ddos_filter blocklist_size=2 -c "$cfg"
+code=$(api -o "$T_TMP/full.json" -w '%{http_code}' "${auth[@]}" -X POST \
+	-d '{"addresses": ["192.0.2.1", "192.0.2.2", "192.0.2.3"]}' http://127.0.0.1:8080/api/ebpf/blocklist)
+check_eq "three addresses over blocklist_size 2: 413" 413 "$code"
+check_contains "the error says the blocklist is full" "is full: 0 addresses + 3 new > blocklist_size 2" "$(cat "$T_TMP/full.json")"
+check_eq "and nothing was added" 0 "$(api http://127.0.0.1:8080/api/ebpf/blocklist | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
+code=$(api -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST \
+	-d '{"addresses": ["192.0.2.1", "192.0.2.0/24"]}' http://127.0.0.1:8080/api/ebpf/blocklist)
+check_eq "one address and a CIDR fit: 200" 200 "$code"
+api -o /dev/null "${auth[@]}" -X DELETE -d '{"addresses": ["192.0.2.1", "192.0.2.0/24"]}' \
+	http://127.0.0.1:8080/api/ebpf/blocklist
+
 # Traffic: pings from the peer, a DNS query and a TCP connect from the host.
 counter_sum() { # qualified map, index: the per-CPU sum at index
 	api "http://127.0.0.1:8080/api/ebpf/maps/$1/data?limit=1000" |
