@@ -331,8 +331,8 @@ json_t *fw_maps_stats_json(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	long n = -1, memory;
 	json_t *out;
-	long n = -1;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return NULL;
@@ -351,7 +351,7 @@ json_t *fw_maps_stats_json(int fd)
 	json_object_set_new(out, "utilization",
 			    n >= 0 && info.max_entries ? json_real((double)n / info.max_entries)
 						       : json_null());
-	json_object_set_new(out, "memory", memlock_bytes(fd) >= 0 ? json_integer(memlock_bytes(fd))
-								   : json_null());
+	memory = memlock_bytes(fd);
+	json_object_set_new(out, "memory", memory >= 0 ? json_integer(memory) : json_null());
 	return out;
 }
