@@ -202,10 +202,13 @@ static const char *program_names(struct bpf_object *obj, char *buf, size_t len)
 	return buf[0] ? buf : "none";
 }
 
-/* The hook of the program to run: the one named, else the object's first
- * program that a test run can take. 0, -ENOENT / -EOPNOTSUPP with a message,
- * or 1 when the object cannot even be opened (the loader then says why). */
-static int choose_hook(const struct test_args *a, enum fw_hook *hook, struct fw_error *err)
+/* The program to run, into spec's name and hook: the one named, else the
+ * object's first program that a test run can take. The loader prefers the
+ * program named like the block, so it loads exactly this one. 0, -ENOENT /
+ * -EOPNOTSUPP with a message, or 1 when the object cannot even be opened
+ * (the loader then says why). */
+static int choose_program(const struct test_args *a, struct fw_prog_spec *spec,
+			  struct fw_error *err)
 {
 	struct bpf_object *obj = bpf_object__open_file(a->object, NULL);
 	struct bpf_program *p, *chosen = NULL;
@@ -233,24 +236,24 @@ static int choose_hook(const struct test_args *a, enum fw_hook *hook, struct fw_
 				   "run frames: a test run takes xdp, tc or socket_filter programs",
 				   a->object, bpf_program__name(chosen),
 				   bpf_program__section_name(chosen));
-	else
-		*hook = ret, ret = 0;
+	else {
+		spec->hook = ret;
+		snprintf(spec->name, sizeof(spec->name), "%s", bpf_program__name(chosen));
+		ret = 0;
+	}
 	bpf_object__close(obj);
 	return ret;
 }
 
 static int load(struct test_args *a, struct fw_object **o, struct fw_error *err)
 {
-	enum fw_hook hook = FW_HOOK_XDP;
 	int ret;
 
 	if (strlen(a->object) >= sizeof(a->spec.object))
 		return fw_error_set(err, ENAMETOOLONG, "object %.64s...: path too long", a->object);
-	ret = choose_hook(a, &hook, err);
+	ret = choose_program(a, &a->spec, err);
 	if (ret < 0)
 		return ret;
-	a->spec.hook = hook;
-	snprintf(a->spec.name, sizeof(a->spec.name), "%s", a->program ? a->program : "");
 	snprintf(a->spec.object, sizeof(a->spec.object), "%s", a->object);
 	/* NULL pin dir: nothing is reused from, or left in, bpffs */
 	return fw_object_load(&a->spec, NULL, o, err);
