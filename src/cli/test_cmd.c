@@ -333,11 +333,15 @@ static void print_counters(json_t *counters)
 		return;
 	printf("counters (summed over CPUs, non-zero indices):\n");
 	json_object_foreach(counters, map, list) {
+		bool any = false;
+
 		printf("  %s:", map);
 		json_array_foreach(list, i, v)
-			if (json_integer_value(v))
+			if (json_integer_value(v)) {
 				printf(" [%zu]=%lld", i, (long long)json_integer_value(v));
-		putchar('\n');
+				any = true;
+			}
+		printf("%s\n", any ? "" : " all zero");
 	}
 }
 
