@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "config/ebpf_config.h"
+#include "ebpf/loader.h"
 
 #define ARG_STRING_MAX 4096
 
@@ -99,21 +100,6 @@ static unsigned int resolve_object(const struct fw_api_backend *be, const char *
 
 /* ---- the hook, from the request or from the object -------------------- */
 
-static int hook_from_prog_type(enum bpf_prog_type type)
-{
-	switch (type) {
-	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
-	case BPF_PROG_TYPE_SCHED_CLS:
-	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
-	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
-	case BPF_PROG_TYPE_TRACEPOINT:
-	case BPF_PROG_TYPE_RAW_TRACEPOINT:
-	case BPF_PROG_TYPE_TRACING: return FW_HOOK_TRACEPOINT;
-	case BPF_PROG_TYPE_KPROBE: return FW_HOOK_KPROBE;
-	default: return -1;
-	}
-}
-
 /* "tracepoint/net/netif_receive_skb" → "net:netif_receive_skb", and
  * "kprobe/tcp_v4_connect" → "tcp_v4_connect", for requests that leave the
  * target to the object's section name. */
@@ -152,7 +138,7 @@ static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 		return fw_api_fail(resp, 400, "the object has no SEC(\"...\") program",
 				   "%.256s holds no program", spec->object);
 	}
-	hook = hook_from_prog_type(bpf_program__type(prog));
+	hook = fw_hook_of_prog_type(bpf_program__type(prog));
 	if (!hook_given) {
 		if (hook < 0) {
 			bpf_object__close(obj);

@@ -211,41 +211,12 @@ int fw_backend_program(const char *name, json_t **out, struct fw_error *err)
 
 /* ---- counters -------------------------------------------------------------- */
 
-/* A map that holds a program's own counters: an array of 64-bit values whose
- * name says so. Each index is summed over CPUs. */
-static bool is_counter_map(const char *map, const struct bpf_map_info *info)
-{
-	return (info->type == BPF_MAP_TYPE_PERCPU_ARRAY || info->type == BPF_MAP_TYPE_ARRAY) &&
-	       info->key_size == 4 && info->value_size == 8 &&
-	       (strstr(map, "counter") || strstr(map, "stats") || strstr(map, "count"));
-}
-
-static json_t *counter_values(int fd, const struct bpf_map_info *info)
-{
-	int ncpu = info->type == BPF_MAP_TYPE_PERCPU_ARRAY ? libbpf_num_possible_cpus() : 1;
-	__u64 *values = calloc(ncpu, sizeof(*values));
-	json_t *list = json_array();
-
-	for (__u32 k = 0; values && k < info->max_entries; k++) {
-		__u64 sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, values))
-			break;
-		for (int c = 0; c < ncpu; c++)
-			sum += values[c];
-		json_array_append_new(list, json_integer((json_int_t)sum));
-	}
-	free(values);
-	return list;
-}
-
 static void add_counters(const char *map, int fd, void *data)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	json_t *counters = fw_maps_counters_json(fd);
 
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && is_counter_map(map, &info))
-		json_object_set_new(data, map, counter_values(fd, &info));
+	if (counters)
+		json_object_set_new(data, map, counters);
 }
 
 static json_t *run_stats(const struct fw_program *p)

@@ -158,6 +158,21 @@ static bool hook_accepts(enum fw_hook hook, const struct bpf_program *p)
 	}
 }
 
+int fw_hook_of_prog_type(enum bpf_prog_type type)
+{
+	switch (type) {
+	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
+	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
+	case BPF_PROG_TYPE_TRACEPOINT:
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+	case BPF_PROG_TYPE_TRACING: return FW_HOOK_TRACEPOINT;
+	case BPF_PROG_TYPE_KPROBE: return FW_HOOK_KPROBE;
+	default: return -1;
+	}
+}
+
 static bool is_fentry(const struct bpf_program *p)
 {
 	return bpf_program__type(p) == BPF_PROG_TYPE_TRACING &&

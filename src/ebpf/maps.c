@@ -355,3 +355,37 @@ json_t *fw_maps_stats_json(int fd)
 	json_object_set_new(out, "memory", memory >= 0 ? json_integer(memory) : json_null());
 	return out;
 }
+
+static bool is_counter_map(const struct bpf_map_info *info)
+{
+	return (info->type == BPF_MAP_TYPE_PERCPU_ARRAY || info->type == BPF_MAP_TYPE_ARRAY) &&
+	       info->key_size == 4 && info->value_size == 8 &&
+	       (strstr(info->name, "counter") || strstr(info->name, "stats") ||
+		strstr(info->name, "count"));
+}
+
+json_t *fw_maps_counters_json(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int ncpu;
+	__u64 *values;
+	json_t *list;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !is_counter_map(&info))
+		return NULL;
+	ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? libbpf_num_possible_cpus() : 1;
+	values = calloc(ncpu, sizeof(*values));
+	list = json_array();
+	for (__u32 k = 0; values && k < info.max_entries; k++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, values))
+			break;
+		for (int c = 0; c < ncpu; c++)
+			sum += values[c];
+		json_array_append_new(list, json_integer((json_int_t)sum));
+	}
+	free(values);
+	return list;
+}

@@ -52,4 +52,9 @@ const char *fw_map_kernel_type_name(enum bpf_map_type type);
  * walking the keys (null for types without keys to walk). */
 json_t *fw_maps_stats_json(int map_fd);
 
+/* A program's own counters: an array (plain or per-CPU) of 64-bit values
+ * whose name says so ("counter", "count" or "stats"). Returns the value of
+ * each index summed over CPUs, or NULL when fd is not such a map. */
+json_t *fw_maps_counters_json(int map_fd);
+
 #endif

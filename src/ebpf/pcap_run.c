@@ -14,17 +14,18 @@
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
+#include "ebpf/loader.h"
+#include "ebpf/maps.h"
 #include "ebpf/pcap_run.h"
 
 int fw_pcap_hook_of(enum bpf_prog_type type)
 {
-	switch (type) {
-	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
-	case BPF_PROG_TYPE_SCHED_CLS:
-	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
-	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
-	default: return -EOPNOTSUPP;
-	}
+	int hook = fw_hook_of_prog_type(type);
+
+	/* BPF_PROG_TEST_RUN takes packets for these three only. */
+	if (hook == FW_HOOK_XDP || hook == FW_HOOK_TC || hook == FW_HOOK_SOCKET_FILTER)
+		return hook;
+	return -EOPNOTSUPP;
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -228,44 +229,17 @@ int fw_pcap_run(int prog_fd, const char *path,
 
 /* ---- counters ------------------------------------------------------------- */
 
-static bool is_counter_map(const struct bpf_map *map)
-{
-	enum bpf_map_type type = bpf_map__type(map);
-	const char *name = bpf_map__name(map);
-
-	return (type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_ARRAY) &&
-	       bpf_map__key_size(map) == 4 && bpf_map__value_size(map) == 8 &&
-	       (strstr(name, "counter") || strstr(name, "stats"));
-}
-
-static json_t *counter_sums(const struct bpf_map *map)
-{
-	bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
-	int ncpu = percpu ? libbpf_num_possible_cpus() : 1;
-	__u64 *values = calloc(ncpu > 0 ? ncpu : 1, sizeof(*values));
-	json_t *list = json_array();
-	int fd = bpf_map__fd(map);
-
-	for (__u32 k = 0; values && k < bpf_map__max_entries(map); k++) {
-		__u64 sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, values))
-			break;
-		for (int c = 0; c < ncpu; c++)
-			sum += values[c];
-		json_array_append_new(list, json_integer((json_int_t)sum));
-	}
-	free(values);
-	return list;
-}
-
 json_t *fw_pcap_counters(struct bpf_object *obj)
 {
 	json_t *out = json_object();
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, obj)
-		if (bpf_map__fd(map) >= 0 && is_counter_map(map))
-			json_object_set_new(out, bpf_map__name(map), counter_sums(map));
+	bpf_object__for_each_map(map, obj) {
+		json_t *counters = bpf_map__fd(map) >= 0 ? fw_maps_counters_json(bpf_map__fd(map))
+							 : NULL;
+
+		if (counters)
+			json_object_set_new(out, bpf_map__name(map), counters);
+	}
 	return out;
 }
