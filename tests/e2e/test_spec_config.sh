@@ -68,6 +68,26 @@ check "the host's own pings get their replies through conntrack" \
 rx=$(api "http://127.0.0.1:8080/api/ebpf/maps/network_events.if_stats/data" | python3 -c "
 import json,sys; print(sum(e['value']['packets'] for e in json.load(sys.stdin)['entries']))" 2>&1)
 if [ "${rx:-0}" -ge 5 ] 2>/dev/null; then ok "net_trace counted received packets ($rx)"; else not_ok "net_trace counted received packets" "$rx"; fi
+# Let pings in (ICMP echo into ingress_filter's allowed_ports, through the
+# API), then flood them past ddos_filter's max_pps, set at run time.
+code=$(api -o /dev/null -w '%{http_code}' "${auth[@]}" -X PUT \
+	-d '{"entries": [{"key": {"port": 0, "proto": 1, "pad": 0}, "value": 1}]}' \
+	http://127.0.0.1:8080/api/ebpf/maps/allowed_ports/data)
+check_eq "allow ICMP echo in through the map API: 200" 200 "$code"
+check_eq "now the peer's pings are answered (3/3)" 3 "$(ping_replies 3)"
+check "ebpf update ddos_filter max_pps=20 rate_burst=2" \
+	flywall_fw ebpf update ddos_filter max_pps=20 rate_burst=2 -c "$cfg"
+sleep 0.2
+out=$(in_peer ping -n -q -c 500 -i 0.002 -W 1 "$LAB_FW_IP" 2>/dev/null)
+replies=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+ms=$(sed -n 's/.* time \([0-9]*\)ms.*/\1/p' <<<"$out")
+expected=$(( ${ms:-0} * 20 / 1000 + 3 ))
+echo "# flood of 500 pings over ${ms:-?} ms at max_pps 20: ${replies:-?} answered, ~$expected expected"
+check "a flood is cut to max_pps (within 25 % of $expected)" \
+	test "${replies:-0}" -ge $((expected * 3 / 4)) -a "${replies:-0}" -le $((expected * 5 / 4 + 1))
+check "max_pps back to the spec's 1000000" \
+	flywall_fw ebpf update ddos_filter max_pps=1000000 rate_burst=0 -c "$cfg"
+
 in_fw dig +tries=1 +timeout=1 @"$LAB_PEER_IP" flywall.example A >/dev/null 2>&1
 sleep 0.5
 dns=$(counter_sum monitor.stats 0 2>&1)
