@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,10 @@ int fw_cmd_daemon(int argc, char **argv)
 
 	if (parse_options(argc, argv, &opt))
 		return 2;
+	/* The API serves each connection on its own thread; glibc would give
+	 * each of up to 8 x CPUs threads an arena of its own that is kept after
+	 * the thread ends, so memory would creep up under load. */
+	mallopt(M_ARENA_MAX, 2);
 	snprintf(d.config_path, sizeof(d.config_path), "%s", opt.config);
 	fw_loader_init();
 	sig_fd = open_signals();

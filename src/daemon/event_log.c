@@ -14,7 +14,9 @@
 
 static struct {
 	pthread_mutex_t lock;
-	json_t *ring[FW_EVENT_LOG_CAPACITY];
+	/* Compact JSON text, not jansson trees: a decoded event tree costs a few
+	 * KiB of small allocations, its text a few hundred bytes. */
+	char *ring[FW_EVENT_LOG_CAPACITY];
 	uint64_t next_seq;              /* seq of the next event */
 	FILE *jsonl;
 	struct fw_collector *collector;
@@ -27,16 +29,19 @@ static struct {
 
 static void on_event(const char *source, json_t *event, void *ctx)
 {
-	json_t *copy = json_deep_copy(event);
+	json_t *numbered = json_copy(event); /* shallow: the event is borrowed */
 	uint64_t seq;
+	char *text;
 
 	pthread_mutex_lock(&log_state.lock);
 	seq = log_state.next_seq++;
-	json_object_set_new(copy, "seq", json_integer((json_int_t)seq));
-	json_decref(log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
-	log_state.ring[seq % FW_EVENT_LOG_CAPACITY] = copy;
-	if (log_state.jsonl) {
-		json_dumpf(copy, log_state.jsonl, JSON_COMPACT);
+	json_object_set_new(numbered, "seq", json_integer((json_int_t)seq));
+	text = json_dumps(numbered, JSON_COMPACT);
+	json_decref(numbered);
+	free(log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
+	log_state.ring[seq % FW_EVENT_LOG_CAPACITY] = text;
+	if (log_state.jsonl && text) {
+		fputs(text, log_state.jsonl);
 		fputc('\n', log_state.jsonl);
 		fflush(log_state.jsonl);
 	}
@@ -88,7 +93,7 @@ void fw_event_log_stop(void)
 		fclose(log_state.jsonl);
 	log_state.jsonl = NULL;
 	for (size_t i = 0; i < FW_EVENT_LOG_CAPACITY; i++) {
-		json_decref(log_state.ring[i]);
+		free(log_state.ring[i]);
 		log_state.ring[i] = NULL;
 	}
 }
@@ -150,8 +155,13 @@ json_t *fw_event_log_since(uint64_t since, size_t max, uint64_t *next)
 	oldest = log_state.next_seq > FW_EVENT_LOG_CAPACITY
 			 ? log_state.next_seq - FW_EVENT_LOG_CAPACITY : 0;
 	seq = since < oldest ? oldest : since;
-	for (; seq < log_state.next_seq && json_array_size(out) < max; seq++)
-		json_array_append(out, log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
+	for (; seq < log_state.next_seq && json_array_size(out) < max; seq++) {
+		const char *text = log_state.ring[seq % FW_EVENT_LOG_CAPACITY];
+		json_t *event = text ? json_loads(text, 0, NULL) : NULL;
+
+		if (event)
+			json_array_append_new(out, event);
+	}
 	*next = seq;
 	pthread_mutex_unlock(&log_state.lock);
 	return out;
