@@ -73,7 +73,10 @@ static int prepare_step(struct fw_registry *reg, struct step *s, struct fw_error
 		return fw_error_set(err, ret, "program %s: object %s: %s", s->spec->name,
 				    s->spec->object, strerror(-ret));
 	s->old = fw_registry_find(reg, s->spec->name);
-	if (s->old && s->old->rec.spec_hash == s->hash) {
+	/* Same spec on the same interface (one deleted and re-created under its
+	 * name has a new ifindex, and nothing attached to it). */
+	if (s->old && s->old->rec.spec_hash == s->hash &&
+	    s->old->rec.ifindex == (uint32_t)s->ifindex) {
 		s->action = STEP_KEEP;
 		return 0;
 	}

@@ -143,6 +143,18 @@ check_contains "retype: refused with both layouts named" \
 check_contains "retype: the previous configuration stays in force" "reload failed" "$(tail -n 2 "$DAEMON_LOG")"
 sed -i 's/type = "array", size = 8192/type = "lru_hash", size = 8192/' "$T_TMP/xdp.hcl"
 
+# ---- an interface deleted and re-created under its name gets the program back ------
+in_fw ip link del eth0
+ip -n "$LAB_FW" link add eth0 type veth peer name eth0 netns "$LAB_PEER" &&
+	lab_configure_end "$LAB_FW" "$LAB_FW_IP" "$LAB_FW_IP6" &&
+	lab_configure_end "$LAB_PEER" "$LAB_PEER_IP" "$LAB_PEER_IP6"
+sleep 0.5
+check_eq "re-created eth0 starts without a program" "" "$(in_fw bpftool -j net show dev eth0 | grep -o '"mode":"driver"')"
+check "SIGHUP after the interface came back" daemon_reload
+check_contains "the unchanged block is attached anew, not kept" "1 replaced, 0 kept" "$(grep applied "$DAEMON_LOG" | tail -1)"
+check_contains "the new eth0 runs it" '"mode":"driver"' "$(in_fw bpftool -j net show dev eth0)"
+links_before=$(pinned_link_ids)
+
 # ---- a verifier rejection changes nothing -------------------------------------------
 sed -i 's/verdict = 2/verdict = 1/' "$T_TMP/xdp.hcl"
 check "back to dropping" daemon_reload
