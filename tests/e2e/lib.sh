@@ -62,6 +62,13 @@ e2e_finish() {
 trap 'e2e_finish' EXIT
 trap 'exit 130' INT TERM
 
+# As ping_replies, after one ping that may be lost: a program that dropped
+# everything dropped ARP too, and the peer must resolve the host again.
+ping_replies_after_drop() { # count
+	ping_replies 1 >/dev/null
+	ping_replies "$@"
+}
+
 # Brings the lab up in this shell (not a subshell: its names must survive),
 # or stops the script with a failure.
 lab_up_or_bail() {

@@ -43,7 +43,7 @@ check_fails "no link is pinned for a clsact attachment" test -e "$FW_PIN_ROOT/li
 config -1
 check_daemon_starts "daemon adopts and swaps (verdict -1: pass)" "$T_TMP/tc.hcl" --tc-attach clsact --no-api
 check_contains "swapped in place" "1 replaced" "$(grep applied "$DAEMON_LOG" | tail -1)"
-check_eq "pings pass after the swap (3/3)" 3 "$(ping_replies 3)"
+check_eq "pings pass after the swap (3/3)" 3 "$(ping_replies_after_drop 3)"
 check_eq "still one filter on ingress" 1 "$(filters ingress)"
 check_eq "still one filter on egress" 1 "$(filters egress)"
 

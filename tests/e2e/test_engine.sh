@@ -75,7 +75,7 @@ check_contains "arg verdict = 1 is in the object's .rodata" '"verdict": 1' "$(bp
 config "$T_TMP/off.hcl" ""
 sed -i 's/enabled = true/enabled = false/' "$T_TMP/off.hcl"
 check "enabled = false applies" daemon_oneshot "$T_TMP/off.hcl"
-check_eq "detached: pings pass again (3/3)" 3 "$(ping_replies 3)"
+check_eq "detached: pings pass again (3/3)" 3 "$(ping_replies_after_drop 3)"
 check_fails "the link pin is gone" test -e "$FW_PIN_ROOT/links/dropper"
 
 # ---- XDP mode = "generic" is honoured and reported -------------------------------------
@@ -103,7 +103,7 @@ for dir in ingress egress; do
 	check_contains "tc $dir: attached as a pinned tcx link" "$TCX_LINK_TYPE" \
 		"$(bpftool -j link show pinned "$FW_PIN_ROOT/links/tc_$dir" 2>&1)"
 	check "tc $dir: ebpf clean removes it" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
-	check_eq "tc $dir: pings pass again (3/3)" 3 "$(ping_replies 3)"
+	check_eq "tc $dir: pings pass again (3/3)" 3 "$(ping_replies_after_drop 3)"
 done
 
 # ---- kill -9: no gap, then adoption ---------------------------------------------
@@ -202,5 +202,5 @@ check_eq "after all that, still dropping (0/3)" 0 "$(ping_replies 3)"
 check_eq "and still the same link" "$links_before" "$(pinned_link_ids)"
 daemon_stop
 check "ebpf clean" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
-check_eq "clean restores pings (3/3)" 3 "$(ping_replies 3)"
+check_eq "clean restores pings (3/3)" 3 "$(ping_replies_after_drop 3)"
 check_fails "clean removed the pin root" test -e "$FW_PIN_ROOT"
