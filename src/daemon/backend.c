@@ -675,6 +675,11 @@ int fw_backend_map_stats(const char *name, json_t **out, struct fw_error *err)
 
 /* ---- daemon-wide ------------------------------------------------------------- */
 
+static void count_map(const char *map, int fd, void *n)
+{
+	(*(size_t *)n)++;
+}
+
 json_t *fw_backend_stats(void)
 {
 	json_t *progs = json_array(), *out;
@@ -683,15 +688,13 @@ json_t *fw_backend_stats(void)
 	LOCK();
 	stats_touch();
 	for (size_t i = 0; i < REG->n_progs; i++) {
-		json_t *maps = program_maps(REG->progs[i]->rec.name);
 		json_t *s = run_stats(REG->progs[i]);
 
-		n_maps += json_array_size(maps);
+		fw_pins_for_each_map(REG->root, REG->progs[i]->rec.name, count_map, &n_maps);
 		json_object_set_new(s, "hook", json_string(fw_hook_name(REG->progs[i]->rec.hook)));
 		json_object_set_new(s, "attach",
 				    json_string(fw_attach_kind_name(REG->progs[i]->rec.attach)));
 		json_array_append_new(progs, s);
-		json_decref(maps);
 	}
 	out = json_pack("{s:o, s:I, s:I, s:b, s:s, s:o}", "programs", progs, "program_count",
 			(json_int_t)REG->n_progs, "map_count", (json_int_t)n_maps,

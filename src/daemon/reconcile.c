@@ -120,18 +120,8 @@ static bool must_detach_first(const struct step *s)
 
 static void detach_old(struct fw_registry *reg, struct fw_program *old)
 {
-	char path[FW_PATH_MAX];
-
 	fw_hook_detach_record(&old->rec, NULL);
-	fw_attachment_release(&old->att, true);
-	if (old->link_fd >= 0) {
-		close(old->link_fd);
-		old->link_fd = -1;
-	}
-	fw_pins_link_path(reg->root, old->rec.name, path);
-	fw_pins_unlink(path);
-	fw_pins_companion_path(reg->root, old->rec.name, path);
-	fw_pins_unlink(path);
+	fw_program_drop_links(reg->root, old);
 }
 
 /* The program a pinned companion link runs now (to swap back on rollback). */

@@ -182,6 +182,21 @@ void fw_registry_remove(struct fw_registry *reg, struct fw_program *p)
 	}
 }
 
+void fw_program_drop_links(const char *root, struct fw_program *p)
+{
+	char path[FW_PATH_MAX];
+
+	fw_attachment_release(&p->att, true);
+	if (p->link_fd >= 0) {
+		close(p->link_fd);
+		p->link_fd = -1;
+	}
+	fw_pins_link_path(root, p->rec.name, path);
+	fw_pins_unlink(path);
+	fw_pins_companion_path(root, p->rec.name, path);
+	fw_pins_unlink(path);
+}
+
 int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_error *err)
 {
 	char path[FW_PATH_MAX];
@@ -192,16 +207,7 @@ int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_
 		ret = fw_shaping_remove(p->rec.ifindex, err);
 	if (ret)
 		return ret;
-	fw_attachment_release(&p->att, true);
-	/* The link detaches when its last reference goes: our fd, then its pin. */
-	if (p->link_fd >= 0) {
-		close(p->link_fd);
-		p->link_fd = -1;
-	}
-	fw_pins_link_path(reg->root, p->rec.name, path);
-	fw_pins_unlink(path);
-	fw_pins_companion_path(reg->root, p->rec.name, path);
-	fw_pins_unlink(path);
+	fw_program_drop_links(reg->root, p);
 	fw_pins_prog_path(reg->root, p->rec.name, path);
 	fw_pins_unlink(path);
 	fw_pins_remove_maps(reg->root, p->rec.name);

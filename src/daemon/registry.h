@@ -47,6 +47,11 @@ void fw_registry_remove(struct fw_registry *reg, struct fw_program *p);
 /* Frees an entry and its process handles; the kernel objects stay. */
 void fw_program_free(struct fw_program *p);
 
+/* Drops this process's handles on p's attachment (detaching what has no
+ * link, such as a clsact filter or a socket) and removes its link pins, so
+ * the links detach once no one else holds them. */
+void fw_program_drop_links(const char *root, struct fw_program *p);
+
 /* Detaches and unpins everything of p, deletes its record, frees it. */
 int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_error *err);
 
