@@ -17,8 +17,10 @@
 #define FLYWALL_API_BACKEND_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "ebpf/spec.h"
@@ -43,12 +45,28 @@ int fw_backend_update_args(const char *name, const struct fw_arg *args,
 			   size_t n_args, json_t **out, struct fw_error *err);
 int fw_backend_unload(const char *name, struct fw_error *err);
 
+/* A response body produced while it is sent (a full listing): read() puts
+ * the next bytes in buf and returns how many, 0 at the end, a negative errno
+ * on failure (the connection is then cut, so a client sees a broken
+ * transfer, never a short listing); close() frees self. */
+struct fw_api_stream {
+	ssize_t (*read)(void *self, char *buf, size_t max);
+	void (*close)(void *self);
+	void *self;
+};
+
 /* Maps: NAME is the object's map name or "program.map". */
 json_t *fw_backend_maps(void);
-/* {"entries": [{"key": ..., "value": ..., "values": [per-cpu...]}],
- *  "next_offset": N|null, "total": N} */
-int fw_backend_map_data(const char *name, size_t offset, size_t limit,
+/* A page: {"map", "entries": [{"key": ..., "value": ..., "values": [per-cpu...]}],
+ *  "count": N, "limit": N, "next_cursor": "..."|null}. cursor NULL or "":
+ * from the start, else the next_cursor of the previous page; with an
+ * offset instead (older clients) also "offset" and "next_offset". */
+int fw_backend_map_data(const char *name, const char *cursor, size_t offset, size_t limit,
 			json_t **out, struct fw_error *err);
+/* Every entry, streamed: {"map", "entries": [...], "total": N} or, with
+ * ndjson, one entry per line. */
+int fw_backend_map_stream(const char *name, bool ndjson, struct fw_api_stream *out,
+			  struct fw_error *err);
 /* entries: array of {"key": ..., "value": ...} in the map's JSON form. */
 int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *err);
 /* keys: array of keys in the map's JSON form. */
@@ -64,6 +82,33 @@ json_t *fw_backend_stats(void);
 int fw_backend_blocklist_add(const char *program, json_t *entries, struct fw_error *err);
 int fw_backend_blocklist_delete(const char *program, json_t *addresses, struct fw_error *err);
 int fw_backend_blocklist_list(const char *program, json_t **out, struct fw_error *err);
+/* A page: {"program", "entries", "count", "next_cursor": "..."|null}. */
+int fw_backend_blocklist_page(const char *program, const char *cursor, size_t limit,
+			      json_t **out, struct fw_error *err);
+/* Every entry, streamed: {"program", "entries": [...], "count": N}, or with
+ * ndjson one {"address", "expires_in"} per line. */
+int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
+				struct fw_error *err);
+
+/* A blocklist addition in parts (a streamed upload), all or nothing across
+ * them: begin, put each part, then commit (keep) or abort (undo). A put that
+ * fails has undone the whole batch already; abort it then. Items name their
+ * place for messages: "line N" when lines, else "entries[N]". */
+struct fw_blocklist_batch;
+struct fw_blocklist_item {
+	const char *address;            /* IP or CIDR */
+	uint32_t expires_in;            /* seconds; 0: never */
+	size_t index;                   /* line number or array index */
+};
+int fw_backend_blocklist_begin(const char *program, bool lines,
+			       struct fw_blocklist_batch **out, struct fw_error *err);
+int fw_backend_blocklist_put(struct fw_blocklist_batch *b,
+			     const struct fw_blocklist_item *items, size_t n,
+			     struct fw_error *err);
+/* {"program", "added": new addresses, "duplicates": already there (their
+ * expiry set anew)}; frees b. */
+json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b);
+void fw_backend_blocklist_abort(struct fw_blocklist_batch *b);
 
 /* Events: every program event gets a sequence number. Returns the events
  * with seq >= since (at most max), and sets *next to the seq to ask next. */

@@ -29,7 +29,12 @@ static const struct family program_families[] = {
 };
 
 static const struct family map_families[] = {
-	{ "flywall_map_entries", "gauge", "Entries in the map now.", "entries", 1 },
+	{ "flywall_map_entries", "gauge",
+	  "Entries in the map (kept by the daemon, or counted at most 10 s ago: see the age).",
+	  "entries", 1 },
+	{ "flywall_map_entries_age_seconds", "gauge",
+	  "How old flywall_map_entries is (0 for counts the daemon keeps).",
+	  "entries_age_seconds", 1 },
 	{ "flywall_map_max_entries", "gauge", "Capacity of the map.", "max_entries", 1 },
 	{ "flywall_map_utilization_ratio", "gauge", "entries / max_entries.",
 	  "utilization", 1 },

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/auth.h"
 #include "api/http_error.h"
@@ -62,8 +63,38 @@ void fw_api_response_release(struct fw_api_response *resp)
 {
 	json_decref(resp->json);
 	free(resp->text);
+	if (resp->stream.close)
+		resp->stream.close(resp->stream.self);
 	resp->json = NULL;
 	resp->text = NULL;
+	resp->stream = (struct fw_api_stream){ 0 };
+}
+
+/* A streamed answer; a failure to open it is an error answer. */
+static void reply_stream(struct fw_api_response *resp, int ret, struct fw_error *err,
+			 struct fw_api_stream *stream, bool ndjson)
+{
+	if (ret < 0) {
+		unsigned int status = fw_http_status_from_errno(ret);
+
+		resp->status = status;
+		resp->json = fw_http_error_from(err, status);
+		fw_error_clear(err);
+		return;
+	}
+	resp->status = 200;
+	resp->stream = *stream;
+	resp->content_type = ndjson ? "application/x-ndjson" : "application/json";
+}
+
+/* format=json (default) or format=ndjson; false after a 400. */
+static bool parse_format(struct fw_api_response *resp, const char *text, bool *ndjson)
+{
+	*ndjson = text && !strcmp(text, "ndjson");
+	if (!text || *ndjson || !strcmp(text, "json"))
+		return true;
+	fw_api_fail(resp, 400, "format is json or ndjson", "invalid format '%.64s'", text);
+	return false;
 }
 
 bool fw_api_name_valid(const char *name)
@@ -213,27 +244,69 @@ static void map_stats(struct route_args *a)
 	reply_backend(a->resp, ret, &err, out, 200);
 }
 
+/* true/false/1/0/yes/no; false after a 400. */
+static bool parse_bool(struct fw_api_response *resp, const char *key, const char *text,
+		       bool *out)
+{
+	*out = false;
+	if (!text)
+		return true;
+	if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
+		*out = true;
+	else if (strcmp(text, "false") && strcmp(text, "0") && strcmp(text, "no"))
+		return fw_api_fail(resp, 400, "true or false", "invalid %s '%.64s'", key, text),
+		       false;
+	return true;
+}
+
+/* A page's limit; false after a 400. */
+static bool parse_limit(struct fw_api_response *resp, const char *text, size_t *limit)
+{
+	if (text && (!parse_size(text, limit) || *limit == 0 || *limit > FW_API_PAGE_MAX)) {
+		fw_api_fail(resp, 400, "limit is a whole number from 1 to 10000",
+			    "invalid limit '%.64s'", text);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A page (?cursor=C&limit=N, or the older ?offset=N&limit=N), or with
+ * ?all=true every entry, streamed.
+ */
 static void map_data_get(struct route_args *a)
 {
 	const char *offset_text = query(a->req, "offset");
-	const char *limit_text = query(a->req, "limit");
+	const char *cursor = query(a->req, "cursor");
 	size_t offset = 0, limit = FW_API_PAGE_DEFAULT;
 	struct fw_error err = { 0 };
+	struct fw_api_stream stream;
 	json_t *out = NULL;
+	bool all, ndjson;
 	int ret;
 
+	if (!parse_bool(a->resp, "all", query(a->req, "all"), &all) ||
+	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
+		return;
 	if (offset_text && !parse_size(offset_text, &offset)) {
 		fw_api_fail(a->resp, 400, "offset is a whole number >= 0 (the next_offset "
-			    "of the previous page)", "invalid offset '%.64s'", offset_text);
+			    "of the previous page); prefer cursor", "invalid offset '%.64s'",
+			    offset_text);
 		return;
 	}
-	if (limit_text && (!parse_size(limit_text, &limit) || limit == 0 ||
-			   limit > FW_API_PAGE_MAX)) {
-		fw_api_fail(a->resp, 400, "limit is a whole number from 1 to 10000",
-			    "invalid limit '%.64s'", limit_text);
+	if (!parse_limit(a->resp, query(a->req, "limit"), &limit))
+		return;
+	if (cursor && offset_text) {
+		fw_api_fail(a->resp, 400, "a cursor says where to go on by itself",
+			    "give cursor or offset, not both");
 		return;
 	}
-	ret = a->ctx->backend->map_data(a->name, offset, limit, &out, &err);
+	if (all) {
+		ret = a->ctx->backend->map_stream(a->name, ndjson, &stream, &err);
+		reply_stream(a->resp, ret, &err, &stream, ndjson);
+		return;
+	}
+	ret = a->ctx->backend->map_data(a->name, cursor, offset, limit, &out, &err);
 	reply_backend(a->resp, ret, &err, out, 200);
 }
 
@@ -349,7 +422,7 @@ static void metrics_get(struct route_args *a)
  * An IPv4/IPv6 address or CIDR whose host bits are zero. Checked here so a
  * typo is a 400 naming the bad entry, before anything reaches the map.
  */
-static bool address_valid(const char *text, char *why, size_t why_size)
+bool fw_api_address_valid(const char *text, char *why, size_t why_size)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
 	unsigned char bytes[16];
@@ -409,7 +482,7 @@ static bool check_address(struct fw_api_response *resp, json_t *item, const char
 			    "\"2001:db8::/32\"", "%s: not a string", where);
 		return false;
 	}
-	if (!address_valid(json_string_value(item), why, sizeof(why))) {
+	if (!fw_api_address_valid(json_string_value(item), why, sizeof(why))) {
 		fw_api_fail(resp, 400, why, "%s: invalid address or CIDR '%.64s'", where,
 			    json_string_value(item));
 		return false;
@@ -479,17 +552,28 @@ fail:
 	return NULL;
 }
 
+/* Every entry, streamed; or a page with ?limit=N[&cursor=C]. */
 static void blocklist_list(struct route_args *a)
 {
+	const char *cursor = query(a->req, "cursor"), *limit_text = query(a->req, "limit");
+	size_t limit = FW_API_PAGE_DEFAULT;
 	struct fw_error err = { 0 };
+	struct fw_api_stream stream;
 	const char *program;
 	json_t *out = NULL;
+	bool ndjson;
 	int ret;
 
-	if (!blocklist_program(a, &program))
+	if (!blocklist_program(a, &program) || !parse_limit(a->resp, limit_text, &limit) ||
+	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
 		return;
-	ret = a->ctx->backend->blocklist_list(program, &out, &err);
-	reply_backend(a->resp, ret, &err, out, 200);
+	if (cursor || limit_text) {
+		ret = a->ctx->backend->blocklist_page(program, cursor, limit, &out, &err);
+		reply_backend(a->resp, ret, &err, out, 200);
+		return;
+	}
+	ret = a->ctx->backend->blocklist_stream(program, ndjson, &stream, &err);
+	reply_stream(a->resp, ret, &err, &stream, ndjson);
 }
 
 static void blocklist_add(struct route_args *a)
@@ -690,7 +774,10 @@ static bool backend_complete(const struct fw_api_backend *be)
 	       be->program_stats && be->load && be->update_args && be->unload &&
 	       be->maps && be->map_data && be->map_update && be->map_delete &&
 	       be->map_stats && be->stats && be->blocklist_add &&
-	       be->blocklist_delete && be->blocklist_list && be->events_since;
+	       be->blocklist_delete && be->blocklist_list && be->events_since &&
+	       be->map_stream && be->blocklist_page && be->blocklist_stream &&
+	       be->blocklist_begin && be->blocklist_put && be->blocklist_commit &&
+	       be->blocklist_abort;
 }
 
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
@@ -733,4 +820,246 @@ void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request 
 		return;
 	route->handler(&a);
 	json_decref(a.body);
+}
+
+/* ---- streamed uploads: the bulk blocklist forms ---------------------------- */
+
+#define UPLOAD_CHUNK 4096               /* addresses per backend call */
+#define UPLOAD_LINE_MAX 256
+
+struct fw_api_upload {
+	const struct fw_api_backend *be;
+	struct fw_blocklist_batch *batch;
+	char program[FW_NAME_MAX];
+	bool ndjson;
+	uint32_t expires_in;            /* ?expires_in=N, for lines without their own */
+	char line[UPLOAD_LINE_MAX + 1];
+	size_t line_len;
+	bool line_too_long;
+	size_t line_no;
+	struct fw_blocklist_item items[UPLOAD_CHUNK];
+	char addresses[UPLOAD_CHUNK][INET6_ADDRSTRLEN + 8];
+	size_t n, total;
+	struct fw_api_response failure; /* the answer once failed (status set) */
+};
+
+static bool upload_failed(const struct fw_api_upload *up)
+{
+	return up->failure.status != 0;
+}
+
+/* Ends the batch with an error answer; what was applied is undone. */
+static void upload_fail_backend(struct fw_api_upload *up, int ret, struct fw_error *err)
+{
+	reply_backend(&up->failure, ret, err, NULL, 200);
+	if (up->batch)
+		up->be->blocklist_abort(up->batch);
+	up->batch = NULL;
+}
+
+static void upload_flush(struct fw_api_upload *up)
+{
+	struct fw_error err = { 0 };
+	int ret;
+
+	if (!up->n || upload_failed(up))
+		return;
+	ret = up->be->blocklist_put(up->batch, up->items, up->n, &err);
+	up->n = 0;
+	if (ret < 0)
+		upload_fail_backend(up, ret, &err);
+}
+
+static void upload_refuse(struct fw_api_upload *up, const char *detail, const char *fmt,
+			  const char *text)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), fmt, up->line_no, text);
+	fw_api_fail(&up->failure, 400, detail, "%s", msg);
+	if (up->batch)
+		up->be->blocklist_abort(up->batch);
+	up->batch = NULL;
+}
+
+/* One NDJSON line: "A" or {"address": "A", "expires_in": N}. */
+static bool ndjson_item(struct fw_api_upload *up, const char *line, char *address,
+			uint32_t *expires)
+{
+	json_t *j = json_loads(line, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+	json_t *addr = NULL, *exp = NULL;
+	bool ok;
+
+	ok = json_is_string(j) ? (addr = j) != NULL
+			       : json_unpack(j, "{s:o, s?o !}", "address", &addr,
+					     "expires_in", &exp) == 0 && json_is_string(addr);
+	if (ok && exp && (!json_is_integer(exp) || json_integer_value(exp) < 1 ||
+			  json_integer_value(exp) > EXPIRES_MAX))
+		ok = false;
+	if (ok) {
+		snprintf(address, INET6_ADDRSTRLEN + 8, "%.*s", INET6_ADDRSTRLEN + 7,
+			 json_string_value(addr));
+		if (exp)
+			*expires = json_integer_value(exp);
+	}
+	json_decref(j);
+	if (!ok)
+		upload_refuse(up, "each line is \"A\" or {\"address\": \"A\", \"expires_in\": N}",
+			      "line %zu: not an address entry: '%.64s'", line);
+	return ok;
+}
+
+/* One line of either form; comments and blank lines are passed over. */
+static void upload_line(struct fw_api_upload *up, char *line)
+{
+	char *start = line, *end, why[96];
+	struct fw_blocklist_item *item = &up->items[up->n];
+	char *address = up->addresses[up->n];
+	uint32_t expires = up->expires_in;
+
+	up->line_no++;
+	if (up->line_too_long) {
+		up->line_too_long = false;
+		upload_refuse(up, "one address or CIDR per line", "line %zu: too long%s", "");
+		return;
+	}
+	while (isspace((unsigned char)*start))
+		start++;
+	end = start + strlen(start);
+	while (end > start && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (!*start || *start == '#' || *start == ';')
+		return;
+	if (up->ndjson) {
+		if (!ndjson_item(up, start, address, &expires))
+			return;
+	} else {
+		/* "A", "A ; comment", "A # comment": what follows the address goes. */
+		start[strcspn(start, " \t;#")] = '\0';
+		snprintf(address, INET6_ADDRSTRLEN + 8, "%.*s", INET6_ADDRSTRLEN + 7, start);
+	}
+	if (!fw_api_address_valid(address, why, sizeof(why))) {
+		upload_refuse(up, why, "line %zu: invalid address or CIDR '%.64s'", address);
+		return;
+	}
+	*item = (struct fw_blocklist_item){ address, expires, up->line_no };
+	up->total++;
+	if (++up->n == UPLOAD_CHUNK)
+		upload_flush(up);
+}
+
+void fw_api_upload_feed(struct fw_api_upload *up, const char *data, size_t len)
+{
+	while (len && !upload_failed(up)) {
+		const char *nl = memchr(data, '\n', len);
+		size_t take = nl ? (size_t)(nl - data) : len;
+
+		if (up->line_len + take > UPLOAD_LINE_MAX)
+			up->line_too_long = true;
+		else
+			memcpy(up->line + up->line_len, data, take);
+		up->line_len = up->line_too_long ? 0 : up->line_len + take;
+		if (nl) {
+			up->line[up->line_len] = '\0';
+			upload_line(up, up->line);
+			up->line_len = 0;
+			take++;
+		}
+		data += take;
+		len -= take;
+	}
+}
+
+void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
+{
+	if (!upload_failed(up) && (up->line_len || up->line_too_long)) {
+		up->line[up->line_len] = '\0';
+		upload_line(up, up->line);
+	}
+	upload_flush(up);
+	if (!upload_failed(up) && up->total == 0) {
+		fw_api_fail(&up->failure, 400, "send one address or CIDR per line",
+			    "the body holds no addresses");
+		up->be->blocklist_abort(up->batch);
+		up->batch = NULL;
+	}
+	if (upload_failed(up)) {
+		*resp = up->failure;
+		up->failure = (struct fw_api_response){ 0 };
+	} else {
+		memset(resp, 0, sizeof(*resp));
+		resp->status = 200;
+		resp->json = up->be->blocklist_commit(up->batch);
+		up->batch = NULL;
+		json_object_set_new(resp->json, "received", json_integer((json_int_t)up->total));
+	}
+	fw_api_upload_abort(up);
+}
+
+void fw_api_upload_abort(struct fw_api_upload *up)
+{
+	if (!up)
+		return;
+	if (up->batch)
+		up->be->blocklist_abort(up->batch);
+	fw_api_response_release(&up->failure);
+	free(up);
+}
+
+/* "text/plain; charset=utf-8" is text/plain. */
+static bool media_type_is(const char *content_type, const char *type)
+{
+	size_t len = strlen(type);
+
+	return content_type && !strncasecmp(content_type, type, len) &&
+	       (!content_type[len] || content_type[len] == ';' || content_type[len] == ' ');
+}
+
+bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_request *req,
+			 const char *content_type, struct fw_api_upload **out,
+			 struct fw_api_response *resp)
+{
+	struct route_args a = { .ctx = ctx, .req = req, .resp = resp };
+	bool ndjson = media_type_is(content_type, "application/x-ndjson");
+	const char *expires = query(req, "expires_in"), *program;
+	struct fw_error err = { 0 };
+	struct fw_api_upload *up;
+	size_t seconds = 0;
+	int ret;
+
+	*out = NULL;
+	if (strcmp(req->method, "POST") || strcmp(req->path, "/api/ebpf/blocklist") ||
+	    (!ndjson && !media_type_is(content_type, "text/plain")))
+		return false;
+	memset(resp, 0, sizeof(*resp));
+	if (!authorized(ctx, req, resp) || !blocklist_program(&a, &program))
+		return true;
+	if (!backend_complete(ctx->backend)) {
+		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+			    "not implemented");
+		return true;
+	}
+	if (expires && (!parse_size(expires, &seconds) || seconds < 1 || seconds > EXPIRES_MAX)) {
+		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 to "
+			    "315360000; leave it out for no expiry", "invalid expires_in '%.64s'",
+			    expires);
+		return true;
+	}
+	up = calloc(1, sizeof(*up));
+	if (!up) {
+		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+		return true;
+	}
+	up->be = ctx->backend;
+	up->ndjson = ndjson;
+	up->expires_in = seconds;
+	snprintf(up->program, sizeof(up->program), "%s", program);
+	ret = up->be->blocklist_begin(program, true, &up->batch, &err);
+	if (ret < 0) {
+		reply_backend(resp, ret, &err, NULL, 200);
+		free(up);
+		return true;
+	}
+	*out = up;
+	return true;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/backend.h"
 #include "common/error.h"
 #include "ebpf/spec.h"
 
@@ -28,8 +29,10 @@ struct fw_api_backend {
 			   json_t **out, struct fw_error *err);
 	int (*unload)(const char *name, struct fw_error *err);
 	json_t *(*maps)(void);
-	int (*map_data)(const char *name, size_t offset, size_t limit, json_t **out,
-			struct fw_error *err);
+	int (*map_data)(const char *name, const char *cursor, size_t offset, size_t limit,
+			json_t **out, struct fw_error *err);
+	int (*map_stream)(const char *name, bool ndjson, struct fw_api_stream *out,
+			  struct fw_error *err);
 	int (*map_update)(const char *name, json_t *entries, struct fw_error *err);
 	int (*map_delete)(const char *name, json_t *keys, struct fw_error *err);
 	int (*map_stats)(const char *name, json_t **out, struct fw_error *err);
@@ -37,6 +40,16 @@ struct fw_api_backend {
 	int (*blocklist_add)(const char *program, json_t *entries, struct fw_error *err);
 	int (*blocklist_delete)(const char *program, json_t *addresses, struct fw_error *err);
 	int (*blocklist_list)(const char *program, json_t **out, struct fw_error *err);
+	int (*blocklist_page)(const char *program, const char *cursor, size_t limit,
+			      json_t **out, struct fw_error *err);
+	int (*blocklist_stream)(const char *program, bool ndjson, struct fw_api_stream *out,
+				struct fw_error *err);
+	int (*blocklist_begin)(const char *program, bool lines, struct fw_blocklist_batch **out,
+			       struct fw_error *err);
+	int (*blocklist_put)(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
+			     size_t n, struct fw_error *err);
+	json_t *(*blocklist_commit)(struct fw_blocklist_batch *b);
+	void (*blocklist_abort)(struct fw_blocklist_batch *b);
 	json_t *(*events_since)(uint64_t since, size_t max, uint64_t *next);
 };
 
@@ -69,12 +82,33 @@ struct fw_api_response {
 	bool auth_challenge;            /* add WWW-Authenticate: Bearer */
 	bool sse;                       /* stream events from sse_since on */
 	uint64_t sse_since;
+	struct fw_api_stream stream;    /* owned; a body sent as it is read (chunked) */
 };
 
 struct fw_api_context {
 	const struct fw_api_backend *backend;
 	const char *token;
 };
+
+/*
+ * A request body taken in as it arrives (the bulk blocklist forms: text/plain
+ * or application/x-ndjson, any length). server.c asks upload_begin once the
+ * headers are in: false means the route takes its body whole, as usual.
+ * True means it streams: then *up is the upload, or NULL with resp filled (a
+ * refusal before any body is read). feed gets the body as it comes; end
+ * answers (and frees up); abort undoes what a broken-off upload did.
+ */
+struct fw_api_upload;
+bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_request *req,
+			 const char *content_type, struct fw_api_upload **up,
+			 struct fw_api_response *resp);
+void fw_api_upload_feed(struct fw_api_upload *up, const char *data, size_t len);
+void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp);
+void fw_api_upload_abort(struct fw_api_upload *up);
+
+/* An IPv4/IPv6 address or CIDR with no host bits set; why says what is
+ * wrong otherwise. */
+bool fw_api_address_valid(const char *text, char *why, size_t why_size);
 
 /* Fills resp (status always set). Never fails: errors are responses. */
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,

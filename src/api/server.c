@@ -28,6 +28,7 @@ struct upload {
 	size_t len;
 	bool too_large;
 	size_t discarded;       /* bytes dropped after the body outgrew the limit */
+	struct fw_api_upload *stream;   /* a body taken in as it arrives (routes.h) */
 };
 
 /* A body still streaming this far past the limit is cut off (the connection
@@ -125,10 +126,48 @@ static struct MHD_Response *json_response(struct fw_api_response *resp)
 	return r;
 }
 
+/* A streamed body (resp->stream): MHD asks for the next bytes; a failure
+ * cuts the connection, so the client sees a broken transfer. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct fw_api_stream *s = cls;
+	ssize_t n = s->read(s->self, buf, max);
+
+	if (n < 0)
+		fw_warn("api: a streamed answer failed: %s", strerror((int)-n));
+	return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+				 : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct fw_api_stream *s = cls;
+
+	s->close(s->self);
+	free(s);
+}
+
 static struct MHD_Response *make_response(struct fw_api_server *srv,
 					  struct fw_api_response *resp)
 {
 	struct MHD_Response *r;
+
+	if (resp->stream.read) {
+		struct fw_api_stream *s = malloc(sizeof(*s));
+
+		if (!s)
+			return NULL;
+		*s = resp->stream;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s,
+						      stream_free);
+		if (!r) {
+			free(s);
+			return NULL;
+		}
+		resp->stream = (struct fw_api_stream){ 0 };     /* the response owns it */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+		return r;
+	}
 
 	if (resp->sse) {
 		struct fw_sse_stream *s = fw_sse_stream_new(srv->ctx.backend, resp->sse_since,
@@ -216,6 +255,35 @@ static enum MHD_Result receive(struct MHD_Connection *conn, struct upload *up,
 	return MHD_YES;
 }
 
+/* A request whose body routes.c takes as it arrives: true when it is one
+ * (*ret then says how to go on; a refusal is answered at once). */
+static bool stream_begin(struct fw_api_server *srv, struct MHD_Connection *conn,
+			 const char *url, const char *method, struct upload *up,
+			 enum MHD_Result *ret)
+{
+	struct fw_api_response resp = { 0 };
+	struct fw_api_request req = {
+		.method = method,
+		.path = url,
+		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_AUTHORIZATION),
+		.query = query_value,
+		.query_ctx = conn,
+	};
+	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (!fw_api_upload_begin(&srv->ctx, &req, type, &up->stream, &resp))
+		return false;
+	*ret = MHD_YES;
+	if (!up->stream) {
+		up->too_large = true;   /* whatever body follows is dropped */
+		*ret = send_response(srv, conn, &resp);
+		fw_api_response_release(&resp);
+	}
+	return true;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version,
 			      const char *upload_data, size_t *upload_data_size,
@@ -234,12 +302,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!up)
 			return MHD_NO;
 		*con_cls = up;
+		if (stream_begin(srv, conn, url, method, up, &ret))
+			return ret;
 		/* Refuse a declared oversize body before reading any of it. */
 		if (length && strtoull(length, NULL, 10) > FW_API_BODY_MAX) {
 			up->too_large = true;
 			return reply_too_large(srv, conn);
 		}
 		return MHD_YES;
+	}
+	if (up->stream) {
+		if (*upload_data_size) {
+			fw_api_upload_feed(up->stream, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		fw_api_upload_end(up->stream, &resp);
+		up->stream = NULL;
+		ret = send_response(srv, conn, &resp);
+		fw_api_response_release(&resp);
+		return ret;
 	}
 	if (*upload_data_size)
 		return receive(conn, up, upload_data, upload_data_size);
@@ -271,6 +353,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct upload *up = *con_cls;
 
 	if (up) {
+		fw_api_upload_abort(up->stream);        /* broken off: undone */
 		free(up->body);
 		free(up);
 		*con_cls = NULL;

@@ -216,9 +216,24 @@ static CURL *prepare(struct fw_client *cl, const char *method, const char *path,
 int fw_client_call(struct fw_client *cl, const char *method, const char *path,
 		   json_t *body, bool needs_token, long *status, json_t **out)
 {
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int ret;
+
+	if (body && !text)
+		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+	ret = fw_client_send(cl, method, path, text ? "application/json" : NULL, text,
+			     text ? strlen(text) : 0, needs_token, status, out);
+	free(text);
+	return ret;
+}
+
+int fw_client_send(struct fw_client *cl, const char *method, const char *path,
+		   const char *content_type, const char *body, size_t body_len,
+		   bool needs_token, long *status, json_t **out)
+{
 	struct curl_slist *headers = NULL;
 	struct buffer reply = { 0 };
-	char *text = NULL;
+	char type[128];
 	CURLcode rc;
 	CURL *c;
 	int ret;
@@ -230,9 +245,10 @@ int fw_client_call(struct fw_client *cl, const char *method, const char *path,
 	if (!c)
 		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
 	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+		snprintf(type, sizeof(type), "Content-Type: %s", content_type);
+		headers = curl_slist_append(headers, type);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -249,7 +265,82 @@ int fw_client_call(struct fw_client *cl, const char *method, const char *path,
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
 	free(reply.data);
-	free(text);
+	return ret;
+}
+
+/* ---- line streams (NDJSON listings) -------------------------------------- */
+
+struct lines {
+	CURL *curl;
+	struct buffer line;
+	struct buffer error;            /* the body of an error answer */
+	long status;
+	bool (*on_line)(const char *line, void *ctx);
+	void *ctx;
+	bool stopped;
+};
+
+static size_t lines_bytes(char *data, size_t size, size_t n, void *userdata)
+{
+	struct lines *l = userdata;
+	size_t len = size * n, i = 0;
+
+	if (!l->status)
+		curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &l->status);
+	if (l->status >= 300)
+		return collect(data, 1, len, &l->error);
+	while (i < len && !l->stopped) {
+		char *nl = memchr(data + i, '\n', len - i);
+		size_t take = nl ? (size_t)(nl - (data + i)) : len - i;
+
+		collect(data + i, 1, take, &l->line);
+		i += take;
+		if (nl) {
+			i++;
+			if (l->line.len)
+				l->stopped = !l->on_line(l->line.data, l->ctx);
+			l->line.len = 0;
+			if (l->line.data)
+				l->line.data[0] = '\0';
+		}
+	}
+	return l->stopped ? 0 : len;
+}
+
+int fw_client_get_lines(struct fw_client *cl, const char *path,
+			bool (*on_line)(const char *line, void *ctx), void *ctx)
+{
+	struct lines l = { .on_line = on_line, .ctx = ctx };
+	struct curl_slist *headers = NULL;
+	CURLcode rc;
+	int ret = 0;
+
+	l.curl = prepare(cl, "GET", path, &headers);
+	if (!l.curl)
+		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+	curl_easy_setopt(l.curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(l.curl, CURLOPT_WRITEFUNCTION, lines_bytes);
+	curl_easy_setopt(l.curl, CURLOPT_WRITEDATA, &l);
+	rc = curl_easy_perform(l.curl);
+	curl_easy_getinfo(l.curl, CURLINFO_RESPONSE_CODE, &l.status);
+	if (l.status >= 300) {
+		json_t *body = l.error.data ? json_loads(l.error.data, 0, NULL) : NULL;
+
+		fw_client_print_error(cl, l.status, body);
+		json_decref(body);
+		ret = FW_EXIT_FAIL;
+	} else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && l.stopped)) {
+		ret = l.status ? fw_client_fail(cl, FW_EXIT_FAIL, curl_easy_strerror(rc),
+						"the listing broke off: what was printed is incomplete")
+			       : transport_error(cl, rc);
+	} else if (l.line.len) {
+		ret = fw_client_fail(cl, FW_EXIT_FAIL, "the last line has no end",
+				     "the listing broke off: what was printed is incomplete");
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(l.curl);
+	free(l.line.data);
+	free(l.error.data);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "api/auth.h"
 #include "ebpf/spec.h"
@@ -45,6 +46,18 @@ int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first);
  */
 int fw_client_call(struct fw_client *cl, const char *method, const char *path,
 		   json_t *body, bool needs_token, long *status, json_t **out);
+
+/* The same with a body of any type (text/plain uploads, ...). */
+int fw_client_send(struct fw_client *cl, const char *method, const char *path,
+		   const char *content_type, const char *body, size_t body_len,
+		   bool needs_token, long *status, json_t **out);
+
+/* A GET whose answer is read line by line as it arrives (NDJSON listings):
+ * on_line gets each line until it returns false. An error answer is printed;
+ * a transfer that breaks off is an error (what was passed on is incomplete).
+ * Exit code like fw_client_call. */
+int fw_client_get_lines(struct fw_client *cl, const char *path,
+			bool (*on_line)(const char *line, void *ctx), void *ctx);
 
 /* Prints an error answer: "flywall: ERROR (DETAIL)" or the JSON body. */
 void fw_client_print_error(const struct fw_client *cl, long status, json_t *body);

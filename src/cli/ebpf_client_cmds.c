@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/routes.h"
 #include "cli/client.h"
 #include "cli/ebpf_client_cmds.h"
 
@@ -313,40 +314,51 @@ static void print_entry(json_t *entry)
 	free(value);
 }
 
-/* Every page of a map, joined: {"entries": [...], "total": N}. */
+/* A listing printed as it arrives (NDJSON from the daemon): an entry per
+ * line, or with --json one JSON document whose total is what was printed. */
+struct listing {
+	bool json;
+	size_t n;
+	void (*print)(json_t *entry);
+};
+
+static bool print_listed(const char *line, void *ctx)
+{
+	struct listing *l = ctx;
+	json_t *e;
+
+	if (l->json) {
+		printf("%s%s", l->n ? ",\n    " : "\n    ", line);
+	} else {
+		e = json_loads(line, 0, NULL);
+		if (!e)
+			return false;
+		l->print(e);
+		json_decref(e);
+	}
+	l->n++;
+	return true;
+}
+
+/* Every entry of a map, streamed: {"map", "entries": [...], "total": N}. */
 static int map_dump(struct fw_client *cl, const char *name)
 {
-	json_t *all = json_array(), *page = NULL, *next, *e;
+	struct listing l = { cl->json, 0, print_entry };
 	char path[MAX_PATH_LEN];
-	long long offset = 0;
-	size_t i;
-	int ret = 0;
+	int ret;
 
-	for (;;) {
-		snprintf(path, sizeof(path), "/api/ebpf/maps/%s/data?offset=%lld&limit=10000",
-			 name, offset);
-		ret = get(cl, path, &page);
-		if (ret)
-			break;
-		json_array_extend(all, json_object_get(page, "entries"));
-		next = json_object_get(page, "next_offset");
-		offset = json_integer_value(next);
-		json_decref(page);
-		if (!json_is_integer(next))
-			break;
-	}
-	if (!ret && cl->json) {
-		json_t *out = json_pack("{s:s, s:O, s:I}", "map", name, "entries", all, "total",
-					(json_int_t)json_array_size(all));
-		print_json(out);
-		json_decref(out);
-	} else if (!ret) {
-		json_array_foreach(all, i, e)
-			print_entry(e);
-		printf("%zu entries\n", json_array_size(all));
-	}
-	json_decref(all);
-	return ret;
+	snprintf(path, sizeof(path), "/api/ebpf/maps/%s/data?all=true&format=ndjson", name);
+	if (cl->json)
+		printf("{\n  \"map\": \"%s\",\n  \"entries\": [", name);
+	ret = fw_client_get_lines(cl, path, print_listed, &l);
+	if (ret)
+		return ret;     /* the output so far is incomplete: the exit code says so */
+	if (cl->json)
+		printf("%s],\n  \"total\": %zu\n}\n", l.n ? "\n  " : "", l.n);
+	else
+		printf("%zu entries\n", l.n);
+	fflush(stdout);
+	return 0;
 }
 
 int fw_cmd_ebpf_map(int argc, char **argv)
@@ -562,16 +574,154 @@ int fw_cmd_ebpf_unload(int argc, char **argv)
 
 static const char blocklist_args[] =
 	"add ADDRESS... [expires SECONDS] [program P] | del ADDRESS... [program P] | "
-	"list [program P]";
+	"list [program P] | import FILE|- [expires SECONDS] [program P]";
+
+static void print_blocked(json_t *e)
+{
+	char left[32];
+
+	printf("%-40s expires in %s\n", str_or(e, "address", "?"),
+	       json_is_integer(json_object_get(e, "expires_in")) ?
+	       num_text(e, "expires_in", left, sizeof(left)) : "never");
+}
+
+static int blocklist_list(struct fw_client *cl, const char *program)
+{
+	struct listing l = { cl->json, 0, print_blocked };
+	char path[MAX_PATH_LEN];
+	int ret;
+
+	snprintf(path, sizeof(path), "/api/ebpf/blocklist?format=ndjson%s%s",
+		 program ? "&program=" : "", program ? program : "");
+	if (cl->json)
+		printf("{\n  \"program\": \"%s\",\n  \"entries\": [",
+		       program ? program : "ddos_filter");
+	ret = fw_client_get_lines(cl, path, print_listed, &l);
+	if (ret)
+		return ret;
+	if (cl->json)
+		printf("%s],\n  \"count\": %zu\n}\n", l.n ? "\n  " : "", l.n);
+	else
+		printf("%zu entries\n", l.n);
+	fflush(stdout);
+	return 0;
+}
+
+/* What an import read: the addresses to send (one per line), and what it
+ * refused, by line number. */
+struct import {
+	char *text;
+	size_t len, cap;
+	size_t lines, accepted, refused;
+	char refused_lines[512];        /* "3, 17, ..." (the first ones) */
+};
+
+static int import_append(struct import *im, const char *address)
+{
+	size_t need = im->len + strlen(address) + 2;
+
+	if (need > im->cap) {
+		char *grown = realloc(im->text, im->cap = need * 2 + 4096);
+
+		if (!grown)
+			return -1;
+		im->text = grown;
+	}
+	im->len += sprintf(im->text + im->len, "%s\n", address);
+	return 0;
+}
+
+/*
+ * One line of a plain list, a FireHOL netset or Spamhaus DROP: the address
+ * or CIDR is the first word; '#' and ';' start comments (a whole line, or
+ * after the address: "1.10.16.0/20 ; SBL256894").
+ */
+static int import_line(struct import *im, char *line, const char *file)
+{
+	char *start = line, why[96];
+
+	im->lines++;
+	while (*start == ' ' || *start == '\t')
+		start++;
+	start[strcspn(start, " \t;#\r\n")] = '\0';
+	if (!*start)
+		return 0;
+	if (!fw_api_address_valid(start, why, sizeof(why))) {
+		size_t used = strlen(im->refused_lines);
+
+		fprintf(stderr, "flywall: %s:%zu: refused '%.64s': %s\n", file, im->lines, start, why);
+		if (used < sizeof(im->refused_lines) - 24)
+			snprintf(im->refused_lines + used, sizeof(im->refused_lines) - used, "%s%zu",
+				 used ? ", " : "", im->lines);
+		im->refused++;
+		return 0;
+	}
+	im->accepted++;
+	return import_append(im, start);
+}
+
+static int blocklist_import(struct fw_client *cl, const char *file, const char *program,
+			    const char *expires)
+{
+	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	char path[MAX_PATH_LEN], *line = NULL;
+	struct import im = { 0 };
+	size_t cap = 0;
+	json_t *out = NULL;
+	long status = 0;
+	int ret;
+
+	if (!in)
+		return fw_client_fail(cl, FW_EXIT_USAGE, strerror(errno), "cannot read %s", file);
+	while (getline(&line, &cap, in) >= 0)
+		if (import_line(&im, line, strcmp(file, "-") ? file : "stdin")) {
+			ret = fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+			goto out;
+		}
+	if (!im.accepted) {
+		ret = fw_client_fail(cl, FW_EXIT_FAIL, im.refused ? "every line was refused" : NULL,
+				     "%s holds no addresses to import", file);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/ebpf/blocklist?%s%s%s%s",
+		 program ? "program=" : "", program ? program : "",
+		 expires ? (program ? "&expires_in=" : "expires_in=") : "", expires ? expires : "");
+	ret = fw_client_send(cl, "POST", path, "text/plain", im.text, im.len, true, &status, &out);
+	if (ret)
+		goto out;
+	if (status >= 400) {
+		fw_client_print_error(cl, status, out);
+		ret = FW_EXIT_FAIL;
+	} else {
+		json_object_set_new(out, "refused", json_integer((json_int_t)im.refused));
+		if (im.refused)
+			json_object_set_new(out, "refused_lines", json_string(im.refused_lines));
+		if (cl->json)
+			print_json(out);
+		else
+			printf("imported %s: added %lld, duplicates %lld (already blocked), "
+			       "refused %zu%s%s%s\n", file,
+			       (long long)json_integer_value(json_object_get(out, "added")),
+			       (long long)json_integer_value(json_object_get(out, "duplicates")),
+			       im.refused, im.refused ? " (lines " : "", im.refused_lines,
+			       im.refused ? ")" : "");
+	}
+out:
+	json_decref(out);
+	free(line);
+	free(im.text);
+	if (in != stdin)
+		fclose(in);
+	return ret;
+}
 
 int fw_cmd_ebpf_blocklist(int argc, char **argv)
 {
 	char path[MAX_PATH_LEN] = "/api/ebpf/blocklist", done[128];
 	const char *program = NULL, *expires = NULL, *action;
-	json_t *addresses, *out = NULL, *e;
+	json_t *addresses;
 	struct fw_client cl;
 	int first, ret;
-	size_t i;
 
 	ret = begin(&cl, argc, argv, &first, 1, -1, blocklist_args);
 	if (ret)
@@ -590,24 +740,17 @@ int fw_cmd_ebpf_blocklist(int argc, char **argv)
 		snprintf(path, sizeof(path), "/api/ebpf/blocklist?program=%s", program);
 	if (!strcmp(action, "list") && !json_array_size(addresses) && !expires) {
 		json_decref(addresses);
-		if ((ret = get(&cl, path, &out)))
-			return ret;
-		if (cl.json) {
-			print_json(out);
-		} else {
-			json_t *list = json_is_array(out) ? out : json_object_get(out, "entries");
-
-			json_array_foreach(list, i, e) {
-				char left[32];
-
-				printf("%-40s expires in %s\n", str_or(e, "address", "?"),
-				       json_is_integer(json_object_get(e, "expires_in")) ?
-				       num_text(e, "expires_in", left, sizeof(left)) : "never");
-			}
-			printf("%zu entries\n", json_array_size(list));
+		return blocklist_list(&cl, program);
+	}
+	if (!strcmp(action, "import")) {
+		if (json_array_size(addresses) != 1) {
+			json_decref(addresses);
+			return usage(argv[0], blocklist_args);
 		}
-		json_decref(out);
-		return 0;
+		ret = blocklist_import(&cl, json_string_value(json_array_get(addresses, 0)), program,
+				       expires);
+		json_decref(addresses);
+		return ret;
 	}
 	if ((strcmp(action, "add") && strcmp(action, "del") && strcmp(action, "delete")) ||
 	    !json_array_size(addresses) || (expires && strcmp(action, "add"))) {

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
 #include "ebpf/features.h"
+#include "ebpf/map_codec.h"
 #include "ebpf/maps.h"
 
 /* ---- run statistics: on only while someone looks --------------------------- */
@@ -48,9 +50,8 @@ static void stats_touch(void)
 	}
 }
 
-void fw_backend_tick(void)
+static void stats_idle_check(void)
 {
-	fw_blocklist_expire();
 	LOCK();
 	if (stats_fd >= 0 && time(NULL) - stats_last_request > FW_STATS_IDLE_SECONDS) {
 		close(stats_fd);
@@ -58,6 +59,74 @@ void fw_backend_tick(void)
 		fw_info("run statistics off (nobody asked for %d s)", FW_STATS_IDLE_SECONDS);
 	}
 	UNLOCK();
+}
+
+/* ---- housekeeping: its own thread, off the signal path ------------------------ */
+
+static void refresh_counts(void);
+
+static struct {
+	pthread_t thread;
+	bool running;
+	bool stopping;                  /* read without the lock, atomically */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+} hk = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+bool fw_backend_stopping(void)
+{
+	return __atomic_load_n(&hk.stopping, __ATOMIC_ACQUIRE);
+}
+
+/* Once a second: expiry (first, as it protects), stats idle, counts. Each
+ * step lets go of every lock between bounded slices and gives up when the
+ * daemon stops. */
+static void *housekeeping(void *unused)
+{
+	for (;;) {
+		struct timespec until;
+
+		fw_blocklist_expire();
+		if (fw_backend_stopping())
+			break;
+		stats_idle_check();
+		refresh_counts();
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_mutex_lock(&hk.lock);
+		if (!fw_backend_stopping())
+			pthread_cond_timedwait(&hk.wake, &hk.lock, &until);
+		pthread_mutex_unlock(&hk.lock);
+		if (fw_backend_stopping())
+			break;
+	}
+	return NULL;
+}
+
+int fw_backend_start(void)
+{
+	int ret = pthread_create(&hk.thread, NULL, housekeeping, NULL);
+
+	hk.running = ret == 0;
+	if (ret)
+		fw_err_log("cannot start the housekeeping thread: %s", strerror(ret));
+	return -ret;
+}
+
+void fw_backend_stop(void)
+{
+	pthread_mutex_lock(&hk.lock);
+	__atomic_store_n(&hk.stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&hk.wake);
+	pthread_mutex_unlock(&hk.lock);
+}
+
+void fw_backend_join(void)
+{
+	fw_backend_stop();
+	if (hk.running)
+		pthread_join(hk.thread, NULL);
+	hk.running = false;
 }
 
 /* ---- programs -------------------------------------------------------------- */
@@ -377,205 +446,292 @@ json_t *fw_backend_maps(void)
 	return list;
 }
 
-static bool is_percpu(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
-}
-
-/* How a map's keys and values look in JSON. */
-struct map_codec {
-	struct bpf_map_info info;
-	struct btf *btf;
-	int ncpu;               /* 1 unless per-CPU */
-	size_t stride;          /* bytes per CPU in a lookup buffer */
-};
-
-static int codec_open(int fd, struct map_codec *c, struct fw_error *err)
-{
-	__u32 len = sizeof(c->info);
-
-	memset(c, 0, sizeof(*c));
-	if (bpf_obj_get_info_by_fd(fd, &c->info, &len))
-		return fw_error_set(err, errno, "reading the map: %s", strerror(errno));
-	c->btf = c->info.btf_id ? btf__load_from_kernel_by_id(c->info.btf_id) : NULL;
-	c->ncpu = is_percpu(c->info.type) ? libbpf_num_possible_cpus() : 1;
-	c->stride = c->ncpu > 1 ? (c->info.value_size + 7) / 8 * 8 : c->info.value_size;
-	return 0;
-}
-
-static void codec_close(struct map_codec *c)
-{
-	btf__free(c->btf);
-}
-
-static json_t *value_json(const struct map_codec *c, const char *value)
-{
-	json_t *out = json_object(), *sum = NULL, *cpus;
-
-	if (c->ncpu == 1) {
-		json_object_set_new(out, "value", fw_btf_to_json(c->btf, c->info.btf_value_type_id,
-								 value, c->info.value_size));
-		return out;
-	}
-	cpus = json_array();
-	for (int cpu = 0; cpu < c->ncpu; cpu++) {
-		json_t *v = fw_btf_to_json(c->btf, c->info.btf_value_type_id,
-					   value + cpu * c->stride, c->info.value_size);
-		json_t *next = sum ? fw_json_sum(sum, v) : json_incref(v);
-
-		json_decref(sum);
-		sum = next;
-		json_array_append_new(cpus, v);
-	}
-	json_object_set_new(out, "value", sum);
-	json_object_set_new(out, "values", cpus);
-	return out;
-}
-
 static bool has_entries(enum bpf_map_type t)
 {
 	return t != BPF_MAP_TYPE_RINGBUF && t != BPF_MAP_TYPE_PERF_EVENT_ARRAY;
 }
 
-static int dump_map(int fd, size_t offset, size_t limit, json_t **out, struct fw_error *err)
+/* Resolves NAME under the registry lock; the work on the map is done
+ * without it (the fd keeps the map alive even if its program goes). */
+static int map_open(const char *name, struct map_ref *ref, struct fw_map_codec *c,
+		    struct fw_error *err)
 {
-	struct map_codec c;
-	char *key, *next, *value;
-	json_t *entries = json_array();
-	size_t index = 0;
-	void *prev = NULL;
-	int ret = codec_open(fd, &c, err);
-
-	if (ret) {
-		json_decref(entries);
-		return ret;
-	}
-	key = calloc(1, c.info.key_size + 1);
-	next = calloc(1, c.info.key_size + 1);
-	value = calloc(c.ncpu, c.stride + 8);
-	while (key && next && value && bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, c.info.key_size);
-		prev = key;
-		if (index++ < offset || json_array_size(entries) >= limit)
-			continue;
-		if (bpf_map_lookup_elem(fd, key, value))
-			continue;
-		json_t *e = json_pack("{s:o}", "key", fw_btf_to_json(c.btf, c.info.btf_key_type_id,
-									key, c.info.key_size));
-
-		json_object_update_new(e, value_json(&c, value));
-		json_array_append_new(entries, e);
-	}
-	*out = json_pack("{s:o, s:I, s:I, s:I}", "entries", entries, "total", (json_int_t)index,
-			 "offset", (json_int_t)offset, "limit", (json_int_t)limit);
-	json_object_set_new(*out, "next_offset", offset + limit < index
-				   ? json_integer((json_int_t)(offset + limit)) : json_null());
-	free(key);
-	free(next);
-	free(value);
-	codec_close(&c);
-	return 0;
-}
-
-int fw_backend_map_data(const char *name, size_t offset, size_t limit, json_t **out,
-			struct fw_error *err)
-{
-	struct map_ref ref;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
 	int ret;
 
 	LOCK();
-	ret = resolve_map(name, &ref, err);
-	if (!ret) {
-		bpf_obj_get_info_by_fd(ref.fd, &info, &len);
-		if (!has_entries(info.type))
-			ret = fw_error_set(err, EINVAL,
-					   "map %s is a %s: it carries events, not entries (GET /api/ebpf/events)",
-					   name, fw_map_kernel_type_name(info.type));
-		else
-			ret = dump_map(ref.fd, offset, limit, out, err);
-		if (!ret)
-			json_object_set_new(*out, "map", json_sprintf("%s.%s", ref.program, ref.map));
-		close(ref.fd);
-	}
+	ret = resolve_map(name, ref, err);
 	UNLOCK();
+	if (ret)
+		return ret;
+	ret = fw_map_codec_open(ref->fd, c, err);
+	if (!ret && !has_entries(c->info.type))
+		ret = fw_error_set(err, EINVAL,
+				   "map %s is a %s: it carries events, not entries (GET /api/ebpf/events)",
+				   name, fw_map_kernel_type_name(c->info.type));
+	if (ret) {
+		fw_map_codec_close(c);
+		close(ref->fd);
+	}
 	return ret;
 }
 
-/* Encodes {"key", "value"|"values"} into buffers sized by the codec. */
-static int encode_entry(const struct map_codec *c, json_t *entry, char *key, char *value,
-			size_t i, struct fw_error *err)
+static void map_close(struct map_ref *ref, struct fw_map_codec *c)
 {
-	json_t *k = json_object_get(entry, "key"), *v = json_object_get(entry, "value");
-	json_t *vs = json_object_get(entry, "values");
-	char what[48];
+	fw_map_codec_close(c);
+	close(ref->fd);
+}
+
+struct page_ctx {
+	const struct fw_map_codec *c;
+	json_t *entries;
+	size_t skip;                    /* entries still to pass over (offset) */
+	size_t want;
+};
+
+static bool page_batch(const void *keys, const void *values, size_t n, void *data)
+{
+	struct page_ctx *p = data;
+	size_t i = 0;
+
+	if (p->skip) {
+		i = p->skip < n ? p->skip : n;
+		p->skip -= i;
+	}
+	/* All of the batch, even past want: the cursor is already beyond it
+	 * (a hash bucket comes whole, so a page may hold a few more). */
+	for (; i < n; i++)
+		json_array_append_new(p->entries,
+				      fw_map_codec_entry(p->c, (const char *)keys + i * p->c->info.key_size,
+							 (const char *)values + i * p->c->value_bytes));
+	return false;   /* one batch per call: the caller sizes the next */
+}
+
+/* Reads until the page is full or the map ends. An offset costs what it
+ * skips (batched reads); the cursor resumes where the last page ended. */
+static int read_page(int fd, const struct fw_map_codec *c, char *cursor, size_t offset,
+		     size_t limit, json_t *entries)
+{
+	struct page_ctx p = { c, entries, offset, limit };
+	int ret = 0;
+
+	do {
+		size_t left = p.skip ? p.skip + (limit - json_array_size(entries))
+				     : limit - json_array_size(entries);
+
+		ret = fw_map_read_from(fd, c->info.key_size, c->value_bytes,
+				       left < FW_MAP_BATCH ? left : FW_MAP_BATCH, cursor, page_batch, &p);
+	} while (!ret && cursor[0] && json_array_size(entries) < limit);
+	return ret;
+}
+
+int fw_backend_map_data(const char *name, const char *cursor_in, size_t offset, size_t limit,
+			json_t **out, struct fw_error *err)
+{
+	char cursor[FW_MAP_CURSOR_MAX] = "";
+	struct fw_map_codec c;
+	struct map_ref ref;
+	json_t *entries;
 	int ret;
 
-	snprintf(what, sizeof(what), "entries[%zu].key", i);
-	if (!json_is_object(entry) || !k)
-		return fw_error_set(err, EINVAL, "entries[%zu]: expected {\"key\": ..., \"value\": ...}", i);
-	ret = fw_btf_from_json(c->btf, c->info.btf_key_type_id, k, key, c->info.key_size, what, err);
+	if (cursor_in && strlen(cursor_in) >= sizeof(cursor))
+		return fw_error_set(err, EINVAL, "invalid cursor (use the next_cursor of the previous page)");
+	if (cursor_in)
+		snprintf(cursor, sizeof(cursor), "%s", cursor_in);
+	ret = map_open(name, &ref, &c, err);
 	if (ret)
 		return ret;
-	if (!v && !vs)
-		return fw_error_set(err, EINVAL, "entries[%zu]: missing \"value\"", i);
-	if (vs && (!json_is_array(vs) || json_array_size(vs) != (size_t)c->ncpu))
-		return fw_error_set(err, EINVAL, "entries[%zu].values: expected a list of %d per-CPU values",
-				    i, c->ncpu);
-	for (int cpu = 0; cpu < c->ncpu; cpu++) {
-		snprintf(what, sizeof(what), "entries[%zu].value", i);
-		/* One "value" for a per-CPU map sets every CPU's copy. */
-		ret = fw_btf_from_json(c->btf, c->info.btf_value_type_id,
-				       vs ? json_array_get(vs, cpu) : v, value + cpu * c->stride,
-				       c->info.value_size, what, err);
-		if (ret)
-			return ret;
+	entries = json_array();
+	ret = read_page(ref.fd, &c, cursor, cursor_in && cursor_in[0] ? 0 : offset, limit, entries);
+	if (ret) {
+		json_decref(entries);
+		ret = fw_error_set(err, ret == -EINVAL ? EINVAL : -ret, ret == -EINVAL
+				   ? "invalid cursor '%.64s' (use the next_cursor of the previous page)"
+				   : "reading map %s: %s", ret == -EINVAL ? cursor_in : name,
+				   strerror(-ret));
+		map_close(&ref, &c);
+		return ret;
 	}
+	*out = json_object();
+	json_object_set_new(*out, "map", json_sprintf("%s.%s", ref.program, ref.map));
+	json_object_set_new(*out, "entries", entries);
+	json_object_set_new(*out, "count", json_integer((json_int_t)json_array_size(entries)));
+	json_object_set_new(*out, "limit", json_integer((json_int_t)limit));
+	json_object_set_new(*out, "next_cursor", cursor[0] ? json_string(cursor) : json_null());
+	if (!cursor_in || !cursor_in[0]) {
+		json_object_set_new(*out, "offset", json_integer((json_int_t)offset));
+		json_object_set_new(*out, "next_offset", cursor[0]
+				    ? json_integer((json_int_t)(offset + json_array_size(entries)))
+				    : json_null());
+	}
+	map_close(&ref, &c);
 	return 0;
 }
 
-/* All or nothing: every entry is encoded first; a failed write restores the
- * entries written before it. */
-static int update_entries(int fd, json_t *entries, struct fw_error *err)
-{
-	size_t n = json_array_size(entries);
-	struct map_codec c;
-	char *keys, *values, *old;
-	bool *existed;
-	size_t i, vsize;
-	int ret = codec_open(fd, &c, err);
+/* ---- a map's full listing, streamed ---------------------------------------- */
 
-	if (ret)
+struct map_stream {
+	struct map_ref ref;
+	struct fw_map_codec c;
+	char cursor[FW_MAP_CURSOR_MAX];
+	bool ndjson;
+	int stage;                      /* 0 header, 1 entries, 2 trailer, 3 end */
+	size_t total;
+	char *buf;                      /* text not handed out yet */
+	size_t len, off;
+};
+
+static bool stream_batch(const void *keys, const void *values, size_t n, void *data)
+{
+	struct map_stream *st = data;
+	FILE *f;
+	size_t size = 0;
+
+	free(st->buf);
+	st->buf = NULL;
+	f = open_memstream(&st->buf, &size);
+	if (!f)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = fw_map_codec_entry(&st->c, (const char *)keys + i * st->c.info.key_size,
+					       (const char *)values + i * st->c.value_bytes);
+
+		if (st->total++ || st->ndjson)
+			fputs(st->ndjson ? "" : ",\n", f);
+		json_dumpf(e, f, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (st->ndjson)
+			fputc('\n', f);
+		json_decref(e);
+	}
+	fclose(f);
+	st->len = size;
+	st->off = 0;
+	return false;
+}
+
+static ssize_t map_stream_read(void *self, char *buf, size_t max)
+{
+	struct map_stream *st = self;
+	size_t n;
+	int ret;
+
+	while (st->off == st->len) {
+		free(st->buf);
+		st->buf = NULL;
+		st->len = st->off = 0;
+		switch (st->stage) {
+		case 0:
+			st->stage = 1;
+			if (!st->ndjson && asprintf(&st->buf, "{\"map\": \"%s.%s\", \"entries\": [\n",
+						    st->ref.program, st->ref.map) > 0)
+				st->len = strlen(st->buf);
+			break;
+		case 1:
+			ret = fw_map_read_from(st->ref.fd, st->c.info.key_size, st->c.value_bytes,
+					       FW_MAP_BATCH / 4, st->cursor, stream_batch, st);
+			if (ret)
+				return ret;
+			if (!st->cursor[0])
+				st->stage = 2;
+			break;
+		case 2:
+			st->stage = 3;
+			if (!st->ndjson && asprintf(&st->buf, "\n], \"total\": %zu}\n", st->total) > 0)
+				st->len = strlen(st->buf);
+			break;
+		default:
+			return 0;
+		}
+	}
+	n = st->len - st->off < max ? st->len - st->off : max;
+	memcpy(buf, st->buf + st->off, n);
+	st->off += n;
+	return n;
+}
+
+static void map_stream_close(void *self)
+{
+	struct map_stream *st = self;
+
+	map_close(&st->ref, &st->c);
+	free(st->buf);
+	free(st);
+}
+
+int fw_backend_map_stream(const char *name, bool ndjson, struct fw_api_stream *out,
+			  struct fw_error *err)
+{
+	struct map_stream *st = calloc(1, sizeof(*st));
+	int ret;
+
+	if (!st)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	ret = map_open(name, &st->ref, &st->c, err);
+	if (ret) {
+		free(st);
 		return ret;
-	vsize = c.stride * c.ncpu;
-	keys = calloc(n ? n : 1, c.info.key_size);
-	values = calloc(n ? n : 1, vsize);
-	old = calloc(n ? n : 1, vsize);
-	existed = calloc(n ? n : 1, sizeof(bool));
+	}
+	st->ndjson = ndjson;
+	*out = (struct fw_api_stream){ map_stream_read, map_stream_close, st };
+	return 0;
+}
+
+/* ---- map writes --------------------------------------------------------------- */
+
+/* The blocklist keeps counts of its maps: a write here must recount them. */
+static void note_write(const struct map_ref *ref)
+{
+	if (!strcmp(ref->map, "blocklist") || !strcmp(ref->map, "cidr_blocklist"))
+		fw_blocklist_invalidate(ref->program);
+}
+
+/* Restores entries [0, n) of a failed write: old values back, new keys out. */
+static void restore(int fd, const struct fw_map_codec *c, const char *keys, const char *old,
+		    const bool *existed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *k = keys + i * c->info.key_size;
+
+		if (existed[i])
+			bpf_map_update_elem(fd, k, old + i * c->value_bytes, BPF_ANY);
+		else
+			bpf_map_delete_elem(fd, k);
+	}
+}
+
+/* All or nothing: every entry is encoded first and the old values read; a
+ * failed write puts back the values the entries had before. */
+static int update_entries(int fd, const struct fw_map_codec *c, json_t *entries,
+			  struct fw_error *err)
+{
+	size_t n = json_array_size(entries), done = 0, i;
+	size_t vsize = c->value_bytes;
+	char *keys = calloc(n ? n : 1, c->info.key_size);
+	char *values = calloc(n ? n : 1, vsize), *old = calloc(n ? n : 1, vsize);
+	bool *existed = calloc(n ? n : 1, sizeof(bool));
+	int ret = 0;
+
 	if (!keys || !values || !old || !existed) {
 		ret = fw_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n && !ret; i++)
-		ret = encode_entry(&c, json_array_get(entries, i), keys + i * c.info.key_size,
-				   values + i * vsize, i, err);
 	for (i = 0; i < n && !ret; i++) {
-		char *k = keys + i * c.info.key_size;
+		char where[32];
 
-		existed[i] = bpf_map_lookup_elem(fd, k, old + i * vsize) == 0;
-		if (bpf_map_update_elem(fd, k, values + i * vsize, BPF_ANY)) {
-			ret = fw_error_set(err, errno == E2BIG ? E2BIG : errno,
-					   "entries[%zu]: the kernel refused it: %s", i, strerror(errno));
-			while (i-- > 0) {
-				k = keys + i * c.info.key_size;
-				if (existed[i])
-					bpf_map_update_elem(fd, k, old + i * vsize, BPF_ANY);
-				else
-					bpf_map_delete_elem(fd, k);
-			}
-			break;
+		snprintf(where, sizeof(where), "entries[%zu]", i);
+		ret = fw_map_codec_entry_from(c, json_array_get(entries, i),
+					      keys + i * c->info.key_size, values + i * vsize, where,
+					      err);
+	}
+	for (i = 0; i < n && !ret; i++)
+		existed[i] = bpf_map_lookup_elem(fd, keys + i * c->info.key_size,
+						 old + i * vsize) == 0;
+	if (!ret) {
+		ret = fw_map_update_many(fd, keys, values, c->info.key_size, vsize, n, BPF_ANY, &done);
+		if (ret) {
+			restore(fd, c, keys, old, existed, done);
+			ret = fw_error_set(err, ret == -E2BIG ? E2BIG : -ret,
+					   "entries[%zu]: the kernel refused it: %s", done,
+					   strerror(-ret));
 		}
 	}
 out:
@@ -583,94 +739,256 @@ out:
 	free(values);
 	free(old);
 	free(existed);
-	codec_close(&c);
 	return ret;
 }
 
 int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *err)
 {
+	struct fw_map_codec c;
 	struct map_ref ref;
 	int ret;
 
 	if (!json_is_array(entries))
 		return fw_error_set(err, EINVAL, "entries: expected a list");
-	LOCK();
-	ret = resolve_map(name, &ref, err);
-	if (!ret) {
-		ret = update_entries(ref.fd, entries, err);
-		close(ref.fd);
-	}
-	UNLOCK();
+	ret = map_open(name, &ref, &c, err);
+	if (ret)
+		return ret;
+	ret = update_entries(ref.fd, &c, entries, err);
+	note_write(&ref);
+	map_close(&ref, &c);
 	return ret;
 }
 
-static int delete_keys(int fd, json_t *keys, struct fw_error *err)
+static int delete_keys(int fd, const struct fw_map_codec *c, json_t *keys, struct fw_error *err)
 {
-	size_t n = json_array_size(keys);
-	struct map_codec c;
-	char *buf, *value;
-	int ret = codec_open(fd, &c, err);
+	size_t n = json_array_size(keys), deleted;
+	char *buf = calloc(n ? n : 1, c->info.key_size), *value = calloc(1, c->value_bytes + 8);
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	buf = calloc(n ? n : 1, c.info.key_size);
-	value = calloc(c.ncpu, c.stride + 8);
 	if (!buf || !value)
 		ret = fw_error_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n && !ret; i++) {
 		char what[32];
 
 		snprintf(what, sizeof(what), "keys[%zu]", i);
-		ret = fw_btf_from_json(c.btf, c.info.btf_key_type_id, json_array_get(keys, i),
-				       buf + i * c.info.key_size, c.info.key_size, what, err);
-		if (!ret && bpf_map_lookup_elem(fd, buf + i * c.info.key_size, value))
+		ret = fw_map_codec_key(c, json_array_get(keys, i), buf + i * c->info.key_size, what,
+				       err);
+		if (!ret && bpf_map_lookup_elem(fd, buf + i * c->info.key_size, value))
 			ret = fw_error_set(err, ENOENT, "keys[%zu]: no such entry", i);
 	}
-	for (size_t i = 0; i < n && !ret; i++)
-		if (bpf_map_delete_elem(fd, buf + i * c.info.key_size) && errno != ENOENT)
-			ret = fw_error_set(err, errno, "keys[%zu]: %s", i, strerror(errno));
+	if (!ret) {
+		ret = fw_map_delete_many(fd, buf, c->info.key_size, n, &deleted);
+		if (ret)
+			ret = fw_error_set(err, -ret, "keys[%zu]: %s", deleted, strerror(-ret));
+	}
 	free(buf);
 	free(value);
-	codec_close(&c);
 	return ret;
 }
 
 int fw_backend_map_delete(const char *name, json_t *keys, struct fw_error *err)
 {
+	struct fw_map_codec c;
 	struct map_ref ref;
 	int ret;
 
 	if (!json_is_array(keys))
 		return fw_error_set(err, EINVAL, "keys: expected a list");
-	LOCK();
-	ret = resolve_map(name, &ref, err);
-	if (!ret) {
-		ret = delete_keys(ref.fd, keys, err);
-		close(ref.fd);
-	}
-	UNLOCK();
+	ret = map_open(name, &ref, &c, err);
+	if (ret)
+		return ret;
+	ret = delete_keys(ref.fd, &c, keys, err);
+	note_write(&ref);
+	map_close(&ref, &c);
 	return ret;
+}
+
+/* ---- entry counts without walking per request --------------------------------
+ * Arrays hold max_entries; the blocklist's maps have counts the daemon keeps;
+ * other maps are counted by the housekeeping thread (batched reads), each at
+ * most every FW_COUNT_REFRESH_S seconds, or on request when small. Stats show
+ * where a count comes from and how old it is. */
+#define FW_COUNT_REFRESH_S 10
+#define FW_COUNT_INLINE_MAX 16384       /* maps this small are counted on request */
+
+struct count_entry {
+	__u32 id;
+	long n;
+	uint64_t at_ns;
+};
+
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct count_entry counts[256];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static bool count_cached(__u32 id, long *n, uint64_t *at)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&counts_lock);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts) && !found; i++)
+		if (counts[i].id == id) {
+			*n = counts[i].n;
+			*at = counts[i].at_ns;
+			found = true;
+		}
+	pthread_mutex_unlock(&counts_lock);
+	return found;
+}
+
+static void count_store(__u32 id, long n)
+{
+	size_t slot = 0;
+
+	pthread_mutex_lock(&counts_lock);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++) {
+		if (counts[i].id == id) {
+			slot = i;
+			break;
+		}
+		if (counts[i].at_ns < counts[slot].at_ns)
+			slot = i;       /* the oldest (or an empty one) makes room */
+	}
+	counts[slot] = (struct count_entry){ id, n, now_ns() };
+	pthread_mutex_unlock(&counts_lock);
+}
+
+static bool countable(const struct bpf_map_info *info)
+{
+	return has_entries(info->type) && info->type != BPF_MAP_TYPE_BLOOM_FILTER &&
+	       info->type != BPF_MAP_TYPE_QUEUE && info->type != BPF_MAP_TYPE_STACK;
+}
+
+/* The count of ref's map as stats show it: *source is "capacity", "kept",
+ * "counted" or NULL (not known yet); *age in seconds. */
+static long map_entries(const struct map_ref *ref, const struct bpf_map_info *info,
+			const char **source, double *age)
+{
+	uint64_t at = 0;
+	long n;
+
+	*age = 0;
+	*source = NULL;
+	if (info->type == BPF_MAP_TYPE_ARRAY || info->type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		*source = "capacity";
+		return info->max_entries;
+	}
+	if (!countable(info))
+		return -1;
+	if (fw_blocklist_kept_count(ref->program, ref->map, info->id, &n)) {
+		*source = "kept";
+		return n;
+	}
+	if (!count_cached(info->id, &n, &at) ||
+	    (info->max_entries <= FW_COUNT_INLINE_MAX && now_ns() - at > 1000000000ull)) {
+		if (info->max_entries > FW_COUNT_INLINE_MAX)
+			return -1;      /* the housekeeping thread counts it soon */
+		n = fw_map_count(ref->fd);
+		count_store(info->id, n);
+		at = now_ns();
+	}
+	*source = "counted";
+	*age = (now_ns() - at) / 1e9;
+	return n;
 }
 
 int fw_backend_map_stats(const char *name, json_t **out, struct fw_error *err)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct map_ref ref;
+	const char *source;
+	double age;
+	long n;
 	int ret;
 
 	LOCK();
 	ret = resolve_map(name, &ref, err);
-	if (!ret) {
-		*out = fw_maps_stats_json(ref.fd);
-		if (*out) {
-			json_object_set_new(*out, "name", json_string(ref.map));
-			json_object_set_new(*out, "program", json_string(ref.program));
-		} else {
-			ret = fw_error_set(err, errno, "reading map %s: %s", name, strerror(errno));
-		}
+	UNLOCK();
+	if (ret)
+		return ret;
+	if (bpf_obj_get_info_by_fd(ref.fd, &info, &len)) {
+		ret = fw_error_set(err, errno, "reading map %s: %s", name, strerror(errno));
 		close(ref.fd);
+		return ret;
+	}
+	n = map_entries(&ref, &info, &source, &age);
+	*out = fw_maps_stats_json(ref.fd, n);
+	if (*out) {
+		json_object_set_new(*out, "name", json_string(ref.map));
+		json_object_set_new(*out, "program", json_string(ref.program));
+		json_object_set_new(*out, "entries_source", source ? json_string(source) : json_null());
+		json_object_set_new(*out, "entries_age_seconds", source ? json_real(age) : json_null());
+	} else {
+		ret = fw_error_set(err, errno, "reading map %s: %s", name, strerror(errno));
+	}
+	close(ref.fd);
+	return ret;
+}
+
+struct collect_ctx {
+	struct map_ref **refs;
+	size_t *n, *cap;
+	const char *program;
+};
+
+static void collect_map(const char *map, int fd, void *data)
+{
+	struct collect_ctx *ctx = data;
+	struct map_ref *r = *ctx->refs;
+
+	if (*ctx->n == *ctx->cap) {
+		*ctx->cap = *ctx->cap ? *ctx->cap * 2 : 16;
+		r = realloc(r, *ctx->cap * sizeof(*r));
+		if (!r)
+			return;
+		*ctx->refs = r;
+	}
+	snprintf(r[*ctx->n].program, sizeof(r->program), "%s", ctx->program);
+	snprintf(r[*ctx->n].map, sizeof(r->map), "%s", map);
+	(*ctx->n)++;
+}
+
+/* The housekeeping thread's share: counts the maps whose count is due,
+ * one map at a time, without any lock held while counting. */
+static void refresh_counts(void)
+{
+	struct map_ref *refs = NULL;
+	size_t n = 0, cap = 0;
+
+	struct collect_ctx ctx = { &refs, &n, &cap, NULL };
+
+	LOCK();
+	for (size_t i = 0; i < REG->n_progs; i++) {
+		ctx.program = REG->progs[i]->rec.name;
+		fw_pins_for_each_map(REG->root, ctx.program, collect_map, &ctx);
 	}
 	UNLOCK();
-	return ret;
+	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		uint64_t at;
+		long count;
+		int fd = open_map(refs[i].program, refs[i].map, &refs[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && countable(&info) &&
+		    info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
+		    !fw_blocklist_kept_count(refs[i].program, refs[i].map, info.id, &count) &&
+		    (!count_cached(info.id, &count, &at) ||
+		     now_ns() - at >= FW_COUNT_REFRESH_S * 1000000000ull))
+			count_store(info.id, fw_map_count(fd));
+		close(fd);
+	}
+	free(refs);
 }
 
 /* ---- daemon-wide ------------------------------------------------------------- */

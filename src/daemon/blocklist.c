@@ -4,11 +4,21 @@
  * in bulk, all or nothing, with optional expiry. Exact addresses go to the
  * program's `blocklist` hash, prefixes to its `cidr_blocklist` trie; IPv4 is
  * stored IPv4-mapped (include/flywall/ddos.h). The program ignores expired
- * entries; the daemon deletes them once a second.
+ * entries; the daemon's housekeeping thread deletes them.
+ *
+ * For each program the daemon keeps, beside the maps (rebuilt from them when
+ * it first touches a program, or when the maps were replaced): the number of
+ * entries of each map, so `blocklist_size` and the stats need no walk, and a
+ * min-heap of the entries that expire, so expiry costs what expires. Writes
+ * go in batches (BPF_NOEXIST first: a new address costs no lookup; one that
+ * is there already is looked up, overwritten, and its old value kept to undo).
+ * One mutex (bl_lock) covers these states; it is held for one chunk of work
+ * at a time (at most FW_MAP_BATCH entries), never while waiting for a client.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +29,7 @@
 #include "common/log.h"
 #include "daemon/backend_internal.h"
 #include "ebpf/args.h"
+#include "ebpf/maps.h"
 #include "flywall/ddos.h"
 
 struct bl_maps {
@@ -112,60 +123,350 @@ static int parse_address(const char *text, struct bl_entry *e, const char *what,
 	return 0;
 }
 
-static int parse_entry(json_t *j, size_t i, bool with_expiry, struct bl_entry *e,
-		       struct fw_error *err)
-{
-	json_t *addr = json_is_string(j) ? j : json_object_get(j, "address");
-	json_t *exp = json_is_object(j) ? json_object_get(j, "expires_in") : NULL;
-	char what[32];
-	int ret;
-
-	snprintf(what, sizeof(what), "entries[%zu]", i);
-	if (!json_is_string(addr))
-		return fw_error_set(err, EINVAL, "%s: expected {\"address\": \"IP or CIDR\"}", what);
-	ret = parse_address(json_string_value(addr), e, what, err);
-	if (ret || !with_expiry || !exp || json_is_null(exp))
-		return ret;
-	if (!json_is_integer(exp) || json_integer_value(exp) <= 0)
-		return fw_error_set(err, EINVAL, "%s: expires_in must be a positive number of seconds", what);
-	e->value.expires_ns = monotonic_ns() + (uint64_t)json_integer_value(exp) * 1000000000ull;
-	return 0;
-}
-
-static int bl_fd(const struct bl_maps *m, const struct bl_entry *e)
-{
-	return e->cidr ? m->cidr_fd : m->exact_fd;
-}
 
 static const void *bl_key(const struct bl_entry *e)
 {
 	return e->cidr ? (const void *)&e->key : (const void *)e->key.addr;
 }
 
-static struct bl_entry *parse_all(json_t *list, bool with_expiry, size_t *n, struct fw_error *err)
-{
-	struct bl_entry *entries;
+/* ---- what the daemon keeps per program ---------------------------------- */
 
-	if (!json_is_array(list) || json_array_size(list) == 0) {
-		fw_error_set(err, EINVAL, "expected a non-empty list of addresses");
-		return NULL;
+struct expiring {
+	__u64 at;                       /* the entry's expires_ns when pushed */
+	struct fw_lpm_key key;
+	bool cidr;
+};
+
+struct bl_state {
+	char program[FW_NAME_MAX];
+	__u32 exact_id, cidr_id;        /* the maps this state describes */
+	long exact_n, cidr_n;           /* entries in each */
+	struct expiring *heap;          /* min-heap by at; may hold stale items */
+	size_t heap_n, heap_cap;
+	struct bl_state *next;
+};
+
+static pthread_mutex_t bl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bl_state *states;
+
+static void heap_swap(struct expiring *h, size_t a, size_t b)
+{
+	struct expiring t = h[a];
+
+	h[a] = h[b];
+	h[b] = t;
+}
+
+static int heap_push(struct bl_state *s, const struct bl_entry *e)
+{
+	size_t i;
+
+	if (s->heap_n == s->heap_cap) {
+		size_t cap = s->heap_cap ? s->heap_cap * 2 : 1024;
+		struct expiring *h = realloc(s->heap, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		s->heap = h;
+		s->heap_cap = cap;
 	}
-	*n = json_array_size(list);
-	entries = calloc(*n, sizeof(*entries));
-	if (!entries) {
-		fw_error_set(err, ENOMEM, "out of memory");
-		return NULL;
+	i = s->heap_n++;
+	s->heap[i] = (struct expiring){ e->value.expires_ns, e->key, e->cidr };
+	while (i && s->heap[(i - 1) / 2].at > s->heap[i].at) {
+		heap_swap(s->heap, i, (i - 1) / 2);
+		i = (i - 1) / 2;
 	}
-	for (size_t i = 0; i < *n; i++)
-		if (parse_entry(json_array_get(list, i), i, with_expiry, &entries[i], err)) {
-			free(entries);
+	return 0;
+}
+
+static struct expiring heap_pop(struct bl_state *s)
+{
+	struct expiring top = s->heap[0];
+	size_t i = 0;
+
+	s->heap[0] = s->heap[--s->heap_n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, min = i;
+
+		if (l < s->heap_n && s->heap[l].at < s->heap[min].at)
+			min = l;
+		if (r < s->heap_n && s->heap[r].at < s->heap[min].at)
+			min = r;
+		if (min == i)
+			break;
+		heap_swap(s->heap, i, min);
+		i = min;
+	}
+	return top;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+struct rebuild_ctx {
+	struct bl_state *s;
+	bool cidr;
+	long n;
+	int error;
+};
+
+static bool rebuild_batch(const void *keys, const void *values, size_t n, void *data)
+{
+	struct rebuild_ctx *ctx = data;
+	const struct fw_list_entry *v = values;
+
+	ctx->n += n;
+	for (size_t i = 0; i < n && !ctx->error; i++) {
+		struct bl_entry e = { .cidr = ctx->cidr, .value = v[i] };
+
+		if (!v[i].expires_ns)
+			continue;
+		if (ctx->cidr)
+			memcpy(&e.key, (const char *)keys + i * sizeof(struct fw_lpm_key),
+			       sizeof(e.key));
+		else
+			memcpy(e.key.addr, (const char *)keys + i * sizeof(struct fw_addr), 16);
+		ctx->error = heap_push(ctx->s, &e);
+	}
+	return !ctx->error;
+}
+
+/* Counts both maps and indexes what expires: once per program and maps. */
+static int state_rebuild(struct bl_state *s, const struct bl_maps *m)
+{
+	struct rebuild_ctx exact = { s, false }, cidr = { s, true };
+	char cursor[FW_MAP_CURSOR_MAX] = "";
+	int ret;
+
+	s->heap_n = 0;
+	ret = fw_map_read_from(m->exact_fd, sizeof(struct fw_addr), sizeof(struct fw_list_entry),
+			       FW_MAP_BATCH, cursor, rebuild_batch, &exact);
+	cursor[0] = '\0';
+	if (!ret && !exact.error)
+		ret = fw_map_read_from(m->cidr_fd, sizeof(struct fw_lpm_key),
+				       sizeof(struct fw_list_entry), FW_MAP_BATCH, cursor,
+				       rebuild_batch, &cidr);
+	if (ret || exact.error || cidr.error) {
+		s->exact_id = s->cidr_id = 0;   /* rebuilt again next time */
+		return ret ? ret : -ENOMEM;
+	}
+	s->exact_n = exact.n;
+	s->cidr_n = cidr.n;
+	s->exact_id = map_id(m->exact_fd);
+	s->cidr_id = map_id(m->cidr_fd);
+	fw_debug("blocklist of %s: %ld addresses, %ld CIDRs, %zu expiring", s->program,
+		 s->exact_n, s->cidr_n, s->heap_n);
+	return 0;
+}
+
+/* The state of program's maps, rebuilt if they are not the ones it
+ * describes. bl_lock held. */
+static struct bl_state *state_get(const char *program, const struct bl_maps *m,
+				  struct fw_error *err)
+{
+	struct bl_state *s;
+
+	for (s = states; s; s = s->next)
+		if (!strcmp(s->program, program))
+			break;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			fw_error_set(err, ENOMEM, "out of memory");
 			return NULL;
 		}
-	return entries;
+		snprintf(s->program, sizeof(s->program), "%s", program);
+		s->next = states;
+		states = s;
+	}
+	if (s->exact_id && s->exact_id == map_id(m->exact_fd) && s->cidr_id == map_id(m->cidr_fd))
+		return s;
+	if (state_rebuild(s, m)) {
+		fw_error_set(err, EIO, "reading the blocklist of %s: %s", program, strerror(errno));
+		return NULL;
+	}
+	return s;
+}
+
+static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
+{
+	for (struct bl_state **p = &states; *p;) {
+		struct bl_state *s = *p;
+		bool kept = false;
+
+		for (size_t i = 0; i < n && !kept; i++)
+			kept = !strcmp(keep[i], s->program);
+		if (kept) {
+			p = &s->next;
+			continue;
+		}
+		*p = s->next;
+		free(s->heap);
+		free(s);
+	}
+}
+
+void fw_blocklist_invalidate(const char *program)
+{
+	pthread_mutex_lock(&bl_lock);
+	for (struct bl_state *s = states; s; s = s->next)
+		if (!strcmp(s->program, program))
+			s->exact_id = s->cidr_id = 0;
+	pthread_mutex_unlock(&bl_lock);
+}
+
+bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n)
+{
+	bool known = false;
+
+	pthread_mutex_lock(&bl_lock);
+	for (struct bl_state *s = states; s && !known; s = s->next) {
+		if (strcmp(s->program, program))
+			continue;
+		if (!strcmp(map, "blocklist") && s->exact_id == id && id) {
+			*n = s->exact_n;
+			known = true;
+		} else if (!strcmp(map, "cidr_blocklist") && s->cidr_id == id && id) {
+			*n = s->cidr_n;
+			known = true;
+		}
+	}
+	pthread_mutex_unlock(&bl_lock);
+	return known;
+}
+
+/* ---- adding: a batch in parts, undone as a whole ------------------------- */
+
+/* What a batch changed, to undo it: the keys it created, and the old values
+ * of those it overwrote. */
+struct undo_log {
+	struct fw_lpm_key *created;     /* exact ones use .addr */
+	bool *created_cidr;
+	size_t n_created, cap_created;
+	struct bl_entry *overwritten;   /* key and the value before */
+	size_t n_overwritten, cap_overwritten;
+};
+
+struct fw_blocklist_batch {
+	char program[FW_NAME_MAX];
+	struct bl_maps m;
+	json_int_t limit;               /* blocklist_size, 0: none */
+	bool lines;                     /* items are numbered by line */
+	long added, duplicates;
+	long exact_before;              /* addresses before the batch; -1 unknown */
+	struct undo_log undo;
+	bool failed;
+};
+
+static int grow(void **array, size_t *cap, size_t need, size_t size)
+{
+	void *p;
+	size_t cap2;
+
+	if (need <= *cap)
+		return 0;
+	cap2 = *cap ? *cap * 2 : 4096;
+	while (cap2 < need)
+		cap2 *= 2;
+	p = realloc(*array, cap2 * size);
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*cap = cap2;
+	return 0;
+}
+
+static int log_created(struct undo_log *u, const struct bl_entry *e, size_t n)
+{
+	size_t cap = u->cap_created;
+
+	if (!n)
+		return 0;
+	if (grow((void **)&u->created, &u->cap_created, u->n_created + n, sizeof(*u->created)))
+		return -ENOMEM;
+	if (u->cap_created != cap) {
+		bool *p = realloc(u->created_cidr, u->cap_created * sizeof(bool));
+
+		if (!p)
+			return -ENOMEM;
+		u->created_cidr = p;
+	}
+	for (size_t i = 0; i < n; i++) {
+		u->created[u->n_created] = e[i].key;
+		u->created_cidr[u->n_created++] = e[i].cidr;
+	}
+	return 0;
+}
+
+static int log_overwritten(struct undo_log *u, const struct bl_entry *e,
+			   const struct fw_list_entry *old)
+{
+	if (grow((void **)&u->overwritten, &u->cap_overwritten, u->n_overwritten + 1,
+		 sizeof(*u->overwritten)))
+		return -ENOMEM;
+	u->overwritten[u->n_overwritten] = *e;
+	u->overwritten[u->n_overwritten++].value = *old;
+	return 0;
+}
+
+static void undo_free(struct undo_log *u)
+{
+	free(u->created);
+	free(u->created_cidr);
+	free(u->overwritten);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Puts back what the batch changed: old values first (in reverse, so an
+ * address given twice gets its first old value), then the new keys go. */
+static void undo_apply(struct fw_blocklist_batch *b, struct bl_state *s)
+{
+	struct undo_log *u = &b->undo;
+
+	for (size_t i = u->n_overwritten; i-- > 0;) {
+		struct bl_entry *e = &u->overwritten[i];
+
+		if (bpf_map_update_elem(e->cidr ? b->m.cidr_fd : b->m.exact_fd, bl_key(e), &e->value,
+					BPF_ANY))
+			fw_warn("blocklist of %s: could not restore an entry: %s", b->program,
+				strerror(errno));
+		else if (e->value.expires_ns && s)
+			heap_push(s, e);
+	}
+	for (int cidr = 0; cidr < 2; cidr++) {
+		size_t key_size = cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
+		char *keys = malloc((u->n_created ? u->n_created : 1) * key_size);
+		size_t n = 0, deleted = 0;
+
+		if (!keys) {
+			fw_warn("blocklist of %s: out of memory undoing a batch", b->program);
+			continue;
+		}
+		for (size_t i = 0; i < u->n_created; i++)
+			if (u->created_cidr[i] == cidr)
+				memcpy(keys + n++ * key_size,
+				       cidr ? (void *)&u->created[i] : (void *)u->created[i].addr,
+				       key_size);
+		fw_map_delete_many(cidr ? b->m.cidr_fd : b->m.exact_fd, keys, key_size, n, &deleted);
+		if (s) {
+			if (cidr)
+				s->cidr_n -= deleted;
+			else
+				s->exact_n -= deleted;
+		}
+		free(keys);
+	}
+	undo_free(u);
 }
 
 /* The program's `blocklist_size` arg: how many exact entries user space may
- * keep in `blocklist` (docs/programs.md). 0 when the program has none. */
+ * keep in `blocklist` (docs/programs.md). 0 when the program has none.
+ * Registry lock held. */
 static json_int_t blocklist_limit(const char *program)
 {
 	struct fw_program *p = fw_registry_find(REG, program);
@@ -176,201 +477,696 @@ static json_int_t blocklist_limit(const char *program)
 	return limit;
 }
 
-/* Refuses an addition that would take `blocklist` past blocklist_size:
- * counts what is there and the new addresses that are not. */
-static int check_room(const char *program, const struct bl_maps *m,
-		      const struct bl_entry *entries, size_t n, struct fw_error *err)
+int fw_backend_blocklist_begin(const char *program, bool lines, struct fw_blocklist_batch **out,
+			       struct fw_error *err)
 {
-	json_int_t limit = blocklist_limit(program), used = 0, adding = 0;
-	struct fw_addr key, next;
-	struct fw_list_entry v;
-	void *prev = NULL;
+	struct fw_blocklist_batch *b = calloc(1, sizeof(*b));
+	int ret;
 
-	if (limit <= 0)
-		return 0;
-	while (bpf_map_get_next_key(m->exact_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		used++;
+	if (!b)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	snprintf(b->program, sizeof(b->program), "%s", program);
+	b->lines = lines;
+	b->exact_before = -1;
+	LOCK();
+	ret = bl_open(program, &b->m, err);
+	if (!ret)
+		b->limit = blocklist_limit(program);
+	UNLOCK();
+	if (ret) {
+		free(b);
+		return ret;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!entries[i].cidr &&
-		    bpf_map_lookup_elem(m->exact_fd, entries[i].key.addr, &v) != 0)
-			adding++;
-	if (used + adding <= limit)
-		return 0;
-	return fw_error_set(err, E2BIG,
-			    "the blocklist of %s is full: %lld addresses + %lld new > blocklist_size %lld; "
-			    "remove some, or raise blocklist_size (and the blocklist map's size)",
-			    program, (long long)used, (long long)adding, (long long)limit);
+	*out = b;
+	return 0;
+}
+
+static const char *item_where(const struct fw_blocklist_batch *b, size_t index, char *buf,
+			      size_t size)
+{
+	snprintf(buf, size, b->lines ? "line %zu" : "entries[%zu]", index);
+	return buf;
+}
+
+/* Writes entries of one map (all exact or all CIDR): new keys in batches
+ * with BPF_NOEXIST, existing ones overwritten one by one with their old
+ * value logged. *failed_at: the entry that failed. */
+static int write_entries(struct fw_blocklist_batch *b, struct bl_state *s, bool cidr,
+			 struct bl_entry *e, const size_t *index, size_t n, size_t *failed_at,
+			 struct fw_error *err)
+{
+	size_t key_size = cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
+	int fd = cidr ? b->m.cidr_fd : b->m.exact_fd;
+	char *keys = malloc((n ? n : 1) * key_size);
+	struct fw_list_entry *values = malloc((n ? n : 1) * sizeof(*values));
+	long *count = cidr ? &s->cidr_n : &s->exact_n;
+	size_t i = 0, done;
+	char where[48];
+	int ret = 0;
+
+	if (!keys || !values) {
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < n; j++) {
+		memcpy(keys + j * key_size, bl_key(&e[j]), key_size);
+		values[j] = e[j].value;
+	}
+	while (i < n) {
+		struct fw_list_entry old;
+
+		ret = fw_map_update_many(fd, keys + i * key_size, values + i, key_size,
+					 sizeof(*values), n - i, BPF_NOEXIST, &done);
+		if (log_created(&b->undo, e + i, done)) {
+			ret = fw_error_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		*count += done;
+		b->added += done;
+		i += done;
+		if (!ret)
+			break;
+		if (ret == -EEXIST && bpf_map_lookup_elem(fd, keys + i * key_size, &old) == 0) {
+			if (bpf_map_update_elem(fd, keys + i * key_size, &values[i], BPF_EXIST) == 0) {
+				if (log_overwritten(&b->undo, &e[i], &old)) {
+					ret = fw_error_set(err, ENOMEM, "out of memory");
+					goto out;
+				}
+				b->duplicates++;
+				i++;
+				ret = 0;
+				continue;
+			}
+			ret = -errno;
+		}
+		*failed_at = index[i];
+		ret = fw_error_set(err, ret == -E2BIG ? E2BIG : -ret,
+				   "%s: the blocklist refused it: %s%s",
+				   item_where(b, index[i], where, sizeof(where)), strerror(-ret),
+				   ret == -E2BIG ? " (the map is full: raise its size)" : "");
+		goto out;
+	}
+	for (size_t j = 0; j < n && !ret; j++)
+		if (e[j].value.expires_ns && heap_push(s, &e[j]))
+			ret = fw_error_set(err, ENOMEM, "out of memory");
+out:
+	free(keys);
+	free(values);
+	return ret;
+}
+
+int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
+			     size_t n, struct fw_error *err)
+{
+	struct bl_entry *exact = calloc(n ? n : 1, sizeof(*exact));
+	struct bl_entry *cidr = calloc(n ? n : 1, sizeof(*cidr));
+	size_t *exact_at = calloc(n ? n : 1, sizeof(size_t)), *cidr_at = calloc(n ? n : 1, sizeof(size_t));
+	size_t n_exact = 0, n_cidr = 0, failed_at = 0;
+	uint64_t now = monotonic_ns();
+	struct bl_state *s = NULL;
+	long before;
+	char where[48];
+	int ret = 0;
+
+	if (b->failed)
+		return fw_error_set(err, ECANCELED, "the batch has failed already");
+	if (!exact || !cidr || !exact_at || !cidr_at) {
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct bl_entry e;
+
+		ret = parse_address(items[i].address, &e,
+				    item_where(b, items[i].index, where, sizeof(where)), err);
+		if (items[i].expires_in)
+			e.value.expires_ns = now + (uint64_t)items[i].expires_in * 1000000000ull;
+		if (e.cidr) {
+			cidr_at[n_cidr] = items[i].index;
+			cidr[n_cidr++] = e;
+		} else {
+			exact_at[n_exact] = items[i].index;
+			exact[n_exact++] = e;
+		}
+	}
+	if (ret)
+		goto fail_unlocked;
+	if (fw_backend_stopping()) {
+		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
+		goto fail_unlocked;
+	}
+	pthread_mutex_lock(&bl_lock);
+	s = state_get(b->program, &b->m, err);
+	if (!s) {
+		ret = err->code;
+		goto fail;
+	}
+	if (b->exact_before < 0)
+		b->exact_before = s->exact_n;
+	before = b->exact_before;
+	ret = write_entries(b, s, false, exact, exact_at, n_exact, &failed_at, err);
+	if (!ret)
+		ret = write_entries(b, s, true, cidr, cidr_at, n_cidr, &failed_at, err);
+	if (!ret && b->limit > 0 && s->exact_n > b->limit)
+		ret = fw_error_set(err, E2BIG,
+				   "the blocklist of %s is full: %ld addresses + %ld new > blocklist_size %lld; "
+				   "remove some, or raise blocklist_size (and the blocklist map's size)",
+				   b->program, before, s->exact_n - before,
+				   (long long)b->limit);
+	if (!ret) {
+		pthread_mutex_unlock(&bl_lock);
+		goto out;
+	}
+fail:
+	undo_apply(b, s);
+	pthread_mutex_unlock(&bl_lock);
+	b->failed = true;
+	goto out;
+fail_unlocked:
+	pthread_mutex_lock(&bl_lock);
+	s = state_get(b->program, &b->m, NULL);
+	undo_apply(b, s);
+	pthread_mutex_unlock(&bl_lock);
+	b->failed = true;
+out:
+	free(exact);
+	free(cidr);
+	free(exact_at);
+	free(cidr_at);
+	return ret;
+}
+
+json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b)
+{
+	json_t *out = json_pack("{s:s, s:I, s:I}", "program", b->program, "added",
+				(json_int_t)b->added, "duplicates", (json_int_t)b->duplicates);
+
+	if (b->added || b->duplicates)
+		fw_info("blocklist of %s: added %ld, updated %ld already there", b->program,
+			b->added, b->duplicates);
+	undo_free(&b->undo);
+	bl_close(&b->m);
+	free(b);
+	return out;
+}
+
+void fw_backend_blocklist_abort(struct fw_blocklist_batch *b)
+{
+	if (!b)
+		return;
+	if (b->undo.n_created || b->undo.n_overwritten) {
+		struct fw_error err = { 0 };
+
+		pthread_mutex_lock(&bl_lock);
+		undo_apply(b, state_get(b->program, &b->m, &err));
+		pthread_mutex_unlock(&bl_lock);
+		fw_error_clear(&err);
+		fw_info("blocklist of %s: a batch that did not finish was undone", b->program);
+	}
+	bl_close(&b->m);
+	free(b);
+}
+
+/* The JSON form: [{"address", "expires_in"?}, ...] as one batch. */
+static struct fw_blocklist_item *items_from_json(json_t *list, size_t *n, struct fw_error *err)
+{
+	struct fw_blocklist_item *items;
+
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		fw_error_set(err, EINVAL, "expected a non-empty list of addresses");
+		return NULL;
+	}
+	*n = json_array_size(list);
+	items = calloc(*n, sizeof(*items));
+	if (!items) {
+		fw_error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		json_t *j = json_array_get(list, i);
+		json_t *addr = json_is_string(j) ? j : json_object_get(j, "address");
+		json_t *exp = json_is_object(j) ? json_object_get(j, "expires_in") : NULL;
+
+		items[i].index = i;
+		items[i].address = json_string_value(addr);
+		if (!items[i].address) {
+			fw_error_set(err, EINVAL, "entries[%zu]: expected {\"address\": \"IP or CIDR\"}", i);
+			free(items);
+			return NULL;
+		}
+		if (exp && !json_is_null(exp)) {
+			if (!json_is_integer(exp) || json_integer_value(exp) <= 0 ||
+			    json_integer_value(exp) > UINT32_MAX) {
+				fw_error_set(err, EINVAL, "entries[%zu]: expires_in must be a positive number of seconds", i);
+				free(items);
+				return NULL;
+			}
+			items[i].expires_in = json_integer_value(exp);
+		}
+	}
+	return items;
 }
 
 int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error *err)
 {
-	struct bl_maps m;
-	struct bl_entry *entries;
-	size_t n, i;
+	struct fw_blocklist_item *items;
+	struct fw_blocklist_batch *b;
+	size_t n;
 	int ret;
 
-	entries = parse_all(list, true, &n, err);
-	if (!entries)
+	items = items_from_json(list, &n, err);
+	if (!items)
 		return err->code;
-	LOCK();
-	ret = bl_open(program, &m, err);
-	if (ret)
-		goto out;
-	ret = check_room(program, &m, entries, n, err);
-	for (i = 0; !ret && i < n; i++) {
-		if (bpf_map_update_elem(bl_fd(&m, &entries[i]), bl_key(&entries[i]),
-					&entries[i].value, BPF_ANY) == 0)
-			continue;
-		ret = fw_error_set(err, errno == E2BIG ? E2BIG : errno,
-				   "entries[%zu]: the blocklist refused it: %s", i, strerror(errno));
-		while (i-- > 0) /* all or nothing */
-			bpf_map_delete_elem(bl_fd(&m, &entries[i]), bl_key(&entries[i]));
-		break;
+	ret = fw_backend_blocklist_begin(program, false, &b, err);
+	if (!ret) {
+		ret = fw_backend_blocklist_put(b, items, n, err);
+		if (ret)
+			fw_backend_blocklist_abort(b);
+		else
+			json_decref(fw_backend_blocklist_commit(b));
 	}
-	bl_close(&m);
-	if (!ret)
-		fw_info("blocklist of %s: added %zu entr%s", program, n, n == 1 ? "y" : "ies");
-out:
-	UNLOCK();
-	free(entries);
+	free(items);
 	return ret;
 }
+
+/* ---- deleting ------------------------------------------------------------ */
 
 int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_error *err)
 {
+	struct fw_blocklist_item *items;
 	struct fw_list_entry value;
-	struct bl_entry *entries;
+	struct bl_state *s;
 	struct bl_maps m;
-	size_t n, i;
+	char *keys[2] = { NULL, NULL };
+	size_t n, count[2] = { 0, 0 }, deleted;
 	int ret;
 
-	entries = parse_all(list, false, &n, err);
-	if (!entries)
+	items = items_from_json(list, &n, err);
+	if (!items)
 		return err->code;
 	LOCK();
 	ret = bl_open(program, &m, err);
+	UNLOCK();
 	if (ret)
 		goto out;
-	for (i = 0; !ret && i < n; i++)
-		if (bpf_map_lookup_elem(bl_fd(&m, &entries[i]), bl_key(&entries[i]), &value))
+	keys[0] = malloc(n * sizeof(struct fw_addr));
+	keys[1] = malloc(n * sizeof(struct fw_lpm_key));
+	if (!keys[0] || !keys[1]) {
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+		goto close;
+	}
+	pthread_mutex_lock(&bl_lock);
+	s = state_get(program, &m, err);
+	ret = s ? 0 : err->code;
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct bl_entry e;
+		char where[48];
+
+		snprintf(where, sizeof(where), "entries[%zu]", i);
+		ret = parse_address(items[i].address, &e, where, err);
+		if (!ret && bpf_map_lookup_elem(e.cidr ? m.cidr_fd : m.exact_fd, bl_key(&e), &value))
 			ret = fw_error_set(err, ENOENT, "entries[%zu]: %s is not in the blocklist", i,
-					   json_string_value(json_is_string(json_array_get(list, i))
-							     ? json_array_get(list, i)
-							     : json_object_get(json_array_get(list, i), "address")));
-	for (i = 0; !ret && i < n; i++)
-		bpf_map_delete_elem(bl_fd(&m, &entries[i]), bl_key(&entries[i]));
+					   items[i].address);
+		if (!ret) {
+			size_t ks = e.cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
+
+			memcpy(keys[e.cidr] + count[e.cidr]++ * ks, bl_key(&e), ks);
+		}
+	}
+	if (!ret) {
+		ret = fw_map_delete_many(m.exact_fd, keys[0], sizeof(struct fw_addr), count[0], &deleted);
+		s->exact_n -= deleted;
+		if (!ret) {
+			ret = fw_map_delete_many(m.cidr_fd, keys[1], sizeof(struct fw_lpm_key), count[1],
+						 &deleted);
+			s->cidr_n -= deleted;
+		}
+		if (ret)
+			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
+	}
+	pthread_mutex_unlock(&bl_lock);
+close:
 	bl_close(&m);
 out:
-	UNLOCK();
-	free(entries);
+	free(keys[0]);
+	free(keys[1]);
+	free(items);
 	return ret;
 }
 
-static json_t *format_entry(const __u8 addr[16], __u32 prefixlen, bool cidr, __u64 expires_ns,
-			    uint64_t now)
+/* ---- listing ------------------------------------------------------------- */
+
+/* One entry as JSON text: {"address": "A", "expires_in": N|null}. */
+static int format_entry(char *out, size_t size, const __u8 addr[16], __u32 prefixlen,
+			bool cidr, __u64 expires_ns, uint64_t now)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-	char text[INET6_ADDRSTRLEN + 8];
+	char text[INET6_ADDRSTRLEN + 8], left[32] = "null";
 	bool v4 = memcmp(addr, mapped, 12) == 0 && prefixlen >= 96;
 
 	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? addr + 12 : addr, text, sizeof(text));
 	if (cidr)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "/%u",
 			 v4 ? prefixlen - 96 : prefixlen);
-	return json_pack("{s:s, s:o}", "address", text, "expires_in",
-			 expires_ns ? json_integer(expires_ns > now ? (expires_ns - now) / 1000000000ull : 0)
-				    : json_null());
+	if (expires_ns)
+		snprintf(left, sizeof(left), "%llu", (unsigned long long)
+			 (expires_ns > now ? (expires_ns - now) / 1000000000ull : 0));
+	return snprintf(out, size, "{\"address\": \"%s\", \"expires_in\": %s}", text, left);
 }
 
-/* Calls fn for every entry of both maps; fn returns true to delete it. */
-static void bl_walk(const struct bl_maps *m,
-		    bool (*fn)(const __u8 *addr, __u32 prefixlen, bool cidr,
-			       const struct fw_list_entry *v, void *ctx),
-		    void *ctx)
-{
-	struct fw_lpm_key lkey, lnext;
-	struct fw_addr akey, anext;
-	struct fw_list_entry v;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(m->exact_fd, prev, &anext) == 0) {
-		akey = anext;
-		prev = &akey;
-		if (!bpf_map_lookup_elem(m->exact_fd, &akey, &v) &&
-		    fn(akey.addr, 128, false, &v, ctx))
-			bpf_map_delete_elem(m->exact_fd, &akey);
-	}
-	prev = NULL;
-	while (bpf_map_get_next_key(m->cidr_fd, prev, &lnext) == 0) {
-		lkey = lnext;
-		prev = &lkey;
-		if (!bpf_map_lookup_elem(m->cidr_fd, &lkey, &v) &&
-		    fn(lkey.addr, lkey.prefixlen, true, &v, ctx))
-			bpf_map_delete_elem(m->cidr_fd, &lkey);
-	}
-}
-
-struct list_ctx {
-	json_t *list;
+/* A reading of the blocklist, resumable: the exact addresses, then the
+ * CIDRs. The cursor is "a<map cursor>" or "c<map cursor>". */
+struct fw_blocklist_reader {
+	struct bl_maps m;
+	bool cidr;                      /* reading cidr_blocklist now */
+	bool done;
+	char cursor[FW_MAP_CURSOR_MAX];
 	uint64_t now;
+	/* what fill() appends to */
+	char *buf;
+	size_t len, cap;
+	size_t entries;                 /* formatted so far */
+	size_t want;                    /* reader_fill stops at this many */
+	const char *sep;                /* between entries */
+	bool first;
 };
 
-static bool list_one(const __u8 *addr, __u32 prefixlen, bool cidr,
-		     const struct fw_list_entry *v, void *data)
+static int reader_put(struct fw_blocklist_reader *r, const char *text, size_t len)
 {
-	struct list_ctx *ctx = data;
-
-	if (!v->expires_ns || v->expires_ns > ctx->now)
-		json_array_append_new(ctx->list, format_entry(addr, prefixlen, cidr, v->expires_ns,
-							      ctx->now));
-	return false;
+	if (grow((void **)&r->buf, &r->cap, r->len + len + 1, 1))
+		return -ENOMEM;
+	memcpy(r->buf + r->len, text, len);
+	r->len += len;
+	r->buf[r->len] = '\0';
+	return 0;
 }
 
-int fw_backend_blocklist_list(const char *program, json_t **out, struct fw_error *err)
+static bool reader_batch(const void *keys, const void *values, size_t n, void *data)
 {
-	struct list_ctx ctx = { json_array(), monotonic_ns() };
-	struct bl_maps m;
+	struct fw_blocklist_reader *r = data;
+	const struct fw_list_entry *v = values;
+	char line[160];
+
+	for (size_t i = 0; i < n; i++) {
+		const __u8 *addr;
+		__u32 prefixlen = 128;
+		int len;
+
+		if (v[i].expires_ns && v[i].expires_ns <= r->now)
+			continue;       /* expired: the housekeeping will delete it */
+		if (r->cidr) {
+			const struct fw_lpm_key *k = (const struct fw_lpm_key *)keys + i;
+
+			addr = k->addr;
+			prefixlen = k->prefixlen;
+		} else {
+			addr = ((const struct fw_addr *)keys + i)->addr;
+		}
+		len = snprintf(line, sizeof(line), "%s", r->first ? "" : r->sep);
+		len += format_entry(line + len, sizeof(line) - len, addr, prefixlen, r->cidr,
+				    v[i].expires_ns, r->now);
+		if (reader_put(r, line, len))
+			return false;
+		r->first = false;
+		r->entries++;
+	}
+	return false;   /* one batch per call: reader_fill decides what comes next */
+}
+
+int fw_blocklist_reader_open(const char *program, const char *cursor,
+			     struct fw_blocklist_reader **out, struct fw_error *err)
+{
+	struct fw_blocklist_reader *r = calloc(1, sizeof(*r));
 	int ret;
 
-	LOCK();
-	ret = bl_open(program, &m, err);
-	if (!ret) {
-		bl_walk(&m, list_one, &ctx);
-		bl_close(&m);
-		*out = json_pack("{s:s, s:O, s:I}", "program", program, "entries", ctx.list,
-				 "count", (json_int_t)json_array_size(ctx.list));
+	if (!r)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	if (cursor && cursor[0] && ((cursor[0] != 'a' && cursor[0] != 'c') ||
+				    strlen(cursor) >= sizeof(r->cursor))) {
+		free(r);
+		return fw_error_set(err, EINVAL, "invalid cursor '%.64s' (use the next_cursor of the previous page)",
+				    cursor);
 	}
+	LOCK();
+	ret = bl_open(program, &r->m, err);
 	UNLOCK();
-	json_decref(ctx.list);
-	return ret;
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	if (cursor && cursor[0]) {
+		r->cidr = cursor[0] == 'c';
+		snprintf(r->cursor, sizeof(r->cursor), "%s", cursor + 1);
+	}
+	r->now = monotonic_ns();
+	r->first = true;
+	r->sep = ",\n";
+	*out = r;
+	return 0;
 }
 
-static bool expired(const __u8 *addr, __u32 prefixlen, bool cidr,
-		    const struct fw_list_entry *v, void *data)
+/* Appends up to about want entries to the reader's buffer. 0, or -errno. */
+static int reader_fill(struct fw_blocklist_reader *r, size_t want)
 {
-	return v->expires_ns && v->expires_ns <= *(uint64_t *)data;
+	int ret;
+
+	r->want = r->entries + want;
+	while (!r->done && r->entries < r->want) {
+		size_t left = r->want - r->entries;
+
+		ret = fw_map_read_from(r->cidr ? r->m.cidr_fd : r->m.exact_fd,
+				       r->cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr),
+				       sizeof(struct fw_list_entry),
+				       left < FW_MAP_BATCH ? left : FW_MAP_BATCH, r->cursor,
+				       reader_batch, r);
+		if (ret)
+			return ret;
+		if (r->cursor[0])
+			continue;
+		if (r->cidr)
+			r->done = true;
+		else
+			r->cidr = true;
+	}
+	return 0;
+}
+
+void fw_blocklist_reader_close(struct fw_blocklist_reader *r)
+{
+	if (!r)
+		return;
+	bl_close(&r->m);
+	free(r->buf);
+	free(r);
+}
+
+/* ---- the API's views ---------------------------------------------------- */
+
+int fw_backend_blocklist_page(const char *program, const char *cursor, size_t limit,
+			      json_t **out, struct fw_error *err)
+{
+	struct fw_blocklist_reader *r;
+	json_t *entries;
+	json_error_t jerr;
+	char *text;
+	int ret = fw_blocklist_reader_open(program, cursor, &r, err);
+
+	if (ret)
+		return ret;
+	ret = reader_fill(r, limit);
+	if (ret) {
+		fw_blocklist_reader_close(r);
+		return fw_error_set(err, -ret, "reading the blocklist of %s: %s", program,
+				    strerror(-ret));
+	}
+	if (asprintf(&text, "[%s]", r->buf ? r->buf : "") < 0)
+		text = NULL;
+	entries = text ? json_loads(text, 0, &jerr) : NULL;
+	free(text);
+	*out = json_pack("{s:s, s:o, s:I}", "program", program, "entries",
+			 entries ? entries : json_array(), "count", (json_int_t)r->entries);
+	if (r->done) {
+		json_object_set_new(*out, "next_cursor", json_null());
+	} else {
+		char next[FW_MAP_CURSOR_MAX + 2];
+
+		snprintf(next, sizeof(next), "%c%s", r->cidr ? 'c' : 'a', r->cursor);
+		json_object_set_new(*out, "next_cursor", json_string(next));
+	}
+	fw_blocklist_reader_close(r);
+	return 0;
+}
+
+/* ---- expiry -------------------------------------------------------------- */
+
+/* Deletes up to FW_MAP_BATCH entries of s that are due. bl_lock held.
+ * Returns true while more are due. */
+static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t now)
+{
+	struct fw_addr exact[FW_MAP_BATCH];
+	struct fw_lpm_key cidr[FW_MAP_BATCH];
+	size_t n_exact = 0, n_cidr = 0, deleted;
+
+	while (s->heap_n && s->heap[0].at <= now && n_exact + n_cidr < FW_MAP_BATCH) {
+		struct expiring e = heap_pop(s);
+		struct fw_list_entry v;
+		const void *key = e.cidr ? (const void *)&e.key : (const void *)e.key.addr;
+
+		/* Stale when the entry was deleted or written again since. */
+		if (bpf_map_lookup_elem(e.cidr ? m->cidr_fd : m->exact_fd, key, &v) ||
+		    v.expires_ns != e.at)
+			continue;
+		if (e.cidr)
+			cidr[n_cidr++] = e.key;
+		else
+			memcpy(exact[n_exact++].addr, e.key.addr, 16);
+	}
+	if (n_exact) {
+		fw_map_delete_many(m->exact_fd, exact, sizeof(*exact), n_exact, &deleted);
+		s->exact_n -= deleted;
+	}
+	if (n_cidr) {
+		fw_map_delete_many(m->cidr_fd, cidr, sizeof(*cidr), n_cidr, &deleted);
+		s->cidr_n -= deleted;
+	}
+	if (n_exact + n_cidr)
+		fw_debug("blocklist of %s: %zu entries expired", s->program, n_exact + n_cidr);
+	/* Rewritten entries leave stale items behind: start afresh when they
+	 * outnumber the live ones. */
+	if (s->heap_n > 65536 && s->heap_n > 2 * (size_t)(s->exact_n + s->cidr_n))
+		s->exact_id = 0;
+	return s->heap_n && s->heap[0].at <= now;
 }
 
 void fw_blocklist_expire(void)
 {
-	uint64_t now = monotonic_ns();
+	char (*names)[FW_NAME_MAX] = NULL;
+	size_t n = 0;
 
 	LOCK();
-	for (size_t i = 0; i < REG->n_progs; i++) {
-		struct bl_maps m;
-		const char *name = REG->progs[i]->rec.name;
+	names = calloc(REG->n_progs + 1, sizeof(*names));
+	for (size_t i = 0; names && i < REG->n_progs; i++)
+		snprintf(names[n++], FW_NAME_MAX, "%s", REG->progs[i]->rec.name);
+	UNLOCK();
+	if (!names)
+		return;
+	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
+		struct bl_maps m = { open_pinned(names[i], "blocklist"),
+				     open_pinned(names[i], "cidr_blocklist") };
+		bool more = m.exact_fd >= 0 && m.cidr_fd >= 0;
 
-		m.exact_fd = open_pinned(name, "blocklist");
-		m.cidr_fd = open_pinned(name, "cidr_blocklist");
-		if (m.exact_fd >= 0 && m.cidr_fd >= 0)
-			bl_walk(&m, expired, &now);
+		/* Bounded slices: the lock is let go between them, so API calls
+		 * and a stop get their turn. */
+		while (more && !fw_backend_stopping()) {
+			struct bl_state *s;
+
+			pthread_mutex_lock(&bl_lock);
+			s = state_get(names[i], &m, NULL);
+			more = s && expire_slice(s, &m, monotonic_ns());
+			pthread_mutex_unlock(&bl_lock);
+		}
 		if (m.exact_fd >= 0)
 			close(m.exact_fd);
 		if (m.cidr_fd >= 0)
 			close(m.cidr_fd);
 	}
-	UNLOCK();
+	pthread_mutex_lock(&bl_lock);
+	state_forget_others(names, n);
+	pthread_mutex_unlock(&bl_lock);
+	free(names);
+}
+
+/* ---- the full listing, streamed ----------------------------------------- */
+
+struct bl_stream {
+	struct fw_blocklist_reader *r;
+	bool ndjson;
+	int stage;                      /* 0 header, 1 entries, 2 trailer, 3 end */
+	size_t off;                     /* bytes of r->buf handed out */
+	char program[FW_NAME_MAX];
+};
+
+/* Hands out what is buffered; refills a batch at a time. */
+static ssize_t bl_stream_read(void *self, char *buf, size_t max)
+{
+	struct bl_stream *st = self;
+	struct fw_blocklist_reader *r = st->r;
+	size_t n;
+
+	while (st->off == r->len) {
+		r->len = st->off = 0;
+		switch (st->stage) {
+		case 0:
+			st->stage = 1;
+			if (!st->ndjson) {
+				char head[FW_NAME_MAX + 64];
+				int len = snprintf(head, sizeof(head),
+						   "{\"program\": \"%s\", \"entries\": [\n", st->program);
+
+				if (reader_put(r, head, len))
+					return -ENOMEM;
+			}
+			break;
+		case 1: {
+			int ret = reader_fill(r, FW_MAP_BATCH);
+
+			if (ret)
+				return ret;
+			if (r->done)
+				st->stage = 2;
+			break;
+		}
+		case 2: {
+			char tail[64];
+			int len = st->ndjson ? snprintf(tail, sizeof(tail), "%s", r->entries ? "\n" : "")
+					     : snprintf(tail, sizeof(tail), "\n], \"count\": %zu}\n",
+							r->entries);
+
+			st->stage = 3;
+			if (len && reader_put(r, tail, len))
+				return -ENOMEM;
+			break;
+		}
+		default:
+			return 0;
+		}
+	}
+	n = r->len - st->off < max ? r->len - st->off : max;
+	memcpy(buf, r->buf + st->off, n);
+	st->off += n;
+	return n;
+}
+
+static void bl_stream_close(void *self)
+{
+	struct bl_stream *st = self;
+
+	fw_blocklist_reader_close(st->r);
+	free(st);
+}
+
+int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
+				struct fw_error *err)
+{
+	struct bl_stream *st = calloc(1, sizeof(*st));
+	int ret;
+
+	if (!st)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	ret = fw_blocklist_reader_open(program, NULL, &st->r, err);
+	if (ret) {
+		free(st);
+		return ret;
+	}
+	st->ndjson = ndjson;
+	st->r->sep = ndjson ? "\n" : ",\n";
+	snprintf(st->program, sizeof(st->program), "%s", program);
+	*out = (struct fw_api_stream){ bl_stream_read, bl_stream_close, st };
+	return 0;
+}
+
+/* The whole listing as one JSON value (for callers that want a tree). */
+int fw_backend_blocklist_list(const char *program, json_t **out, struct fw_error *err)
+{
+	return fw_backend_blocklist_page(program, NULL, SIZE_MAX / 2, out, err);
 }

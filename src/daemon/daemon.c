@@ -134,11 +134,9 @@ static void run_until_stopped(struct fw_daemon *d, int sig_fd)
 	for (;;) {
 		struct fw_error err = {};
 
-		/* Wake once a second for housekeeping (stats idle, expiries). */
-		if (poll(&pfd, 1, 1000) <= 0) {
-			fw_backend_tick();
+		/* Housekeeping has its own thread: this one only waits for signals. */
+		if (poll(&pfd, 1, -1) <= 0)
 			continue;
-		}
 		if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
 			return;
 
@@ -260,6 +258,7 @@ int fw_cmd_daemon(int argc, char **argv)
 		if (!d.api)
 			goto out;
 	}
+	fw_backend_start();
 	fw_info("running (pid %d); SIGHUP reloads %s", (int)getpid(), d.config_path);
 	run_until_stopped(&d, sig_fd);
 	ret = 0;
@@ -268,7 +267,11 @@ out:
 		fw_error_set(&err, EIO, "failed without a message (a bug: please report it)");
 	if (err.code)
 		report_error(&err);
+	/* Long operations give up first (an unfinished import is undone), so
+	 * the API's connections end promptly. */
+	fw_backend_stop();
 	fw_api_server_stop(d.api);
+	fw_backend_join();
 	fw_event_log_stop();
 	fw_daemon_current = NULL;
 	fw_registry_close(&d.reg);

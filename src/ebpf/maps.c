@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The kernel's ENOTSUPP (524), which user space headers lack. */
+#define ENOTSUPP_KERNEL 524
+
 static enum bpf_map_type kernel_type(enum fw_map_type type)
 {
 	switch (type) {
@@ -327,20 +330,15 @@ static long memlock_bytes(int fd)
 	return bytes;
 }
 
-json_t *fw_maps_stats_json(int fd)
+json_t *fw_maps_stats_json(int fd, long n)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	long n = -1, memory;
+	long memory;
 	json_t *out;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return NULL;
-	/* Arrays always hold max_entries; walking them counts nothing new. */
-	if (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)
-		n = info.max_entries;
-	else if (has_keys_to_walk(info.type))
-		n = count_entries(fd, info.key_size);
 	out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 			"name", info.name, "type", fw_map_kernel_type_name(info.type),
 			"id", (json_int_t)info.id, "key_size", (json_int_t)info.key_size,
@@ -388,4 +386,295 @@ json_t *fw_maps_counters_json(int fd)
 	}
 	free(values);
 	return list;
+}
+
+/* ---- bulk access ------------------------------------------------------- */
+
+/* What a kernel without batch support for this map type answers. */
+static bool batch_refused(int error)
+{
+	return error == EOPNOTSUPP || error == ENOTSUPP_KERNEL || error == EINVAL;
+}
+
+int fw_map_update_many(int fd, const void *keys, const void *values, __u32 key_size,
+		       size_t value_bytes, size_t n, __u64 flags, size_t *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
+	const char *k = keys, *v = values;
+	/* Batched writes take no flag but BPF_F_LOCK (the kernel's
+	 * generic_map_update_batch): BPF_NOEXIST and BPF_EXIST go one by one. */
+	bool batches = (flags & ~(__u64)BPF_F_LOCK) == 0;
+
+	*done = 0;
+	while (*done < n) {
+		__u32 want = n - *done > FW_MAP_BATCH ? FW_MAP_BATCH : n - *done, count = want;
+
+		if (batches) {
+			if (bpf_map_update_batch(fd, k + *done * key_size, v + *done * value_bytes,
+						 &count, &opts) == 0) {
+				*done += count;
+				continue;
+			}
+			/* A call refused before its first element leaves count as
+			 * it was: nothing was written. */
+			if (count == want)
+				count = 0;
+			if (count == 0 && *done == 0 && batch_refused(errno)) {
+				batches = false;        /* this map type writes one by one */
+				continue;
+			}
+			*done += count;
+			return -errno;
+		}
+		if (bpf_map_update_elem(fd, k + *done * key_size, v + *done * value_bytes, flags))
+			return -errno;
+		(*done)++;
+	}
+	return 0;
+}
+
+int fw_map_delete_many(int fd, const void *keys, __u32 key_size, size_t n, size_t *deleted)
+{
+	const char *k = keys;
+	bool batches = true;
+	size_t i = 0;
+
+	*deleted = 0;
+	while (i < n) {
+		__u32 want = n - i > FW_MAP_BATCH ? FW_MAP_BATCH : n - i, count = want;
+
+		if (batches) {
+			if (bpf_map_delete_batch(fd, k + i * key_size, &count, NULL) == 0) {
+				i += count;
+				*deleted += count;
+				continue;
+			}
+			if (count == want)
+				count = 0;      /* refused before the first element */
+			if (count == 0 && i == 0 && batch_refused(errno)) {
+				batches = false;
+				continue;
+			}
+			i += count;
+			*deleted += count;
+			if (errno != ENOENT)
+				return -errno;
+			i++;                    /* that one was gone already */
+			continue;
+		}
+		if (bpf_map_delete_elem(fd, k + i * key_size) == 0)
+			(*deleted)++;
+		else if (errno != ENOENT)
+			return -errno;
+		i++;
+	}
+	return 0;
+}
+
+size_t fw_map_value_bytes(const struct bpf_map_info *info)
+{
+	bool percpu = info->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		      info->type == BPF_MAP_TYPE_PERCPU_HASH ||
+		      info->type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+		      info->type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+
+	if (!percpu)
+		return info->value_size;
+	return (size_t)(info->value_size + 7) / 8 * 8 * libbpf_num_possible_cpus();
+}
+
+/* The hash maps' batch position is a bucket number; the others' is a key. */
+static size_t batch_token_size(int fd, __u32 key_size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return key_size;
+	switch (info.type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return sizeof(__u32);
+	default:
+		return key_size;
+	}
+}
+
+static void hex_encode(const unsigned char *bytes, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+}
+
+static bool hex_decode(const char *text, unsigned char *out, size_t n)
+{
+	if (strlen(text) != 2 * n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int byte;
+
+		if (sscanf(text + 2 * i, "%2x", &byte) != 1)
+			return false;
+		out[i] = byte;
+	}
+	return true;
+}
+
+/* Hash maps: a bucket at a time, resumable even when the last key read is
+ * deleted meanwhile. */
+static int read_batches(int fd, __u32 key_size, size_t value_bytes, size_t max_batch,
+			char *cursor, fw_map_entries_fn fn, void *ctx, bool *refused)
+{
+	size_t token_size = batch_token_size(fd, key_size);
+	unsigned char in[FW_MAP_CURSOR_MAX / 2], out[FW_MAP_CURSOR_MAX / 2];
+	size_t cap = max_batch;
+	char *keys = malloc(cap * key_size), *values = malloc(cap * value_bytes);
+	bool start = !cursor[0], more = true;
+	int ret = 0;
+
+	*refused = false;
+	if (token_size * 2 + 2 > FW_MAP_CURSOR_MAX || !keys || !values) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (!start && (cursor[0] != 'b' || !hex_decode(cursor + 1, in, token_size))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	while (more) {
+		__u32 count = cap;
+		int r = bpf_map_lookup_batch(fd, start ? NULL : in, out, keys, values, &count, NULL);
+		int error = r ? errno : 0;
+
+		if (r && error == ENOSPC) {     /* a bucket larger than cap: count says how large */
+			size_t cap2 = count > cap ? count : cap * 2;
+			char *k = realloc(keys, cap2 * key_size);
+			char *v = k ? realloc(values, cap2 * value_bytes) : NULL;
+
+			if (k)
+				keys = k;
+			if (!v) {
+				ret = -ENOMEM;
+				break;
+			}
+			values = v;
+			cap = cap2;
+			continue;
+		}
+		if (r && error != ENOENT) {
+			/* Refused before reading anything (count is left as it was). */
+			*refused = start && batch_refused(error);
+			ret = -error;
+			break;
+		}
+		start = false;
+		memcpy(in, out, token_size);
+		if (error == ENOENT)
+			cursor[0] = '\0';
+		else {
+			cursor[0] = 'b';
+			hex_encode(out, token_size, cursor + 1);
+		}
+		more = error != ENOENT && (count == 0 || fn(keys, values, count, ctx));
+		if (error == ENOENT && count)
+			fn(keys, values, count, ctx);
+	}
+out:
+	free(keys);
+	free(values);
+	return ret;
+}
+
+/* Other maps: key after key; the cursor is the last key read. */
+static int read_keys(int fd, __u32 key_size, size_t value_bytes, size_t max_batch,
+		     char *cursor, fw_map_entries_fn fn, void *ctx)
+{
+	char *keys = malloc(max_batch * key_size), *values = malloc(max_batch * value_bytes);
+	char *prev = malloc(key_size);
+	bool have_prev = cursor[0] != '\0', more = true;
+	int ret = 0;
+
+	if (!keys || !values || !prev || key_size * 2 + 2 > FW_MAP_CURSOR_MAX) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (have_prev && (cursor[0] != 'k' ||
+			  !hex_decode(cursor + 1, (unsigned char *)prev, key_size))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	while (more) {
+		size_t n = 0;
+		bool end = false;
+
+		while (n < max_batch) {
+			char *k = keys + n * key_size;
+
+			if (bpf_map_get_next_key(fd, have_prev ? prev : NULL, k)) {
+				end = true;
+				break;
+			}
+			memcpy(prev, k, key_size);
+			have_prev = true;
+			if (bpf_map_lookup_elem(fd, k, values + n * value_bytes) == 0)
+				n++;
+		}
+		if (end)
+			cursor[0] = '\0';
+		else {
+			cursor[0] = 'k';
+			hex_encode((unsigned char *)prev, key_size, cursor + 1);
+		}
+		more = !end && fn(keys, values, n, ctx);
+		if (end && n)
+			fn(keys, values, n, ctx);
+	}
+out:
+	free(keys);
+	free(values);
+	free(prev);
+	return ret;
+}
+
+int fw_map_read_from(int fd, __u32 key_size, size_t value_bytes, size_t max_batch,
+		     char cursor[FW_MAP_CURSOR_MAX], fw_map_entries_fn fn, void *ctx)
+{
+	bool refused = false;
+	int ret;
+
+	if (max_batch == 0)
+		max_batch = 1;
+	if (cursor[0] != 'k') {
+		ret = read_batches(fd, key_size, value_bytes, max_batch, cursor, fn, ctx, &refused);
+		if (!refused)
+			return ret;
+	}
+	return read_keys(fd, key_size, value_bytes, max_batch, cursor, fn, ctx);
+}
+
+static bool count_batch(const void *keys, const void *values, size_t n, void *ctx)
+{
+	*(long *)ctx += n;
+	return true;
+}
+
+long fw_map_count(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char cursor[FW_MAP_CURSOR_MAX] = "";
+	long n = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	if (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)
+		return info.max_entries;
+	if (!has_keys_to_walk(info.type))
+		return -1;
+	if (fw_map_read_from(fd, info.key_size, fw_map_value_bytes(&info), FW_MAP_BATCH, cursor,
+			     count_batch, &n))
+		return count_entries(fd, info.key_size);
+	return n;
 }

@@ -48,13 +48,47 @@ int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error
 const char *fw_map_kernel_type_name(enum bpf_map_type type);
 
 /* {"name","type","key_size","value_size","max_entries","flags","id",
- *  "entries","utilization","memory"} of a map fd. entries is counted by
- * walking the keys (null for types without keys to walk). */
-json_t *fw_maps_stats_json(int map_fd);
+ *  "entries","utilization","memory"} of a map fd, with the entry count the
+ * caller knows (entries < 0: null; see fw_map_count). */
+json_t *fw_maps_stats_json(int map_fd, long entries);
 
 /* A program's own counters: an array (plain or per-CPU) of 64-bit values
  * whose name says so ("counter", "count" or "stats"). Returns the value of
  * each index summed over CPUs, or NULL when fd is not such a map. */
 json_t *fw_maps_counters_json(int map_fd);
+
+/* ---- bulk access -------------------------------------------------------
+ * Batches of BPF_MAP_*_BATCH where the map type takes them, one call per
+ * element where it does not (found out on the first call). Keys and values
+ * lie contiguous in the caller's arrays; value_bytes is what one lookup
+ * writes (value_size rounded up to 8 and times the CPUs for per-CPU maps). */
+
+#define FW_MAP_BATCH 4096       /* elements per batch call */
+
+/* Writes n entries with flags (BPF_ANY, BPF_NOEXIST, ...). 0 when all are
+ * written; else -errno of the entry at index *done, the entries before it
+ * written. */
+int fw_map_update_many(int fd, const void *keys, const void *values, __u32 key_size,
+		       size_t value_bytes, size_t n, __u64 flags, size_t *done);
+
+/* Deletes n keys; a key already gone is skipped. 0, or -errno (*deleted
+ * counts what went before it). */
+int fw_map_delete_many(int fd, const void *keys, __u32 key_size, size_t n, size_t *deleted);
+
+/* Calls fn with the map's entries, up to FW_MAP_BATCH at a time, until it
+ * returns false or the map ends. *cursor is where to start ("" = the
+ * beginning) and where the next call resumes: an opaque text of at most
+ * FW_MAP_CURSOR_MAX bytes; "" once the map is done. 0 or -errno. */
+#define FW_MAP_CURSOR_MAX 96
+typedef bool (*fw_map_entries_fn)(const void *keys, const void *values, size_t n, void *ctx);
+int fw_map_read_from(int fd, __u32 key_size, size_t value_bytes, size_t max_batch,
+		     char cursor[FW_MAP_CURSOR_MAX], fw_map_entries_fn fn, void *ctx);
+
+/* Bytes one lookup of fd's map writes (see above), from its info. */
+size_t fw_map_value_bytes(const struct bpf_map_info *info);
+
+/* Entries in the map now, counted with batched reads (no key walk for each
+ * element); arrays report max_entries; -1 for maps without entries. */
+long fw_map_count(int fd);
 
 #endif

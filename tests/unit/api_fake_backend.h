@@ -23,6 +23,10 @@ static struct {
 	struct fw_arg last_args[8];
 	size_t last_n_args;
 	size_t last_offset, last_limit;
+	char last_cursor[64];
+	bool last_ndjson;
+	int batches_open;               /* begun, neither committed nor aborted */
+	int batches_aborted;
 	int fail;                       /* negative errno the next call returns */
 	const char *fail_detail;
 	uint64_t events_total;          /* events 0..events_total-1 exist */
@@ -133,11 +137,12 @@ static json_t *fake_maps(void)
 	return json_pack("[{s:s, s:s}]", "name", "blocklist", "qualified", "ddos_filter.blocklist");
 }
 
-static int fake_map_data(const char *name, size_t offset, size_t limit, json_t **out,
-			 struct fw_error *err)
+static int fake_map_data(const char *name, const char *cursor, size_t offset, size_t limit,
+			 json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("map_data", name, err);
 
+	snprintf(fake.last_cursor, sizeof(fake.last_cursor), "%s", cursor ? cursor : "");
 	fake.last_offset = offset;
 	fake.last_limit = limit;
 	if (!ret)
@@ -199,6 +204,108 @@ static int fake_blocklist_list(const char *program, json_t **out, struct fw_erro
 	return ret;
 }
 
+/* A stream of one fixed text. */
+struct fake_stream {
+	const char *text;
+	size_t off;
+};
+
+static ssize_t fake_stream_read(void *self, char *buf, size_t max)
+{
+	struct fake_stream *st = self;
+	size_t n = strlen(st->text + st->off);
+
+	if (n > max)
+		n = max;
+	memcpy(buf, st->text + st->off, n);
+	st->off += n;
+	return n;
+}
+
+static void fake_stream_close(void *self)
+{
+	free(self);
+}
+
+static int fake_open_stream(const char *call, const char *name, bool ndjson, const char *text,
+			    struct fw_api_stream *out, struct fw_error *err)
+{
+	int ret = fake_called(call, name, err);
+	struct fake_stream *st;
+
+	fake.last_ndjson = ndjson;
+	if (ret)
+		return ret;
+	st = calloc(1, sizeof(*st));
+	st->text = text;
+	*out = (struct fw_api_stream){ fake_stream_read, fake_stream_close, st };
+	return 0;
+}
+
+static int fake_map_stream(const char *name, bool ndjson, struct fw_api_stream *out,
+			   struct fw_error *err)
+{
+	return fake_open_stream("map_stream", name, ndjson, "{\"entries\": [], \"total\": 0}\n",
+				out, err);
+}
+
+static int fake_blocklist_page(const char *program, const char *cursor, size_t limit,
+			       json_t **out, struct fw_error *err)
+{
+	int ret = fake_called("blocklist_page", program, err);
+
+	snprintf(fake.last_cursor, sizeof(fake.last_cursor), "%s", cursor ? cursor : "");
+	fake.last_limit = limit;
+	if (!ret)
+		*out = json_pack("{s:[], s:n}", "entries", "next_cursor");
+	return ret;
+}
+
+static int fake_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
+				 struct fw_error *err)
+{
+	return fake_open_stream("blocklist_stream", program, ndjson, "{\"entries\": []}\n", out,
+				err);
+}
+
+/* A batch collects the addresses it is given into fake.last_json. */
+static int fake_blocklist_begin(const char *program, bool lines,
+				struct fw_blocklist_batch **out, struct fw_error *err)
+{
+	int ret = fake_keep_json("blocklist_begin", program, NULL, err);
+
+	if (!ret) {
+		fake.last_json = json_array();
+		fake.batches_open++;
+		*out = (struct fw_blocklist_batch *)&fake;
+	}
+	return ret;
+}
+
+static int fake_blocklist_put(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
+			      size_t n, struct fw_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(fake.last_json,
+				      json_pack("{s:s, s:i, s:i}", "address", items[i].address,
+						"expires_in", (int)items[i].expires_in, "line",
+						(int)items[i].index));
+	return 0;
+}
+
+static json_t *fake_blocklist_commit(struct fw_blocklist_batch *b)
+{
+	fake.batches_open--;
+	return json_pack("{s:I, s:i}", "added", (json_int_t)json_array_size(fake.last_json),
+			 "duplicates", 0);
+}
+
+static void fake_blocklist_abort(struct fw_blocklist_batch *b)
+{
+	fake.batches_open--;
+	fake.batches_aborted++;
+}
+
 /* Events 0..events_total-1, each {"seq": N, "type": "ddos_drop"}. */
 static json_t *fake_events_since(uint64_t since, size_t max, uint64_t *next)
 {
@@ -223,6 +330,7 @@ static const struct fw_api_backend fake_backend = {
 	.unload = fake_unload,
 	.maps = fake_maps,
 	.map_data = fake_map_data,
+	.map_stream = fake_map_stream,
 	.map_update = fake_map_update,
 	.map_delete = fake_map_delete,
 	.map_stats = fake_map_stats,
@@ -230,6 +338,12 @@ static const struct fw_api_backend fake_backend = {
 	.blocklist_add = fake_blocklist_add,
 	.blocklist_delete = fake_blocklist_delete,
 	.blocklist_list = fake_blocklist_list,
+	.blocklist_page = fake_blocklist_page,
+	.blocklist_stream = fake_blocklist_stream,
+	.blocklist_begin = fake_blocklist_begin,
+	.blocklist_put = fake_blocklist_put,
+	.blocklist_commit = fake_blocklist_commit,
+	.blocklist_abort = fake_blocklist_abort,
 	.events_since = fake_events_since,
 };
 
