@@ -441,6 +441,152 @@ static void test_mangled_bodies(void **state)
 	}
 }
 
+/* ---- streamed uploads and cursors ------------------------------------------ */
+
+/* Uploads body in pieces of `piece` bytes; returns the answer. */
+static struct fw_api_response upload(const char *type, const char *body, size_t piece,
+				     bool with_token, struct fake_query *q, bool *streamed)
+{
+	static const struct fw_api_context ctx = { .backend = &fake_backend,
+						   .token = FAKE_TOKEN };
+	struct fw_api_request req = {
+		.method = "POST",
+		.path = "/api/ebpf/blocklist",
+		.authorization = with_token ? "Bearer " FAKE_TOKEN : NULL,
+		.query = fake_query_lookup,
+		.query_ctx = q,
+	};
+	struct fw_api_response resp = { 0 };
+	struct fw_api_upload *up = NULL;
+
+	*streamed = fw_api_upload_begin(&ctx, &req, type, &up, &resp);
+	if (!up)
+		return resp;
+	for (size_t off = 0; off < strlen(body); off += piece) {
+		size_t n = strlen(body) - off < piece ? strlen(body) - off : piece;
+
+		fw_api_upload_feed(up, body + off, n);
+	}
+	fw_api_upload_end(up, &resp);
+	return resp;
+}
+
+static void test_upload_plain_text(void **state)
+{
+	/* Spamhaus- and FireHOL-style lines, CRLF, a line split across pieces. */
+	static const char body[] = "; Spamhaus DROP\r\n# comment\n\n192.0.2.1\r\n"
+				   "198.51.100.0/24 ; SBL123\n  2001:db8::/32  \n203.0.113.7";
+	struct fake_query q = { { "expires_in" }, { "60" } };
+	bool streamed;
+	struct fw_api_response r = upload("text/plain; charset=utf-8", body, 5, true, &q,
+					  &streamed);
+	json_t *items = fake.last_json;
+
+	assert_true(streamed);
+	assert_status(r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "received")), 4);
+	assert_int_equal(json_array_size(items), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "address")),
+			    "192.0.2.1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "line")), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 1), "address")),
+			    "198.51.100.0/24");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 3), "address")),
+			    "203.0.113.7");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 3), "expires_in")), 60);
+	assert_int_equal(fake.batches_open, 0);
+	assert_int_equal(fake.batches_aborted, 0);
+	fw_api_response_release(&r);
+}
+
+static void test_upload_ndjson(void **state)
+{
+	static const char body[] = "\"192.0.2.1\"\n{\"address\": \"192.0.2.2\", \"expires_in\": 5}\n";
+	bool streamed;
+	struct fw_api_response r = upload("application/x-ndjson", body, 7, true, NULL, &streamed);
+
+	assert_status(r, 200);
+	assert_int_equal(json_array_size(fake.last_json), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fake.last_json, 1),
+							    "expires_in")), 5);
+	fw_api_response_release(&r);
+}
+
+static void test_upload_refusals(void **state)
+{
+	static const struct { const char *type, *body, *expires; bool token; unsigned int status;
+			      const char *error; } cases[] = {
+		{ "text/plain", "192.0.2.1\n192.0.2.2\nexample.com\n", NULL, true, 400,
+		  "line 3: invalid address or CIDR 'example.com'" },
+		{ "text/plain", "10.0.0.1/8\n", NULL, true, 400,
+		  "line 1: invalid address or CIDR '10.0.0.1/8'" },
+		{ "application/x-ndjson", "{\"address\": \"192.0.2.1\", \"x\": 1}\n", NULL, true, 400,
+		  "line 1: not an address entry" },
+		{ "text/plain", "# only a comment\n", NULL, true, 400, "the body holds no addresses" },
+		{ "text/plain", "192.0.2.1\n", "0", true, 400, "invalid expires_in '0'" },
+		{ "text/plain", "192.0.2.1\n", NULL, false, 401, "needs the API token" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct fake_query q = { { "expires_in" }, { cases[i].expires } };
+		bool streamed;
+		struct fw_api_response r;
+
+		fake_reset();
+		r = upload(cases[i].type, cases[i].body, 4, cases[i].token,
+			   cases[i].expires ? &q : NULL, &streamed);
+		assert_true(streamed);
+		assert_status(r, cases[i].status);
+		assert_non_null(strstr(error_of(&r), cases[i].error));
+		assert_int_equal(fake.batches_open, 0);  /* begun ones were aborted */
+		fw_api_response_release(&r);
+	}
+}
+
+static void test_upload_only_for_bulk_forms(void **state)
+{
+	bool streamed;
+	struct fw_api_response r = upload("application/json", "{}", 2, true, NULL, &streamed);
+
+	assert_false(streamed);
+	fw_api_response_release(&r);
+}
+
+static void test_cursor_and_streamed_listings(void **state)
+{
+	struct fake_query q = { { "cursor", "limit" }, { "b00000010", "50" } };
+	struct fake_query all = { { "all", "format" }, { "true", "ndjson" } };
+	struct fake_query both = { { "cursor", "offset" }, { "b0", "10" } };
+	struct fake_query bad = { { "all", "format" }, { "true", "xml" } };
+	struct fake_query page = { { "limit" }, { "20" } };
+	struct fw_api_response r = call_q("GET", "/api/ebpf/maps/blocklist/data", NULL, false, &q);
+
+	assert_status(r, 200);
+	assert_string_equal(fake.last_cursor, "b00000010");
+	assert_int_equal(fake.last_limit, 50);
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/maps/blocklist/data", NULL, false, &all);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "map_stream");
+	assert_true(fake.last_ndjson);
+	assert_non_null(r.stream.read);
+	assert_string_equal(r.content_type, "application/x-ndjson");
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/maps/blocklist/data", NULL, false, &both);
+	assert_status(r, 400);
+	assert_string_equal(error_of(&r), "give cursor or offset, not both");
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/blocklist", NULL, false, &bad);
+	assert_status(r, 400);
+	assert_string_equal(error_of(&r), "invalid format 'xml'");
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/blocklist", NULL, false, &page);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "blocklist_page");
+	assert_int_equal(fake.last_limit, 20);
+	fw_api_response_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +599,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verifier_log_is_the_detail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_data_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_plain_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_ndjson, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_only_for_bulk_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_and_streamed_listings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_data_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocklist_add_forms, setup, teardown),
