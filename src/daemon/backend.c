@@ -576,6 +576,7 @@ struct map_stream {
 	bool ndjson;
 	int stage;                      /* 0 header, 1 entries, 2 trailer, 3 end */
 	size_t total;
+	int error;                      /* of the last batch */
 	char *buf;                      /* text not handed out yet */
 	size_t len, off;
 };
@@ -583,28 +584,25 @@ struct map_stream {
 static bool stream_batch(const void *keys, const void *values, size_t n, void *data)
 {
 	struct map_stream *st = data;
-	FILE *f;
-	size_t size = 0;
+	struct fw_text text = { 0 };
+	int ret = 0;
 
-	free(st->buf);
-	st->buf = NULL;
-	f = open_memstream(&st->buf, &size);
-	if (!f)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = fw_map_codec_entry(&st->c, (const char *)keys + i * st->c.info.key_size,
-					       (const char *)values + i * st->c.value_bytes);
-
-		if (st->total++ || st->ndjson)
-			fputs(st->ndjson ? "" : ",\n", f);
-		json_dumpf(e, f, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (st->ndjson)
-			fputc('\n', f);
-		json_decref(e);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (st->total++ && !st->ndjson)
+			ret = fw_text_append(&text, ",\n", 2);
+		if (!ret)
+			ret = fw_map_codec_entry_text(&st->c,
+						      (const char *)keys + i * st->c.info.key_size,
+						      (const char *)values + i * st->c.value_bytes,
+						      &text);
+		if (!ret && st->ndjson)
+			ret = fw_text_append(&text, "\n", 1);
 	}
-	fclose(f);
-	st->len = size;
+	free(st->buf);
+	st->buf = text.s;
+	st->len = ret ? 0 : text.len;
 	st->off = 0;
+	st->error = ret;
 	return false;
 }
 
@@ -628,8 +626,8 @@ static ssize_t map_stream_read(void *self, char *buf, size_t max)
 		case 1:
 			ret = fw_map_read_from(st->ref.fd, st->c.info.key_size, st->c.value_bytes,
 					       FW_MAP_BATCH / 4, st->cursor, stream_batch, st);
-			if (ret)
-				return ret;
+			if (ret || st->error)
+				return ret ? ret : st->error;
 			if (!st->cursor[0])
 				st->stage = 2;
 			break;

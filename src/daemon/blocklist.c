@@ -131,6 +131,96 @@ static const void *bl_key(const struct bl_entry *e)
 
 /* ---- what the daemon keeps per program ---------------------------------- */
 
+/*
+ * The keys in a map, as 64-bit fingerprints in an open-addressing table
+ * (0 empty, 1 deleted): 16 bytes per key at most. It tells a new key from
+ * one that is there without a syscall, so new keys go in kernel batches;
+ * a key whose fingerprint is present is looked up in the map (a duplicate,
+ * or a rare collision). A multiset: two keys that share a fingerprint hold
+ * a slot each. Its size is the map's entry count.
+ */
+struct keyset {
+	uint64_t *slots;
+	size_t cap, used;               /* used counts deleted slots too */
+	long live;
+};
+
+static uint64_t key_fp(const void *key, size_t size)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ size;
+
+	for (size_t i = 0; i < size; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, p + i, size - i < 8 ? size - i : 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return h < 2 ? h + 2 : h;
+}
+
+static bool keyset_has(const struct keyset *s, uint64_t fp)
+{
+	for (size_t i = fp & (s->cap - 1); s->cap && s->slots[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i] == fp)
+			return true;
+	return false;
+}
+
+static void keyset_put(struct keyset *s, uint64_t fp)
+{
+	size_t i = fp & (s->cap - 1);
+
+	while (s->slots[i] > 1)
+		i = (i + 1) & (s->cap - 1);
+	if (!s->slots[i])
+		s->used++;
+	s->slots[i] = fp;
+	s->live++;
+}
+
+static int keyset_add(struct keyset *s, uint64_t fp)
+{
+	/* At most 70 % full (deleted slots count), at most 50 % after a rehash. */
+	if ((s->used + 1) * 10 > s->cap * 7) {
+		struct keyset bigger = { 0 };
+		size_t cap = 1024;
+
+		while ((size_t)(s->live + 1) * 2 > cap)
+			cap *= 2;
+		bigger.slots = calloc(cap, sizeof(uint64_t));
+		if (!bigger.slots)
+			return -ENOMEM;
+		bigger.cap = cap;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slots[i] > 1)
+				keyset_put(&bigger, s->slots[i]);
+		free(s->slots);
+		*s = bigger;
+	}
+	keyset_put(s, fp);
+	return 0;
+}
+
+static void keyset_del(struct keyset *s, uint64_t fp)
+{
+	for (size_t i = fp & (s->cap - 1); s->cap && s->slots[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i] == fp) {
+			s->slots[i] = 1;
+			s->live--;
+			return;
+		}
+}
+
+static void keyset_clear(struct keyset *s)
+{
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
 struct expiring {
 	__u64 at;                       /* the entry's expires_ns when pushed */
 	struct fw_lpm_key key;
@@ -140,7 +230,7 @@ struct expiring {
 struct bl_state {
 	char program[FW_NAME_MAX];
 	__u32 exact_id, cidr_id;        /* the maps this state describes */
-	long exact_n, cidr_n;           /* entries in each */
+	struct keyset exact, cidr;      /* the keys of each map */
 	struct expiring *heap;          /* min-heap by at; may hold stale items */
 	size_t heap_n, heap_cap;
 	struct bl_state *next;
@@ -211,7 +301,6 @@ static __u32 map_id(int fd)
 struct rebuild_ctx {
 	struct bl_state *s;
 	bool cidr;
-	long n;
 	int error;
 };
 
@@ -219,18 +308,20 @@ static bool rebuild_batch(const void *keys, const void *values, size_t n, void *
 {
 	struct rebuild_ctx *ctx = data;
 	const struct fw_list_entry *v = values;
+	size_t key_size = ctx->cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
 
-	ctx->n += n;
 	for (size_t i = 0; i < n && !ctx->error; i++) {
 		struct bl_entry e = { .cidr = ctx->cidr, .value = v[i] };
+		const char *key = (const char *)keys + i * key_size;
 
-		if (!v[i].expires_ns)
+		ctx->error = keyset_add(ctx->cidr ? &ctx->s->cidr : &ctx->s->exact,
+					key_fp(key, key_size));
+		if (ctx->error || !v[i].expires_ns)
 			continue;
 		if (ctx->cidr)
-			memcpy(&e.key, (const char *)keys + i * sizeof(struct fw_lpm_key),
-			       sizeof(e.key));
+			memcpy(&e.key, key, sizeof(e.key));
 		else
-			memcpy(e.key.addr, (const char *)keys + i * sizeof(struct fw_addr), 16);
+			memcpy(e.key.addr, key, 16);
 		ctx->error = heap_push(ctx->s, &e);
 	}
 	return !ctx->error;
@@ -244,6 +335,8 @@ static int state_rebuild(struct bl_state *s, const struct bl_maps *m)
 	int ret;
 
 	s->heap_n = 0;
+	keyset_clear(&s->exact);
+	keyset_clear(&s->cidr);
 	ret = fw_map_read_from(m->exact_fd, sizeof(struct fw_addr), sizeof(struct fw_list_entry),
 			       FW_MAP_BATCH, cursor, rebuild_batch, &exact);
 	cursor[0] = '\0';
@@ -255,12 +348,10 @@ static int state_rebuild(struct bl_state *s, const struct bl_maps *m)
 		s->exact_id = s->cidr_id = 0;   /* rebuilt again next time */
 		return ret ? ret : -ENOMEM;
 	}
-	s->exact_n = exact.n;
-	s->cidr_n = cidr.n;
 	s->exact_id = map_id(m->exact_fd);
 	s->cidr_id = map_id(m->cidr_fd);
 	fw_debug("blocklist of %s: %ld addresses, %ld CIDRs, %zu expiring", s->program,
-		 s->exact_n, s->cidr_n, s->heap_n);
+		 s->exact.live, s->cidr.live, s->heap_n);
 	return 0;
 }
 
@@ -307,6 +398,8 @@ static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
 		}
 		*p = s->next;
 		free(s->heap);
+		keyset_clear(&s->exact);
+		keyset_clear(&s->cidr);
 		free(s);
 	}
 }
@@ -329,10 +422,10 @@ bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, lon
 		if (strcmp(s->program, program))
 			continue;
 		if (!strcmp(map, "blocklist") && s->exact_id == id && id) {
-			*n = s->exact_n;
+			*n = s->exact.live;
 			known = true;
 		} else if (!strcmp(map, "cidr_blocklist") && s->cidr_id == id && id) {
-			*n = s->cidr_n;
+			*n = s->cidr.live;
 			known = true;
 		}
 	}
@@ -345,9 +438,10 @@ bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, lon
 /* What a batch changed, to undo it: the keys it created, and the old values
  * of those it overwrote. */
 struct undo_log {
-	struct fw_lpm_key *created;     /* exact ones use .addr */
-	bool *created_cidr;
+	struct fw_addr *created;        /* in blocklist */
 	size_t n_created, cap_created;
+	struct fw_lpm_key *created_cidr; /* in cidr_blocklist */
+	size_t n_created_cidr, cap_created_cidr;
 	struct bl_entry *overwritten;   /* key and the value before */
 	size_t n_overwritten, cap_overwritten;
 };
@@ -381,24 +475,22 @@ static int grow(void **array, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static int log_created(struct undo_log *u, const struct bl_entry *e, size_t n)
+static int log_created(struct undo_log *u, bool cidr, const void *keys, size_t n)
 {
-	size_t cap = u->cap_created;
-
 	if (!n)
 		return 0;
-	if (grow((void **)&u->created, &u->cap_created, u->n_created + n, sizeof(*u->created)))
-		return -ENOMEM;
-	if (u->cap_created != cap) {
-		bool *p = realloc(u->created_cidr, u->cap_created * sizeof(bool));
-
-		if (!p)
+	if (cidr) {
+		if (grow((void **)&u->created_cidr, &u->cap_created_cidr, u->n_created_cidr + n,
+			 sizeof(*u->created_cidr)))
 			return -ENOMEM;
-		u->created_cidr = p;
-	}
-	for (size_t i = 0; i < n; i++) {
-		u->created[u->n_created] = e[i].key;
-		u->created_cidr[u->n_created++] = e[i].cidr;
+		memcpy(u->created_cidr + u->n_created_cidr, keys, n * sizeof(*u->created_cidr));
+		u->n_created_cidr += n;
+	} else {
+		if (grow((void **)&u->created, &u->cap_created, u->n_created + n,
+			 sizeof(*u->created)))
+			return -ENOMEM;
+		memcpy(u->created + u->n_created, keys, n * sizeof(*u->created));
+		u->n_created += n;
 	}
 	return 0;
 }
@@ -440,26 +532,12 @@ static void undo_apply(struct fw_blocklist_batch *b, struct bl_state *s)
 	}
 	for (int cidr = 0; cidr < 2; cidr++) {
 		size_t key_size = cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
-		char *keys = malloc((u->n_created ? u->n_created : 1) * key_size);
-		size_t n = 0, deleted = 0;
+		const char *keys = cidr ? (const char *)u->created_cidr : (const char *)u->created;
+		size_t n = cidr ? u->n_created_cidr : u->n_created, deleted = 0;
 
-		if (!keys) {
-			fw_warn("blocklist of %s: out of memory undoing a batch", b->program);
-			continue;
-		}
-		for (size_t i = 0; i < u->n_created; i++)
-			if (u->created_cidr[i] == cidr)
-				memcpy(keys + n++ * key_size,
-				       cidr ? (void *)&u->created[i] : (void *)u->created[i].addr,
-				       key_size);
 		fw_map_delete_many(cidr ? b->m.cidr_fd : b->m.exact_fd, keys, key_size, n, &deleted);
-		if (s) {
-			if (cidr)
-				s->cidr_n -= deleted;
-			else
-				s->exact_n -= deleted;
-		}
-		free(keys);
+		for (size_t i = 0; s && i < n; i++)
+			keyset_del(cidr ? &s->cidr : &s->exact, key_fp(keys + i * key_size, key_size));
 	}
 	undo_free(u);
 }
@@ -508,70 +586,102 @@ static const char *item_where(const struct fw_blocklist_batch *b, size_t index, 
 	return buf;
 }
 
-/* Writes entries of one map (all exact or all CIDR): new keys in batches
- * with BPF_NOEXIST, existing ones overwritten one by one with their old
- * value logged. *failed_at: the entry that failed. */
+/* Entries of one map waiting for a batch write. */
+struct pending {
+	char *keys;
+	struct fw_list_entry *values;
+	size_t *at;                     /* index into the chunk */
+	size_t n;
+};
+
+/* Writes the pending entries in kernel batches and logs them as created.
+ * On a refusal, the ones not written leave the key set again. */
+static int flush_new(struct fw_blocklist_batch *b, struct keyset *set, bool cidr,
+		     struct pending *p, const size_t *index, size_t *failed_at)
+{
+	size_t key_size = cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr), done = 0;
+	int ret = fw_map_update_many(cidr ? b->m.cidr_fd : b->m.exact_fd, p->keys, p->values,
+				     key_size, sizeof(*p->values), p->n, BPF_ANY, &done);
+
+	if (log_created(&b->undo, cidr, p->keys, done)) {
+		ret = -ENOMEM;
+	} else {
+		b->added += done;
+	}
+	if (ret) {
+		for (size_t i = done; i < p->n; i++)
+			keyset_del(set, key_fp(p->keys + i * key_size, key_size));
+		*failed_at = index[p->at[done < p->n ? done : 0]];
+	}
+	p->n = 0;
+	return ret;
+}
+
+/*
+ * Writes entries of one map (all exact or all CIDR). A key the key set does
+ * not know is new: it waits for a batch write. A known one is looked up (the
+ * pending batch written first, so an address given twice is seen): when it
+ * is there, its old value is logged and it is overwritten on its own.
+ */
 static int write_entries(struct fw_blocklist_batch *b, struct bl_state *s, bool cidr,
-			 struct bl_entry *e, const size_t *index, size_t n, size_t *failed_at,
-			 struct fw_error *err)
+			 struct bl_entry *e, const size_t *index, size_t n, struct fw_error *err)
 {
 	size_t key_size = cidr ? sizeof(struct fw_lpm_key) : sizeof(struct fw_addr);
 	int fd = cidr ? b->m.cidr_fd : b->m.exact_fd;
-	char *keys = malloc((n ? n : 1) * key_size);
-	struct fw_list_entry *values = malloc((n ? n : 1) * sizeof(*values));
-	long *count = cidr ? &s->cidr_n : &s->exact_n;
-	size_t i = 0, done;
+	struct keyset *set = cidr ? &s->cidr : &s->exact;
+	struct pending p = { malloc((n ? n : 1) * key_size), malloc((n ? n : 1) * sizeof(*p.values)),
+			     malloc((n ? n : 1) * sizeof(size_t)), 0 };
+	size_t failed_at = 0;
 	char where[48];
 	int ret = 0;
 
-	if (!keys || !values) {
-		ret = fw_error_set(err, ENOMEM, "out of memory");
+	if (!p.keys || !p.values || !p.at) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t j = 0; j < n; j++) {
-		memcpy(keys + j * key_size, bl_key(&e[j]), key_size);
-		values[j] = e[j].value;
-	}
-	while (i < n) {
+	for (size_t j = 0; j < n && !ret; j++) {
+		const void *key = bl_key(&e[j]);
+		uint64_t fp = key_fp(key, key_size);
 		struct fw_list_entry old;
 
-		ret = fw_map_update_many(fd, keys + i * key_size, values + i, key_size,
-					 sizeof(*values), n - i, BPF_NOEXIST, &done);
-		if (log_created(&b->undo, e + i, done)) {
-			ret = fw_error_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
-		*count += done;
-		b->added += done;
-		i += done;
-		if (!ret)
-			break;
-		if (ret == -EEXIST && bpf_map_lookup_elem(fd, keys + i * key_size, &old) == 0) {
-			if (bpf_map_update_elem(fd, keys + i * key_size, &values[i], BPF_EXIST) == 0) {
-				if (log_overwritten(&b->undo, &e[i], &old)) {
-					ret = fw_error_set(err, ENOMEM, "out of memory");
-					goto out;
+		if (keyset_has(set, fp)) {
+			if (p.n && (ret = flush_new(b, set, cidr, &p, index, &failed_at)))
+				break;
+			if (bpf_map_lookup_elem(fd, key, &old) == 0) {
+				if (bpf_map_update_elem(fd, key, &e[j].value, BPF_EXIST)) {
+					ret = -errno;
+					failed_at = index[j];
+					break;
+				}
+				if (log_overwritten(&b->undo, &e[j], &old)) {
+					ret = -ENOMEM;
+					break;
 				}
 				b->duplicates++;
-				i++;
-				ret = 0;
 				continue;
 			}
-			ret = -errno;
 		}
-		*failed_at = index[i];
+		memcpy(p.keys + p.n * key_size, key, key_size);
+		p.values[p.n] = e[j].value;
+		p.at[p.n++] = j;
+		ret = keyset_add(set, fp);
+	}
+	if (!ret && p.n)
+		ret = flush_new(b, set, cidr, &p, index, &failed_at);
+	for (size_t j = 0; j < n && !ret; j++)
+		if (e[j].value.expires_ns)
+			ret = heap_push(s, &e[j]);
+out:
+	if (ret == -ENOMEM)
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+	else if (ret)
 		ret = fw_error_set(err, ret == -E2BIG ? E2BIG : -ret,
 				   "%s: the blocklist refused it: %s%s",
-				   item_where(b, index[i], where, sizeof(where)), strerror(-ret),
+				   item_where(b, failed_at, where, sizeof(where)), strerror(-ret),
 				   ret == -E2BIG ? " (the map is full: raise its size)" : "");
-		goto out;
-	}
-	for (size_t j = 0; j < n && !ret; j++)
-		if (e[j].value.expires_ns && heap_push(s, &e[j]))
-			ret = fw_error_set(err, ENOMEM, "out of memory");
-out:
-	free(keys);
-	free(values);
+	free(p.keys);
+	free(p.values);
+	free(p.at);
 	return ret;
 }
 
@@ -581,7 +691,7 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 	struct bl_entry *exact = calloc(n ? n : 1, sizeof(*exact));
 	struct bl_entry *cidr = calloc(n ? n : 1, sizeof(*cidr));
 	size_t *exact_at = calloc(n ? n : 1, sizeof(size_t)), *cidr_at = calloc(n ? n : 1, sizeof(size_t));
-	size_t n_exact = 0, n_cidr = 0, failed_at = 0;
+	size_t n_exact = 0, n_cidr = 0;
 	uint64_t now = monotonic_ns();
 	struct bl_state *s = NULL;
 	long before;
@@ -622,16 +732,16 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 		goto fail;
 	}
 	if (b->exact_before < 0)
-		b->exact_before = s->exact_n;
+		b->exact_before = s->exact.live;
 	before = b->exact_before;
-	ret = write_entries(b, s, false, exact, exact_at, n_exact, &failed_at, err);
+	ret = write_entries(b, s, false, exact, exact_at, n_exact, err);
 	if (!ret)
-		ret = write_entries(b, s, true, cidr, cidr_at, n_cidr, &failed_at, err);
-	if (!ret && b->limit > 0 && s->exact_n > b->limit)
+		ret = write_entries(b, s, true, cidr, cidr_at, n_cidr, err);
+	if (!ret && b->limit > 0 && s->exact.live > b->limit)
 		ret = fw_error_set(err, E2BIG,
 				   "the blocklist of %s is full: %ld addresses + %ld new > blocklist_size %lld; "
 				   "remove some, or raise blocklist_size (and the blocklist map's size)",
-				   b->program, before, s->exact_n - before,
+				   b->program, before, s->exact.live - before,
 				   (long long)b->limit);
 	if (!ret) {
 		pthread_mutex_unlock(&bl_lock);
@@ -674,7 +784,7 @@ void fw_backend_blocklist_abort(struct fw_blocklist_batch *b)
 {
 	if (!b)
 		return;
-	if (b->undo.n_created || b->undo.n_overwritten) {
+	if (b->undo.n_created || b->undo.n_created_cidr || b->undo.n_overwritten) {
 		struct fw_error err = { 0 };
 
 		pthread_mutex_lock(&bl_lock);
@@ -795,12 +905,16 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 	}
 	if (!ret) {
 		ret = fw_map_delete_many(m.exact_fd, keys[0], sizeof(struct fw_addr), count[0], &deleted);
-		s->exact_n -= deleted;
-		if (!ret) {
+		if (!ret)
 			ret = fw_map_delete_many(m.cidr_fd, keys[1], sizeof(struct fw_lpm_key), count[1],
 						 &deleted);
-			s->cidr_n -= deleted;
-		}
+		/* Checked to be there under the lock: every one of them went. */
+		for (size_t i = 0; i < count[0]; i++)
+			keyset_del(&s->exact, key_fp(keys[0] + i * sizeof(struct fw_addr),
+						     sizeof(struct fw_addr)));
+		for (size_t i = 0; i < count[1]; i++)
+			keyset_del(&s->cidr, key_fp(keys[1] + i * sizeof(struct fw_lpm_key),
+						    sizeof(struct fw_lpm_key)));
 		if (ret)
 			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
 	}
@@ -1021,19 +1135,19 @@ static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t n
 		else
 			memcpy(exact[n_exact++].addr, e.key.addr, 16);
 	}
-	if (n_exact) {
+	if (n_exact)
 		fw_map_delete_many(m->exact_fd, exact, sizeof(*exact), n_exact, &deleted);
-		s->exact_n -= deleted;
-	}
-	if (n_cidr) {
+	if (n_cidr)
 		fw_map_delete_many(m->cidr_fd, cidr, sizeof(*cidr), n_cidr, &deleted);
-		s->cidr_n -= deleted;
-	}
+	for (size_t i = 0; i < n_exact; i++)
+		keyset_del(&s->exact, key_fp(&exact[i], sizeof(*exact)));
+	for (size_t i = 0; i < n_cidr; i++)
+		keyset_del(&s->cidr, key_fp(&cidr[i], sizeof(*cidr)));
 	if (n_exact + n_cidr)
 		fw_debug("blocklist of %s: %zu entries expired", s->program, n_exact + n_cidr);
 	/* Rewritten entries leave stale items behind: start afresh when they
 	 * outnumber the live ones. */
-	if (s->heap_n > 65536 && s->heap_n > 2 * (size_t)(s->exact_n + s->cidr_n))
+	if (s->heap_n > 65536 && s->heap_n > 2 * (size_t)(s->exact.live + s->cidr.live))
 		s->exact_id = 0;
 	return s->heap_n && s->heap[0].at <= now;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,197 @@ json_t *fw_btf_to_json(const struct btf *btf, __u32 type_id, const void *data, s
 	if (!btf || !type_id)
 		return hex_json(data, size);
 	return decode(btf, type_id, data, size);
+}
+
+/* ---- the same as text, without a tree --------------------------------------- */
+
+int fw_text_append(struct fw_text *t, const char *data, size_t len)
+{
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		char *s;
+
+		while (cap < t->len + len + 1)
+			cap *= 2;
+		s = realloc(t->s, cap);
+		if (!s)
+			return -ENOMEM;
+		t->s = s;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, data, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+	return 0;
+}
+
+static int put(struct fw_text *t, const char *s)
+{
+	return fw_text_append(t, s, strlen(s));
+}
+
+static int putf(struct fw_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int putf(struct fw_text *t, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return fw_text_append(t, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* A JSON string: what is_string lets through and BTF names need escaping
+ * for is a quote or a backslash; anything else below 0x20 as \u00XX. */
+static int put_string(struct fw_text *t, const char *s, size_t n)
+{
+	int ret = put(t, "\"");
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			ret = putf(t, "\\%c", c);
+		else if (c < 0x20)
+			ret = putf(t, "\\u%04x", c);
+		else
+			ret = fw_text_append(t, (const char *)&c, 1);
+	}
+	return ret ? ret : put(t, "\"");
+}
+
+static int put_hex(struct fw_text *t, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	int ret = put(t, "\"0x");
+
+	for (size_t i = 0; i < size && !ret; i++)
+		ret = putf(t, "%02x", p[i]);
+	return ret ? ret : put(t, "\"");
+}
+
+static int append(struct fw_text *t, const struct btf *btf, __u32 id, const char *p, size_t size);
+
+static int append_int(struct fw_text *t, const struct btf_type *bt, const char *p, size_t size)
+{
+	__u8 enc = btf_int_encoding(bt);
+	uint64_t u = 0;
+
+	if (size > 8 || bt->size > 8)
+		return put_hex(t, p, size < bt->size ? size : bt->size);
+	memcpy(&u, p, bt->size);
+	if (enc & BTF_INT_BOOL)
+		return put(t, u ? "true" : "false");
+	if ((enc & BTF_INT_SIGNED) && bt->size < 8 && (u >> (bt->size * 8 - 1)) & 1)
+		u |= ~(uint64_t)0 << (bt->size * 8);
+	if (!(enc & BTF_INT_SIGNED) && u > INT64_MAX)
+		return putf(t, "\"%" PRIu64 "\"", u);
+	return putf(t, "%" PRId64, (int64_t)u);
+}
+
+static int append_enum(struct fw_text *t, const struct btf *btf, const struct btf_type *bt,
+		       const char *p)
+{
+	const struct btf_enum *e = btf_enum(bt);
+	int32_t v = 0;
+
+	memcpy(&v, p, bt->size < 4 ? bt->size : 4);
+	for (int i = 0; i < btf_vlen(bt); i++, e++)
+		if (e->val == v) {
+			const char *name = btf__name_by_offset(btf, e->name_off);
+
+			return put_string(t, name, strlen(name));
+		}
+	return putf(t, "%" PRId32, v);
+}
+
+static int append_array(struct fw_text *t, const struct btf *btf, const struct btf_type *bt,
+			const char *p, size_t size)
+{
+	const struct btf_array *a = btf_array(bt);
+	__u32 elem_id = a->type;
+	const struct btf_type *et = resolve(btf, &elem_id);
+	__s64 esize = btf__resolve_size(btf, elem_id);
+	int ret;
+
+	if (!et || esize <= 0 || (size_t)esize * a->nelems > size)
+		return put_hex(t, p, size);
+	if (is_char_type(btf, a->type) && is_string(p, a->nelems))
+		return put_string(t, p, strnlen(p, a->nelems));
+	ret = put(t, "[");
+	for (__u32 i = 0; i < a->nelems && !ret; i++) {
+		ret = i ? put(t, ",") : 0;
+		if (!ret)
+			ret = append(t, btf, elem_id, p + i * esize, esize);
+	}
+	return ret ? ret : put(t, "]");
+}
+
+static int append_struct(struct fw_text *t, const struct btf *btf, const struct btf_type *bt,
+			 const char *p, size_t size)
+{
+	const struct btf_member *m = btf_members(bt);
+	bool first = true;
+	int ret = put(t, "{");
+
+	for (int i = 0; i < btf_vlen(bt) && !ret; i++, m++) {
+		__u32 off = btf_member_bit_offset(bt, i), bits = btf_member_bitfield_size(bt, i);
+		const char *name = btf__name_by_offset(btf, m->name_off);
+		__s64 msize = btf__resolve_size(btf, m->type);
+		char anon[16];
+
+		if (!name || !*name) {
+			snprintf(anon, sizeof(anon), "_%d", i);
+			name = anon;
+		}
+		if (!bits && (msize < 0 || off / 8 + (size_t)msize > size))
+			continue;
+		ret = put(t, first ? "" : ",");
+		first = false;
+		if (!ret)
+			ret = put_string(t, name, strlen(name));
+		if (!ret)
+			ret = put(t, ":");
+		if (ret)
+			break;
+		if (bits) {
+			uint64_t v = 0;
+
+			memcpy(&v, p + off / 8, (off % 8 + bits + 7) / 8 > 8 ? 8 : (off % 8 + bits + 7) / 8);
+			v = (v >> (off % 8)) & (bits >= 64 ? ~0ull : ((1ull << bits) - 1));
+			ret = putf(t, "%" PRId64, (int64_t)v);
+			continue;
+		}
+		ret = append(t, btf, m->type, p + off / 8, msize);
+	}
+	return ret ? ret : put(t, "}");
+}
+
+static int append(struct fw_text *t, const struct btf *btf, __u32 id, const char *p, size_t size)
+{
+	const struct btf_type *bt = resolve(btf, &id);
+
+	if (!bt)
+		return put_hex(t, p, size);
+	if (btf_is_int(bt))
+		return append_int(t, bt, p, size);
+	if (btf_is_enum(bt))
+		return append_enum(t, btf, bt, p);
+	if (btf_is_array(bt))
+		return append_array(t, btf, bt, p, size);
+	if (btf_is_struct(bt) || btf_is_union(bt))
+		return append_struct(t, btf, bt, p, size);
+	return put_hex(t, p, size);
+}
+
+int fw_btf_append_json(struct fw_text *out, const struct btf *btf, __u32 type_id,
+		       const void *data, size_t size)
+{
+	if (!btf || !type_id)
+		return put_hex(out, data, size);
+	return append(out, btf, type_id, data, size);
 }
 
 /* ---- JSON to bytes --------------------------------------------------------- */

@@ -18,6 +18,19 @@
 /* btf may be NULL or type_id 0: hex string. */
 json_t *fw_btf_to_json(const struct btf *btf, __u32 type_id, const void *data, size_t size);
 
+/* Text that grows (malloc'd s, NUL-terminated). */
+struct fw_text {
+	char *s;
+	size_t len, cap;
+};
+int fw_text_append(struct fw_text *t, const char *data, size_t len);
+
+/* The JSON fw_btf_to_json gives, as compact text (what json_dumps prints with
+ * JSON_COMPACT), appended to out without building a tree: for listings of
+ * many entries. 0 or -ENOMEM. */
+int fw_btf_append_json(struct fw_text *out, const struct btf *btf, __u32 type_id,
+		       const void *data, size_t size);
+
 /* Fills size bytes at out from json; what is not given stays zero.
  * what names the thing for messages ("key", "value"). */
 int fw_btf_from_json(const struct btf *btf, __u32 type_id, json_t *json, void *out,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -109,4 +110,29 @@ int fw_map_codec_entry_from(const struct fw_map_codec *c, json_t *entry, void *k
 			return ret;
 	}
 	return 0;
+}
+
+int fw_map_codec_entry_text(const struct fw_map_codec *c, const void *key, const void *value,
+			    struct fw_text *out)
+{
+	int ret;
+
+	if (c->ncpu > 1) {
+		json_t *e = fw_map_codec_entry(c, key, value);
+		char *text = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		json_decref(e);
+		ret = text ? fw_text_append(out, text, strlen(text)) : -ENOMEM;
+		free(text);
+		return ret;
+	}
+	ret = fw_text_append(out, "{\"key\":", 7);
+	if (!ret)
+		ret = fw_btf_append_json(out, c->btf, c->info.btf_key_type_id, key, c->info.key_size);
+	if (!ret)
+		ret = fw_text_append(out, ",\"value\":", 9);
+	if (!ret)
+		ret = fw_btf_append_json(out, c->btf, c->info.btf_value_type_id, value,
+					 c->info.value_size);
+	return ret ? ret : fw_text_append(out, "}", 1);
 }

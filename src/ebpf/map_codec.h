@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "ebpf/btf_json.h"
 
 struct fw_map_codec {
 	struct bpf_map_info info;
@@ -34,6 +35,12 @@ void fw_map_codec_close(struct fw_map_codec *c);
 
 /* {"key", "value"[, "values"]} of one entry. */
 json_t *fw_map_codec_entry(const struct fw_map_codec *c, const void *key, const void *value);
+
+/* The same entry as compact JSON text appended to out (no tree is built
+ * for plain maps; per-CPU ones go through the tree for their sum).
+ * 0 or -ENOMEM. */
+int fw_map_codec_entry_text(const struct fw_map_codec *c, const void *key, const void *value,
+			    struct fw_text *out);
 
 /* A key in JSON into key_size bytes at out. where names it in messages. */
 int fw_map_codec_key(const struct fw_map_codec *c, json_t *key, void *out, const char *where,

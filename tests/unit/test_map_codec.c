@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <bpf/btf.h>
+#include <linux/btf.h>
 
 #include "ebpf/map_codec.h"
 
@@ -162,6 +163,98 @@ static void test_without_btf_hex(void **state)
 	fw_map_codec_close(&c);
 }
 
+/* The text a listing streams is the tree's compact dump, byte for byte,
+ * for every kind of member btf_json knows. */
+struct rich {
+	uint8_t addr[16];       /* a list */
+	char name[8];           /* a string */
+	char raw[4];            /* not printable: a list */
+	uint64_t big;           /* > INT64_MAX: a string of digits */
+	int32_t delta;
+	uint32_t state;         /* an enum */
+	uint32_t flags_lo : 3, flags_hi : 5;
+	uint8_t opaque[3];      /* an array of a type BTF lacks: hex */
+};
+
+static void test_text_equals_the_tree(void **state)
+{
+	struct btf *btf = btf__new_empty();
+	int u8 = btf__add_int(btf, "unsigned char", 1, 0);
+	int u8_td = btf__add_typedef(btf, "__u8", u8);
+	int chr = btf__add_int(btf, "char", 1, BTF_INT_SIGNED);
+	int u64 = btf__add_int(btf, "unsigned long long", 8, 0);
+	int s32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	int u32 = btf__add_int(btf, "unsigned int", 4, 0);
+	int en = btf__add_enum(btf, "state", 4);
+	int arr_u8, arr_chr, arr_raw, id;
+	struct rich r[3];
+
+	btf__add_enum_value(btf, "NEW", 0);
+	btf__add_enum_value(btf, "ESTABLISHED", 1);
+	arr_u8 = btf__add_array(btf, u32, u8_td, 16);
+	arr_chr = btf__add_array(btf, u32, chr, 8);
+	arr_raw = btf__add_array(btf, u32, chr, 4);
+	id = btf__add_struct(btf, "rich", sizeof(struct rich));
+	btf__add_field(btf, "addr", arr_u8, offsetof(struct rich, addr) * 8, 0);
+	btf__add_field(btf, "name", arr_chr, offsetof(struct rich, name) * 8, 0);
+	btf__add_field(btf, "raw", arr_raw, offsetof(struct rich, raw) * 8, 0);
+	btf__add_field(btf, "big", u64, offsetof(struct rich, big) * 8, 0);
+	btf__add_field(btf, "delta", s32, offsetof(struct rich, delta) * 8, 0);
+	btf__add_field(btf, "state", en, offsetof(struct rich, state) * 8, 0);
+	/* the bitfield word follows state; an unnamed member reads it whole */
+	btf__add_field(btf, "flags_lo", u32, (offsetof(struct rich, state) + 4) * 8, 3);
+	btf__add_field(btf, "flags_hi", u32, (offsetof(struct rich, state) + 4) * 8 + 3, 5);
+	btf__add_field(btf, "", u32, (offsetof(struct rich, state) + 4) * 8, 0);
+	memset(r, 0, sizeof(r));
+	r[0] = (struct rich){ .addr = { [10] = 0xff, [11] = 0xff, 10, 77, 0, 2 }, .name = "eth0",
+			      .raw = { 1, 2, 3, 4 }, .big = 18446744073709551615ull, .delta = -7,
+			      .state = 1, .flags_lo = 5, .flags_hi = 17 };
+	r[1] = (struct rich){ .name = "q\"\\", .state = 9, .big = 42 };
+	for (int i = 0; i < 3; i++) {
+		struct fw_text t = { 0 };
+		json_t *j = fw_btf_to_json(btf, id, &r[i], sizeof(r[i]));
+		char *tree = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		assert_int_equal(fw_btf_append_json(&t, btf, id, &r[i], sizeof(r[i])), 0);
+		assert_string_equal(t.s, tree);
+		free(tree);
+		free(t.s);
+		json_decref(j);
+	}
+	{       /* without BTF: hex, as the tree gives it */
+		struct fw_text t = { 0 };
+		json_t *j = fw_btf_to_json(NULL, 0, &r[0], 6);
+		char *tree = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		fw_btf_append_json(&t, NULL, 0, &r[0], 6);
+		assert_string_equal(t.s, tree);
+		free(tree);
+		free(t.s);
+		json_decref(j);
+	}
+	btf__free(btf);
+}
+
+static void test_entry_text(void **state)
+{
+	struct fw_map_codec c;
+	struct fw_text t = { 0 };
+	uint32_t key = 7;
+	struct value v = { 1000, 3 };
+	char buf[3 * 16] = { 0 };
+
+	codec(&c, BPF_MAP_TYPE_HASH, 1, true);
+	assert_int_equal(fw_map_codec_entry_text(&c, &key, &v, &t), 0);
+	assert_string_equal(t.s, "{\"key\":7,\"value\":{\"packets\":1000,\"flags\":3}}");
+	fw_map_codec_close(&c);
+	t.len = 0;
+	codec(&c, BPF_MAP_TYPE_PERCPU_HASH, 3, true);
+	assert_int_equal(fw_map_codec_entry_text(&c, &key, buf, &t), 0);
+	assert_non_null(strstr(t.s, "\"values\":[{"));
+	fw_map_codec_close(&c);
+	free(t.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_write_forms),
 		cmocka_unit_test(test_errors_name_the_entry),
 		cmocka_unit_test(test_without_btf_hex),
+		cmocka_unit_test(test_text_equals_the_tree),
+		cmocka_unit_test(test_entry_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
