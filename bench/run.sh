@@ -4,7 +4,8 @@
 #   BUILD=build bench/run.sh [REPEAT]
 # REPEAT (BENCH_REPEAT for the benchmarks, default 1,000,000) is how many
 # times BPF_PROG_TEST_RUN repeats a frame; each benchmark keeps its own
-# command line defaults.
+# command line defaults. SCALE_SIZES (default "10000 100000 1000000") are the
+# blocklist sizes bench/scale.sh runs.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -26,3 +27,9 @@ for bench in "$BUILD"/bench/*; do
 	echo "## ${bench##*/}"
 	"$bench"
 done
+
+# The control plane at scale: the daemon in a lab namespace, 10k to 1M
+# blocklist entries (bench/scale.sh; needs root and wrk).
+echo
+echo "## scale (bench/scale.sh)"
+bench/scale.sh ${SCALE_SIZES:-}

@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <pthread.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,10 @@ static void *housekeeping(void *unused)
 			break;
 		stats_idle_check();
 		refresh_counts();
+		/* A big answer or import frees many small blocks glibc keeps in its
+		 * arenas: give the whole free pages back, so RSS follows what is
+		 * in use (a millisecond or so). */
+		malloc_trim(0);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_mutex_lock(&hk.lock);

@@ -674,7 +674,10 @@ static int write_entries(struct fw_blocklist_batch *b, struct bl_state *s, bool 
 out:
 	if (ret == -ENOMEM)
 		ret = fw_error_set(err, ENOMEM, "out of memory");
-	else if (ret)
+	else if (ret == -E2BIG)
+		fw_error_set_detail(err, strdup("the map holds max_entries at most: raise its size in "
+						"the program's maps block"));
+	if (ret && ret != -ENOMEM)
 		ret = fw_error_set(err, ret == -E2BIG ? E2BIG : -ret,
 				   "%s: the blocklist refused it: %s%s",
 				   item_where(b, failed_at, where, sizeof(where)), strerror(-ret),
@@ -737,12 +740,14 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 	ret = write_entries(b, s, false, exact, exact_at, n_exact, err);
 	if (!ret)
 		ret = write_entries(b, s, true, cidr, cidr_at, n_cidr, err);
-	if (!ret && b->limit > 0 && s->exact.live > b->limit)
+	if (!ret && b->limit > 0 && s->exact.live > b->limit) {
+		fw_error_set_detail(err, strdup("blocklist_size bounds the exact addresses; CIDRs do not count"));
 		ret = fw_error_set(err, E2BIG,
 				   "the blocklist of %s is full: %ld addresses + %ld new > blocklist_size %lld; "
 				   "remove some, or raise blocklist_size (and the blocklist map's size)",
 				   b->program, before, s->exact.live - before,
 				   (long long)b->limit);
+	}
 	if (!ret) {
 		pthread_mutex_unlock(&bl_lock);
 		goto out;
