@@ -268,6 +268,59 @@ int fw_client_send(struct fw_client *cl, const char *method, const char *path,
 	return ret;
 }
 
+struct upload_src {
+	size_t (*read)(char *buf, size_t max, void *ctx);
+	void *ctx;
+};
+
+static size_t upload_bytes(char *buf, size_t size, size_t n, void *userdata)
+{
+	struct upload_src *src = userdata;
+	size_t got = src->read(buf, size * n, src->ctx);
+
+	return got == (size_t)-1 ? CURL_READFUNC_ABORT : got;
+}
+
+int fw_client_upload(struct fw_client *cl, const char *method, const char *path,
+		     const char *content_type,
+		     size_t (*read)(char *buf, size_t max, void *ctx), void *ctx,
+		     long *status, json_t **out)
+{
+	struct upload_src src = { read, ctx };
+	struct curl_slist *headers = NULL;
+	struct buffer reply = { 0 };
+	char type[128];
+	CURLcode rc;
+	CURL *c;
+	int ret;
+
+	*out = NULL;
+	if ((ret = ensure_token(cl)))
+		return ret;
+	c = prepare(cl, method, path, &headers);
+	if (!c)
+		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
+	snprintf(type, sizeof(type), "Content-Type: %s", content_type);
+	headers = curl_slist_append(headers, type);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);        /* chunked: the size is not known */
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_bytes);
+	curl_easy_setopt(c, CURLOPT_READDATA, &src);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+		*out = reply.data ? json_loads(reply.data, 0, NULL) : NULL;
+	} else if (rc != CURLE_ABORTED_BY_CALLBACK) {
+		ret = transport_error(cl, rc);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(reply.data);
+	return ret;
+}
+
 /* ---- line streams (NDJSON listings) -------------------------------------- */
 
 struct lines {

@@ -52,6 +52,15 @@ int fw_client_send(struct fw_client *cl, const char *method, const char *path,
 		   const char *content_type, const char *body, size_t body_len,
 		   bool needs_token, long *status, json_t **out);
 
+/* A mutating request whose body is read (read() fills buf with up to max
+ * bytes, 0 at the end, (size_t)-1 to give up) and sent as it is produced,
+ * chunked. Needs the token. Exit code like fw_client_call; a read() that
+ * gave up returns 0 with no answer. */
+int fw_client_upload(struct fw_client *cl, const char *method, const char *path,
+		     const char *content_type,
+		     size_t (*read)(char *buf, size_t max, void *ctx), void *ctx,
+		     long *status, json_t **out);
+
 /* A GET whose answer is read line by line as it arrives (NDJSON listings):
  * on_line gets each line until it returns false. An error answer is printed;
  * a transfer that breaks off is an error (what was passed on is incomplete).

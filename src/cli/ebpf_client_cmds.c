@@ -610,8 +610,13 @@ static int blocklist_list(struct fw_client *cl, const char *program)
 /* What an import read: the addresses to send (one per line), and what it
  * refused, by line number. */
 struct import {
-	char *text;
-	size_t len, cap;
+	FILE *in;
+	const char *name;               /* for messages: the file, or "stdin" */
+	char *line;
+	size_t line_cap;
+	bool eof, failed;
+	char *text;                     /* lines read, not handed to the upload yet */
+	size_t len, cap, off;
 	size_t lines, accepted, refused;
 	char refused_lines[512];        /* "3, 17, ..." (the first ones) */
 };
@@ -660,36 +665,51 @@ static int import_line(struct import *im, char *line, const char *file)
 	return import_append(im, start);
 }
 
+/* The upload's body, read as curl asks for it: the file is read, checked
+ * and sent line by line, so the daemon applies it while it is being read. */
+static size_t import_read(char *dst, size_t max, void *ctx)
+{
+	struct import *im = ctx;
+	size_t n;
+
+	while (im->off == im->len && !im->eof && !im->failed) {
+		im->len = im->off = 0;
+		while (im->len < 65536 && !im->eof && !im->failed) {
+			if (getline(&im->line, &im->line_cap, im->in) < 0)
+				im->eof = true;
+			else if (import_line(im, im->line, im->name))
+				im->failed = true;
+		}
+	}
+	if (im->failed)
+		return (size_t)-1;      /* out of memory: the upload is abandoned (undone) */
+	n = im->len - im->off < max ? im->len - im->off : max;
+	memcpy(dst, im->text + im->off, n);
+	im->off += n;
+	return n;
+}
+
 static int blocklist_import(struct fw_client *cl, const char *file, const char *program,
 			    const char *expires)
 {
-	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	char path[MAX_PATH_LEN], *line = NULL;
-	struct import im = { 0 };
-	size_t cap = 0;
+	struct import im = { .in = strcmp(file, "-") ? fopen(file, "r") : stdin,
+			     .name = strcmp(file, "-") ? file : "stdin" };
+	char path[MAX_PATH_LEN];
 	json_t *out = NULL;
 	long status = 0;
 	int ret;
 
-	if (!in)
+	if (!im.in)
 		return fw_client_fail(cl, FW_EXIT_USAGE, strerror(errno), "cannot read %s", file);
-	while (getline(&line, &cap, in) >= 0)
-		if (import_line(&im, line, strcmp(file, "-") ? file : "stdin")) {
-			ret = fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
-			goto out;
-		}
-	if (!im.accepted) {
-		ret = fw_client_fail(cl, FW_EXIT_FAIL, im.refused ? "every line was refused" : NULL,
-				     "%s holds no addresses to import", file);
-		goto out;
-	}
 	snprintf(path, sizeof(path), "/api/ebpf/blocklist?%s%s%s%s",
 		 program ? "program=" : "", program ? program : "",
 		 expires ? (program ? "&expires_in=" : "expires_in=") : "", expires ? expires : "");
-	ret = fw_client_send(cl, "POST", path, "text/plain", im.text, im.len, true, &status, &out);
+	ret = fw_client_upload(cl, "POST", path, "text/plain", import_read, &im, &status, &out);
 	if (ret)
 		goto out;
-	if (status >= 400) {
+	if (im.failed) {
+		ret = fw_client_fail(cl, FW_EXIT_FAIL, "nothing was imported", "out of memory");
+	} else if (status >= 400) {
 		fw_client_print_error(cl, status, out);
 		ret = FW_EXIT_FAIL;
 	} else {
@@ -708,10 +728,10 @@ static int blocklist_import(struct fw_client *cl, const char *file, const char *
 	}
 out:
 	json_decref(out);
-	free(line);
+	free(im.line);
 	free(im.text);
-	if (in != stdin)
-		fclose(in);
+	if (im.in != stdin)
+		fclose(im.in);
 	return ret;
 }
 
