@@ -69,6 +69,16 @@ int fw_backend_map_stream(const char *name, bool ndjson, struct fw_api_stream *o
 			  struct fw_error *err);
 /* entries: array of {"key": ..., "value": ...} in the map's JSON form. */
 int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *err);
+/* The same in parts (a streamed NDJSON upload), all or nothing across
+ * them: begin, put each part (entries[i] is numbered lines[i] in messages:
+ * "line N"), then commit ({"map", "updated": N}; frees b) or abort (undoes;
+ * frees b). A put that fails has undone the whole batch already. */
+struct fw_map_batch;
+int fw_backend_map_begin(const char *name, struct fw_map_batch **out, struct fw_error *err);
+int fw_backend_map_put(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
+		       size_t n, struct fw_error *err);
+json_t *fw_backend_map_commit(struct fw_map_batch *b);
+void fw_backend_map_abort(struct fw_map_batch *b);
 /* keys: array of keys in the map's JSON form. */
 int fw_backend_map_delete(const char *name, json_t *keys, struct fw_error *err);
 /* type, key_size, value_size, max_entries, entries, utilization, memory. */

@@ -777,7 +777,8 @@ static bool backend_complete(const struct fw_api_backend *be)
 	       be->blocklist_delete && be->blocklist_list && be->events_since &&
 	       be->map_stream && be->blocklist_page && be->blocklist_stream &&
 	       be->blocklist_begin && be->blocklist_put && be->blocklist_commit &&
-	       be->blocklist_abort;
+	       be->blocklist_abort && be->map_begin && be->map_put && be->map_commit &&
+	       be->map_abort;
 }
 
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
@@ -825,15 +826,22 @@ void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request 
 /* ---- streamed uploads: the bulk blocklist forms ---------------------------- */
 
 #define UPLOAD_CHUNK 4096               /* addresses per backend call */
-#define UPLOAD_LINE_MAX 256
+#define UPLOAD_MAP_CHUNK 1024           /* map entries per backend call */
+#define UPLOAD_LINE_MAX 256             /* an address line */
+#define UPLOAD_MAP_LINE_MAX 16384       /* a map entry line */
 
 struct fw_api_upload {
 	const struct fw_api_backend *be;
 	struct fw_blocklist_batch *batch;
+	struct fw_map_batch *map_batch;  /* map data instead of the blocklist */
+	bool map;                       /* a map data upload (entries, not items) */
 	char program[FW_NAME_MAX];
 	bool ndjson;
 	uint32_t expires_in;            /* ?expires_in=N, for lines without their own */
-	char line[UPLOAD_LINE_MAX + 1];
+	json_t *entries[UPLOAD_MAP_CHUNK];
+	size_t entry_lines[UPLOAD_MAP_CHUNK];
+	size_t line_max;
+	char line[UPLOAD_MAP_LINE_MAX + 1];
 	size_t line_len;
 	bool line_too_long;
 	size_t line_no;
@@ -849,12 +857,28 @@ static bool upload_failed(const struct fw_api_upload *up)
 }
 
 /* Ends the batch with an error answer; what was applied is undone. */
+/* Ends the batch: what it applied is undone. */
+static void upload_drop_batch(struct fw_api_upload *up)
+{
+	if (up->batch)
+		up->be->blocklist_abort(up->batch);
+	if (up->map_batch)
+		up->be->map_abort(up->map_batch);
+	up->batch = NULL;
+	up->map_batch = NULL;
+	for (size_t i = 0; up->map && i < up->n; i++) {        /* not applied yet */
+		json_decref(up->entries[i]);
+		up->entries[i] = NULL;
+	}
+	if (up->map)
+		up->n = 0;
+}
+
+/* Ends the batch with an error answer. */
 static void upload_fail_backend(struct fw_api_upload *up, int ret, struct fw_error *err)
 {
 	reply_backend(&up->failure, ret, err, NULL, 200);
-	if (up->batch)
-		up->be->blocklist_abort(up->batch);
-	up->batch = NULL;
+	upload_drop_batch(up);
 }
 
 static void upload_flush(struct fw_api_upload *up)
@@ -864,7 +888,15 @@ static void upload_flush(struct fw_api_upload *up)
 
 	if (!up->n || upload_failed(up))
 		return;
-	ret = up->be->blocklist_put(up->batch, up->items, up->n, &err);
+	if (up->map_batch) {
+		ret = up->be->map_put(up->map_batch, up->entries, up->entry_lines, up->n, &err);
+		for (size_t i = 0; i < up->n; i++) {
+			json_decref(up->entries[i]);
+			up->entries[i] = NULL;
+		}
+	} else {
+		ret = up->be->blocklist_put(up->batch, up->items, up->n, &err);
+	}
 	up->n = 0;
 	if (ret < 0)
 		upload_fail_backend(up, ret, &err);
@@ -877,9 +909,27 @@ static void upload_refuse(struct fw_api_upload *up, const char *detail, const ch
 
 	snprintf(msg, sizeof(msg), fmt, up->line_no, text);
 	fw_api_fail(&up->failure, 400, detail, "%s", msg);
-	if (up->batch)
-		up->be->blocklist_abort(up->batch);
-	up->batch = NULL;
+	upload_drop_batch(up);
+}
+
+/* A map entry line: {"key": K, "value": V} (or "values"), checked by the
+ * map's codec when its chunk is applied. */
+static void upload_map_line(struct fw_api_upload *up, const char *line)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		upload_refuse(up, "each line is {\"key\": ..., \"value\": ...}",
+			      "line %zu: not a JSON object: '%.64s'", line);
+		return;
+	}
+	up->entries[up->n] = j;
+	up->entry_lines[up->n] = up->line_no;
+	up->total++;
+	if (++up->n == UPLOAD_MAP_CHUNK)
+		upload_flush(up);
 }
 
 /* One NDJSON line: "A" or {"address": "A", "expires_in": N}. */
@@ -930,6 +980,10 @@ static void upload_line(struct fw_api_upload *up, char *line)
 		*--end = '\0';
 	if (!*start || *start == '#' || *start == ';')
 		return;
+	if (up->map) {
+		upload_map_line(up, start);
+		return;
+	}
 	if (up->ndjson) {
 		if (!ndjson_item(up, start, address, &expires))
 			return;
@@ -954,7 +1008,7 @@ void fw_api_upload_feed(struct fw_api_upload *up, const char *data, size_t len)
 		const char *nl = memchr(data, '\n', len);
 		size_t take = nl ? (size_t)(nl - data) : len;
 
-		if (up->line_len + take > UPLOAD_LINE_MAX)
+		if (up->line_len + take > up->line_max)
 			up->line_too_long = true;
 		else
 			memcpy(up->line + up->line_len, data, take);
@@ -978,14 +1032,19 @@ void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
 	}
 	upload_flush(up);
 	if (!upload_failed(up) && up->total == 0) {
-		fw_api_fail(&up->failure, 400, "send one address or CIDR per line",
-			    "the body holds no addresses");
-		up->be->blocklist_abort(up->batch);
-		up->batch = NULL;
+		fw_api_fail(&up->failure, 400, up->map_batch ? "send one entry per line"
+			    : "send one address or CIDR per line", "the body holds no %s",
+			    up->map_batch ? "entries" : "addresses");
+		upload_drop_batch(up);
 	}
 	if (upload_failed(up)) {
 		*resp = up->failure;
 		up->failure = (struct fw_api_response){ 0 };
+	} else if (up->map_batch) {
+		memset(resp, 0, sizeof(*resp));
+		resp->status = 200;
+		resp->json = up->be->map_commit(up->map_batch);
+		up->map_batch = NULL;
 	} else {
 		memset(resp, 0, sizeof(*resp));
 		resp->status = 200;
@@ -1000,8 +1059,7 @@ void fw_api_upload_abort(struct fw_api_upload *up)
 {
 	if (!up)
 		return;
-	if (up->batch)
-		up->be->blocklist_abort(up->batch);
+	upload_drop_batch(up);
 	fw_api_response_release(&up->failure);
 	free(up);
 }
@@ -1013,6 +1071,51 @@ static bool media_type_is(const char *content_type, const char *type)
 
 	return content_type && !strncasecmp(content_type, type, len) &&
 	       (!content_type[len] || content_type[len] == ';' || content_type[len] == ' ');
+}
+
+/* PUT/POST /api/ebpf/maps/{name}/data as NDJSON. */
+static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_api_request *req,
+			     struct fw_api_upload **out, struct fw_api_response *resp)
+{
+	const char *name = req->path + 15, *end = strchr(name, '/');
+	struct fw_error err = { 0 };
+	char map[FW_NAME_MAX + 1];
+	struct fw_api_upload *up;
+	int ret;
+
+	if (!end || strcmp(end, "/data") || (size_t)(end - name) >= sizeof(map))
+		return false;   /* not map data: the router answers */
+	snprintf(map, sizeof(map), "%.*s", (int)(end - name), name);
+	memset(resp, 0, sizeof(*resp));
+	if (!fw_api_name_valid(map)) {
+		fw_api_fail(resp, 400, "names use letters, digits, '_', '-' and '.', "
+			    "at most 63 characters", "invalid name '%.64s'", map);
+		return true;
+	}
+	if (!authorized(ctx, req, resp))
+		return true;
+	if (!backend_complete(ctx->backend)) {
+		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+			    "not implemented");
+		return true;
+	}
+	up = calloc(1, sizeof(*up));
+	if (!up) {
+		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+		return true;
+	}
+	up->be = ctx->backend;
+	up->ndjson = true;
+	up->map = true;
+	up->line_max = UPLOAD_MAP_LINE_MAX;
+	ret = up->be->map_begin(map, &up->map_batch, &err);
+	if (ret < 0) {
+		reply_backend(resp, ret, &err, NULL, 200);
+		free(up);
+		return true;
+	}
+	*out = up;
+	return true;
 }
 
 bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_request *req,
@@ -1028,6 +1131,9 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	int ret;
 
 	*out = NULL;
+	if (ndjson && (!strcmp(req->method, "PUT") || !strcmp(req->method, "POST")) &&
+	    !strncmp(req->path, "/api/ebpf/maps/", 15))
+		return map_upload_begin(ctx, req, out, resp);
 	if (strcmp(req->method, "POST") || strcmp(req->path, "/api/ebpf/blocklist") ||
 	    (!ndjson && !media_type_is(content_type, "text/plain")))
 		return false;
@@ -1052,6 +1158,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	}
 	up->be = ctx->backend;
 	up->ndjson = ndjson;
+	up->line_max = UPLOAD_LINE_MAX;
 	up->expires_in = seconds;
 	snprintf(up->program, sizeof(up->program), "%s", program);
 	ret = up->be->blocklist_begin(program, true, &up->batch, &err);

@@ -34,6 +34,11 @@ struct fw_api_backend {
 	int (*map_stream)(const char *name, bool ndjson, struct fw_api_stream *out,
 			  struct fw_error *err);
 	int (*map_update)(const char *name, json_t *entries, struct fw_error *err);
+	int (*map_begin)(const char *name, struct fw_map_batch **out, struct fw_error *err);
+	int (*map_put)(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
+		       size_t n, struct fw_error *err);
+	json_t *(*map_commit)(struct fw_map_batch *b);
+	void (*map_abort)(struct fw_map_batch *b);
 	int (*map_delete)(const char *name, json_t *keys, struct fw_error *err);
 	int (*map_stats)(const char *name, json_t **out, struct fw_error *err);
 	json_t *(*stats)(void);
@@ -91,8 +96,9 @@ struct fw_api_context {
 };
 
 /*
- * A request body taken in as it arrives (the bulk blocklist forms: text/plain
- * or application/x-ndjson, any length). server.c asks upload_begin once the
+ * A request body taken in as it arrives (the bulk forms: the blocklist's
+ * text/plain or application/x-ndjson, map data's application/x-ndjson; any
+ * length). server.c asks upload_begin once the
  * headers are in: false means the route takes its body whole, as usual.
  * True means it streams: then *up is the upload, or NULL with resp filled (a
  * refusal before any body is read). feed gets the body as it comes; end

@@ -762,6 +762,145 @@ int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *er
 	return ret;
 }
 
+/* ---- map writes in parts -------------------------------------------------------- */
+
+struct fw_map_batch {
+	struct map_ref ref;
+	struct fw_map_codec c;
+	size_t updated;
+	/* the undo log: each key written, whether it existed, its old value */
+	char *keys, *old;
+	bool *existed;
+	size_t n, cap;
+	bool failed;
+};
+
+int fw_backend_map_begin(const char *name, struct fw_map_batch **out, struct fw_error *err)
+{
+	struct fw_map_batch *b = calloc(1, sizeof(*b));
+	int ret;
+
+	if (!b)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	ret = map_open(name, &b->ref, &b->c, err);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}
+
+static int batch_log_room(struct fw_map_batch *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 1024;
+	char *k, *o;
+	bool *e;
+
+	if (b->n + more <= b->cap)
+		return 0;
+	while (cap < b->n + more)
+		cap *= 2;
+	k = realloc(b->keys, cap * b->c.info.key_size);
+	if (k)
+		b->keys = k;
+	o = k ? realloc(b->old, cap * b->c.value_bytes) : NULL;
+	if (o)
+		b->old = o;
+	e = o ? realloc(b->existed, cap * sizeof(bool)) : NULL;
+	if (!e)
+		return -ENOMEM;
+	b->existed = e;
+	b->cap = cap;
+	return 0;
+}
+
+static void batch_undo(struct fw_map_batch *b)
+{
+	/* In reverse: a key written twice gets the value it had before both. */
+	for (size_t i = b->n; i-- > 0;) {
+		const char *k = b->keys + i * b->c.info.key_size;
+
+		if (b->existed[i])
+			bpf_map_update_elem(b->ref.fd, k, b->old + i * b->c.value_bytes, BPF_ANY);
+		else
+			bpf_map_delete_elem(b->ref.fd, k);
+	}
+	b->n = 0;
+}
+
+int fw_backend_map_put(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
+		       size_t n, struct fw_error *err)
+{
+	size_t ks = b->c.info.key_size, vs = b->c.value_bytes, done = 0, first = b->n;
+	char *values = malloc((n ? n : 1) * vs);
+	char where[48];
+	int ret = 0;
+
+	if (b->failed)
+		ret = fw_error_set(err, ECANCELED, "the batch has failed already");
+	else if (!values || batch_log_room(b, n))
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+	else if (fw_backend_stopping())
+		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
+	for (size_t i = 0; i < n && !ret; i++) {
+		snprintf(where, sizeof(where), "line %zu", lines[i]);
+		ret = fw_map_codec_entry_from(&b->c, entries[i], b->keys + (first + i) * ks,
+					      values + i * vs, where, err);
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		b->existed[first + i] = bpf_map_lookup_elem(b->ref.fd, b->keys + (first + i) * ks,
+							    b->old + (first + i) * vs) == 0;
+	if (!ret) {
+		ret = fw_map_update_many(b->ref.fd, b->keys + first * ks, values, ks, vs, n, BPF_ANY,
+					 &done);
+		b->n = first + done;
+		if (ret)
+			ret = fw_error_set(err, ret == -E2BIG ? E2BIG : -ret,
+					   "line %zu: the kernel refused it: %s", lines[done],
+					   strerror(-ret));
+		else
+			b->updated += n;
+	}
+	if (ret) {
+		batch_undo(b);
+		b->failed = true;
+	}
+	free(values);
+	return ret;
+}
+
+static void map_batch_free(struct fw_map_batch *b)
+{
+	note_write(&b->ref);
+	map_close(&b->ref, &b->c);
+	free(b->keys);
+	free(b->old);
+	free(b->existed);
+	free(b);
+}
+
+json_t *fw_backend_map_commit(struct fw_map_batch *b)
+{
+	json_t *out = json_pack("{s:o, s:I}", "map",
+				json_sprintf("%s.%s", b->ref.program, b->ref.map), "updated",
+				(json_int_t)b->updated);
+
+	map_batch_free(b);
+	return out;
+}
+
+void fw_backend_map_abort(struct fw_map_batch *b)
+{
+	if (!b)
+		return;
+	if (b->n)
+		fw_info("map %s.%s: a batch that did not finish was undone", b->ref.program,
+			b->ref.map);
+	batch_undo(b);
+	map_batch_free(b);
+}
+
 static int delete_keys(int fd, const struct fw_map_codec *c, json_t *keys, struct fw_error *err)
 {
 	size_t n = json_array_size(keys), deleted;

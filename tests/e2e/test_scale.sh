@@ -190,6 +190,43 @@ code=$(printf '203.0.113.15\n' | api -o /dev/null -w '%{http_code}' -X POST \
 	-H 'Content-Type: text/plain' --data-binary @- "$B")
 check_eq "a text upload without the token: 401" 401 "$code"
 
+# ---- map data as NDJSON --------------------------------------------------------
+M=$URL/api/ebpf/maps/ddos_filter.blocklist/data
+mapkey() { echo "{\"addr\": [0,0,0,0,0,0,0,0,0,0,255,255,198,18,$1,$2]}"; }
+python3 - "$T_TMP/map.ndjson" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(3000):
+        key = {"addr": [0] * 10 + [255, 255, 198, 18, i >> 8, i & 255]}
+        f.write(json.dumps({"key": key, "value": {"expires_ns": 0}}) + "\n")
+PY
+before=$(api "$URL/api/ebpf/maps/ddos_filter.blocklist/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+code=$(api -o "$T_TMP/body" -w '%{http_code}' -X PUT "${auth[@]}" \
+	-H 'Content-Type: application/x-ndjson' --data-binary "@$T_TMP/map.ndjson" "$M")
+check_eq "3000 map entries as NDJSON: 200" 200 "$code"
+check_contains "... all written" '"updated": 3000' "$(cat "$T_TMP/body")"
+check_eq "... the kept count follows a write through map data" "$((before + 3000))" \
+	"$(api "$URL/api/ebpf/maps/ddos_filter.blocklist/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')"
+{ echo "{\"key\": $(mapkey 200 1), \"value\": {\"expires_ns\": 5}}"
+  echo "{\"key\": $(mapkey 0 1), \"value\": {\"expires_ns\": 7}}"
+  echo "{\"key\": {\"nope\": 1}, \"value\": 1}"; } >"$T_TMP/bad.ndjson"
+code=$(api -o "$T_TMP/body" -w '%{http_code}' -X PUT "${auth[@]}" \
+	-H 'Content-Type: application/x-ndjson' --data-binary "@$T_TMP/bad.ndjson" "$M")
+check_eq "an NDJSON line the codec refuses: 400" 400 "$code"
+check_contains "... naming the line" "line 3" "$(cat "$T_TMP/body")"
+check_eq "... and 198.18.0.1 keeps its value" '"0x0000000000000000"' \
+	"$(bpftool -j map lookup pinned "$FW_PIN_ROOT/maps/ddos_filter/blocklist" key 0 0 0 0 0 0 0 0 0 0 255 255 198 18 0 1 |
+	   python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; print(chr(34) + "0x" + "".join(b[2:] for b in v) + chr(34))')"
+check_fails "... and 198.18.200.1 was not added" \
+	bpftool map lookup pinned "$FW_PIN_ROOT/maps/ddos_filter/blocklist" key 0 0 0 0 0 0 0 0 0 0 255 255 198 18 200 1
+python3 - "$T_TMP/map.ndjson" "$T_TMP/del.json" <<'PY'
+import json, sys
+keys = [json.loads(l)["key"] for l in open(sys.argv[1])]
+json.dump({"keys": keys}, open(sys.argv[2], "w"))
+PY
+check_eq "and the JSON delete takes them out again" 200 "$(api -o /dev/null -w '%{http_code}' \
+	-X DELETE "${auth[@]}" -H 'Content-Type: application/json' --data-binary "@$T_TMP/del.json" "$M")"
+
 # ---- SIGTERM during a large import -------------------------------------------
 exact_count() {
 	bpftool -j map dump pinned "$FW_PIN_ROOT/maps/ddos_filter/blocklist" |

@@ -306,6 +306,40 @@ static void fake_blocklist_abort(struct fw_blocklist_batch *b)
 	fake.batches_aborted++;
 }
 
+/* A map batch collects its entries into fake.last_json, with their lines. */
+static int fake_map_begin(const char *name, struct fw_map_batch **out, struct fw_error *err)
+{
+	int ret = fake_keep_json("map_begin", name, NULL, err);
+
+	if (!ret) {
+		fake.last_json = json_array();
+		fake.batches_open++;
+		*out = (struct fw_map_batch *)&fake;
+	}
+	return ret;
+}
+
+static int fake_map_put(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
+			size_t n, struct fw_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(fake.last_json, json_pack("{s:O, s:i}", "entry", entries[i],
+								"line", (int)lines[i]));
+	return 0;
+}
+
+static json_t *fake_map_commit(struct fw_map_batch *b)
+{
+	fake.batches_open--;
+	return json_pack("{s:I}", "updated", (json_int_t)json_array_size(fake.last_json));
+}
+
+static void fake_map_abort(struct fw_map_batch *b)
+{
+	fake.batches_open--;
+	fake.batches_aborted++;
+}
+
 /* Events 0..events_total-1, each {"seq": N, "type": "ddos_drop"}. */
 static json_t *fake_events_since(uint64_t since, size_t max, uint64_t *next)
 {
@@ -332,6 +366,10 @@ static const struct fw_api_backend fake_backend = {
 	.map_data = fake_map_data,
 	.map_stream = fake_map_stream,
 	.map_update = fake_map_update,
+	.map_begin = fake_map_begin,
+	.map_put = fake_map_put,
+	.map_commit = fake_map_commit,
+	.map_abort = fake_map_abort,
 	.map_delete = fake_map_delete,
 	.map_stats = fake_map_stats,
 	.stats = fake_stats,

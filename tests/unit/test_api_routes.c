@@ -444,14 +444,15 @@ static void test_mangled_bodies(void **state)
 /* ---- streamed uploads and cursors ------------------------------------------ */
 
 /* Uploads body in pieces of `piece` bytes; returns the answer. */
-static struct fw_api_response upload(const char *type, const char *body, size_t piece,
-				     bool with_token, struct fake_query *q, bool *streamed)
+static struct fw_api_response upload_to(const char *method, const char *path,
+					const char *type, const char *body, size_t piece,
+					bool with_token, struct fake_query *q, bool *streamed)
 {
 	static const struct fw_api_context ctx = { .backend = &fake_backend,
 						   .token = FAKE_TOKEN };
 	struct fw_api_request req = {
-		.method = "POST",
-		.path = "/api/ebpf/blocklist",
+		.method = method,
+		.path = path,
 		.authorization = with_token ? "Bearer " FAKE_TOKEN : NULL,
 		.query = fake_query_lookup,
 		.query_ctx = q,
@@ -469,6 +470,49 @@ static struct fw_api_response upload(const char *type, const char *body, size_t 
 	}
 	fw_api_upload_end(up, &resp);
 	return resp;
+}
+
+static struct fw_api_response upload(const char *type, const char *body, size_t piece,
+				     bool with_token, struct fake_query *q, bool *streamed)
+{
+	return upload_to("POST", "/api/ebpf/blocklist", type, body, piece, with_token, q,
+			 streamed);
+}
+
+static void test_upload_map_entries(void **state)
+{
+	static const char body[] = "{\"key\": 1, \"value\": 2}\n\n{\"key\": 3, \"values\": [4, 5]}\n";
+	bool streamed;
+	struct fw_api_response r = upload_to("PUT", "/api/ebpf/maps/ddos_filter.blocklist/data",
+					     "application/x-ndjson", body, 3, true, NULL, &streamed);
+
+	assert_true(streamed);
+	assert_status(r, 200);
+	assert_string_equal(fake.last_call, "map_begin");
+	assert_string_equal(fake.last_name, "ddos_filter.blocklist");
+	assert_int_equal(json_array_size(fake.last_json), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(fake.last_json, 1),
+							    "line")), 3);
+	fw_api_response_release(&r);
+
+	fake_reset();
+	r = upload_to("POST", "/api/ebpf/maps/blocklist/data", "application/x-ndjson",
+		      "{\"key\": 1, \"value\": 2}\n[1]\n", 5, true, NULL, &streamed);
+	assert_status(r, 400);
+	assert_string_equal(error_of(&r), "line 2: not a JSON object: '[1]'");
+	assert_int_equal(fake.batches_open, 0);
+	fw_api_response_release(&r);
+
+	fake_reset();
+	r = upload_to("PUT", "/api/ebpf/maps/blocklist/data", "application/x-ndjson", "{}\n", 5,
+		      false, NULL, &streamed);
+	assert_status(r, 401);
+	fw_api_response_release(&r);
+	/* JSON bodies still go to the router whole. */
+	r = upload_to("PUT", "/api/ebpf/maps/blocklist/data", "application/json", "{}", 5,
+		      true, NULL, &streamed);
+	assert_false(streamed);
+	fw_api_response_release(&r);
 }
 
 static void test_upload_plain_text(void **state)
@@ -601,6 +645,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_data_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_plain_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_ndjson, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_map_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_only_for_bulk_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_and_streamed_listings, setup, teardown),
