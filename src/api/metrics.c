@@ -41,17 +41,22 @@ static const struct family map_families[] = {
 	{ "flywall_map_memory_bytes", "gauge", "Kernel memory the map uses.", "memory", 1 },
 };
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
+/* A Prometheus label value: backslash, quote and newline escaped (runs
+ * without them written whole: this is the hot loop of a scrape). */
 static void put_label(FILE *out, const char *key, const char *value)
 {
 	fprintf(out, "%s=\"", key);
-	for (const char *p = value; *p; p++) {
-		if (*p == '\\' || *p == '"')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
+	while (*value) {
+		size_t run = strcspn(value, "\\\"\n");
+
+		fwrite(value, 1, run, out);
+		value += run;
+		if (*value == '\n')
 			fputs("\\n", out);
-		else
-			fputc(*p, out);
+		else if (*value)
+			fprintf(out, "\\%c", *value);
+		if (*value)
+			value++;
 	}
 	fputc('"', out);
 }
