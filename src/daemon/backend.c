@@ -490,7 +490,6 @@ struct page_ctx {
 	const struct fw_map_codec *c;
 	json_t *entries;
 	size_t skip;                    /* entries still to pass over (offset) */
-	size_t want;
 };
 
 static bool page_batch(const void *keys, const void *values, size_t n, void *data)
@@ -502,8 +501,8 @@ static bool page_batch(const void *keys, const void *values, size_t n, void *dat
 		i = p->skip < n ? p->skip : n;
 		p->skip -= i;
 	}
-	/* All of the batch, even past want: the cursor is already beyond it
-	 * (a hash bucket comes whole, so a page may hold a few more). */
+	/* All of the batch, even past the limit: the cursor is already beyond
+	 * it (a hash bucket comes whole, so a page may hold a few more). */
 	for (; i < n; i++)
 		json_array_append_new(p->entries,
 				      fw_map_codec_entry(p->c, (const char *)keys + i * p->c->info.key_size,
@@ -516,7 +515,7 @@ static bool page_batch(const void *keys, const void *values, size_t n, void *dat
 static int read_page(int fd, const struct fw_map_codec *c, char *cursor, size_t offset,
 		     size_t limit, json_t *entries)
 {
-	struct page_ctx p = { c, entries, offset, limit };
+	struct page_ctx p = { c, entries, offset };
 	int ret = 0;
 
 	do {

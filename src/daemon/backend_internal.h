@@ -27,7 +27,8 @@ void fw_blocklist_expire(void);
 /* The kept entry count of a program's blocklist or cidr_blocklist map with
  * this id; false when the daemon keeps none for it. */
 bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n);
-/* The maps were written behind the blocklist's back: recount them. */
+/* The maps were written behind the blocklist's back (map data): recounts
+ * them before it returns. */
 void fw_blocklist_invalidate(const char *program);
 
 #endif
