@@ -362,30 +362,44 @@ static bool is_counter_map(const struct bpf_map_info *info)
 		strstr(info->name, "count"));
 }
 
+struct counters_ctx {
+	json_t *list;
+	int ncpu;
+};
+
+static bool sum_counters(const void *keys, const void *values, size_t n, void *data)
+{
+	struct counters_ctx *ctx = data;
+	const __u64 *v = values;
+
+	for (size_t i = 0; i < n; i++) {
+		__u64 sum = 0;
+
+		for (int c = 0; c < ctx->ncpu; c++)
+			sum += v[i * ctx->ncpu + c];
+		json_array_append_new(ctx->list, json_integer((json_int_t)sum));
+	}
+	return true;
+}
+
 json_t *fw_maps_counters_json(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	int ncpu;
-	__u64 *values;
-	json_t *list;
+	char cursor[FW_MAP_CURSOR_MAX] = "";
+	struct counters_ctx ctx;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !is_counter_map(&info))
 		return NULL;
-	ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? libbpf_num_possible_cpus() : 1;
-	values = calloc(ncpu, sizeof(*values));
-	list = json_array();
-	for (__u32 k = 0; values && k < info.max_entries; k++) {
-		__u64 sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, values))
-			break;
-		for (int c = 0; c < ncpu; c++)
-			sum += values[c];
-		json_array_append_new(list, json_integer((json_int_t)sum));
+	/* Arrays read in index order, in one batch (a scrape reads them all). */
+	ctx.ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? libbpf_num_possible_cpus() : 1;
+	ctx.list = json_array();
+	if (fw_map_read_from(fd, info.key_size, fw_map_value_bytes(&info), FW_MAP_BATCH, cursor,
+			     sum_counters, &ctx)) {
+		json_decref(ctx.list);
+		return NULL;
 	}
-	free(values);
-	return list;
+	return ctx.list;
 }
 
 /* ---- bulk access ------------------------------------------------------- */
