@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Benchmark helper, not shipped: the transmit side of bench/flood.sh. Run by
+ * BPF_PROG_TEST_RUN in live-frames mode on one end of a veth pair, it sends
+ * every frame out with XDP_TX, so the other end receives real frames through
+ * its driver (native XDP). With n_sources set it first writes a random
+ * source out of n_sources consecutive IPv4 addresses from first_source into
+ * the frame and fixes the IPv4 header checksum, so that a receiver which
+ * passes the frame to the stack sees a valid packet.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+const volatile __u32 n_sources = 0;     /* 0: send the frame as it is */
+const volatile __u32 first_source = 0;  /* host order */
+
+/* RFC 1624 incremental update of a ones' complement sum for a 32-bit field. */
+static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~(from >> 16) + (__u16)~(from & 0xffff);
+	sum += (to >> 16) + (to & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+SEC("xdp")
+int flood_tx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	__u32 src;
+
+	if (!n_sources)
+		return XDP_TX;
+	if ((void *)(ip + 1) > end)
+		return XDP_ABORTED;
+	src = bpf_htonl(first_source + bpf_get_prandom_u32() % n_sources);
+	ip->check = csum_replace4(ip->check, ip->saddr, src);
+	ip->saddr = src;
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Packets per second a receiver keeps up with under a flood of real frames,
+# ddos_filter under a running `flywall daemon` beside the bare XDP floor,
+# xdp-filter and nftables. Ratios measured side by side in one run.
+#
+#   BUILD=build bench/flood.sh            (`make bench` runs it)
+#   FLOOD_ROUNDS=5 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
+#
+# The lab: two network namespaces made for this run, joined by one veth pair.
+# In the sender's, bench/flood/flood_gen sends 64-byte UDP frames with
+# BPF_PROG_TEST_RUN in live-frames mode (XDP_TX out of its end of the pair);
+# the receiver's end runs the program under test in native XDP. Each receiver
+# is measured by the receiving interface's own counter (rx_packets, which
+# veth counts for every frame its XDP program sees) over a fixed window, not
+# by what the generator claims to have sent. The receivers are measured in
+# turn, round after round; the table gives each one's median and its ratio to
+# the bare program of the same traffic.
+#
+# Sender and receiver share one CPU (veth runs the receiver's NAPI where the
+# frame was sent), so a Mpps figure is 1 / (send + receive cost): compare
+# ratios, and rerun on a quiet machine for figures worth quoting.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+CLANG=${CLANG:-clang}
+CC=${CC:-gcc}
+ROUNDS=${FLOOD_ROUNDS:-5}
+SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
+RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
+FLYWALL=$BUILD/flywall
+
+ATTACKER=10.66.0.1      # blocklisted
+HEAVY=10.66.0.2         # not listed, far over max_pps
+RANDOM_FIRST=10.1.0.0   # 100,000 random sources from here, none listed
+RANDOM_COUNT=100000
+MAX_PPS=20000           # a random source's slot sees ~4k pps: passes
+RX_IP=10.99.0.1
+TX_IP=10.99.0.2
+
+ID=$$
+RX=flood-$ID-rx
+TX=flood-$ID-tx
+PIN=/sys/fs/bpf/flywall-flood-$ID
+TMP=$(mktemp -d /tmp/flywall-flood.XXXXXX)
+OUT=$BUILD/flood
+DAEMON_PID=
+SAMPLES=$TMP/samples
+
+die() { echo "flood: $*" >&2; exit 1; }
+
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	ip netns del "$RX" 2>/dev/null
+	ip netns del "$TX" 2>/dev/null
+	rm -rf "$PIN" "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# nsenter, not `ip netns exec`, which remounts /sys and hides bpffs.
+in_rx() { nsenter --net="/var/run/netns/$RX" "$@"; }
+in_tx() { nsenter --net="/var/run/netns/$TX" "$@"; }
+
+build_tools() {
+	[ -x "$FLYWALL" ] && [ -f "$BUILD/bpf/ddos_filter.o" ] || die "build first: make all"
+	[ -f "$BUILD/vmlinux.h" ] || die "missing $BUILD/vmlinux.h: make all"
+	mkdir -p "$OUT"
+	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
+		-c bench/bpf/flood_tx.bpf.c -o "$OUT/flood_tx.o" &&
+	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
+		-c bench/bpf/flood_rx.bpf.c -o "$OUT/flood_rx.o" &&
+	"$CC" -O2 -g -Wall -Wextra -std=gnu11 -o "$OUT/flood_gen" bench/flood/flood_gen.c \
+		-lbpf -lelf -lz || die "cannot build the generator"
+}
+
+lab_up() {
+	ip netns add "$RX" && ip netns add "$TX" &&
+	ip -n "$RX" link add eth0 type veth peer name eth0 netns "$TX" &&
+	ip -n "$RX" link set lo up && ip -n "$TX" link set lo up &&
+	ip -n "$RX" addr add "$RX_IP/24" dev eth0 && ip -n "$TX" addr add "$TX_IP/24" dev eth0 &&
+	ip -n "$RX" link set eth0 up && ip -n "$TX" link set eth0 up || die "cannot build the lab"
+	RX_MAC=$(ip -n "$RX" -j link show eth0 | grep -o '"address":"[^"]*"' | cut -d'"' -f4)
+	mkdir -p "$PIN/bare" && bpftool prog loadall "$OUT/flood_rx.o" "$PIN/bare" ||
+		die "cannot load the bare receivers"
+}
+
+rx_packets() {
+	ip -n "$RX" -s -j link show eth0 | grep -o '"rx":{"bytes":[0-9]*,"packets":[0-9]*' |
+		sed 's/.*://'
+}
+now_ns() { date +%s%N; }
+
+# measure CASE TRAFFIC: floods the receiver as it is set up now and records
+# CASE's rate over a window that starts after the generator is running.
+# TRAFFIC: attacker | heavy | random.
+measure() {
+	local name=$1 src=$ATTACKER sources=0 gen c0 c1 t0 t1
+	case $2 in
+	heavy) src=$HEAVY ;;
+	random) src=$RANDOM_FIRST sources=$RANDOM_COUNT ;;
+	esac
+	in_tx "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" "$src" "$RX_IP" \
+		"$((SECONDS_PER_RUN + 2))" $sources >"$TMP/gen.out" 2>&1 &
+	gen=$!
+	sleep 1
+	t0=$(now_ns) c0=$(rx_packets)
+	sleep "$SECONDS_PER_RUN"
+	t1=$(now_ns) c1=$(rx_packets)
+	wait "$gen" || { cat "$TMP/gen.out" >&2; die "the generator failed ($name)"; }
+	awk -v n="$name" -v p=$((c1 - c0)) -v t=$((t1 - t0)) \
+		'BEGIN { printf "%s %.3f\n", n, p / t * 1000 }' >>"$SAMPLES"
+	printf '  %-42s %s Mpps\n' "$name" "$(tail -1 "$SAMPLES" | awk '{ print $NF }')"
+}
+
+xdp_attach() { in_rx ip link set dev eth0 xdpdrv pinned "$1" || die "cannot attach $1"; }
+xdp_detach() { in_rx ip link set dev eth0 xdpdrv off 2>/dev/null; }
+
+round_bare() {
+	xdp_attach "$PIN/bare/bare_drop"
+	measure "bare XDP_DROP" attacker
+	xdp_detach
+	xdp_attach "$PIN/bare/bare_pass"
+	measure "bare XDP_PASS, random" random
+	xdp_detach
+}
+
+round_xdp_filter() {
+	export LIBXDP_BPFFS=$PIN/xdp
+	mkdir -p "$LIBXDP_BPFFS"
+	if in_rx xdp-filter load -m native -p allow eth0 >"$TMP/xf.out" 2>&1 &&
+	   in_rx xdp-filter ip -m src "$ATTACKER" >>"$TMP/xf.out" 2>&1; then
+		measure "xdp-filter, denied" attacker
+	else
+		echo "  xdp-filter: cannot load: $(tail -1 "$TMP/xf.out")"
+	fi
+	in_rx xdp-filter unload eth0 >/dev/null 2>&1
+	xdp_detach
+}
+
+# netdev ingress sees only what XDP passes (and veth needs an XDP program on
+# the receiver for XDP_TX frames to arrive at all).
+round_nft() {
+	xdp_attach "$PIN/bare/bare_pass"
+	in_rx nft -f - <<-EOF || die "nftables rule failed"
+	table netdev flood {
+		chain ingress {
+			type filter hook ingress device eth0 priority 0; policy accept;
+			ip saddr $ATTACKER drop
+		}
+	}
+	EOF
+	measure "nftables netdev drop" attacker
+	in_rx nft delete table netdev flood
+	xdp_detach
+}
+
+write_config() {
+	mkdir -p "$TMP/programs"
+	cp "$BUILD/bpf/ddos_filter.o" "$TMP/programs/"
+	cat >"$TMP/flywall.hcl" <<-EOF
+	ebpf {
+	  enabled = true
+	  program_dir = "$TMP/programs"
+	  xdp "ddos_filter" {
+	    program = "$TMP/programs/ddos_filter.o"
+	    interface = "eth0"
+	    mode = "native"
+	    args = { max_pps = $MAX_PPS }
+	  }
+	}
+	api {
+	  listen = "127.0.0.1:8080"
+	  token_file = "$TMP/api.token"
+	}
+	EOF
+}
+
+api() { in_rx curl -s -m 5 "$@" "http://127.0.0.1:8080$API_PATH"; }
+
+daemon_start() {
+	local i
+	: >"$TMP/daemon.log"
+	nsenter --net="/var/run/netns/$RX" "$FLYWALL" daemon -c "$TMP/flywall.hcl" \
+		--pin-root "$PIN/flywall" >>"$TMP/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "running (pid $DAEMON_PID)" "$TMP/daemon.log" && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "running (pid $DAEMON_PID)" "$TMP/daemon.log" ||
+		{ cat "$TMP/daemon.log" >&2; die "the daemon did not start"; }
+	API_PATH=/api/ebpf/blocklist api -X POST -H "Authorization: Bearer $(cat "$TMP/api.token")" \
+		-d "{\"addresses\": [\"$ATTACKER\"]}" | grep -q '"added": 1' ||
+		die "the API did not blocklist $ATTACKER"
+}
+
+round_daemon() {
+	daemon_start
+	measure "ddos_filter+daemon, blocklisted" attacker
+	measure "ddos_filter+daemon, random" random
+	measure "ddos_filter+daemon, rate-limited" heavy
+	# after the windows: a stats request turns on run-time statistics
+	API_PATH=/api/ebpf/stats api >"$TMP/stats.json"
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	# the pinned link keeps the same program, with the same maps, attached
+	measure "ddos_filter, daemon killed, blocklisted" attacker
+	measure "ddos_filter, daemon killed, random" random
+	measure "ddos_filter, daemon killed, rate-limited" heavy
+	rm -rf "$PIN/flywall"
+	xdp_detach
+}
+
+# The table: median Mpps of each case over the rounds, its ratio to the
+# bare receiver of the same traffic, and all rounds' figures.
+report() {
+	python3 - "$SAMPLES" <<-'PY'
+	import statistics, sys
+	rows = {}
+	for line in open(sys.argv[1]):
+	    name, mpps = line.rsplit(" ", 1)
+	    rows.setdefault(name, []).append(float(mpps))
+	med = {n: statistics.median(v) for n, v in rows.items()}
+	floor, passing = med.get("bare XDP_DROP"), med.get("bare XDP_PASS, random")
+	xf = med.get("xdp-filter, denied")
+	print("| receiver | traffic | Mpps (median) | x floor | x bare XDP_PASS | x xdp-filter | rounds |")
+	print("|---|---|---|---|---|---|---|")
+	def ratio(a, b):
+	    return "%.2f" % (a / b) if a and b else ""
+	for n, v in rows.items():
+	    traffic = ("100k random sources" if "random" in n else
+	               "one source over max_pps" if "rate" in n else "one denied source")
+	    print("| %s | %s | %.2f | %s | %s | %s | %s |" % (
+	        n, traffic, med[n], "" if "random" in n else ratio(med[n], floor),
+	        ratio(med[n], passing) if "random" in n else "",
+	        ratio(med[n], xf) if "blocklisted" in n else "",
+	        " ".join("%.2f" % x for x in v)))
+	alive = [med.get("ddos_filter+daemon, " + k) for k in ("blocklisted", "random", "rate-limited")]
+	dead = [med.get("ddos_filter, daemon killed, " + k) for k in ("blocklisted", "random", "rate-limited")]
+	parts = ["%s %s" % (k, ratio(a, d)) for k, a, d in zip(("blocklisted", "random", "rate-limited"), alive, dead) if a and d]
+	if parts:
+	    print("\nDaemon alive / killed: " + ", ".join(parts) + ".")
+	PY
+}
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP)"
+command -v python3 >/dev/null || die "needs python3"
+build_tools
+lab_up
+write_config
+: >"$SAMPLES"
+echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s per receiver"
+for ((round = 1; round <= ROUNDS; round++)); do
+	echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	round_bare
+	round_daemon
+	round_xdp_filter
+	round_nft
+done
+TABLE=$(report)
+echo
+echo "$TABLE"
+events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])).get("events")))' \
+	"$TMP/stats.json" 2>/dev/null)
+[ -n "$events" ] && echo "Last round's daemon, GET /api/ebpf/stats events: $events"
+{
+	echo
+	echo "### Flood, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null)${FLOOD_NOTE:+: $FLOOD_NOTE}"
+	echo
+	echo "\`bench/flood.sh\`, $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s" \
+		"per receiver, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	echo "$TABLE"
+	[ -n "$events" ] && echo && echo "Daemon's \`GET /api/ebpf/stats\` \"events\" after its last round: \`$events\`"
+} >>"$RESULTS"
