@@ -110,17 +110,20 @@ measure() {
 	t1=$(now_ns) c1=$(rx_packets)
 	wait "$gen" || { cat "$TMP/gen.out" >&2; die "the generator failed ($name)"; }
 	awk -v n="$name" -v p=$((c1 - c0)) -v t=$((t1 - t0)) \
-		'BEGIN { printf "%s %.3f\n", n, p / t * 1000 }' >>"$SAMPLES"
+		-v r="$round" 'BEGIN { printf "%d\t%s\t%.3f\n", r, n, p / t * 1000 }' >>"$SAMPLES"
 	printf '  %-42s %s Mpps\n' "$name" "$(tail -1 "$SAMPLES" | awk '{ print $NF }')"
 }
 
 xdp_attach() { in_rx ip link set dev eth0 xdpdrv pinned "$1" || die "cannot attach $1"; }
 xdp_detach() { in_rx ip link set dev eth0 xdpdrv off 2>/dev/null; }
 
-round_bare() {
+round_floor() {
 	xdp_attach "$PIN/bare/bare_drop"
 	measure "bare XDP_DROP" attacker
 	xdp_detach
+}
+
+round_pass() {
 	xdp_attach "$PIN/bare/bare_pass"
 	measure "bare XDP_PASS, random" random
 	xdp_detach
@@ -215,35 +218,37 @@ round_daemon() {
 	xdp_detach
 }
 
-# The table: median Mpps of each case over the rounds, its ratio to the
-# bare receiver of the same traffic, and all rounds' figures.
+# The table: median Mpps of each case over the rounds and the median of its
+# ratios to the bare receiver of the same traffic in the same round (the
+# floor is measured twice a round, its mean taken): the load of a shared
+# machine drifts between rounds more than within one.
 report() {
 	python3 - "$SAMPLES" <<-'PY'
 	import statistics, sys
-	rows = {}
+	runs = {}   # name -> round -> [Mpps]
 	for line in open(sys.argv[1]):
-	    name, mpps = line.rsplit(" ", 1)
-	    rows.setdefault(name, []).append(float(mpps))
-	med = {n: statistics.median(v) for n, v in rows.items()}
-	floor, passing = med.get("bare XDP_DROP"), med.get("bare XDP_PASS, random")
-	xf = med.get("xdp-filter, denied")
-	print("| receiver | traffic | Mpps (median) | x floor | x bare XDP_PASS | x xdp-filter | rounds |")
+	    rnd, name, mpps = line.rstrip("\n").split("\t")
+	    runs.setdefault(name, {}).setdefault(int(rnd), []).append(float(mpps))
+	per_round = {n: {r: statistics.mean(v) for r, v in rs.items()} for n, rs in runs.items()}
+	def ratio(name, base):
+	    a, b = per_round.get(name, {}), per_round.get(base, {})
+	    rs = [a[r] / b[r] for r in a if r in b and b[r]]
+	    return "%.2f" % statistics.median(rs) if rs else ""
+	print("| receiver | traffic | Mpps (median) | x floor | x bare XDP_PASS | x xdp-filter | Mpps by round |")
 	print("|---|---|---|---|---|---|---|")
-	def ratio(a, b):
-	    return "%.2f" % (a / b) if a and b else ""
-	for n, v in rows.items():
-	    traffic = ("100k random sources" if "random" in n else
+	for n, rs in per_round.items():
+	    random = "random" in n
+	    traffic = ("100k random sources" if random else
 	               "one source over max_pps" if "rate" in n else "one denied source")
 	    print("| %s | %s | %.2f | %s | %s | %s | %s |" % (
-	        n, traffic, med[n], "" if "random" in n else ratio(med[n], floor),
-	        ratio(med[n], passing) if "random" in n else "",
-	        ratio(med[n], xf) if "blocklisted" in n else "",
-	        " ".join("%.2f" % x for x in v)))
-	alive = [med.get("ddos_filter+daemon, " + k) for k in ("blocklisted", "random", "rate-limited")]
-	dead = [med.get("ddos_filter, daemon killed, " + k) for k in ("blocklisted", "random", "rate-limited")]
-	parts = ["%s %s" % (k, ratio(a, d)) for k, a, d in zip(("blocklisted", "random", "rate-limited"), alive, dead) if a and d]
-	if parts:
-	    print("\nDaemon alive / killed: " + ", ".join(parts) + ".")
+	        n, traffic, statistics.median(rs.values()),
+	        "" if random else ratio(n, "bare XDP_DROP"),
+	        ratio(n, "bare XDP_PASS, random") if random else "",
+	        ratio(n, "xdp-filter, denied") if "blocklisted" in n else "",
+	        " ".join("%.2f" % x for x in rs.values())))
+	parts = ["%s %s" % (k, ratio("ddos_filter+daemon, " + k, "ddos_filter, daemon killed, " + k))
+	         for k in ("blocklisted", "random", "rate-limited")]
+	print("\nDaemon alive / killed (median of the rounds' ratios): " + ", ".join(parts) + ".")
 	PY
 }
 
@@ -256,8 +261,10 @@ write_config
 echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s per receiver"
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	round_bare
+	round_floor
+	round_pass
 	round_daemon
+	round_floor
 	round_xdp_filter
 	round_nft
 done
