@@ -51,12 +51,14 @@ PIN=/sys/fs/bpf/flywall-flood-$ID
 TMP=$(mktemp -d /tmp/flywall-flood.XXXXXX)
 OUT=$BUILD/flood
 DAEMON_PID=
+GEN_PID=
 SAMPLES=$TMP/samples
 SOFTIRQD=$(pgrep -x 'ksoftirqd/[0-9]*' | tr '\n' ' ')
 
 die() { echo "flood: $*" >&2; exit 1; }
 
 cleanup() {
+	[ -n "$GEN_PID" ] && kill "$GEN_PID" 2>/dev/null && wait "$GEN_PID" 2>/dev/null
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	ip netns del "$RX" 2>/dev/null
 	ip netns del "$TX" 2>/dev/null
@@ -126,14 +128,17 @@ measure() {
 	esac
 	# nsenter itself (not in_tx, a function: a subshell) execs the
 	# generator, so $! is its pid
-	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" "$src" "$RX_IP" \
-		"$((SECONDS_PER_RUN + 2))" $sources >"$TMP/gen.out" 2>&1 &
-	gen=$!
+	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" \
+		"$src" "$RX_IP" 600 $sources >"$TMP/gen.out" 2>&1 &
+	gen=$! GEN_PID=$!
 	sleep 1
 	t0=$(now_ns) c0=$(rx_packets) f0=$(cpu_ns $gen $SOFTIRQD) d0=$(cpu_ns $DAEMON_PID)
 	sleep "$SECONDS_PER_RUN"
 	t1=$(now_ns) c1=$(rx_packets) f1=$(cpu_ns $gen $SOFTIRQD) d1=$(cpu_ns $DAEMON_PID)
-	wait "$gen" || { cat "$TMP/gen.out" >&2; die "the generator failed ($name)"; }
+	kill -0 "$gen" 2>/dev/null || { cat "$TMP/gen.out" >&2; die "the generator failed ($name)"; }
+	kill "$gen"
+	wait "$gen" 2>/dev/null
+	GEN_PID=
 	awk -v r="$round" -v n="$name" -v p=$((c1 - c0)) -v t=$((t1 - t0)) -v f=$((f1 - f0)) \
 		-v d=$((d1 - d0)) 'BEGIN { printf "%d\t%s\t%.3f\t%.3f\t%.1f\n", r, n,
 			p / t * 1000, f ? p / f * 1000 : 0, d / t * 100 }' >>"$SAMPLES"
