@@ -19,7 +19,12 @@
 #
 # Sender and receiver share one CPU (veth runs the receiver's NAPI where the
 # frame was sent), so a Mpps figure is 1 / (send + receive cost): compare
-# ratios, and rerun on a quiet machine for figures worth quoting.
+# ratios, and rerun on a quiet machine for figures worth quoting. Beside the
+# wall rate, each case gets a rate per CPU-second of the flood (the
+# generator's and the ksoftirqd threads' run time), which holds better on a
+# busy machine; but when the generator is preempted, softirq work can be
+# charged to whatever task the CPU runs then, so under heavy load it too
+# can read high in some rounds: take the medians.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
