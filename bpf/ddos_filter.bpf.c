@@ -154,10 +154,24 @@ static __always_inline bool entry_live(const struct fw_list_entry *entry, __u64 
 	return entry->expires_ns > clock_now(now);
 }
 
+/*
+ * Whether an LPM trie holds no entry, read from the map itself: a load, where
+ * a lookup is a call (and calls are dear: each return pays the CPU's
+ * speculation mitigations). The allowlist is consulted on every drop and the
+ * CIDR blocklist on every passed packet, and both are usually empty. A
+ * lookup racing an update may miss an entry being added, as it may anyway.
+ */
+static __always_inline bool trie_empty(void *trie)
+{
+	return READ_ONCE(((struct lpm_trie *)trie)->n_entries) == 0;
+}
+
 static __always_inline bool listed(void *trie, const struct fw_pkt *pkt, __u64 *now)
 {
 	struct fw_lpm_key key = { .prefixlen = 128 };
 
+	if (trie_empty(trie))
+		return false;
 	__builtin_memcpy(key.addr, pkt->saddr, 16);
 	return entry_live(bpf_map_lookup_elem(trie, &key), now);
 }
