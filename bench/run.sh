@@ -26,3 +26,9 @@ for bench in "$BUILD"/bench/*; do
 	echo "## ${bench##*/}"
 	"$bench"
 done
+
+# Real frames through a veth pair, with the daemon running (a few minutes;
+# appends its table to bench/RESULTS.md).
+echo
+echo "## flood"
+bench/flood.sh
