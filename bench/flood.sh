@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Packets per second a receiver keeps up with under a flood of real frames,
 # ddos_filter under a running `flywall daemon` beside the bare XDP floor,
-# xdp-filter and nftables. Ratios measured side by side in one run.
+# xdp-filter and nftables; and ingress_filter (TC) under a SYN flood to a
+# closed port beside a bare TC drop and an nftables `ct state` rule. Ratios
+# measured side by side in one run.
 #
 #   BUILD=build bench/flood.sh            (`make bench` runs it)
-#   FLOOD_ROUNDS=5 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
+#   FLOOD_ROUNDS=4 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
 #   FLOOD_DDOS_OBJ=path/to/ddos_filter.o   (another build of it, to compare)
 #
 # The lab: two network namespaces made for this run, joined by one veth pair.
@@ -32,7 +34,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 CLANG=${CLANG:-clang}
 CC=${CC:-gcc}
-ROUNDS=${FLOOD_ROUNDS:-5}
+ROUNDS=${FLOOD_ROUNDS:-4}
 SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
 RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
 FLYWALL=$BUILD/flywall
@@ -124,17 +126,19 @@ cpu_ns() {
 # ksoftirqd threads that take over from it), and the daemon's CPU share.
 # On a machine shared with other work the wall rate follows how much CPU
 # the flood got; the CPU-time rate does not.
-# TRAFFIC: attacker | heavy | random.
+# TRAFFIC: attacker | heavy | random | syn (100k random sources, random
+# source ports, TCP SYNs to the closed port 9).
 measure() {
-	local name=$1 src=$ATTACKER sources=0 gen c0 c1 t0 t1 f0 f1 d0 d1
+	local name=$1 src=$ATTACKER sources=0 proto=udp gen c0 c1 t0 t1 f0 f1 d0 d1
 	case $2 in
 	heavy) src=$HEAVY ;;
 	random) src=$RANDOM_FIRST sources=$RANDOM_COUNT ;;
+	syn) src=$RANDOM_FIRST sources=$RANDOM_COUNT proto=syn ;;
 	esac
 	# nsenter itself (not in_tx, a function: a subshell) execs the
 	# generator, so $! is its pid
 	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" \
-		"$src" "$RX_IP" 600 $sources >"$TMP/gen.out" 2>&1 &
+		"$src" "$RX_IP" 600 $sources $proto >"$TMP/gen.out" 2>&1 &
 	gen=$! GEN_PID=$!
 	sleep 1
 	t0=$(now_ns) c0=$(rx_packets) f0=$(cpu_ns $gen $SOFTIRQD) d0=$(cpu_ns $DAEMON_PID)
@@ -196,6 +200,44 @@ round_nft() {
 	xdp_detach
 }
 
+# ---- ingress_filter (TC conntrack) under a SYN flood to a closed port ----
+# On veth, frames sent with XDP_TX arrive only where an XDP program runs:
+# bare_pass stands in front of every TC receiver.
+
+tc_attach_pinned() {
+	in_rx tc qdisc add dev eth0 clsact &&
+	in_rx tc filter add dev eth0 ingress bpf da object-pinned "$1" || die "cannot attach $1"
+}
+
+round_conntrack() {
+	xdp_attach "$PIN/bare/bare_pass"
+	tc_attach_pinned "$PIN/bare/bare_tc_drop"
+	measure "bare TC drop, SYN flood" syn
+	in_rx tc qdisc del dev eth0 clsact
+
+	daemon_start "$TMP/conntrack.hcl" ct
+	measure "ingress_filter+daemon, SYN flood" syn
+	API_PATH=/api/ebpf/stats api >"$TMP/ct-stats.json"
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	measure "ingress_filter, daemon killed, SYN flood" syn
+	rm -rf "$PIN/flywall"
+	in_rx tc qdisc del dev eth0 clsact 2>/dev/null
+
+	in_rx nft -f - <<-EOF || die "nftables ct rule failed"
+	table inet flood_ct {
+		chain pre {
+			type filter hook prerouting priority 0; policy accept;
+			ct state new tcp dport 9 drop
+		}
+	}
+	EOF
+	measure "nftables ct state new drop, SYN flood" syn
+	in_rx nft delete table inet flood_ct
+	xdp_detach
+}
+
 write_config() {
 	mkdir -p "$TMP/programs"
 	cp "$DDOS_OBJ" "$TMP/programs/ddos_filter.o"
@@ -215,14 +257,34 @@ write_config() {
 	  token_file = "$TMP/api.token"
 	}
 	EOF
+	cp "$BUILD/bpf/ingress_filter.o" "$TMP/programs/"
+	cat >"$TMP/conntrack.hcl" <<-EOF
+	ebpf {
+	  enabled = true
+	  program_dir = "$TMP/programs"
+	  tc "ingress_filter" {
+	    program = "$TMP/programs/ingress_filter.o"
+	    interface = "eth0"
+	    direction = "ingress"
+	    maps = {
+	      "conntrack" = { type = "lru_hash", size = 1000000 }
+	    }
+	  }
+	}
+	api {
+	  listen = "127.0.0.1:8080"
+	  token_file = "$TMP/api.token"
+	}
+	EOF
 }
 
 api() { in_rx curl -s -m 5 "$@" "http://127.0.0.1:8080$API_PATH"; }
 
+# daemon_start [CONFIG [ct]]: ct: no blocklist to fill
 daemon_start() {
-	local i
+	local i config=${1:-$TMP/flywall.hcl}
 	: >"$TMP/daemon.log"
-	nsenter --net="/var/run/netns/$RX" "$FLYWALL" daemon -c "$TMP/flywall.hcl" \
+	nsenter --net="/var/run/netns/$RX" "$FLYWALL" daemon -c "$config" \
 		--pin-root "$PIN/flywall" >>"$TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 300; i++)); do
@@ -232,6 +294,7 @@ daemon_start() {
 	done
 	grep -q "running (pid $DAEMON_PID)" "$TMP/daemon.log" ||
 		{ cat "$TMP/daemon.log" >&2; die "the daemon did not start"; }
+	[ "${2:-}" = ct ] && return 0
 	API_PATH=/api/ebpf/blocklist api -X POST -H "Authorization: Bearer $(cat "$TMP/api.token")" \
 		-d "{\"addresses\": [\"$ATTACKER\"]}" | grep -q '"added": 1' ||
 		die "the API did not blocklist $ATTACKER"
@@ -279,12 +342,13 @@ report() {
 	      "| x xdp-filter | daemon CPU | per CPU-second, by round |")
 	print("|---|---|---|---|---|---|---|---|---|")
 	for n in runs:
-	    random = "random" in n
+	    random, syn = "random" in n, "SYN" in n
 	    traffic = ("100k random sources" if random else
+	               "SYN to a closed port, 100k sources" if syn else
 	               "one source over max_pps" if "rate" in n else "one denied source")
 	    print("| %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
 	        n, traffic, med(n, 0), med(n, 1),
-	        "" if random else ratio(n, "bare XDP_DROP"),
+	        "" if random else ratio(n, "bare TC drop, SYN flood" if syn else "bare XDP_DROP"),
 	        ratio(n, "bare XDP_PASS, random") if random else "",
 	        ratio(n, "xdp-filter, denied") if "blocklisted" in n else "",
 	        "%.1f %%" % med(n, 2) if "daemon," in n else "",
@@ -294,6 +358,11 @@ report() {
 	print("\nDaemon alive / killed, medians of the rounds' ratios: per CPU-second " +
 	      ", ".join("%s %s" % (k, ratio(alive + k, dead + k)) for k in kinds) +
 	      "; wall rate " + ", ".join("%s %s" % (k, ratio(alive + k, dead + k, 0)) for k in kinds) + ".")
+	syn_alive, syn_dead = "ingress_filter+daemon, SYN flood", "ingress_filter, daemon killed, SYN flood"
+	if syn_alive in runs:
+	    print("ingress_filter alive / killed: per CPU-second %s; wall rate %s. "
+	          "SYN rows' x floor: against the bare TC drop." % (
+	              ratio(syn_alive, syn_dead), ratio(syn_alive, syn_dead, 0)))
 	PY
 }
 
@@ -312,6 +381,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	round_floor
 	round_xdp_filter
 	round_nft
+	round_conntrack
 done
 TABLE=$(report)
 echo
@@ -319,6 +389,9 @@ echo "$TABLE"
 events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])).get("events")))' \
 	"$TMP/stats.json" 2>/dev/null)
 [ -n "$events" ] && echo "Last round's daemon, GET /api/ebpf/stats events: $events"
+ct_events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])).get("events")))' \
+	"$TMP/ct-stats.json" 2>/dev/null)
+[ -n "$ct_events" ] && echo "Last round's ingress_filter daemon, events: $ct_events"
 {
 	echo
 	echo "### Flood, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null)${FLOOD_NOTE:+: $FLOOD_NOTE}"
@@ -328,4 +401,5 @@ events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1
 	echo
 	echo "$TABLE"
 	[ -n "$events" ] && echo && echo "Daemon's \`GET /api/ebpf/stats\` \"events\" after its last round: \`$events\`"
+	[ -n "$ct_events" ] && echo && echo "The ingress_filter daemon's, after its last round: \`$ct_events\`"
 } >>"$RESULTS"

@@ -20,4 +20,11 @@ int bare_pass(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The TC floor: drops every packet at the clsact ingress hook. */
+SEC("tc")
+int bare_tc_drop(struct __sk_buff *skb)
+{
+	return 2; /* TC_ACT_SHOT */
+}
+
 char LICENSE[] SEC("license") = "GPL";

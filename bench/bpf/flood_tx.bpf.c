@@ -6,7 +6,9 @@
  * its driver (native XDP). With n_sources set it first writes a random
  * source out of n_sources consecutive IPv4 addresses from first_source into
  * the frame and fixes the IPv4 header checksum, so that a receiver which
- * passes the frame to the stack sees a valid packet.
+ * passes the frame to the stack sees a valid packet. With tcp_syn set (the
+ * frame is a TCP SYN) each frame also gets a random source port, and the
+ * TCP checksum follows both changes.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -14,6 +16,7 @@
 
 const volatile __u32 n_sources = 0;     /* 0: send the frame as it is */
 const volatile __u32 first_source = 0;  /* host order */
+const volatile __u32 tcp_syn = 0;       /* the frame is TCP: randomise its port too */
 
 /* RFC 1624 incremental update of a ones' complement sum for a 32-bit field. */
 static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
@@ -32,15 +35,26 @@ int flood_tx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
-	__u32 src;
+	struct tcphdr *tcp = (void *)(ip + 1);
+	__u32 src, port;
 
-	if (!n_sources)
+	if (!n_sources && !tcp_syn)
 		return XDP_TX;
-	if ((void *)(ip + 1) > end)
+	if ((void *)(tcp + 1) > end)
 		return XDP_ABORTED;
-	src = bpf_htonl(first_source + bpf_get_prandom_u32() % n_sources);
-	ip->check = csum_replace4(ip->check, ip->saddr, src);
-	ip->saddr = src;
+	if (n_sources) {
+		src = bpf_htonl(first_source + bpf_get_prandom_u32() % n_sources);
+		ip->check = csum_replace4(ip->check, ip->saddr, src);
+		if (tcp_syn)
+			tcp->check = csum_replace4(tcp->check, ip->saddr, src);
+		ip->saddr = src;
+	}
+	if (tcp_syn) {
+		/* source port and destination port as one 32-bit word */
+		port = bpf_htons(1024 + bpf_get_prandom_u32() % 60000) | ((__u32)tcp->dest << 16);
+		tcp->check = csum_replace4(tcp->check, *(__u32 *)tcp, port);
+		*(__u32 *)tcp = port;
+	}
 	return XDP_TX;
 }
 

@@ -8,18 +8,22 @@
  * (This kernel has no pktgen; socket senders top out near 2 Mpps.) The peer
  * needs an XDP program of its own, or veth discards what XDP_TX sends it.
  *
- *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES]
+ *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn]]
  *
  * SOURCES > 0: every frame gets a random source out of SOURCES consecutive
- * addresses starting at SRC_IP. Prints how many frames it sent; the receiver
+ * addresses starting at SRC_IP. syn: TCP SYNs to port 9, each from a random
+ * source port (a SYN flood to a closed port), instead of UDP. Prints how many frames it sent; the receiver
  * counts what arrived (the benchmark trusts the receiver, not this).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/if.h>
 #include <stdint.h>
@@ -37,10 +41,30 @@
 struct frame {
 	struct ethhdr eth;
 	struct iphdr ip;
-	struct udphdr udp;
+	union {
+		struct udphdr udp;
+		struct tcphdr tcp;
+	};
 	uint8_t payload[FRAME_LEN - sizeof(struct ethhdr) - sizeof(struct iphdr) -
-			sizeof(struct udphdr)];
+			sizeof(struct tcphdr)];
 } __attribute__((packed));
+
+/* The TCP checksum over the IPv4 pseudo-header and the segment. */
+static uint16_t tcp_checksum(const struct frame *f)
+{
+	size_t len = FRAME_LEN - sizeof(struct ethhdr) - sizeof(struct iphdr);
+	const uint16_t *p = (const void *)((const uint8_t *)f + offsetof(struct frame, tcp));
+	uint32_t sum = 0;
+
+	sum += (f->ip.saddr & 0xffff) + (f->ip.saddr >> 16);
+	sum += (f->ip.daddr & 0xffff) + (f->ip.daddr >> 16);
+	sum += htons(IPPROTO_TCP) + htons((uint16_t)len);
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 static uint16_t ip_checksum(const void *hdr, size_t len)
 {
@@ -76,7 +100,8 @@ static int own_mac(const char *ifname, uint8_t mac[ETH_ALEN])
 }
 
 static void build_frame(struct frame *f, const uint8_t src_mac[ETH_ALEN],
-			const uint8_t dst_mac[ETH_ALEN], struct in_addr src, struct in_addr dst)
+			const uint8_t dst_mac[ETH_ALEN], struct in_addr src, struct in_addr dst,
+			bool syn)
 {
 	memset(f, 0, sizeof(*f));
 	memcpy(f->eth.h_source, src_mac, ETH_ALEN);
@@ -85,11 +110,21 @@ static void build_frame(struct frame *f, const uint8_t src_mac[ETH_ALEN],
 	f->ip.version = 4;
 	f->ip.ihl = 5;
 	f->ip.ttl = 64;
-	f->ip.protocol = IPPROTO_UDP;
+	f->ip.protocol = syn ? IPPROTO_TCP : IPPROTO_UDP;
 	f->ip.tot_len = htons(FRAME_LEN - sizeof(struct ethhdr));
 	f->ip.saddr = src.s_addr;
 	f->ip.daddr = dst.s_addr;
 	f->ip.check = ip_checksum(&f->ip, sizeof(f->ip));
+	if (syn) {
+		f->tcp.source = htons(40000);
+		f->tcp.dest = htons(9);
+		f->tcp.seq = htonl(1);
+		f->tcp.doff = sizeof(struct tcphdr) / 4;
+		f->tcp.syn = 1;
+		f->tcp.window = htons(64240);
+		f->tcp.check = tcp_checksum(f);
+		return;
+	}
 	f->udp.source = htons(40000);
 	f->udp.dest = htons(9);         /* discard; closed on the receiver */
 	f->udp.len = htons(FRAME_LEN - sizeof(struct ethhdr) - sizeof(struct iphdr));
@@ -104,13 +139,13 @@ static double now_s(void)
 }
 
 /* Loads flood_tx with its rodata set; returns the program fd or -1. */
-static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source,
+static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source, bool syn,
 		   struct bpf_object **objp)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog;
 	struct bpf_map *rodata;
-	uint32_t values[2] = { n_sources, first_source };
+	uint32_t values[3] = { n_sources, first_source, syn };
 
 	if (!obj) {
 		fprintf(stderr, "flood_gen: cannot open %s: %s\n", path, strerror(errno));
@@ -140,14 +175,17 @@ int main(int argc, char **argv)
 	double seconds, start, elapsed;
 	int prog_fd;
 
-	if (argc < 7 || argc > 8) {
-		fprintf(stderr, "usage: %s OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES]\n",
-			argv[0]);
+	bool syn = false;
+
+	if (argc < 7 || argc > 9 || (argc == 9 && strcmp(argv[8], "udp") && strcmp(argv[8], "syn"))) {
+		fprintf(stderr, "usage: %s OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS "
+			"[SOURCES [udp|syn]]\n", argv[0]);
 		return 2;
 	}
+	syn = argc == 9 && strcmp(argv[8], "syn") == 0;
 	ifindex = if_nametoindex(argv[2]);
 	seconds = atof(argv[6]);
-	if (argc == 8)
+	if (argc >= 8)
 		n_sources = (uint32_t)strtoul(argv[7], NULL, 10);
 	if (!ifindex || own_mac(argv[2], src_mac)) {
 		fprintf(stderr, "flood_gen: no interface %s here\n", argv[2]);
@@ -159,10 +197,10 @@ int main(int argc, char **argv)
 			argv[3], argv[4], argv[5], argv[6]);
 		return 2;
 	}
-	prog_fd = load_tx(argv[1], n_sources, ntohl(src.s_addr), &obj);
+	prog_fd = load_tx(argv[1], n_sources, ntohl(src.s_addr), syn, &obj);
 	if (prog_fd < 0)
 		return 1;
-	build_frame(&frame, src_mac, dst_mac, src, dst);
+	build_frame(&frame, src_mac, dst_mac, src, dst, syn);
 
 	start = now_s();
 	do {
