@@ -12,18 +12,22 @@
 
 #include "common/log.h"
 #include "ebpf/collector.h"
+#include "flywall/conntrack.h"
 #include "flywall/ddos.h"
 
 /*
  * Where a shipped program counts its events in the kernel: a per-CPU array
- * of __u64 and the indices of events written, suppressed by the program's
- * event budget and lost (ring full); -1: not counted.
+ * of __u64 (map) beside the event ring (events: both names must match), and
+ * the indices of events written, suppressed by the program's event budget
+ * and lost (ring full).
  */
 static const struct kernel_event_counters {
-	const char *map;
+	const char *map, *events;
 	int emitted, suppressed, lost;
 } kernel_counters[] = {
-	{ "ddos_counters", FW_DDOS_EVENT_SENT, FW_DDOS_EVENT_SUPPRESSED, FW_DDOS_EVENT_LOST },
+	{ "ddos_counters", "ddos_events", FW_DDOS_EVENT_SENT, FW_DDOS_EVENT_SUPPRESSED,
+	  FW_DDOS_EVENT_LOST },
+	{ "counters", "ct_events", FW_CT_EVENT_SENT, FW_CT_EVENT_SUPPRESSED, FW_CT_EVENT_LOST },
 };
 #define N_KERNEL_COUNTERS (sizeof(kernel_counters) / sizeof(kernel_counters[0]))
 
@@ -131,6 +135,7 @@ struct event_maps {
 	int stack_fd;   /* stack trace map */
 	int counter_fd; /* map of kernel_counters */
 	const struct kernel_event_counters *counters;
+	char event_map[BPF_OBJ_NAME_LEN];
 };
 
 static void pick_event_map(const char *map, int fd, void *data)
@@ -142,8 +147,10 @@ static void pick_event_map(const char *map, int fd, void *data)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
 	if (m->event_fd < 0 && (info.type == BPF_MAP_TYPE_RINGBUF ||
-				info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY))
+				info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)) {
 		m->event_fd = dup(fd);
+		snprintf(m->event_map, sizeof(m->event_map), "%s", map);
+	}
 	else if (m->stack_fd < 0 && info.type == BPF_MAP_TYPE_STACK_TRACE)
 		m->stack_fd = dup(fd);
 	for (size_t i = 0; m->counter_fd < 0 && i < N_KERNEL_COUNTERS; i++) {
@@ -165,11 +172,16 @@ void fw_event_log_sync(struct fw_registry *reg)
 	forget_sources();
 	for (size_t i = 0; i < reg->n_progs && log_state.n_sources < 256; i++) {
 		const char *name = reg->progs[i]->rec.name;
-		struct event_maps m = { -1, -1, -1, NULL };
+		struct event_maps m = { -1, -1, -1, NULL, "" };
 		struct fw_error err = {};
 		int n = log_state.n_sources;
 
 		fw_pins_for_each_map(reg->root, name, pick_event_map, &m);
+		if (m.counters && strcmp(m.counters->events, m.event_map) != 0) {
+			close(m.counter_fd);    /* a "counters" map of another program */
+			m.counter_fd = -1;
+			m.counters = NULL;
+		}
 		if (m.event_fd >= 0) {
 			if (fw_collector_add(log_state.collector, name, m.event_fd, m.stack_fd, &err)) {
 				fw_warn("events of %s: %s", name, err.msg);
