@@ -7,7 +7,8 @@
 #
 #   BUILD=build bench/flood.sh            (`make bench` runs it)
 #   FLOOD_ROUNDS=4 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
-#   FLOOD_DDOS_OBJ=path/to/ddos_filter.o   (another build of it, to compare)
+#   FLOOD_DDOS_OBJ=path/to/ddos_filter.o FLOOD_INGRESS_OBJ=path/to/ingress_filter.o
+#                                          (other builds of them, to compare)
 #
 # The lab: two network namespaces made for this run, joined by one veth pair.
 # In the sender's, bench/flood/flood_gen sends 64-byte UDP frames with
@@ -39,6 +40,7 @@ SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
 RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
 FLYWALL=$BUILD/flywall
 DDOS_OBJ=${FLOOD_DDOS_OBJ:-$BUILD/bpf/ddos_filter.o}
+INGRESS_OBJ=${FLOOD_INGRESS_OBJ:-$BUILD/bpf/ingress_filter.o}
 
 ATTACKER=10.66.0.1      # blocklisted
 HEAVY=10.66.0.2         # not listed, far over max_pps
@@ -79,7 +81,7 @@ in_rx() { nsenter --net="/var/run/netns/$RX" "$@"; }
 in_tx() { nsenter --net="/var/run/netns/$TX" "$@"; }
 
 build_tools() {
-	[ -x "$FLYWALL" ] && [ -f "$DDOS_OBJ" ] || die "build first: make all"
+	[ -x "$FLYWALL" ] && [ -f "$DDOS_OBJ" ] && [ -f "$INGRESS_OBJ" ] || die "build first: make all"
 	[ -f "$BUILD/vmlinux.h" ] || die "missing $BUILD/vmlinux.h: make all"
 	mkdir -p "$OUT"
 	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
@@ -257,7 +259,7 @@ write_config() {
 	  token_file = "$TMP/api.token"
 	}
 	EOF
-	cp "$BUILD/bpf/ingress_filter.o" "$TMP/programs/"
+	cp "$INGRESS_OBJ" "$TMP/programs/ingress_filter.o"
 	cat >"$TMP/conntrack.hcl" <<-EOF
 	ebpf {
 	  enabled = true
