@@ -17,6 +17,7 @@
 
 #include "flywall/ddos.h"
 #include "parse.h"
+#include "ringbuf.h"
 
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
@@ -268,7 +269,7 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	ev->reason = slot->reason;
 	ev->family = slot->family;
 	ev->vlan_id = slot->vlan_id;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events, 256 * 1024));
 	count(FW_DDOS_EVENT_SENT);
 }
 

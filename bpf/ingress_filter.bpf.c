@@ -17,6 +17,7 @@
 
 #include "flywall/conntrack.h"
 #include "parse.h"
+#include "ringbuf.h"
 
 /* Pass, and let the next program on the hook have its say: a tcx chain stops
  * at TC_ACT_OK, so returning it would skip the programs after this one (the
@@ -304,7 +305,7 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 	ev->family = pkt->family;
 	ev->ifindex = skb->ifindex;
 	ev->reserved = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ct_events, 64 * 1024));
 	count(FW_CT_EVENT_SENT);
 }
 

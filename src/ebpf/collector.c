@@ -363,6 +363,11 @@ int fw_collector_poll(struct fw_collector *c, int timeout_ms)
 		if (s)          /* gone meanwhile: nothing to do */
 			ret = consume(s);
 	}
+	/* On a timeout, read every source anyway: a program may write without
+	 * waking us (BPF_RB_NO_WAKEUP) and leave its events to be read in one
+	 * batch per poll, rather than wake this thread for each. */
+	for (struct source *s = c->sources; n == 0 && s && !ret; s = s->next)
+		ret = consume(s);
 	n = (int)(c->delivered - before);
 	pthread_mutex_unlock(&c->lock);
 	return ret ? ret : n;

@@ -63,7 +63,9 @@ int fw_collector_remove(struct fw_collector *c, const char *source);
 
 /* Waits up to timeout_ms (-1: no limit) for events and delivers those ready,
  * up to the rate limit (then it waits for the next second instead, up to
- * timeout_ms). Returns how many were delivered, or a negative errno (-EINTR). */
+ * timeout_ms); on a timeout it reads every source (for events written
+ * without a wakeup: BPF_RB_NO_WAKEUP). Returns how many were delivered, or a
+ * negative errno (-EINTR). */
 int fw_collector_poll(struct fw_collector *c, int timeout_ms);
 /* Delivers everything every source holds now, without waiting. */
 int fw_collector_drain(struct fw_collector *c);

@@ -161,6 +161,46 @@ static void produce_summaries(int ddos_prog, uint32_t n)
 	assert_int_equal(opts.retval, XDP_DROP);
 }
 
+/* Loads ddos_filter writing a summary per drop, its source blocklisted, and
+ * collects its ring. */
+static struct bpf_object *summary_source(int *prog_out)
+{
+	struct bpf_object *ddos = bpf_test_load("ddos_filter");
+	struct fw_list_entry never = { 0 };
+	struct fw_error err = {};
+	struct fw_addr addr;
+	uint32_t u32;
+
+	assert_non_null(ddos);
+	*prog_out = bpf_test_prog_fd(ddos, "ddos_filter");
+	u32 = 0;
+	assert_int_equal(bpf_test_set_global(ddos, "summary_interval_ms", &u32, sizeof(u32)), 0);
+	u32 = 10000000;
+	assert_int_equal(bpf_test_set_global(ddos, "event_budget", &u32, sizeof(u32)), 0);
+	addr_key("198.51.100.99", addr.addr);
+	assert_int_equal(bpf_map_update_elem(bpf_test_map_fd(ddos, "blocklist"), &addr, &never, 0),
+			 0);
+	assert_int_equal(fw_collector_add(c, "ddos_filter", bpf_test_map_fd(ddos, "ddos_events"), -1,
+					  &err), 0);
+	return ddos;
+}
+
+/* A few events, written without waking the reader (the ring is far from
+ * an eighth full), arrive when the poll times out. */
+static void test_unannounced_events_read_on_timeout(void **state)
+{
+	int ddos_prog;
+	struct bpf_object *ddos = summary_source(&ddos_prog);
+	struct pollfd ready = { .fd = fw_collector_fd(c), .events = POLLIN };
+
+	produce_summaries(ddos_prog, 11);       /* 10 summaries: the 11th stays open */
+	assert_int_equal(poll(&ready, 1, 0), 0);        /* no wakeup */
+	assert_int_equal(fw_collector_poll(c, 50), 10);
+	assert_int_equal(delivered, 10);
+	fw_collector_remove(c, "ddos_filter");
+	bpf_object__close(ddos);
+}
+
 /*
  * 16,000 events within one second: the collector decodes
  * FW_COLLECTOR_MAX_PER_SECOND of them, leaves the rest in the ring (one
@@ -169,27 +209,10 @@ static void produce_summaries(int ddos_prog, uint32_t n)
  */
 static void test_rate_bounded_per_second(void **state)
 {
-	struct bpf_object *ddos = bpf_test_load("ddos_filter");
 	struct fw_collector_stats st;
-	struct fw_error err = {};
-	uint32_t u32;
-	uint8_t key[16];
-	struct fw_addr addr;
-	struct fw_list_entry never = { 0 };
 	int ddos_prog, produced = 0;
+	struct bpf_object *ddos = summary_source(&ddos_prog);
 
-	assert_non_null(ddos);
-	ddos_prog = bpf_test_prog_fd(ddos, "ddos_filter");
-	u32 = 0;
-	assert_int_equal(bpf_test_set_global(ddos, "summary_interval_ms", &u32, sizeof(u32)), 0);
-	u32 = 10000000;
-	assert_int_equal(bpf_test_set_global(ddos, "event_budget", &u32, sizeof(u32)), 0);
-	addr_key("198.51.100.99", key);
-	memcpy(addr.addr, key, 16);
-	assert_int_equal(bpf_map_update_elem(bpf_test_map_fd(ddos, "blocklist"), &addr, &never, 0),
-			 0);
-	assert_int_equal(fw_collector_add(c, "ddos_filter", bpf_test_map_fd(ddos, "ddos_events"), -1,
-					  &err), 0);
 	/* start early in a second, so that the whole burst falls in it */
 	usleep((useconds_t)((1000000000ull - now_ns() % 1000000000ull) / 1000 + 10000));
 	while (produced < 16000) {
@@ -216,6 +239,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poll_and_fd, fresh, done),
 		cmocka_unit_test_setup_teardown(test_remove_drains, fresh, done),
 		cmocka_unit_test_setup_teardown(test_rejects_bad_sources, fresh, done),
+		cmocka_unit_test_setup_teardown(test_unannounced_events_read_on_timeout, fresh, done),
 		cmocka_unit_test_setup_teardown(test_rate_bounded_per_second, fresh, done),
 	};
 
