@@ -269,7 +269,7 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	ev->reason = slot->reason;
 	ev->family = slot->family;
 	ev->vlan_id = slot->vlan_id;
-	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events, 256 * 1024));
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events));
 	count(FW_DDOS_EVENT_SENT);
 }
 

@@ -305,7 +305,7 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 	ev->family = pkt->family;
 	ev->ifindex = skb->ifindex;
 	ev->reserved = 0;
-	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ct_events, 64 * 1024));
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ct_events));
 	count(FW_CT_EVENT_SENT);
 }
 

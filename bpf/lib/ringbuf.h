@@ -12,12 +12,13 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-/* The flags for bpf_ringbuf_submit(): wake the reader once `ring` (of `size`
- * bytes) holds an eighth of its size, else not. */
-static __always_inline __u64 fw_ringbuf_wakeup(void *ring, __u64 size)
+/* The flags for bpf_ringbuf_submit(): wake the reader once `ring` holds an
+ * eighth of its size (whatever size the configuration gave it), else not. */
+static __always_inline __u64 fw_ringbuf_wakeup(void *ring)
 {
-	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= size / 8 ? BPF_RB_FORCE_WAKEUP
-								      : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >=
+	       bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 8 ? BPF_RB_FORCE_WAKEUP
+							      : BPF_RB_NO_WAKEUP;
 }
 
 #endif
