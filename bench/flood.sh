@@ -6,7 +6,7 @@
 # measured side by side in one run.
 #
 #   BUILD=build bench/flood.sh            (`make bench` runs it)
-#   FLOOD_ROUNDS=4 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
+#   FLOOD_ROUNDS=3 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
 #   FLOOD_DDOS_OBJ=path/to/ddos_filter.o FLOOD_INGRESS_OBJ=path/to/ingress_filter.o
 #                                          (other builds of them, to compare)
 #
@@ -35,7 +35,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 CLANG=${CLANG:-clang}
 CC=${CC:-gcc}
-ROUNDS=${FLOOD_ROUNDS:-4}
+ROUNDS=${FLOOD_ROUNDS:-3}
 SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
 RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
 FLYWALL=$BUILD/flywall
@@ -89,6 +89,8 @@ build_tools() {
 	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
 		-c bench/bpf/flood_rx.bpf.c -o "$OUT/flood_rx.o" &&
 	"$CC" -O2 -g -Wall -Wextra -std=gnu11 -o "$OUT/flood_gen" bench/flood/flood_gen.c \
+		-lbpf -lelf -lz &&
+	"$CC" -O2 -g -Wall -Wextra -std=gnu11 -Iinclude -o "$OUT/ct_fill" bench/flood/ct_fill.c \
 		-lbpf -lelf -lz || die "cannot build the generator"
 }
 
@@ -129,13 +131,15 @@ cpu_ns() {
 # On a machine shared with other work the wall rate follows how much CPU
 # the flood got; the CPU-time rate does not.
 # TRAFFIC: attacker | heavy | random | syn (100k random sources, random
-# source ports, TCP SYNs to the closed port 9).
+# source ports, TCP SYNs to the closed port 9) | est (TCP ACKs of 100k flows,
+# one per source, port 40000 to 9).
 measure() {
 	local name=$1 src=$ATTACKER sources=0 proto=udp gen c0 c1 t0 t1 f0 f1 d0 d1
 	case $2 in
 	heavy) src=$HEAVY ;;
 	random) src=$RANDOM_FIRST sources=$RANDOM_COUNT ;;
 	syn) src=$RANDOM_FIRST sources=$RANDOM_COUNT proto=syn ;;
+	est) src=$RANDOM_FIRST sources=$RANDOM_COUNT proto=ack ;;
 	esac
 	# nsenter itself (not in_tx, a function: a subshell) execs the
 	# generator, so $! is its pid
@@ -214,17 +218,22 @@ tc_attach_pinned() {
 
 round_conntrack() {
 	xdp_attach "$PIN/bare/bare_pass"
+	measure "bare XDP_PASS, 100k established" est
 	tc_attach_pinned "$PIN/bare/bare_tc_drop"
 	measure "bare TC drop, SYN flood" syn
 	in_rx tc qdisc del dev eth0 clsact
 
 	daemon_start "$TMP/conntrack.hcl" ct
+	"$OUT/ct_fill" "$PIN/flywall/maps/ingress_filter/conntrack" "$RANDOM_FIRST" \
+		"$RANDOM_COUNT" "$RX_IP" || die "cannot fill ingress_filter's conntrack"
 	measure "ingress_filter+daemon, SYN flood" syn
+	measure "ingress_filter+daemon, 100k established" est
 	API_PATH=/api/ebpf/stats api >"$TMP/ct-stats.json"
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
 	measure "ingress_filter, daemon killed, SYN flood" syn
+	measure "ingress_filter, daemon killed, 100k established" est
 	rm -rf "$PIN/flywall"
 	in_rx tc qdisc del dev eth0 clsact 2>/dev/null
 
@@ -238,6 +247,24 @@ round_conntrack() {
 	}
 	EOF
 	measure "nftables ct state new drop, SYN flood" syn
+	in_rx nft delete table inet flood_ct
+	# The kernel's conntrack learns the 100k flows from their ACKs (loose
+	# pickup) while a rule lets them in; then only established ones pass.
+	in_rx nft -f - <<-EOF || die "nftables ct rule failed"
+	table inet flood_ct {
+		chain pre {
+			type filter hook prerouting priority 0; policy accept;
+			ct state established,related accept
+			ct state new tcp dport 9 accept
+		}
+	}
+	EOF
+	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" \
+		"$RANDOM_FIRST" "$RX_IP" 2 "$RANDOM_COUNT" ack >/dev/null 2>&1
+	in_rx nft delete rule inet flood_ct pre handle \
+		"$(in_rx nft -a list chain inet flood_ct pre | sed -n 's/.*ct state new.* handle \([0-9]*\)$/\1/p')"
+	in_rx nft add rule inet flood_ct pre tcp dport 9 drop
+	measure "nftables ct state established accept, 100k established" est
 	in_rx nft delete table inet flood_ct
 	xdp_detach
 }
@@ -346,14 +373,16 @@ report() {
 	      "| x xdp-filter | daemon CPU | per CPU-second, by round |")
 	print("|---|---|---|---|---|---|---|---|---|")
 	for n in runs:
-	    random, syn = "random" in n, "SYN" in n
+	    random, syn, est = "random" in n, "SYN" in n, "established" in n
 	    traffic = ("100k random sources" if random else
 	               "SYN to a closed port, 100k sources" if syn else
+	               "ACKs of 100k established flows" if est else
 	               "one source over max_pps" if "rate" in n else "one denied source")
 	    print("| %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
 	        n, traffic, med(n, 0), med(n, 1),
-	        "" if random else ratio(n, "bare TC drop, SYN flood" if syn else "bare XDP_DROP"),
-	        ratio(n, "bare XDP_PASS, random") if random else "",
+	        "" if random or est else ratio(n, "bare TC drop, SYN flood" if syn else "bare XDP_DROP"),
+	        ratio(n, "bare XDP_PASS, random") if random else
+	        ratio(n, "bare XDP_PASS, 100k established") if est else "",
 	        ratio(n, "xdp-filter, denied") if "blocklisted" in n else "",
 	        "%.1f %%" % med(n, 2) if "daemon," in n else "",
 	        " ".join("%.2f" % x for x in per_round(n, 1).values())))
@@ -364,10 +393,20 @@ report() {
 	      "; wall rate " + ", ".join("%s %s" % (k, ratio(alive + k, dead + k, 0)) for k in kinds) + ".")
 	syn_alive, syn_dead = "ingress_filter+daemon, SYN flood", "ingress_filter, daemon killed, SYN flood"
 	if syn_alive in runs:
-	    print("ingress_filter alive / killed: per CPU-second %s; wall rate %s. "
-	          "SYN rows' x floor: against the bare TC drop." % (
-	              ratio(syn_alive, syn_dead), ratio(syn_alive, syn_dead, 0)))
+	    est_alive, est_dead = ("ingress_filter+daemon, 100k established",
+	                           "ingress_filter, daemon killed, 100k established")
+	    print("ingress_filter alive / killed: SYN flood per CPU-second %s, wall rate %s; "
+	          "established per CPU-second %s. SYN rows' x floor: against the bare TC drop; "
+	          "established rows' x bare XDP_PASS: against XDP_PASS alone under the same ACKs." % (
+	              ratio(syn_alive, syn_dead), ratio(syn_alive, syn_dead, 0),
+	              ratio(est_alive, est_dead)))
 	PY
+}
+
+# Tracepoint programs are system-wide: a program another process attached to a net:
+# or skb: tracepoints run on every packet that reaches the stack here too.
+foreign_tracepoints() {
+	bpftool perf show 2>/dev/null | grep -c 'tracepoint'
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP)"
@@ -377,6 +416,9 @@ lab_up
 write_config
 : >"$SAMPLES"
 echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s per receiver"
+TRACEPOINTS=$(foreign_tracepoints)
+[ "$TRACEPOINTS" -gt 0 ] && echo "warning: $TRACEPOINTS tracepoint programs attached by other" \
+	"processes: they run on every packet that reaches the stack (rows through the stack read low)"
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	round_floor
@@ -401,7 +443,8 @@ ct_events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.arg
 	echo "### Flood, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null)${FLOOD_NOTE:+: $FLOOD_NOTE}"
 	echo
 	echo "\`bench/flood.sh\`, $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s" \
-		"per receiver, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+		"per receiver, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)," \
+		"tracepoint programs of other processes attached: $TRACEPOINTS (at the start)."
 	echo
 	echo "$TABLE"
 	[ -n "$events" ] && echo && echo "Daemon's \`GET /api/ebpf/stats\` \"events\" after its last round: \`$events\`"

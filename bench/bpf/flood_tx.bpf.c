@@ -6,17 +6,21 @@
  * its driver (native XDP). With n_sources set it first writes a random
  * source out of n_sources consecutive IPv4 addresses from first_source into
  * the frame and fixes the IPv4 header checksum, so that a receiver which
- * passes the frame to the stack sees a valid packet. With tcp_syn set (the
- * frame is a TCP SYN) each frame also gets a random source port, and the
- * TCP checksum follows both changes.
+ * passes the frame to the stack sees a valid packet. With tcp set the TCP
+ * checksum follows, and with random_port each frame also gets a random
+ * source port (a SYN flood from many ports).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-const volatile __u32 n_sources = 0;     /* 0: send the frame as it is */
-const volatile __u32 first_source = 0;  /* host order */
-const volatile __u32 tcp_syn = 0;       /* the frame is TCP: randomise its port too */
+/* Set by flood_gen before the load (one struct: its layout is the ABI). */
+const volatile struct {
+	__u32 n_sources;        /* 0: the source as it is */
+	__u32 first_source;     /* host order */
+	__u32 tcp;              /* the frame is TCP */
+	__u32 random_port;      /* a random TCP source port per frame */
+} cfg = {};
 
 /* RFC 1624 incremental update of a ones' complement sum for a 32-bit field. */
 static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
@@ -35,25 +39,25 @@ int flood_tx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
-	struct tcphdr *tcp = (void *)(ip + 1);
+	struct tcphdr *th = (void *)(ip + 1);
 	__u32 src, port;
 
-	if (!n_sources && !tcp_syn)
+	if (!cfg.n_sources && !cfg.random_port)
 		return XDP_TX;
-	if ((void *)(tcp + 1) > end)
+	if ((void *)(th + 1) > end)
 		return XDP_ABORTED;
-	if (n_sources) {
-		src = bpf_htonl(first_source + bpf_get_prandom_u32() % n_sources);
+	if (cfg.n_sources) {
+		src = bpf_htonl(cfg.first_source + bpf_get_prandom_u32() % cfg.n_sources);
 		ip->check = csum_replace4(ip->check, ip->saddr, src);
-		if (tcp_syn)
-			tcp->check = csum_replace4(tcp->check, ip->saddr, src);
+		if (cfg.tcp)
+			th->check = csum_replace4(th->check, ip->saddr, src);
 		ip->saddr = src;
 	}
-	if (tcp_syn) {
+	if (cfg.random_port) {
 		/* source port and destination port as one 32-bit word */
-		port = bpf_htons(1024 + bpf_get_prandom_u32() % 60000) | ((__u32)tcp->dest << 16);
-		tcp->check = csum_replace4(tcp->check, *(__u32 *)tcp, port);
-		*(__u32 *)tcp = port;
+		port = bpf_htons(1024 + bpf_get_prandom_u32() % 60000) | ((__u32)th->dest << 16);
+		th->check = csum_replace4(th->check, *(__u32 *)th, port);
+		*(__u32 *)th = port;
 	}
 	return XDP_TX;
 }

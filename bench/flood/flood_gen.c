@@ -8,11 +8,12 @@
  * (This kernel has no pktgen; socket senders top out near 2 Mpps.) The peer
  * needs an XDP program of its own, or veth discards what XDP_TX sends it.
  *
- *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn]]
+ *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn|ack]]
  *
  * SOURCES > 0: every frame gets a random source out of SOURCES consecutive
  * addresses starting at SRC_IP. syn: TCP SYNs to port 9, each from a random
- * source port (a SYN flood to a closed port), instead of UDP. Prints how many frames it sent; the receiver
+ * source port (a SYN flood to a closed port), instead of UDP. ack: TCP ACKs
+ * from port 40000 to port 9: with SOURCES, packets of SOURCES flows. Prints how many frames it sent; the receiver
  * counts what arrived (the benchmark trusts the receiver, not this).
  */
 #include <arpa/inet.h>
@@ -37,6 +38,8 @@
 
 #define FRAME_LEN 60            /* 64 on the wire with the FCS */
 #define REPEAT_PER_RUN (1u << 18)
+
+enum { PROTO_UDP, PROTO_SYN, PROTO_ACK };
 
 struct frame {
 	struct ethhdr eth;
@@ -101,8 +104,10 @@ static int own_mac(const char *ifname, uint8_t mac[ETH_ALEN])
 
 static void build_frame(struct frame *f, const uint8_t src_mac[ETH_ALEN],
 			const uint8_t dst_mac[ETH_ALEN], struct in_addr src, struct in_addr dst,
-			bool syn)
+			int proto)
 {
+	bool syn = proto == PROTO_SYN, tcp = proto != PROTO_UDP;
+
 	memset(f, 0, sizeof(*f));
 	memcpy(f->eth.h_source, src_mac, ETH_ALEN);
 	memcpy(f->eth.h_dest, dst_mac, ETH_ALEN);
@@ -110,17 +115,19 @@ static void build_frame(struct frame *f, const uint8_t src_mac[ETH_ALEN],
 	f->ip.version = 4;
 	f->ip.ihl = 5;
 	f->ip.ttl = 64;
-	f->ip.protocol = syn ? IPPROTO_TCP : IPPROTO_UDP;
+	f->ip.protocol = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	f->ip.tot_len = htons(FRAME_LEN - sizeof(struct ethhdr));
 	f->ip.saddr = src.s_addr;
 	f->ip.daddr = dst.s_addr;
 	f->ip.check = ip_checksum(&f->ip, sizeof(f->ip));
-	if (syn) {
+	if (tcp) {
 		f->tcp.source = htons(40000);
 		f->tcp.dest = htons(9);
 		f->tcp.seq = htonl(1);
+		f->tcp.ack_seq = htonl(syn ? 0 : 1);
 		f->tcp.doff = sizeof(struct tcphdr) / 4;
-		f->tcp.syn = 1;
+		f->tcp.syn = syn;
+		f->tcp.ack = !syn;
 		f->tcp.window = htons(64240);
 		f->tcp.check = tcp_checksum(f);
 		return;
@@ -139,13 +146,14 @@ static double now_s(void)
 }
 
 /* Loads flood_tx with its rodata set; returns the program fd or -1. */
-static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source, bool syn,
+static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source, int proto,
 		   struct bpf_object **objp)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog;
 	struct bpf_map *rodata;
-	uint32_t values[3] = { n_sources, first_source, syn };
+	/* flood_tx's `cfg`, its only rodata: n_sources, first_source, tcp, random_port */
+	uint32_t values[4] = { n_sources, first_source, proto != PROTO_UDP, proto == PROTO_SYN };
 
 	if (!obj) {
 		fprintf(stderr, "flood_gen: cannot open %s: %s\n", path, strerror(errno));
@@ -175,14 +183,17 @@ int main(int argc, char **argv)
 	double seconds, start, elapsed;
 	int prog_fd;
 
-	bool syn = false;
+	int proto = PROTO_UDP;
 
-	if (argc < 7 || argc > 9 || (argc == 9 && strcmp(argv[8], "udp") && strcmp(argv[8], "syn"))) {
+	if (argc == 9 && strcmp(argv[8], "syn") == 0)
+		proto = PROTO_SYN;
+	else if (argc == 9 && strcmp(argv[8], "ack") == 0)
+		proto = PROTO_ACK;
+	if (argc < 7 || argc > 9 || (argc == 9 && proto == PROTO_UDP && strcmp(argv[8], "udp"))) {
 		fprintf(stderr, "usage: %s OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS "
-			"[SOURCES [udp|syn]]\n", argv[0]);
+			"[SOURCES [udp|syn|ack]]\n", argv[0]);
 		return 2;
 	}
-	syn = argc == 9 && strcmp(argv[8], "syn") == 0;
 	ifindex = if_nametoindex(argv[2]);
 	seconds = atof(argv[6]);
 	if (argc >= 8)
@@ -197,10 +208,10 @@ int main(int argc, char **argv)
 			argv[3], argv[4], argv[5], argv[6]);
 		return 2;
 	}
-	prog_fd = load_tx(argv[1], n_sources, ntohl(src.s_addr), syn, &obj);
+	prog_fd = load_tx(argv[1], n_sources, ntohl(src.s_addr), proto, &obj);
 	if (prog_fd < 0)
 		return 1;
-	build_frame(&frame, src_mac, dst_mac, src, dst, syn);
+	build_frame(&frame, src_mac, dst_mac, src, dst, proto);
 
 	start = now_s();
 	do {
