@@ -403,8 +403,8 @@ report() {
 	PY
 }
 
-# Tracepoint programs are system-wide: a program another process attached to a net:
-# or skb: tracepoints run on every packet that reaches the stack here too.
+# Tracepoint programs are system-wide: what other processes attach to net:
+# or skb: tracepoints runs on every packet that reaches the stack here too.
 foreign_tracepoints() {
 	bpftool perf show 2>/dev/null | grep -c 'tracepoint'
 }
