@@ -33,3 +33,9 @@ done
 echo
 echo "## scale (bench/scale.sh)"
 bench/scale.sh ${SCALE_SIZES:-}
+
+# Real frames through a veth pair, with the daemon running (a few minutes;
+# appends its table to bench/RESULTS.md).
+echo
+echo "## flood"
+bench/flood.sh

@@ -4,15 +4,20 @@
  * CIDR), rate-limits every source to max_pps, and lets an allowlist override
  * any drop. Policy, maps, args and counters: docs/programs.md#ddos_filter.
  *
- * The hot path for a passed IPv4 packet is: parse, one hash lookup, one LPM
- * lookup, one compare-and-swap on the source slot's bucket and a counter; the
- * allowlist is consulted only when a packet is about to be dropped.
+ * The hot paths, cheapest first: a blocklisted packet costs the parse, one
+ * hash lookup, the (usually empty) allowlist lookup, its counter and its
+ * source's drop slot; a passed packet the parse, the hash and CIDR lookups,
+ * the rate bucket (a clock read and one compare-and-swap) and its counter.
+ * Telemetry cannot amplify a flood: drops are summed per source and CPU and
+ * summarised once per interval, and the summaries are held to event_budget
+ * per second for the whole program by a token bucket here in the kernel.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 #include "flywall/ddos.h"
 #include "parse.h"
+#include "ringbuf.h"
 
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
@@ -21,15 +26,17 @@ __u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */
 __u64 rate_burst = 0;           /* packets above the rate; 0: max_pps / 10 */
 __u32 blocklist_size = 100000;  /* admission limit user space keeps `blocklist` to */
 __u32 drop_fragments = 0;       /* 1: drop non-first fragments */
-__u32 event_sample = 64;        /* 1 drop event in N per reason and CPU; 0: none */
+__u32 event_budget = 1000;      /* drop summaries per second, whole program; 0: none */
+__u32 summary_interval_ms = 1000; /* a source's drops are summed this long; 0: each drop */
 
 /* Values derived from the args, recomputed when an arg changes (cheap check).
  * Kept in a map, not a global, so that the program's globals are its args. */
 struct fw_ddos_derived {
 	__u64 max_pps, rate_burst, interval_ns, tolerance_ns;
-	__u32 event_sample, event_mask;
+	__u64 budget_tat_ns;    /* the event budget's bucket (GCRA), shared by all CPUs */
+	__u64 budget_interval_ns, budget_tolerance_ns;
+	__u32 event_budget;
 	__u32 precise_clock;    /* burst window too short for the coarse clock */
-	__u32 pad;
 };
 
 /* The coarse clock moves in ticks of up to 10 ms (HZ=100): a burst window
@@ -82,6 +89,13 @@ struct {
 } ddos_counters SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_ddos_drop_slot);
+	__uint(max_entries, FW_DDOS_DROP_SLOTS);
+} ddos_drop_slots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } ddos_events SEC(".maps");
@@ -95,35 +109,27 @@ static __always_inline __u64 count(__u32 index)
 	return ++*value;
 }
 
-static __always_inline __u32 round_down_pow2(__u32 n)
-{
-	__u32 p = 1;
-	int i;
-
-	for (i = 0; i < 31 && (p << 1) <= n; i++)
-		p <<= 1;
-	return p;
-}
-
-/* The derived values, refreshed when max_pps, rate_burst or event_sample
+/* The derived values, refreshed when max_pps, rate_burst or event_budget
  * changed. NULL only if the map is missing (then: no limit, no events). */
 static __always_inline struct fw_ddos_derived *derive(void)
 {
 	__u64 pps = max_pps, burst = rate_burst;
-	__u32 sample = event_sample, zero = 0;
+	__u32 budget = event_budget, zero = 0;
 	struct fw_ddos_derived *d = bpf_map_lookup_elem(&ddos_derived, &zero);
 
-	if (!d || (d->max_pps == pps && d->rate_burst == burst && d->event_sample == sample))
+	if (!d || (d->max_pps == pps && d->rate_burst == burst && d->event_budget == budget))
 		return d;
 	d->interval_ns = pps ? 1000000000ull / pps : 0;
 	if (!burst)
 		burst = pps / 10 ?: 1;
 	d->tolerance_ns = d->interval_ns * burst;
 	d->precise_clock = d->tolerance_ns < COARSE_CLOCK_MIN_WINDOW_NS;
-	d->event_mask = sample ? round_down_pow2(sample) - 1 : 0;
+	/* events may come back to back up to a tenth of a second's budget */
+	d->budget_interval_ns = budget ? 1000000000ull / budget : 0;
+	d->budget_tolerance_ns = d->budget_interval_ns * ((budget / 10) ?: 1);
 	d->max_pps = pps;
 	d->rate_burst = rate_burst;
-	d->event_sample = sample;
+	d->event_budget = budget;
 	return d;
 }
 
@@ -149,10 +155,24 @@ static __always_inline bool entry_live(const struct fw_list_entry *entry, __u64 
 	return entry->expires_ns > clock_now(now);
 }
 
+/*
+ * Whether an LPM trie holds no entry, read from the map itself: a load, where
+ * a lookup is a call (and calls are dear: each return pays the CPU's
+ * speculation mitigations). The allowlist is consulted on every drop and the
+ * CIDR blocklist on every passed packet, and both are usually empty. A
+ * lookup racing an update may miss an entry being added, as it may anyway.
+ */
+static __always_inline bool trie_empty(void *trie)
+{
+	return READ_ONCE(((struct lpm_trie *)trie)->n_entries) == 0;
+}
+
 static __always_inline bool listed(void *trie, const struct fw_pkt *pkt, __u64 *now)
 {
 	struct fw_lpm_key key = { .prefixlen = 128 };
 
+	if (trie_empty(trie))
+		return false;
 	__builtin_memcpy(key.addr, pkt->saddr, 16);
 	return entry_live(bpf_map_lookup_elem(trie, &key), now);
 }
@@ -205,38 +225,102 @@ static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 	return false;
 }
 
-static __always_inline void send_event(struct xdp_md *ctx, const struct fw_pkt *pkt,
-				       __u32 reason, __u64 nth, const struct fw_ddos_derived *d)
+/*
+ * The event budget: a GCRA bucket shared by all CPUs (one compare-and-swap
+ * per event written; a summary over the budget only reads it). A summary
+ * that loses the race to another CPU is suppressed like one over the budget.
+ */
+static __always_inline bool within_budget(struct fw_ddos_derived *d, __u64 now)
 {
-	struct fw_ddos_event *ev;
+	__u64 old, tat;
 
-	if (!d || !d->event_sample || ((nth - 1) & d->event_mask))
+	if (!d || !d->budget_interval_ns)
+		return false;
+	old = READ_ONCE(d->budget_tat_ns);
+	tat = old > now ? old : now;
+	if (tat - now > d->budget_tolerance_ns)
+		return false;
+	return __sync_val_compare_and_swap(&d->budget_tat_ns, old,
+					   tat + d->budget_interval_ns) == old;
+}
+
+/* Writes the slot's count as one summary event, if the budget allows. */
+static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, __u64 now)
+{
+	struct fw_ddos_summary *ev;
+
+	if (!within_budget(derive(), now)) {
+		count(FW_DDOS_EVENT_SUPPRESSED);
 		return;
+	}
 	ev = bpf_ringbuf_reserve(&ddos_events, sizeof(*ev), 0);
 	if (!ev) {
 		count(FW_DDOS_EVENT_LOST);
 		return;
 	}
-	ev->hdr.type = FW_EVENT_DDOS_DROP;
+	ev->hdr.type = FW_EVENT_DDOS_SUMMARY;
 	ev->hdr.len = sizeof(*ev);
 	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	__builtin_memcpy(ev->saddr, pkt->saddr, 16);
-	ev->ifindex = ctx->ingress_ifindex;
-	ev->pkt_len = ctx->data_end - ctx->data;
-	ev->reason = reason;
-	ev->family = pkt->family;
-	ev->vlan_id = pkt->vlan_id;
-	ev->reserved = 0;
-	bpf_ringbuf_submit(ev, 0);
+	ev->hdr.ts_ns = now;
+	__builtin_memcpy(ev->saddr, slot->saddr, 16);
+	ev->packets = slot->packets;
+	ev->first_ns = slot->first_ns;
+	ev->ifindex = slot->ifindex;
+	ev->reason = slot->reason;
+	ev->family = slot->family;
+	ev->vlan_id = slot->vlan_id;
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events));
 	count(FW_DDOS_EVENT_SENT);
 }
 
-static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason)
+static __always_inline bool same_source(const struct fw_ddos_drop_slot *slot,
+					const struct fw_pkt *pkt, __u32 reason)
 {
-	const struct fw_ddos_derived *d = derive();
+	const __u32 *a = (const __u32 *)slot->saddr;
 
-	send_event(ctx, pkt, reason, count(reason), d);
+	return slot->reason == reason &&
+	       !((a[0] ^ pkt->saddr[0]) | (a[1] ^ pkt->saddr[1]) |
+		 (a[2] ^ pkt->saddr[2]) | (a[3] ^ pkt->saddr[3]));
+}
+
+/*
+ * Adds one drop to its source's slot on this CPU. The clock is read for a
+ * slot's first 64 drops and then every 64th: a flood's source pays for it
+ * once in 64 drops, and its summary is at most 63 drops late.
+ */
+static __always_inline void summarise(struct xdp_md *ctx, const struct fw_pkt *pkt,
+				      __u32 reason, __u64 *now)
+{
+	__u32 index = slot_of(pkt) >> 2; /* the top 8 of its 10 bits */
+	struct fw_ddos_drop_slot *slot = bpf_map_lookup_elem(&ddos_drop_slots, &index);
+	__u64 n;
+
+	if (!slot)
+		return;
+	n = slot->packets;
+	if (n && same_source(slot, pkt, reason)) {
+		if ((n >= 64 && (n & 63)) ||
+		    clock_now(now) - slot->first_ns < summary_interval_ms * 1000000ull) {
+			slot->packets = n + 1;
+			return;
+		}
+	}
+	if (n)
+		send_summary(slot, clock_now(now));
+	__builtin_memcpy(slot->saddr, pkt->saddr, 16);
+	slot->packets = 1;
+	slot->first_ns = clock_now(now);
+	slot->ifindex = ctx->ingress_ifindex;
+	slot->reason = reason;
+	slot->family = pkt->family;
+	slot->vlan_id = pkt->vlan_id;
+}
+
+static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason,
+				__u64 *now)
+{
+	count(reason);
+	summarise(ctx, pkt, reason, now);
 	return XDP_DROP;
 }
 
@@ -275,7 +359,7 @@ int ddos_filter(struct xdp_md *ctx)
 		count(FW_DDOS_PASS_NON_IP);
 		return XDP_PASS;
 	default:
-		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED);
+		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, &now);
 	}
 	reason = drop_reason(&pkt, &now);
 	if (!reason) {
@@ -286,7 +370,7 @@ int ddos_filter(struct xdp_md *ctx)
 		count(FW_DDOS_PASS_ALLOWLIST);
 		return XDP_PASS;
 	}
-	return drop(ctx, &pkt, reason);
+	return drop(ctx, &pkt, reason, &now);
 }
 
 char LICENSE[] SEC("license") = "GPL";

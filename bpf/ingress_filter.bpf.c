@@ -17,6 +17,7 @@
 
 #include "flywall/conntrack.h"
 #include "parse.h"
+#include "ringbuf.h"
 
 /* Pass, and let the next program on the hook have its say: a tcx chain stops
  * at TC_ACT_OK, so returning it would skip the programs after this one (the
@@ -35,6 +36,7 @@ __u32 udp_timeout = 30;                     /* until the other side replies */
 __u32 udp_stream_timeout = 180;             /* replied UDP, other protocols */
 __u32 icmp_timeout = 30;
 __u32 event_sample = 64;                    /* 1 drop event in N (power of 2) */
+__u32 event_budget = 1000;                  /* drop events per second, all CPUs; 0: none */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -61,6 +63,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } ct_events SEC(".maps");
+
+/* The event budget's bucket (GCRA: its theoretical arrival time), shared by
+ * all CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} ct_event_budget SEC(".maps");
 
 /* The L4 facts a decision needs. */
 struct fw_l4 {
@@ -240,6 +251,29 @@ static __always_inline bool tcp_advance(struct fw_ct_entry *e, enum fw_ct_side s
 	return true;
 }
 
+/*
+ * Whether a sampled event fits in event_budget per second (bursts of a tenth
+ * of that): a flood must not cost user space more than the budget, however
+ * many drops the sampling lets through. One compare-and-swap per event
+ * written; an event over the budget only reads the bucket.
+ */
+static __always_inline bool within_budget(void)
+{
+	__u32 zero = 0, budget = event_budget;
+	__u64 *bucket = bpf_map_lookup_elem(&ct_event_budget, &zero);
+	__u64 now, old, tat, interval;
+
+	if (!bucket || !budget)
+		return false;
+	interval = NS_PER_S / budget;
+	now = bpf_ktime_get_coarse_ns();
+	old = *(volatile __u64 *)bucket;
+	tat = old > now ? old : now;
+	if (tat - now > interval * ((budget / 10) ?: 1))
+		return false;
+	return __sync_val_compare_and_swap(bucket, old, tat + interval) == old;
+}
+
 static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pkt *pkt,
 				       const struct fw_l4 *l4, __u32 reason, __u64 nth)
 {
@@ -248,6 +282,10 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 
 	if (!sample || ((nth - 1) & (sample - 1)))
 		return;
+	if (!within_budget()) {
+		count(FW_CT_EVENT_SUPPRESSED);
+		return;
+	}
 	ev = bpf_ringbuf_reserve(&ct_events, sizeof(*ev), 0);
 	if (!ev) {
 		count(FW_CT_EVENT_LOST);
@@ -267,7 +305,8 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 	ev->family = pkt->family;
 	ev->ifindex = skb->ifindex;
 	ev->reserved = 0;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ct_events));
+	count(FW_CT_EVENT_SENT);
 }
 
 /* Counts a verdict; a drop on ingress also gets a sampled event. */

@@ -81,7 +81,9 @@ enum fw_ct_counter {
 	FW_CT_EGRESS_SEEN = 12,         /* packets the egress companion saw */
 	FW_CT_EGRESS_NEW = 13,          /* flows the egress companion opened */
 	FW_CT_EVENT_LOST = 14,          /* drop events lost: ring full */
-	FW_CT_COUNTER_USED = 15,
+	FW_CT_EVENT_SENT = 15,          /* drop events written to `ct_events` */
+	FW_CT_EVENT_SUPPRESSED = 16,    /* sampled drop events over event_budget, not written */
+	FW_CT_COUNTER_USED = 17,
 	FW_CT_COUNTER_MAX = 64,         /* size of `counters` */
 };
 

@@ -63,8 +63,9 @@ enum fw_ddos_counter {
 	FW_DDOS_DROP_MALFORMED = 6,     /* truncated or invalid L2/L3 header */
 	FW_DDOS_DROP_FRAGMENT = 7,      /* non-first fragment, drop_fragments set */
 	FW_DDOS_FRAGMENT = 8,           /* non-first fragments seen (also in a verdict) */
-	FW_DDOS_EVENT_SENT = 9,         /* drop events written to `ddos_events` */
-	FW_DDOS_EVENT_LOST = 10,        /* sampled drop events lost: ring full */
+	FW_DDOS_EVENT_SENT = 9,         /* drop summaries written to `ddos_events` */
+	FW_DDOS_EVENT_LOST = 10,        /* drop summaries lost: ring full */
+	FW_DDOS_EVENT_SUPPRESSED = 11,  /* drop summaries over event_budget, not written */
 	FW_DDOS_COUNTER_MAX = 16,       /* size of `ddos_counters` */
 };
 
@@ -77,7 +78,41 @@ enum fw_ddos_reason {
 	FW_DDOS_REASON_FRAGMENT = FW_DDOS_DROP_FRAGMENT,
 };
 
-/* Record in the ring buffer `ddos_events`, hdr.type FW_EVENT_DDOS_DROP. */
+/*
+ * `ddos_drop_slots` (percpu_array, FW_DDOS_DROP_SLOTS entries): each CPU
+ * counts the drops of a source in slot hash(address) % FW_DDOS_DROP_SLOTS
+ * until the summary interval ends or another source (or reason) takes the
+ * slot; then the count goes out as one struct fw_ddos_summary, within the
+ * program's event budget. So a flood from one source costs one event per
+ * interval and CPU, not one per drop (or per N drops).
+ */
+#define FW_DDOS_DROP_SLOTS 256
+struct fw_ddos_drop_slot {
+	__u8 saddr[16];         /* as in the event; zero if the packet did not parse */
+	__u64 packets;          /* drops counted since first_ns; 0: slot free */
+	__u64 first_ns;         /* coarse CLOCK_MONOTONIC of the first */
+	__u32 ifindex;
+	__u8 reason;
+	__u8 family;
+	__u16 vlan_id;
+};
+
+/* Record in the ring buffer `ddos_events`, hdr.type FW_EVENT_DDOS_SUMMARY:
+ * `packets` drops of one source for one reason on one CPU (hdr.cpu) between
+ * first_ns and hdr.ts_ns (both the coarse clock). */
+struct fw_ddos_summary {
+	struct fw_event_hdr hdr;
+	__u8 saddr[16];         /* ::ffff:a.b.c.d for IPv4; zero if unparsed */
+	__u64 packets;
+	__u64 first_ns;
+	__u32 ifindex;          /* receiving interface */
+	__u8 reason;            /* enum fw_ddos_reason */
+	__u8 family;            /* 4, 6, or 0 if the packet did not parse */
+	__u16 vlan_id;          /* outer VLAN id, 0 if untagged */
+};
+
+/* Record of the older per-drop sampled events, hdr.type FW_EVENT_DDOS_DROP
+ * (the collector still decodes them for objects built before summaries). */
 struct fw_ddos_event {
 	struct fw_event_hdr hdr;
 	__u8 saddr[16];         /* ::ffff:a.b.c.d for IPv4; zero if unparsed */
@@ -95,6 +130,8 @@ _Static_assert(sizeof(struct fw_list_entry) == 8, "fw_list_entry is ABI");
 _Static_assert(sizeof(struct fw_lpm_key) == 20, "fw_lpm_key is ABI");
 _Static_assert(sizeof(struct fw_rate_slot) == 16, "fw_rate_slot is ABI");
 _Static_assert(sizeof(struct fw_ddos_event) == 48, "fw_ddos_event is ABI");
+_Static_assert(sizeof(struct fw_ddos_drop_slot) == 40, "fw_ddos_drop_slot is ABI");
+_Static_assert(sizeof(struct fw_ddos_summary) == 56, "fw_ddos_summary is ABI");
 #endif
 
 #endif

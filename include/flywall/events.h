@@ -15,12 +15,13 @@
 #endif
 
 enum fw_event_type {
-	FW_EVENT_DDOS_DROP = 1,     /* ddos_filter: a sampled drop */
+	FW_EVENT_DDOS_DROP = 1,     /* ddos_filter before summaries: a sampled drop */
 	FW_EVENT_CONNTRACK = 2,     /* ingress_filter: a dropped/invalid flow */
 	FW_EVENT_DNS = 3,           /* socket_monitor: a DNS query or response */
 	FW_EVENT_DHCP = 4,          /* socket_monitor: a DHCP message */
 	FW_EVENT_NET_RX = 5,        /* net_trace: a sampled received packet */
 	FW_EVENT_TCP_CONNECT = 6,   /* tcp_trace: an outgoing IPv4 connect */
+	FW_EVENT_DDOS_SUMMARY = 7,  /* ddos_filter: one source's drops over an interval */
 };
 
 struct fw_event_hdr {

@@ -2,6 +2,7 @@
 #include "daemon/event_log.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -11,6 +12,24 @@
 
 #include "common/log.h"
 #include "ebpf/collector.h"
+#include "flywall/conntrack.h"
+#include "flywall/ddos.h"
+
+/*
+ * Where a shipped program counts its events in the kernel: a per-CPU array
+ * of __u64 (map) beside the event ring (events: both names must match), and
+ * the indices of events written, suppressed by the program's event budget
+ * and lost (ring full).
+ */
+static const struct kernel_event_counters {
+	const char *map, *events;
+	int emitted, suppressed, lost;
+} kernel_counters[] = {
+	{ "ddos_counters", "ddos_events", FW_DDOS_EVENT_SENT, FW_DDOS_EVENT_SUPPRESSED,
+	  FW_DDOS_EVENT_LOST },
+	{ "counters", "ct_events", FW_CT_EVENT_SENT, FW_CT_EVENT_SUPPRESSED, FW_CT_EVENT_LOST },
+};
+#define N_KERNEL_COUNTERS (sizeof(kernel_counters) / sizeof(kernel_counters[0]))
 
 static struct {
 	pthread_mutex_t lock;
@@ -24,6 +43,8 @@ static struct {
 	volatile bool stop;
 	bool started;
 	char sources[256][FW_NAME_MAX];
+	int counter_fds[256];           /* the source's kernel_counters map, or -1 */
+	const struct kernel_event_counters *counters[256];
 	int n_sources;
 } log_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -79,6 +100,17 @@ int fw_event_log_start(const char *jsonl_path, struct fw_error *err)
 	return 0;
 }
 
+static void forget_sources(void)
+{
+	for (int i = 0; i < log_state.n_sources; i++) {
+		if (log_state.collector)
+			fw_collector_remove(log_state.collector, log_state.sources[i]);
+		if (log_state.counter_fds[i] >= 0)
+			close(log_state.counter_fds[i]);
+	}
+	log_state.n_sources = 0;
+}
+
 void fw_event_log_stop(void)
 {
 	if (log_state.started) {
@@ -86,9 +118,9 @@ void fw_event_log_stop(void)
 		pthread_join(log_state.thread, NULL);
 		log_state.started = false;
 	}
+	forget_sources();
 	fw_collector_free(log_state.collector);
 	log_state.collector = NULL;
-	log_state.n_sources = 0;
 	if (log_state.jsonl)
 		fclose(log_state.jsonl);
 	log_state.jsonl = NULL;
@@ -101,6 +133,9 @@ void fw_event_log_stop(void)
 struct event_maps {
 	int event_fd;   /* ring buffer or perf event array */
 	int stack_fd;   /* stack trace map */
+	int counter_fd; /* map of kernel_counters */
+	const struct kernel_event_counters *counters;
+	char event_map[BPF_OBJ_NAME_LEN];
 };
 
 static void pick_event_map(const char *map, int fd, void *data)
@@ -112,11 +147,21 @@ static void pick_event_map(const char *map, int fd, void *data)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
 	if (m->event_fd < 0 && (info.type == BPF_MAP_TYPE_RINGBUF ||
-				info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY))
+				info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)) {
 		m->event_fd = dup(fd);
+		snprintf(m->event_map, sizeof(m->event_map), "%s", map);
+	}
 	else if (m->stack_fd < 0 && info.type == BPF_MAP_TYPE_STACK_TRACE)
 		m->stack_fd = dup(fd);
+	for (size_t i = 0; m->counter_fd < 0 && i < N_KERNEL_COUNTERS; i++) {
+		if (strcmp(map, kernel_counters[i].map) == 0 &&
+		    info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.value_size == sizeof(__u64)) {
+			m->counter_fd = dup(fd);
+			m->counters = &kernel_counters[i];
+		}
+	}
 }
+
 
 void fw_event_log_sync(struct fw_registry *reg)
 {
@@ -124,22 +169,33 @@ void fw_event_log_sync(struct fw_registry *reg)
 		return;
 	/* Re-reading every source after a change is simple and cheap: removing a
 	 * source delivers what it still holds first. */
-	for (int i = 0; i < log_state.n_sources; i++)
-		fw_collector_remove(log_state.collector, log_state.sources[i]);
-	log_state.n_sources = 0;
+	forget_sources();
 	for (size_t i = 0; i < reg->n_progs && log_state.n_sources < 256; i++) {
 		const char *name = reg->progs[i]->rec.name;
-		struct event_maps m = { -1, -1 };
+		struct event_maps m = { -1, -1, -1, NULL, "" };
 		struct fw_error err = {};
+		int n = log_state.n_sources;
 
 		fw_pins_for_each_map(reg->root, name, pick_event_map, &m);
+		if (m.counters && strcmp(m.counters->events, m.event_map) != 0) {
+			close(m.counter_fd);    /* a "counters" map of another program */
+			m.counter_fd = -1;
+			m.counters = NULL;
+		}
 		if (m.event_fd >= 0) {
-			if (fw_collector_add(log_state.collector, name, m.event_fd, m.stack_fd, &err))
+			if (fw_collector_add(log_state.collector, name, m.event_fd, m.stack_fd, &err)) {
 				fw_warn("events of %s: %s", name, err.msg);
-			else
-				snprintf(log_state.sources[log_state.n_sources++], FW_NAME_MAX, "%s", name);
+			} else {
+				snprintf(log_state.sources[n], FW_NAME_MAX, "%s", name);
+				log_state.counter_fds[n] = m.counter_fd;
+				log_state.counters[n] = m.counters;
+				m.counter_fd = -1;
+				log_state.n_sources++;
+			}
 			close(m.event_fd);
 		}
+		if (m.counter_fd >= 0)
+			close(m.counter_fd);
 		if (m.stack_fd >= 0)
 			close(m.stack_fd);
 		fw_error_clear(&err);
@@ -167,20 +223,61 @@ json_t *fw_event_log_since(uint64_t since, size_t max, uint64_t *next)
 	return out;
 }
 
+/* Sum over CPUs of one slot of a per-CPU array of __u64; 0 when unreadable. */
+static uint64_t percpu_sum(int fd, int index)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t sum = 0;
+	__u32 key = (__u32)index;
+
+	if (fd < 0 || index < 0 || ncpus <= 0)
+		return 0;
+	uint64_t values[ncpus];
+	if (bpf_map_lookup_elem(fd, &key, values))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += values[i];
+	return sum;
+}
+
+/*
+ * {"events": decoded, "lost", "buffered", "emitted", "suppressed", "dropped",
+ *  "programs": {NAME: {...}}}: emitted, suppressed (by the program's event
+ * budget) and lost (ring full, or perf samples the kernel could not write)
+ * as the kernel counts them, dropped by the collector's own rate limit.
+ */
 json_t *fw_event_log_stats(void)
 {
-	uint64_t total, lost = 0;
+	uint64_t total, lost = 0, emitted = 0, suppressed = 0, dropped = 0;
+	json_t *programs = json_object();
 
 	for (int i = 0; log_state.collector && i < log_state.n_sources; i++) {
+		const struct kernel_event_counters *k = log_state.counters[i];
+		int fd = log_state.counter_fds[i];
 		struct fw_collector_stats st = {};
+		uint64_t e, sup, l;
 
-		if (fw_collector_stats(log_state.collector, log_state.sources[i], &st) == 0)
-			lost += st.lost;
+		if (fw_collector_stats(log_state.collector, log_state.sources[i], &st))
+			continue;
+		e = k ? percpu_sum(fd, k->emitted) : st.events;
+		sup = k ? percpu_sum(fd, k->suppressed) : 0;
+		l = st.lost + (k ? percpu_sum(fd, k->lost) : 0);
+		emitted += e;
+		suppressed += sup;
+		lost += l;
+		dropped += st.dropped;
+		json_object_set_new(programs, log_state.sources[i],
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "emitted", (json_int_t)e,
+					      "suppressed", (json_int_t)sup, "lost", (json_int_t)l,
+					      "delivered", (json_int_t)st.events, "dropped",
+					      (json_int_t)st.dropped));
 	}
 	pthread_mutex_lock(&log_state.lock);
 	total = log_state.next_seq;
 	pthread_mutex_unlock(&log_state.lock);
-	return json_pack("{s:I, s:I, s:I}", "events", (json_int_t)total, "lost",
-			 (json_int_t)lost, "buffered",
-			 (json_int_t)(total < FW_EVENT_LOG_CAPACITY ? total : FW_EVENT_LOG_CAPACITY));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "events", (json_int_t)total,
+			 "lost", (json_int_t)lost, "buffered",
+			 (json_int_t)(total < FW_EVENT_LOG_CAPACITY ? total : FW_EVENT_LOG_CAPACITY),
+			 "emitted", (json_int_t)emitted, "suppressed", (json_int_t)suppressed,
+			 "dropped", (json_int_t)dropped, "programs", programs);
 }

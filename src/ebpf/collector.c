@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -41,6 +42,8 @@ struct fw_collector {
 	fw_collector_event_fn fn;
 	void *ctx;
 	uint64_t delivered;
+	uint64_t second;        /* CLOCK_MONOTONIC second the rate counts in */
+	uint32_t this_second;   /* events decoded in it */
 	struct fw_ksyms *ksyms; /* loaded on the first stack */
 	bool ksyms_failed;
 };
@@ -84,13 +87,43 @@ static json_t *symbolize_stack(struct source *s, int32_t stack_id)
 
 /* ---- delivery ----------------------------------------------------------- */
 
-static void deliver(struct source *s, const void *data, size_t size)
+static uint64_t monotonic_ns(void)
 {
-	json_t *event = fw_event_decode(data, size);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether this second's rate has room for one more event (and takes it). */
+static bool rate_allows(struct fw_collector *c)
+{
+	uint64_t second = monotonic_ns() / 1000000000ull;
+
+	if (second != c->second) {
+		c->second = second;
+		c->this_second = 0;
+	}
+	if (c->this_second >= FW_COLLECTOR_MAX_PER_SECOND)
+		return false;
+	c->this_second++;
+	return true;
+}
+
+/* Decodes and hands on one record; false (record counted as dropped) when
+ * this second's rate is spent. */
+static bool deliver(struct source *s, const void *data, size_t size)
+{
+	json_t *event;
 	int32_t stack_id;
 
+	if (!rate_allows(s->owner)) {
+		s->stats.dropped++;
+		return false;
+	}
+	event = fw_event_decode(data, size);
 	if (!event)
-		return;
+		return true;
 	if (s->stack_fd >= 0 && fw_event_stack_id(data, size, &stack_id)) {
 		json_t *stack = symbolize_stack(s, stack_id);
 
@@ -104,17 +137,21 @@ static void deliver(struct source *s, const void *data, size_t size)
 	s->owner->delivered++;
 	s->owner->fn(s->name, event, s->owner->ctx);
 	json_decref(event);
+	return true;
 }
+
+/* Stops the ring's reading when the rate is spent: what follows stays in
+ * the ring for the next second (libbpf has consumed this one record). */
+#define RATE_SPENT (-E2BIG)
 
 static int on_ring_sample(void *ctx, void *data, size_t size)
 {
-	deliver(ctx, data, size);
-	return 0;
+	return deliver(ctx, data, size) ? 0 : RATE_SPENT;
 }
 
 static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size)
 {
-	deliver(ctx, data, size);
+	deliver(ctx, data, size);  /* a perf buffer cannot stop: over the rate, dropped */
 }
 
 static void on_perf_lost(void *ctx, int cpu, __u64 count)
@@ -157,7 +194,17 @@ static int consume(struct source *s)
 {
 	int n = s->rb ? ring_buffer__consume(s->rb) : perf_buffer__consume(s->pb);
 
-	return n < 0 ? n : 0;
+	return n < 0 && n != RATE_SPENT ? n : 0;
+}
+
+/* Nanoseconds left in this second when its rate is spent, else 0. */
+static uint64_t rate_pause_ns(struct fw_collector *c)
+{
+	uint64_t now = monotonic_ns();
+
+	if (now / 1000000000ull != c->second || c->this_second < FW_COLLECTOR_MAX_PER_SECOND)
+		return 0;
+	return 1000000000ull - now % 1000000000ull;
 }
 
 static int map_info(int fd, struct bpf_map_info *info)
@@ -290,9 +337,21 @@ int fw_collector_remove(struct fw_collector *c, const char *name)
 int fw_collector_poll(struct fw_collector *c, int timeout_ms)
 {
 	struct epoll_event ready[16];
-	uint64_t before;
+	uint64_t before, pause_ns;
 	int n, ret = 0;
 
+	pthread_mutex_lock(&c->lock);
+	pause_ns = rate_pause_ns(c);
+	pthread_mutex_unlock(&c->lock);
+	if (pause_ns) {
+		/* the buffers are not read until the next second: sleep, or
+		 * epoll would report them ready at once, again and again */
+		if (timeout_ms >= 0 && pause_ns > (uint64_t)timeout_ms * 1000000ull)
+			pause_ns = (uint64_t)timeout_ms * 1000000ull;
+		nanosleep(&(struct timespec){ .tv_sec = (time_t)(pause_ns / 1000000000ull),
+					      .tv_nsec = (long)(pause_ns % 1000000000ull) }, NULL);
+		return 0;
+	}
 	n = epoll_wait(c->epfd, ready, 16, timeout_ms);
 	if (n < 0)
 		return -errno;
@@ -304,6 +363,11 @@ int fw_collector_poll(struct fw_collector *c, int timeout_ms)
 		if (s)          /* gone meanwhile: nothing to do */
 			ret = consume(s);
 	}
+	/* On a timeout, read every source anyway: a program may write without
+	 * waking us (BPF_RB_NO_WAKEUP) and leave its events to be read in one
+	 * batch per poll, rather than wake this thread for each. */
+	for (struct source *s = c->sources; n == 0 && s && !ret; s = s->next)
+		ret = consume(s);
 	n = (int)(c->delivered - before);
 	pthread_mutex_unlock(&c->lock);
 	return ret ? ret : n;

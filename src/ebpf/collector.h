@@ -23,6 +23,14 @@
 /* Per-CPU pages of a perf buffer the collector opens (256 KiB per CPU). */
 #define FW_COLLECTOR_PERF_PAGES 64
 
+/*
+ * Events decoded per second, all sources together: the collector's CPU cost
+ * is bounded whatever the programs send. Beyond it, ring buffers are left to
+ * fill until the next second (what they cannot take, their programs count as
+ * lost) and a perf buffer's records are read but not decoded (`dropped`).
+ */
+#define FW_COLLECTOR_MAX_PER_SECOND 10000
+
 struct fw_collector;
 
 /* One decoded event, borrowed: json_incref() it to keep it. */
@@ -33,6 +41,7 @@ struct fw_collector_stats {
 	uint64_t lost;          /* perf buffers: samples the kernel could not write
 				 * (ring buffers cannot tell; their programs count) */
 	uint64_t raw;           /* of events, those no decoder knew ("type":"raw") */
+	uint64_t dropped;       /* read over FW_COLLECTOR_MAX_PER_SECOND, not decoded */
 };
 
 int fw_collector_new(fw_collector_event_fn fn, void *ctx, struct fw_collector **out,
@@ -52,8 +61,11 @@ int fw_collector_add(struct fw_collector *c, const char *source, int map_fd, int
 /* Delivers what source still holds, then stops reading it; -ENOENT if unknown. */
 int fw_collector_remove(struct fw_collector *c, const char *source);
 
-/* Waits up to timeout_ms (-1: no limit) for events and delivers those ready.
- * Returns how many were delivered, or a negative errno (-EINTR). */
+/* Waits up to timeout_ms (-1: no limit) for events and delivers those ready,
+ * up to the rate limit (then it waits for the next second instead, up to
+ * timeout_ms); on a timeout it reads every source (for events written
+ * without a wakeup: BPF_RB_NO_WAKEUP). Returns how many were delivered, or a
+ * negative errno (-EINTR). */
 int fw_collector_poll(struct fw_collector *c, int timeout_ms);
 /* Delivers everything every source holds now, without waiting. */
 int fw_collector_drain(struct fw_collector *c);

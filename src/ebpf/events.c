@@ -143,6 +143,18 @@ static void decode_ddos_drop(const void *record, json_t *out)
 	set_int(out, "vlan", ev->vlan_id);
 }
 
+static void decode_ddos_summary(const void *record, json_t *out)
+{
+	const struct fw_ddos_summary *ev = record;
+
+	set_named(out, "reason", ddos_reason_name(ev->reason), ev->reason);
+	set_mapped_ip(out, "saddr", ev->family, ev->saddr);
+	set_int(out, "packets", (json_int_t)ev->packets);
+	set_int(out, "first_ns", (json_int_t)ev->first_ns);
+	set_int(out, "ifindex", ev->ifindex);
+	set_int(out, "vlan", ev->vlan_id);
+}
+
 static const char *ct_reason_name(unsigned int reason)
 {
 	switch (reason) {
@@ -290,6 +302,8 @@ static const struct event_decoder decoders[] = {
 	[FW_EVENT_TCP_CONNECT] = { "tcp_connect", sizeof(struct fw_tcp_connect_event),
 				   decode_tcp_connect,
 				   offsetof(struct fw_tcp_connect_event, stack_id) },
+	[FW_EVENT_DDOS_SUMMARY] = { "ddos_drop_summary", sizeof(struct fw_ddos_summary),
+				    decode_ddos_summary, -1 },
 };
 
 #define N_DECODERS (sizeof(decoders) / sizeof(decoders[0]))

@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sched.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpf/bpf_test.h"
 #include "flywall/ddos.h"
@@ -269,38 +272,225 @@ static void test_truncated_headers_dropped(void **state)
 	assert_int_equal(counter(FW_DDOS_DROP_MALFORMED), before + 1);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+/* ---- drop summaries and the event budget -------------------------------- */
+
+/* The summaries a test reads back from `ddos_events`, in order. */
+struct summaries {
+	struct fw_ddos_summary ev[8];
+	size_t n;               /* records seen (ev holds the first 8) */
+	size_t other;           /* records of another type or size */
+};
+
+static int on_summary(void *ctx, void *data, size_t size)
 {
-	*(struct fw_ddos_event *)ctx = *(struct fw_ddos_event *)data;
+	struct summaries *got = ctx;
+	const struct fw_ddos_summary *ev = data;
+
+	if (size != sizeof(*ev) || ev->hdr.type != FW_EVENT_DDOS_SUMMARY) {
+		got->other++;
+		return 0;
+	}
+	if (got->n < 8)
+		got->ev[got->n] = *ev;
+	got->n++;
 	return 0;
 }
 
-static void test_drop_event_sent(void **state)
+/* Reads every record the ring holds into got (emptied first). */
+static void read_summaries(struct ring_buffer *rb, struct summaries *got)
 {
-	struct frame_spec s = UDP4("198.51.100.70");
-	struct fw_ddos_event ev = { 0 };
-	struct ring_buffer *rb;
+	memset(got, 0, sizeof(*got));
+	assert_true(ring_buffer__consume(rb) >= 0);
+}
+
+/* Runs one frame repeat times in one BPF_PROG_TEST_RUN; returns its verdict. */
+static int run_repeat(const struct frame_spec *s, uint32_t repeat)
+{
+	uint8_t buf[FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = build_frame(s, buf), .repeat = repeat);
+
+	assert_int_equal(bpf_prog_test_run_opts(prog, &opts), 0);
+	return opts.retval;
+}
+
+/* The drop slot the program files an IPv4 source under (its slot_of). */
+static uint32_t drop_slot_of(const char *addr)
+{
+	uint8_t key[16];
+	uint32_t w[4];
+
+	addr_key(addr, key);
+	memcpy(w, key, 16);
+	return ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B1u) >> 24;
+}
+
+/* An address of 100.64.0.0/16 that shares addr's drop slot. */
+static void slot_sharer(const char *addr, char out[32])
+{
+	for (int i = 0; i < 65536; i++) {
+		snprintf(out, 32, "100.64.%d.%d", i >> 8, i & 255);
+		if (drop_slot_of(out) == drop_slot_of(addr))
+			return;
+	}
+	fail_msg("no address of 100.64.0.0/16 shares a drop slot with %s", addr);
+}
+
+/* Per-CPU state (drop slots) must not be split between CPUs mid-test. */
+static void pin_to_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void expect_summary(const struct fw_ddos_summary *ev, const char *addr,
+			   uint64_t packets, enum fw_ddos_reason reason)
+{
 	uint8_t key[16];
 
-	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_event, &ev, NULL);
+	addr_key(addr, key);
+	assert_int_equal(ev->hdr.type, FW_EVENT_DDOS_SUMMARY);
+	assert_int_equal(ev->hdr.len, sizeof(*ev));
+	assert_int_equal(ev->hdr.cpu, 0);
+	assert_memory_equal(ev->saddr, key, 16);
+	assert_int_equal(ev->packets, packets);
+	assert_int_equal(ev->reason, reason);
+	assert_int_equal(ev->family, 4);
+	assert_true(ev->first_ns <= ev->hdr.ts_ns);
+	assert_true(ev->first_ns > 0);
+}
+
+/* 1,000 drops of one source make one summary saying 1,000, written when
+ * another source takes its slot; no event before that. */
+static void test_drops_summarised_per_source(void **state)
+{
+	struct frame_spec a = UDP4("198.51.100.70");
+	struct ring_buffer *rb;
+	struct summaries got;
+	uint64_t sent;
+	char sharer[32];
+
+	slot_sharer("198.51.100.70", sharer);
+	struct frame_spec b = UDP4(sharer);
+
+	pin_to_cpu0();
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
 	assert_non_null(rb);
-	ring_buffer__consume(rb); /* drain events of earlier tests */
-	memset(&ev, 0, sizeof(ev));
-	set_u32("event_sample", 1);
 	block("198.51.100.70", 0);
-	expect(&s, 0, XDP_DROP, FW_DDOS_EVENT_SENT);
-	assert_int_equal(ring_buffer__consume(rb), 1);
-	assert_int_equal(ev.hdr.type, FW_EVENT_DDOS_DROP);
-	assert_int_equal(ev.hdr.len, sizeof(ev));
-	assert_int_equal(ev.reason, FW_DDOS_REASON_BLOCKLIST);
-	assert_int_equal(ev.family, 4);
-	addr_key("198.51.100.70", key);
-	assert_memory_equal(ev.saddr, key, 16);
-	/* event_sample = 0: drops are counted, no event is written */
-	set_u32("event_sample", 0);
-	expect(&s, 0, XDP_DROP, FW_DDOS_DROP_BLOCKLIST);
-	assert_int_equal(ring_buffer__consume(rb), 0);
-	set_u32("event_sample", 64);
+	lpm_add("cidr_blocklist", "100.64.0.0", 96 + 16);
+	assert_int_equal(run_repeat(&a, 1), XDP_DROP);  /* takes the slot */
+	read_summaries(rb, &got);                       /* what it evicted */
+	sent = counter(FW_DDOS_EVENT_SENT);
+	assert_int_equal(run_repeat(&a, 999), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_int_equal(got.n + got.other, 0);
+	assert_int_equal(counter(FW_DDOS_EVENT_SENT), sent);
+
+	expect(&b, 0, XDP_DROP, FW_DDOS_EVENT_SENT);    /* evicts a */
+	read_summaries(rb, &got);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.other, 0);
+	expect_summary(&got.ev[0], "198.51.100.70", 1000, FW_DDOS_REASON_BLOCKLIST);
+
+	/* the same source for another reason is another summary */
+	expect(&a, 0, XDP_DROP, FW_DDOS_EVENT_SENT);    /* evicts b */
+	read_summaries(rb, &got);
+	assert_int_equal(got.n, 1);
+	expect_summary(&got.ev[0], sharer, 1, FW_DDOS_REASON_CIDR);
+	ring_buffer__free(rb);
+}
+
+/* A source that keeps being dropped is summarised once per interval. */
+static void test_summary_per_interval(void **state)
+{
+	struct frame_spec a = UDP4("198.51.100.71");
+	struct ring_buffer *rb;
+	struct summaries got;
+
+	pin_to_cpu0();
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
+	assert_non_null(rb);
+	block("198.51.100.71", 0);
+	set_u32("summary_interval_ms", 20);
+	assert_int_equal(run_repeat(&a, 1), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_int_equal(run_repeat(&a, 9), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_int_equal(got.n, 0);
+	usleep(60 * 1000);      /* past the interval, whatever the tick */
+	assert_int_equal(run_repeat(&a, 1), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_int_equal(got.n, 1);
+	expect_summary(&got.ev[0], "198.51.100.71", 10, FW_DDOS_REASON_BLOCKLIST);
+	assert_true(got.ev[0].hdr.ts_ns - got.ev[0].first_ns >= 20 * 1000000ull);
+	set_u32("summary_interval_ms", 1000);
+	ring_buffer__free(rb);
+}
+
+/*
+ * A flood of well over 100,000 drops/s, each closing a summary (interval 0),
+ * gets no more events out than event_budget per second (plus the bucket's
+ * tenth-of-a-second burst), counted in the kernel and read from the ring;
+ * every summary not written is counted as suppressed or lost.
+ */
+static void test_event_budget_holds(void **state)
+{
+	const uint32_t budget = 1000;
+	struct frame_spec a = UDP4("198.51.100.72");
+	uint64_t drops, sent, suppressed, lost, read = 0, start, elapsed_ns;
+	uint64_t drops0, sent0, suppressed0, lost0;
+	struct ring_buffer *rb;
+	struct summaries got;
+
+	pin_to_cpu0();
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
+	assert_non_null(rb);
+	block("198.51.100.72", 0);
+	set_u32("summary_interval_ms", 0);
+	set_u32("event_budget", budget);
+	assert_int_equal(run_repeat(&a, 1), XDP_DROP);
+	sleep(1);               /* a full bucket: the burst is part of the bound */
+	read_summaries(rb, &got);
+	drops0 = counter(FW_DDOS_DROP_BLOCKLIST);
+	sent0 = counter(FW_DDOS_EVENT_SENT);
+	suppressed0 = counter(FW_DDOS_EVENT_SUPPRESSED);
+	lost0 = counter(FW_DDOS_EVENT_LOST);
+	start = monotonic_ns();
+	do {
+		assert_int_equal(run_repeat(&a, 50000), XDP_DROP);
+		read_summaries(rb, &got);
+		read += got.n;
+		elapsed_ns = monotonic_ns() - start;
+	} while (elapsed_ns < 1500000000ull);
+	drops = counter(FW_DDOS_DROP_BLOCKLIST) - drops0;
+	sent = counter(FW_DDOS_EVENT_SENT) - sent0;
+	suppressed = counter(FW_DDOS_EVENT_SUPPRESSED) - suppressed0;
+	lost = counter(FW_DDOS_EVENT_LOST) - lost0;
+	print_message("# %lu drops in %.2f s (%.0f/s): %lu events, %lu suppressed, %lu lost\n",
+		      (unsigned long)drops, elapsed_ns / 1e9, drops * 1e9 / elapsed_ns,
+		      (unsigned long)sent, (unsigned long)suppressed, (unsigned long)lost);
+	assert_true(drops * 1000000000ull / elapsed_ns >= 100000);
+	/* coarse clock: the program's time may lag ours by a tick (10 ms) */
+	assert_true(sent <= budget * elapsed_ns / 1000000000ull + budget / 10 + 1 + 10);
+	assert_true(sent >= budget * elapsed_ns / 1000000000ull / 2);
+	assert_int_equal(read, sent);
+	assert_int_equal(lost, 0);
+	assert_int_equal(sent + suppressed + lost, drops);
+
+	/* event_budget = 0: no events at all, every summary suppressed */
+	set_u32("event_budget", 0);
+	sent0 = counter(FW_DDOS_EVENT_SENT);
+	suppressed0 = counter(FW_DDOS_EVENT_SUPPRESSED);
+	assert_int_equal(run_repeat(&a, 1000), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(counter(FW_DDOS_EVENT_SENT), sent0);
+	assert_int_equal(counter(FW_DDOS_EVENT_SUPPRESSED), suppressed0 + 1000);
+	set_u32("event_budget", budget);
+	set_u32("summary_interval_ms", 1000);
 	ring_buffer__free(rb);
 }
 
@@ -325,7 +515,9 @@ int main(void)
 		cmocka_unit_test(test_vlan_tags_parsed),
 		cmocka_unit_test(test_fragments_policy),
 		cmocka_unit_test(test_truncated_headers_dropped),
-		cmocka_unit_test(test_drop_event_sent),
+		cmocka_unit_test(test_drops_summarised_per_source),
+		cmocka_unit_test(test_summary_per_interval),
+		cmocka_unit_test(test_event_budget_holds),
 	};
 
 	return cmocka_run_group_tests_name("ddos_filter", tests, setup, teardown);

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bpf/bpf_test.h"
 #include "flywall/conntrack.h"
@@ -411,6 +413,80 @@ static void test_drop_event_sent(void **state)
 	ring_buffer__free(rb);
 }
 
+static int count_events(void *ctx, void *data, size_t size)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * A SYN flood to a closed port, every drop sampled (event_sample 1), at well
+ * over 100,000 drops/s: no more events come out than event_budget per second
+ * (plus a tenth of a second's burst), counted in the kernel and read from the
+ * ring; every sampled drop is written, suppressed or lost.
+ */
+static void test_event_budget_holds(void **state)
+{
+	const uint32_t budget = 1000;
+	struct frame_spec syn = tcp4("192.0.2.12", 50000, LOCAL, 2324, T_SYN);
+	uint64_t drops0, sent0, suppressed0, lost0, drops, sent, suppressed, lost;
+	uint64_t read = 0, start, elapsed_ns;
+	uint8_t buf[FRAME_MAX];
+	struct ring_buffer *rb;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = build_frame(&syn, buf), .repeat = 50000);
+
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ct_events"), count_events, &read, NULL);
+	assert_non_null(rb);
+	set_u32("event_sample", 1);
+	set_u32("event_budget", budget);
+	sleep(1);               /* a full bucket: the burst is part of the bound */
+	ring_buffer__consume(rb);
+	read = 0;
+	drops0 = counter(FW_CT_DROP_NOT_ALLOWED);
+	sent0 = counter(FW_CT_EVENT_SENT);
+	suppressed0 = counter(FW_CT_EVENT_SUPPRESSED);
+	lost0 = counter(FW_CT_EVENT_LOST);
+	start = monotonic_ns();
+	do {
+		assert_int_equal(bpf_prog_test_run_opts(in_prog, &opts), 0);
+		assert_int_equal(opts.retval, TC_ACT_SHOT);
+		ring_buffer__consume(rb);
+		elapsed_ns = monotonic_ns() - start;
+	} while (elapsed_ns < 1500000000ull);
+	drops = counter(FW_CT_DROP_NOT_ALLOWED) - drops0;
+	sent = counter(FW_CT_EVENT_SENT) - sent0;
+	suppressed = counter(FW_CT_EVENT_SUPPRESSED) - suppressed0;
+	lost = counter(FW_CT_EVENT_LOST) - lost0;
+	print_message("# %lu drops in %.2f s (%.0f/s): %lu events, %lu suppressed, %lu lost\n",
+		      (unsigned long)drops, elapsed_ns / 1e9, drops * 1e9 / elapsed_ns,
+		      (unsigned long)sent, (unsigned long)suppressed, (unsigned long)lost);
+	assert_true(drops * 1000000000ull / elapsed_ns >= 100000);
+	/* coarse clock: the program's time may lag ours by a tick (10 ms) */
+	assert_true(sent <= budget * elapsed_ns / 1000000000ull + budget / 10 + 1 + 10);
+	assert_true(sent >= budget * elapsed_ns / 1000000000ull / 2);
+	assert_int_equal(read, sent);
+	assert_int_equal(lost, 0);
+	assert_int_equal(sent + suppressed + lost, drops);
+
+	/* event_budget = 0: none at all */
+	set_u32("event_budget", 0);
+	sent0 = counter(FW_CT_EVENT_SENT);
+	in(&syn, TC_ACT_SHOT, FW_CT_EVENT_SUPPRESSED);
+	assert_int_equal(counter(FW_CT_EVENT_SENT), sent0);
+	set_u32("event_budget", budget);
+	set_u32("event_sample", 64);
+	ring_buffer__free(rb);
+}
+
 static void test_btf_loads_into_the_kernel(void **state)
 {
 	assert_true(bpf_test_btf_loaded(obj));
@@ -436,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_headers_dropped),
 		cmocka_unit_test(test_expired_entry_not_used),
 		cmocka_unit_test(test_drop_event_sent),
+		cmocka_unit_test(test_event_budget_holds),
 	};
 
 	return cmocka_run_group_tests_name("ingress_filter", tests, setup, teardown);

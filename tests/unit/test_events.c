@@ -169,6 +169,7 @@ static void test_tcp_connect_and_stack_id(void **state)
 static void test_packet_program_events(void **state)
 {
 	struct fw_ddos_event d = {};
+	struct fw_ddos_summary sum = {};
 	struct fw_ct_event c = {};
 	json_t *e;
 
@@ -181,6 +182,25 @@ static void test_packet_program_events(void **state)
 	assert_string_equal(str(e, "type"), "ddos_drop");
 	assert_string_equal(str(e, "reason"), "rate_limit");
 	assert_string_equal(str(e, "saddr"), "198.51.100.7");
+	json_decref(e);
+
+	hdr(&sum.hdr, FW_EVENT_DDOS_SUMMARY, sizeof(sum));
+	sum.family = 6;
+	sum.reason = FW_DDOS_REASON_BLOCKLIST;
+	sum.packets = 5000000000ull;
+	sum.first_ns = 123;
+	sum.vlan_id = 7;
+	inet_pton(AF_INET6, "2001:db8::9", sum.saddr);
+	e = fw_event_decode(&sum, sizeof(sum));
+	assert_string_equal(str(e, "type"), "ddos_drop_summary");
+	assert_string_equal(str(e, "reason"), "blocklist");
+	assert_string_equal(str(e, "saddr"), "2001:db8::9");
+	assert_true(num(e, "packets") == 5000000000ll);
+	assert_int_equal(num(e, "first_ns"), 123);
+	assert_int_equal(num(e, "vlan"), 7);
+	json_decref(e);
+	e = fw_event_decode(&sum, sizeof(sum) - 1);
+	assert_string_equal(str(e, "type"), "raw");
 	json_decref(e);
 
 	hdr(&c.hdr, FW_EVENT_CONNTRACK, sizeof(c));
