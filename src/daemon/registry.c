@@ -117,9 +117,9 @@ int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error 
 	memset(reg, 0, sizeof(*reg));
 	reg->state_fd = -1;
 	snprintf(reg->root, sizeof(reg->root), "%s", root);
-	ret = fw_pins_prepare(root, err);
-	if (ret)
-		return ret;
+	reg->lock_fd = fw_pins_prepare(root, err);
+	if (reg->lock_fd < 0)
+		return reg->lock_fd;
 	reg->state_fd = fw_pins_state_open(root, err);
 	if (reg->state_fd < 0)
 		return reg->state_fd;
@@ -146,6 +146,9 @@ void fw_registry_close(struct fw_registry *reg)
 	free(reg->progs);
 	if (reg->state_fd >= 0)
 		close(reg->state_fd);
+	if (reg->lock_fd >= 0)
+		close(reg->lock_fd); /* releases the pin root's lock */
+	reg->lock_fd = -1;
 	reg->progs = NULL;
 	reg->n_progs = 0;
 	reg->state_fd = -1;

@@ -74,7 +74,12 @@ void fw_pins_companion_path(const char *root, const char *name, char *out);
 void fw_pins_map_dir(const char *root, const char *name, char *out);
 void fw_pins_map_path(const char *root, const char *name, const char *map, char *out);
 
-/* Mounts bpffs when missing and creates <root>/{progs,links,maps}. */
+/* Mounts bpffs when missing (mode=0700), creates <root>/{progs,links,maps},
+ * takes the root's advisory lock (flock: one daemon or `ebpf clean` at a
+ * time; the second is told the holder's pid) and checks that the root and
+ * every directory below it belong to this user and are writable by no one
+ * else. Returns the fd holding the lock (keep it open while working on the
+ * pins) or a negative errno. */
 int fw_pins_prepare(const char *root, struct fw_error *err);
 
 /* The state map, created on first use. Returns an fd or a negative errno. */
