@@ -385,6 +385,8 @@ static json_t *decode_value(const struct btf *btf, __u32 type_id, const void *p,
 		v = (int64_t)u;
 		return json_integer(v);
 	}
+	if (t && btf_is_int(t))
+		return fw_btf_to_json(NULL, 0, p, size); /* wider than JSON's numbers: hex */
 	if (t && btf_is_array(t)) {
 		__u32 elem = btf_array(t)->type;
 		const struct btf_type *et = skip_mods(btf, &elem);
