@@ -38,6 +38,7 @@ SEC("xdp") int xdp_hard(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 SEC("socket") int sock_pass(struct __sk_buff *skb) { return skb->len; }
+SEC("tracepoint/net/netif_receive_skb") int tp_count(void *ctx) { return 0; }
 char LICENSE[] SEC("license") = "GPL";
 C
 check "compile the test object" clang -O2 -g -target bpf -I"$BUILD" -c "$P/hard.bpf.c" -o "$P/hard.o"
@@ -156,9 +157,14 @@ before=$(seen_values)
 config 128 '  socket_filter "sock" {
     program = "hard.o"
     interface = "eth0"
+  }
+  tracepoint "tp" {
+    program = "hard.o"
+    tracepoint = "net:netif_receive_skb"
   }'
 check "SIGHUP reload after the drop" daemon_reload
-check_contains "it applied (1 attached, 1 replaced)" "1 attached, 1 replaced" "$(grep applied "$DAEMON_LOG" | tail -1)"
+check_contains "it applied: a socket filter and a tracepoint attached, the XDP program replaced" \
+	"2 attached, 1 replaced" "$(grep applied "$DAEMON_LOG" | tail -1)"
 check_contains "the per-CPU map was resized" "max_entries 128" "$(bpftool map show pinned "$FW_PIN_ROOT/maps/hard/seen")"
 after=$(seen_values)
 # (a stray packet during the reload may add to them, never take away)
