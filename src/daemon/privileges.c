@@ -11,6 +11,7 @@
 
 static const cap_value_t kept_caps[] = {
 	CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_RESOURCE,
+	CAP_SYSLOG,
 };
 
 static bool is_kept(cap_value_t cap, bool keep_bind)

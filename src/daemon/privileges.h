@@ -15,6 +15,9 @@
  *                    a program's data sections, a map's BTF), run statistics,
  *                    net.core.bpf_jit_enable
  *   CAP_SYS_RESOURCE memlock limits on kernels that still charge them
+ *   CAP_SYSLOG       /proc/kallsyms gives addresses only to it: stack traces
+ *                    in events are symbolized from it, re-read as programs
+ *                    load
  * plus CAP_NET_BIND_SERVICE when the API listens on a port below 1024.
  */
 #ifndef FLYWALL_DAEMON_PRIVILEGES_H

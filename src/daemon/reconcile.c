@@ -296,10 +296,12 @@ static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_
 {
 	char path[FW_PATH_MAX];
 	int prog_fd = p->att.prog_fd >= 0 ? p->att.prog_fd : bpf_program__fd(p->obj->prog);
+	int ret;
 
 	fw_pins_prog_path(reg->root, p->spec.name, path);
-	if (fw_pins_unlink(path) || bpf_obj_pin(prog_fd, path))
-		return fw_error_set(err, errno, "pinning %s: %s", path, strerror(errno));
+	ret = fw_pins_replace(prog_fd, path);
+	if (ret)
+		return fw_error_set(err, ret, "pinning %s: %s", path, strerror(-ret));
 	p->prog_fd = dup(prog_fd);
 	fw_pins_map_dir(reg->root, p->spec.name, path);
 	return fw_maps_pin_all(p->obj->obj, path, err);

@@ -109,6 +109,25 @@ static int adopt_record(const struct fw_pin_record *rec, void *data)
 	return fw_registry_add(ctx->reg, p);
 }
 
+static bool has_record(const char *name, void *data)
+{
+	struct fw_registry *reg = data;
+	struct fw_pin_record rec;
+
+	return fw_pins_record_get(reg->state_fd, name, &rec) == 0;
+}
+
+/* A crash between pinning and recording leaves pins no record accounts for
+ * (a link among them keeps a program attached): the apply never committed,
+ * so they go. */
+static void sweep_uncommitted(struct fw_registry *reg)
+{
+	int n = fw_pins_sweep(reg->root, has_record, reg);
+
+	if (n)
+		fw_info("removed %d pin%s left by an apply that did not finish", n, n == 1 ? "" : "s");
+}
+
 int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error *err)
 {
 	struct adopt_ctx ctx = { .reg = reg };
@@ -124,6 +143,8 @@ int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error 
 	if (reg->state_fd < 0)
 		return reg->state_fd;
 	ret = fw_pins_record_foreach(reg->state_fd, adopt_record, &ctx);
+	if (!ret)
+		sweep_uncommitted(reg);
 	/* A record without live pins describes nothing: clean it up fully so the
 	 * program is attached afresh and no stale pin lingers. */
 	for (int i = 0; i < ctx.n_stale; i++) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf/maps.h"
+#include "ebpf/pins.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -296,6 +297,7 @@ int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error
 {
 	char path[FW_PATH_MAX * 2];
 	struct bpf_map *map;
+	int ret;
 
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
 		return fw_error_set(err, errno, "creating %s: %s", pin_dir, strerror(errno));
@@ -303,12 +305,12 @@ int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
-		/* A reused map is already pinned there; a new one replaces the pin. */
-		if (unlink(path) < 0 && errno != ENOENT)
-			return fw_error_set(err, errno, "replacing pin %s: %s", path, strerror(errno));
-		if (bpf_obj_pin(bpf_map__fd(map), path))
-			return fw_error_set(err, errno, "pinning map %s at %s: %s",
-					    bpf_map__name(map), path, strerror(errno));
+		/* A reused map is already pinned there; a new one replaces the pin
+		 * in one step (a crash must not leave the entries unreachable). */
+		ret = fw_pins_replace(bpf_map__fd(map), path);
+		if (ret)
+			return fw_error_set(err, ret, "pinning map %s at %s: %s",
+					    bpf_map__name(map), path, strerror(-ret));
 	}
 	return 0;
 }

@@ -318,6 +318,97 @@ int fw_pins_record_foreach(int state_fd,
 	return 0;
 }
 
+int fw_pins_replace(int fd, const char *path)
+{
+	char tmp[FW_PATH_MAX + 8];
+	int ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s" FW_PIN_TMP_SUFFIX, path);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (rename(tmp, path)) {
+		ret = -errno;
+		unlink(tmp);
+	}
+	return ret;
+}
+
+static bool is_tmp_pin(const char *name)
+{
+	size_t len = strlen(name), suffix = strlen(FW_PIN_TMP_SUFFIX);
+
+	return len > suffix && strcmp(name + len - suffix, FW_PIN_TMP_SUFFIX) == 0;
+}
+
+/* The program name a pin belongs to: up to '@' ("NAME@companion"). */
+static void pin_owner(const char *entry, char owner[FW_NAME_MAX])
+{
+	snprintf(owner, FW_NAME_MAX, "%.*s", (int)strcspn(entry, "@"), entry);
+}
+
+static int sweep_dir(const char *root, const char *sub, bool (*recorded)(const char *, void *),
+		     void *ctx)
+{
+	char dir[FW_PATH_MAX], path[FW_PATH_MAX * 2], owner[FW_NAME_MAX];
+	struct dirent *ent;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s", root, sub);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
+			continue;
+		pin_owner(ent->d_name, owner);
+		if (!is_tmp_pin(ent->d_name) && recorded(owner, ctx))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		if (ent->d_type == DT_DIR ? fw_pins_remove_maps(root, ent->d_name) == 0
+					  : unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Temporary pins of a map directory (maps/NAME/MAP@new). */
+static int sweep_map_tmps(const char *root)
+{
+	char dir[FW_PATH_MAX], sub[FW_PATH_MAX * 2], path[FW_PATH_MAX * 3];
+	struct dirent *ent, *m;
+	int n = 0;
+	DIR *d, *md;
+
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.' || ent->d_type != DT_DIR)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, ent->d_name);
+		md = opendir(sub);
+		while (md && (m = readdir(md))) {
+			snprintf(path, sizeof(path), "%s/%s", sub, m->d_name);
+			if (is_tmp_pin(m->d_name) && unlink(path) == 0)
+				n++;
+		}
+		if (md)
+			closedir(md);
+	}
+	closedir(d);
+	return n;
+}
+
+int fw_pins_sweep(const char *root, bool (*recorded)(const char *name, void *ctx), void *ctx)
+{
+	return sweep_dir(root, "links", recorded, ctx) + sweep_dir(root, "progs", recorded, ctx) +
+	       sweep_dir(root, "maps", recorded, ctx) + sweep_map_tmps(root);
+}
+
 int fw_pins_unlink(const char *path)
 {
 	if (unlink(path) < 0 && errno != ENOENT)

@@ -92,6 +92,16 @@ int fw_pins_record_foreach(int state_fd,
 			   int (*fn)(const struct fw_pin_record *rec, void *ctx),
 			   void *ctx);
 
+/* Pins fd at path, replacing what is there in one step: pinned first at
+ * path@new, then renamed over path, so a crash never leaves path missing. */
+#define FW_PIN_TMP_SUFFIX "@new"
+int fw_pins_replace(int fd, const char *path);
+
+/* Removes what an apply that never committed left behind: pins under links/,
+ * progs/ and maps/ of names recorded() says have no record (the record is
+ * written last), and every temporary @new pin. Returns how many went. */
+int fw_pins_sweep(const char *root, bool (*recorded)(const char *name, void *ctx), void *ctx);
+
 /* Removes a pin if present (ENOENT is success). */
 int fw_pins_unlink(const char *path);
 /* Calls fn with the name and an fd of every map pinned for program name; the

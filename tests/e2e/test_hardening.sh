@@ -100,11 +100,11 @@ check_contains "it names the daemon's pid" "in use by pid $DAEMON_PID" "$out"
 check "the program is still attached" test -e "$FW_PIN_ROOT/links/hard"
 
 # ---- least privilege -------------------------------------------------------------
-# Kept: NET_ADMIN(12) NET_RAW(13) SYS_ADMIN(21) SYS_RESOURCE(24) PERFMON(38) BPF(39),
-# of those the test's shell has.
+# Kept: NET_ADMIN(12) NET_RAW(13) SYS_ADMIN(21) SYS_RESOURCE(24) SYSLOG(34)
+# PERFMON(38) BPF(39), of those the test's shell has.
 status_field() { sed -n "s/^$1:\t*//p" "/proc/$DAEMON_PID/status"; }
 mine=$((16#$(sed -n 's/^CapEff:\t*//p' /proc/self/status)))
-want=$(printf '%016x' $((mine & ((1 << 12) | (1 << 13) | (1 << 21) | (1 << 24) | (1 << 38) | (1 << 39)))))
+want=$(printf '%016x' $((mine & ((1 << 12) | (1 << 13) | (1 << 21) | (1 << 24) | (1 << 34) | (1 << 38) | (1 << 39)))))
 check_eq "effective capabilities: only those kept" "$want" "$(status_field CapEff)"
 check_eq "permitted: the same" "$want" "$(status_field CapPrm)"
 check_eq "bounding set: the same (execve cannot regain others)" "$want" "$(status_field CapBnd)"
