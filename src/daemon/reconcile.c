@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "ebpf/args.h"
 #include "ebpf/shaping.h"
@@ -316,14 +317,17 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 	if (s->action == STEP_KEEP)
 		return 0;
 	ret = pin_program(reg, p, err);
+	fw_crash_point("prog-pinned");
 	if (!ret && s->action != STEP_SWAP)
 		ret = fw_hook_pin(&p->att, reg->root, p->spec.name, err);
 	if (ret)
 		return ret;
+	fw_crash_point("link-pinned");
 	fill_record(p, s, origin);
 	ret = fw_pins_record_put(reg->state_fd, &p->rec);
 	if (ret)
 		return fw_error_set(err, ret, "recording %s: %s", p->spec.name, strerror(-ret));
+	fw_crash_point("recorded");
 	if (s->old) {
 		/* A reattached program's old attachment goes now; a swapped one's
 		 * link is the new program's. */
@@ -398,8 +402,10 @@ int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size
 		steps[i].spec = &specs[i];
 		ret = prepare_step(reg, &steps[i], err);
 	}
-	for (i = 0; i < n && !ret; i++)
+	for (i = 0; i < n && !ret; i++) {
 		ret = switch_step(reg, &steps[i], err);
+		fw_crash_point("switched");
+	}
 	if (ret) {
 		while (i-- > 0)
 			rollback_step(reg, &steps[i]);

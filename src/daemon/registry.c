@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "ebpf/shaping.h"
 
@@ -232,6 +233,7 @@ int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_
 	if (ret)
 		return ret;
 	fw_program_drop_links(reg->root, p);
+	fw_crash_point("destroy-unlinked");
 	fw_pins_prog_path(reg->root, p->rec.name, path);
 	fw_pins_unlink(path);
 	fw_pins_remove_maps(reg->root, p->rec.name);

@@ -15,6 +15,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
+
 #define STATE_MAX_PROGRAMS 1024
 
 static const char *const attach_kind_names[FW_ATTACH__COUNT] = {
@@ -327,6 +329,7 @@ int fw_pins_replace(int fd, const char *path)
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp))
 		return -errno;
+	fw_crash_point("pin-replace");
 	if (rename(tmp, path)) {
 		ret = -errno;
 		unlink(tmp);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Crash consistency: the daemon is killed with SIGKILL at random moments of an
 # apply — while starting, during a SIGHUP reload that migrates a map and
-# replaces a program, during an API load or unload — and started again. Each
-# time the state must converge: one program per attachment (no duplicate or
-# orphan program in the kernel), no pin that no record accounts for, no
-# temporary pin, and the map keeps the entries put in it at the start.
+# replaces a program, during an API load or unload — and then exactly between
+# each two steps of an apply (crash points), and started again. Each time the
+# state must converge: one program per attachment (no duplicate or orphan
+# program in the kernel), no pin that no record accounts for, no temporary
+# pin, and the map keeps the entries put in it at the start.
 . "$(dirname "$0")/lib.sh"
 
 KILLS=${CRASH_KILLS:-24}
@@ -171,6 +172,63 @@ for ((i = 1; i <= KILLS; i++)); do
 $(tail -n 15 "$DAEMON_LOG")"; fi
 	daemon_stop
 done
+
+# ---- crashes placed exactly between two steps of an apply --------------------------
+# FLYWALL_CRASH_AT=POINT[:N]: SIGKILL the Nth time the daemon passes POINT.
+crash_case() { # description, then the command that must die at the point
+	local desc=$1 rc; shift
+	"$@" >>"$DAEMON_LOG" 2>&1; rc=$?
+	if [ "$rc" -ne 137 ]; then
+		not_ok "$desc: killed at the point" "exit status $rc, expected 137 (SIGKILL)
+$(tail -n 5 "$DAEMON_LOG")"
+		return
+	fi
+	if ! daemon_start "$CFG" 2>"$T_TMP/start.err"; then
+		not_ok "$desc: the daemon starts again" "$(cat "$T_TMP/start.err")"
+		return
+	fi
+	if d=$(converges); then ok "$desc: converged"; else
+		not_ok "$desc: converged" "$d
+$(tail -n 15 "$DAEMON_LOG")"; fi
+	daemon_stop
+}
+
+# An apply that migrates cx's map and swaps both programs: every point in order.
+for point in migrated switched:1 switched:2 pin-replace:1 pin-replace:2 pin-replace:3 \
+	prog-pinned:1 link-pinned:1 recorded:1 prog-pinned:2 link-pinned:2 recorded:2; do
+	size=$((size == 64 ? 128 : 64)) flavour=$((1 - flavour))
+	config "$size" "$flavour"
+	crash_case "apply crashed at $point" env FLYWALL_CRASH_AT="$point" \
+		nsenter --net="/var/run/netns/$LAB_FW" "$FLYWALL" daemon -c "$CFG" --pin-root "$FW_PIN_ROOT" --oneshot
+done
+
+# A daemon whose API load (or unload) of a new program crashes at a point;
+# starting it passes "switched" once per configured block.
+api_crash() { # point, "load" or "unload"
+	local rc
+	FLYWALL_CRASH_AT=$1 daemon_start "$CFG" || return 1
+	TOKEN=$(cat "$T_TMP/api.token")
+	if [ "$2" = load ]; then
+		api -X POST -H "Authorization: Bearer $TOKEN" -d '{"name": "ca", "program": "api.o",
+			"interface": "lo"}' "$URL/api/ebpf/programs/load" >/dev/null
+	else
+		api -X DELETE -H "Authorization: Bearer $TOKEN" "$URL/api/ebpf/programs/ca" >/dev/null
+	fi
+	wait "$DAEMON_PID"; rc=$?
+	DAEMON_PID=
+	return "$rc"
+}
+for point in switched:3 pin-replace:1 prog-pinned:1 link-pinned:1 recorded:1; do
+	if daemon_start "$CFG" && [ "$(api_status "$URL/api/ebpf/programs/ca")" = 200 ]; then
+		api -X DELETE -H "Authorization: Bearer $(cat "$T_TMP/api.token")" "$URL/api/ebpf/programs/ca" >/dev/null
+	fi
+	daemon_stop
+	crash_case "API load crashed at $point" api_crash "$point" load
+done
+daemon_start "$CFG" && api -X POST -H "Authorization: Bearer $(cat "$T_TMP/api.token")" \
+	-d '{"name": "ca", "program": "api.o", "interface": "lo"}' "$URL/api/ebpf/programs/load" >/dev/null
+daemon_stop
+crash_case "API unload crashed at destroy-unlinked" api_crash destroy-unlinked:1 unload
 
 check_contains "the last configuration is in force (map size)" "max_entries $size" \
 	"$(bpftool map show pinned "$SEEN")"
