@@ -17,6 +17,7 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 PREFIX  ?= /usr/local
 PROGRAM_DIR ?= /etc/flywall/ebpf
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
@@ -140,6 +141,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/include/flywall/bpf
 	install -m 0644 include/flywall/*.h $(DESTDIR)$(PREFIX)/include/flywall/
 	install -m 0644 bpf/lib/*.h $(DESTDIR)$(PREFIX)/include/flywall/bpf/
+	# the systemd unit, its ExecStart pointing at this PREFIX
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's#/usr/local/sbin/flywall#$(PREFIX)/sbin/flywall#' packaging/flywall.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

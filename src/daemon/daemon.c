@@ -11,13 +11,16 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <bpf/bpf.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +111,29 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 	return ret;
 }
 
+/* systemd's readiness protocol (Type=notify): one datagram to
+ * $NOTIFY_SOCKET; "@name" is an abstract socket. No-op outside systemd. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa, len) < 0)
+		fw_debug("sd_notify %s: %s", state, strerror(errno));
+	close(fd);
+}
+
 static void report_error(const struct fw_error *err)
 {
 	fw_err_log("%s", err->msg);
@@ -181,10 +207,12 @@ static void run_until_stopped(struct fw_daemon *d, int sig_fd)
 			return;
 		}
 		fw_info("SIGHUP: reloading %s", d->config_path);
+		notify_systemd("RELOADING=1");
 		if (apply_config_file(d, &err)) {
 			report_error(&err);
 			fw_err_log("reload failed: the previous configuration stays in force");
 		}
+		notify_systemd("READY=1");
 		fw_error_clear(&err);
 	}
 }
@@ -382,7 +410,9 @@ int fw_cmd_daemon(int argc, char **argv)
 	if (fw_privileges_drop(api_needs_bind_cap(&d), &err) || start_threads(&d, &opt, &err))
 		goto out;
 	fw_info("running (pid %d); SIGHUP reloads %s", (int)getpid(), d.config_path);
+	notify_systemd("READY=1");
 	run_until_stopped(&d, sig_fd);
+	notify_systemd("STOPPING=1");
 	ret = 0;
 out:
 	if (ret && !err.code)

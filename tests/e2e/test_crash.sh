@@ -205,7 +205,7 @@ done
 # A daemon whose API load (or unload) of a new program crashes at a point;
 # starting it passes "switched" once per configured block.
 api_crash() { # point, "load" or "unload"
-	local rc
+	local rc i
 	FLYWALL_CRASH_AT=$1 daemon_start "$CFG" || return 1
 	TOKEN=$(cat "$T_TMP/api.token")
 	if [ "$2" = load ]; then
@@ -214,6 +214,10 @@ api_crash() { # point, "load" or "unload"
 	else
 		api -X DELETE -H "Authorization: Bearer $TOKEN" "$URL/api/ebpf/programs/ca" >/dev/null
 	fi
+	# The request reaches the point at once; a daemon still alive after 10 s
+	# never got there (and would hang the test).
+	for ((i = 0; i < 100; i++)); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$DAEMON_PID" 2>/dev/null && echo "the daemon never reached the crash point $1"
 	wait "$DAEMON_PID"; rc=$?
 	DAEMON_PID=
 	return "$rc"

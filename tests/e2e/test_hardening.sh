@@ -185,7 +185,16 @@ check_eq "the daemon is still running" 0 "$(kill -0 "$DAEMON_PID"; echo $?)"
 daemon_stop
 
 # ---- run statistics only when the operator asks --------------------------------------
-check_daemon_starts "daemon --run-stats on" "$CFG" --run-stats on
+# (and, as under systemd's Type=notify, it says READY=1 once it runs)
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(30)
+print(s.recv(256).decode(), flush=True)' "$T_TMP/notify.sock" >"$T_TMP/notify.out" 2>&1 &
+notify_pid=$!
+for ((i = 0; i < 50; i++)); do [ -S "$T_TMP/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T_TMP/notify.sock check_daemon_starts "daemon --run-stats on" "$CFG" --run-stats on
+wait "$notify_pid"
+check_eq "it notified systemd: READY=1" "READY=1" "$(cat "$T_TMP/notify.out")"
 check_eq "it holds the run-statistics fd" 1 "$(stats_fds)"
 status_of "$URL/api/ebpf/stats" >/dev/null
 check_eq "GET /stats says they are on" True "$(body_field "['stats_enabled']")"
