@@ -393,7 +393,8 @@ static int codec_open(int fd, struct map_codec *c, struct fw_error *err)
 		return fw_error_set(err, errno, "reading the map: %s", strerror(errno));
 	c->btf = c->info.btf_id ? btf__load_from_kernel_by_id(c->info.btf_id) : NULL;
 	c->ncpu = is_percpu(c->info.type) ? libbpf_num_possible_cpus() : 1;
-	c->stride = c->ncpu > 1 ? (c->info.value_size + 7) / 8 * 8 : c->info.value_size;
+	/* A per-CPU slot is 8-byte aligned even with one CPU (maps.h). */
+	c->stride = is_percpu(c->info.type) ? (c->info.value_size + 7) / 8 * 8 : c->info.value_size;
 	return 0;
 }
 
