@@ -17,11 +17,12 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 PREFIX  ?= /usr/local
 PROGRAM_DIR ?= /etc/flywall/ebpf
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP
-LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -ljansson -lcurl -lpcap -lpthread -lm
+LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -ljansson -lcurl -lpcap -lcap -lpthread -lm
 ASAN    := -fsanitize=address,undefined -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(BUILD) -Iinclude -Ibpf/lib
@@ -140,6 +141,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/include/flywall/bpf
 	install -m 0644 include/flywall/*.h $(DESTDIR)$(PREFIX)/include/flywall/
 	install -m 0644 bpf/lib/*.h $(DESTDIR)$(PREFIX)/include/flywall/bpf/
+	# the systemd unit, its ExecStart pointing at this PREFIX
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's#/usr/local/sbin/flywall#$(PREFIX)/sbin/flywall#' packaging/flywall.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

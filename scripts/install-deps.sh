@@ -9,7 +9,7 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libpcap-dev
-	libcmocka-dev
+	libcmocka-dev libcap-dev
 	# test peers
 	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk
 	bind9-dnsutils util-linux procps python3

@@ -3,7 +3,8 @@
  * `flywall ebpf clean [--pin-root DIR] [--json]`: removes everything Flywall
  * attached and pinned — programs, links, clsact filters, maps, state. Run it
  * in the network namespace the daemon ran in, with the daemon stopped (a
- * running daemon holds links and sockets open).
+ * running daemon holds links and sockets open, and the pin root's lock: clean
+ * refuses and names its pid).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -81,13 +82,15 @@ int fw_cmd_ebpf_clean(int argc, char **argv)
 			return 2;
 	}
 	fw_log_set_level(FW_LOG_WARN);
+	/* The registry holds the pin root's lock: a running daemon makes this
+	 * fail with its pid, and no daemon starts on the root until it is gone. */
 	ret = fw_registry_open(&reg, root, &err);
 	n = reg.n_progs;
 	if (!ret)
 		ret = fw_reconcile_remove_all(&reg, &err);
-	fw_registry_close(&reg);
 	if (!ret)
 		ret = remove_tree(root);
+	fw_registry_close(&reg);
 	if (ret && !err.code)
 		fw_error_set(&err, ret, "removing %s: %s", root, strerror(-ret));
 	if (json) {

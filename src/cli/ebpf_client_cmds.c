@@ -190,7 +190,7 @@ static void print_features(json_t *features)
 	       json_is_true(json_object_get(json_object_get(json_object_get(features, "btf"),
 							    "vmlinux"), "ok")) ? "yes" : "no",
 	       json_is_true(json_object_get(json_object_get(features, "stats"),
-					    "bpf_stats_enabled")) ? "on" : "off (on while asked)");
+					    "bpf_stats_enabled")) ? "on" : "off (flywall daemon --run-stats turns them on)");
 	json_object_foreach(attach, name, r) {
 		char *list = json_is_true(json_object_get(r, "ok")) ? works : missing;
 		size_t len = strlen(list);

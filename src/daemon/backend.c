@@ -29,37 +29,10 @@
 #include "ebpf/map_codec.h"
 #include "ebpf/maps.h"
 
-/* ---- run statistics: on only while someone looks --------------------------- */
-
-/* Counting run time costs ~35 ns per program run (KERNEL-FACTS), so the
- * daemon turns it on at the first stats request and off after
- * FW_STATS_IDLE_SECONDS without one. */
-#define FW_STATS_IDLE_SECONDS 300
-static int stats_fd = -1;
-static time_t stats_last_request;
-
-static void stats_touch(void)
+/* Run statistics are the daemon's to turn on (--run-stats), never a read's. */
+static bool run_stats_on(void)
 {
-	stats_last_request = time(NULL);
-	if (stats_fd < 0) {
-		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (stats_fd < 0)
-			fw_warn("cannot enable run statistics: %s", strerror(errno));
-		else
-			fw_info("run statistics on (for %d s after the last request)",
-				FW_STATS_IDLE_SECONDS);
-	}
-}
-
-static void stats_idle_check(void)
-{
-	LOCK();
-	if (stats_fd >= 0 && time(NULL) - stats_last_request > FW_STATS_IDLE_SECONDS) {
-		close(stats_fd);
-		stats_fd = -1;
-		fw_info("run statistics off (nobody asked for %d s)", FW_STATS_IDLE_SECONDS);
-	}
-	UNLOCK();
+	return fw_daemon_current->run_stats_fd >= 0;
 }
 
 /* ---- housekeeping: its own thread, off the signal path ------------------------ */
@@ -79,7 +52,7 @@ bool fw_backend_stopping(void)
 	return __atomic_load_n(&hk.stopping, __ATOMIC_ACQUIRE);
 }
 
-/* Once a second: expiry (first, as it protects), stats idle, counts. Each
+/* Once a second: expiry (first, as it protects), then counts. Each
  * step lets go of every lock between bounded slices and gives up when the
  * daemon stops. */
 static void *housekeeping(void *unused)
@@ -90,7 +63,6 @@ static void *housekeeping(void *unused)
 		fw_blocklist_expire();
 		if (fw_backend_stopping())
 			break;
-		stats_idle_check();
 		refresh_counts();
 		/* A big answer or import frees many small blocks glibc keeps in its
 		 * arenas: give the whole free pages back, so RSS follows what is
@@ -136,18 +108,35 @@ void fw_backend_join(void)
 
 /* ---- programs -------------------------------------------------------------- */
 
+/* Both are read by API threads while a SIGHUP may be replacing the
+ * configuration: a copy taken under the lock (one per thread). */
 const char *fw_backend_program_dir(void)
 {
-	const char *dir = fw_daemon_current->cfg.ebpf.program_dir;
+	static __thread char dir[FW_PATH_MAX];
 
-	return dir[0] ? dir : FW_DEFAULT_PROGRAM_DIR;
+	LOCK();
+	snprintf(dir, sizeof(dir), "%s", fw_daemon_current->cfg.ebpf.program_dir[0]
+						 ? fw_daemon_current->cfg.ebpf.program_dir
+						 : FW_DEFAULT_PROGRAM_DIR);
+	UNLOCK();
+	return dir;
 }
 
-uint32_t fw_backend_default_map_size(void)
+static uint32_t default_map_size_locked(void)
 {
 	uint32_t size = fw_daemon_current->cfg.ebpf.map_size;
 
 	return size ? size : FW_MAP_SIZE_DEFAULT;
+}
+
+uint32_t fw_backend_default_map_size(void)
+{
+	uint32_t size;
+
+	LOCK();
+	size = default_map_size_locked();
+	UNLOCK();
+	return size;
 }
 
 static int prog_info(int prog_fd, struct bpf_prog_info *info)
@@ -309,7 +298,6 @@ int fw_backend_program_stats(const char *name, json_t **out, struct fw_error *er
 	struct fw_program *p;
 
 	LOCK();
-	stats_touch();
 	p = find_program(name, err);
 	if (p) {
 		json_t *counters = json_object();
@@ -317,7 +305,7 @@ int fw_backend_program_stats(const char *name, json_t **out, struct fw_error *er
 		*out = run_stats(p);
 		fw_pins_for_each_map(REG->root, name, add_counters, counters);
 		json_object_set_new(*out, "counters", counters);
-		json_object_set_new(*out, "stats_enabled", json_boolean(stats_fd >= 0));
+		json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on()));
 	}
 	UNLOCK();
 	return p ? 0 : err->code;
@@ -338,7 +326,7 @@ int fw_backend_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *er
 		goto out;
 	}
 	if (!spec->default_map_size)
-		spec->default_map_size = fw_backend_default_map_size();
+		spec->default_map_size = default_map_size_locked();
 	ret = fw_reconcile(REG, spec, 1, FW_ORIGIN_API, false, &rep, err);
 	if (!ret) {
 		fw_event_log_sync(REG);
@@ -1145,7 +1133,6 @@ json_t *fw_backend_stats(void)
 	size_t n_maps = 0;
 
 	LOCK();
-	stats_touch();
 	for (size_t i = 0; i < REG->n_progs; i++) {
 		json_t *s = run_stats(REG->progs[i]);
 
@@ -1157,7 +1144,7 @@ json_t *fw_backend_stats(void)
 	}
 	out = json_pack("{s:o, s:I, s:I, s:b, s:s, s:o}", "programs", progs, "program_count",
 			(json_int_t)REG->n_progs, "map_count", (json_int_t)n_maps,
-			"stats_enabled", stats_fd >= 0, "pin_root", REG->root, "events",
+			"stats_enabled", run_stats_on(), "pin_root", REG->root, "events",
 			fw_event_log_stats());
 	/* Under the lock: the probe borrows libbpf's print callback, which a
 	 * concurrent load also uses. */

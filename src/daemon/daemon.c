@@ -11,11 +11,16 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <bpf/bpf.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +29,7 @@
 #include "common/log.h"
 #include "daemon/backend_internal.h"
 #include "daemon/event_log.h"
+#include "daemon/privileges.h"
 #include "daemon/reconcile.h"
 #include "ebpf/hooks.h"
 #include "ebpf/loader.h"
@@ -105,6 +111,29 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 	return ret;
 }
 
+/* systemd's readiness protocol (Type=notify): one datagram to
+ * $NOTIFY_SOCKET; "@name" is an abstract socket. No-op outside systemd. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa, len) < 0)
+		fw_debug("sd_notify %s: %s", state, strerror(errno));
+	close(fd);
+}
+
 static void report_error(const struct fw_error *err)
 {
 	fw_err_log("%s", err->msg);
@@ -126,6 +155,36 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/* ---- run statistics ----------------------------------------------------------
+ * run_cnt/run_time_ns cost ~35 ns per run of every program on the host
+ * (KERNEL-FACTS), so they are on only when the operator says so
+ * (--run-stats), never because someone read the API. The kernel turns them
+ * off when the daemon's fd closes, also on a crash. */
+static void run_stats_start(struct fw_daemon *d, long seconds)
+{
+	d->run_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (d->run_stats_fd < 0) {
+		fw_warn("--run-stats: cannot enable run statistics: %s", strerror(errno));
+		return;
+	}
+	d->run_stats_until = seconds ? time(NULL) + seconds : 0;
+	if (seconds)
+		fw_info("run statistics on for %ld s", seconds);
+	else
+		fw_info("run statistics on while the daemon runs");
+}
+
+static void run_stats_tick(struct fw_daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->run_stats_fd >= 0 && d->run_stats_until && time(NULL) >= d->run_stats_until) {
+		close(d->run_stats_fd);
+		d->run_stats_fd = -1;
+		fw_info("run statistics off (--run-stats time is up)");
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void run_until_stopped(struct fw_daemon *d, int sig_fd)
 {
 	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
@@ -134,9 +193,12 @@ static void run_until_stopped(struct fw_daemon *d, int sig_fd)
 	for (;;) {
 		struct fw_error err = {};
 
-		/* Housekeeping has its own thread: this one only waits for signals. */
-		if (poll(&pfd, 1, -1) <= 0)
+		/* Expiry and counts have their own thread (fw_backend_start): this
+		 * one waits for signals, waking once a second for --run-stats. */
+		if (poll(&pfd, 1, 1000) <= 0) {
+			run_stats_tick(d);
 			continue;
+		}
 		if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
 			return;
 
@@ -145,10 +207,12 @@ static void run_until_stopped(struct fw_daemon *d, int sig_fd)
 			return;
 		}
 		fw_info("SIGHUP: reloading %s", d->config_path);
+		notify_systemd("RELOADING=1");
 		if (apply_config_file(d, &err)) {
 			report_error(&err);
 			fw_err_log("reload failed: the previous configuration stays in force");
 		}
+		notify_systemd("READY=1");
 		fw_error_clear(&err);
 	}
 }
@@ -157,11 +221,15 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"Usage: flywall daemon [-c FILE] [--pin-root DIR] [--log-level LEVEL] [--events-log FILE]\n"
+		"                      [--events-log-max SIZE] [--run-stats on|SECONDS]\n"
 		"                      [--tc-attach auto|clsact] [--oneshot] [--no-api]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  --pin-root DIR      bpffs directory for pins (default %s)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
-		"  --events-log FILE   also append every program event to FILE as JSON lines\n"
+		"  --events-log FILE   also append every program event to FILE as JSON lines (0600)\n"
+		"  --events-log-max SIZE  rotate FILE to FILE.1 beyond SIZE bytes (K, M, G; default 64M; 0 never)\n"
+		"  --run-stats on|SECONDS  turn on the kernel's run statistics (run_cnt, run_time_ns) while\n"
+		"                      the daemon runs, or for SECONDS; they cost ~35 ns per program run\n"
 		"  --tc-attach MODE    auto (tcx link, else clsact; default) or clsact\n"
 		"  --oneshot           apply the configuration and exit (socket filters need the daemon)\n"
 		"  --no-api            do not start the REST API\n",
@@ -170,8 +238,44 @@ static void usage(void)
 
 struct daemon_options {
 	const char *config, *pin_root, *events_log;
+	uint64_t events_log_max;
+	long run_stats;                 /* -1 off, 0 while running, else seconds */
 	bool oneshot, no_api;
 };
+
+/* "64M", "1048576", "0": bytes with an optional K/M/G (x1024) suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'G': v <<= 10; /* fall through */
+	case 'M': v <<= 10; /* fall through */
+	case 'K': v <<= 10; end++; break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_run_stats(const char *s, long *out)
+{
+	char *end;
+
+	if (strcmp(s, "on") == 0) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno || *end || end == s || *out <= 0 ? -1 : 0;
+}
 
 static int parse_options(int argc, char **argv, struct daemon_options *o)
 {
@@ -182,13 +286,17 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 		{ "oneshot", no_argument, NULL, 'o' },
 		{ "no-api", no_argument, NULL, 'n' },
 		{ "events-log", required_argument, NULL, 'e' },
+		{ "events-log-max", required_argument, NULL, 'm' },
+		{ "run-stats", required_argument, NULL, 's' },
 		{ "tc-attach", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c, level;
 
-	*o = (struct daemon_options){ .config = FW_DEFAULT_CONFIG, .pin_root = FW_PIN_ROOT_DEFAULT };
+	*o = (struct daemon_options){ .config = FW_DEFAULT_CONFIG, .pin_root = FW_PIN_ROOT_DEFAULT,
+				      .events_log_max = FW_EVENT_LOG_FILE_MAX_DEFAULT,
+				      .run_stats = -1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -197,6 +305,20 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 		case 'o': o->oneshot = true; break;
 		case 'n': o->no_api = true; break;
 		case 'e': o->events_log = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &o->events_log_max)) {
+				fprintf(stderr, "flywall daemon: --events-log-max takes a size such as 64M, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			if (parse_run_stats(optarg, &o->run_stats)) {
+				fprintf(stderr, "flywall daemon: --run-stats takes on or a number of seconds, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 't':
 			if (strcmp(optarg, "clsact") != 0 && strcmp(optarg, "auto") != 0) {
 				fprintf(stderr, "flywall daemon: --tc-attach takes auto or clsact, not '%s'\n",
@@ -225,15 +347,44 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 	return 0;
 }
 
+/* The API's TCP port when it is below 1024 (binding it needs a capability). */
+static bool api_needs_bind_cap(const struct fw_daemon *d)
+{
+	const char *colon = strrchr(d->cfg.api.listen, ':');
+	long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+
+	return port > 0 && port < 1024;
+}
+
+/* The collector and API threads start after the capabilities are dropped:
+ * each thread has its own, and inherits them from the one that creates it. */
+static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
+			 struct fw_error *err)
+{
+	if (fw_event_log_start(err))
+		return err->code;
+	pthread_mutex_lock(&d->lock);
+	fw_event_log_sync(&d->reg);
+	pthread_mutex_unlock(&d->lock);
+	if (!opt->no_api) {
+		d->api = fw_api_server_start(&d->cfg.api, err);
+		if (!d->api)
+			return err->code ? err->code : -EIO;
+	}
+	return fw_backend_start();
+}
+
 int fw_cmd_daemon(int argc, char **argv)
 {
-	static struct fw_daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	static struct fw_daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER, .run_stats_fd = -1 };
 	struct daemon_options opt;
 	struct fw_error err = {};
 	int sig_fd, ret = 1;
 
 	if (parse_options(argc, argv, &opt))
 		return 2;
+	/* Pins, the events log and anything else the daemon creates are its own. */
+	umask(077);
 	/* The API serves each connection on its own thread; glibc would give
 	 * up to 8 arenas per CPU, kept after their threads end, and memory would
 	 * creep up under load. 2 per CPU: flat RSS, p50 within ~1 ms of 8
@@ -245,7 +396,8 @@ int fw_cmd_daemon(int argc, char **argv)
 	if (fw_registry_open(&d.reg, opt.pin_root, &err))
 		goto out;
 	fw_daemon_current = &d;
-	if (!opt.oneshot && fw_event_log_start(opt.events_log, &err))
+	if (!opt.oneshot && opt.events_log &&
+	    fw_event_log_open_file(opt.events_log, opt.events_log_max, &err))
 		goto out;
 	if (apply_config_file(&d, &err))
 		goto out;
@@ -253,14 +405,14 @@ int fw_cmd_daemon(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (!opt.no_api) {
-		d.api = fw_api_server_start(&d.cfg.api, &err);
-		if (!d.api)
-			goto out;
-	}
-	fw_backend_start();
+	if (opt.run_stats >= 0)
+		run_stats_start(&d, opt.run_stats);
+	if (fw_privileges_drop(api_needs_bind_cap(&d), &err) || start_threads(&d, &opt, &err))
+		goto out;
 	fw_info("running (pid %d); SIGHUP reloads %s", (int)getpid(), d.config_path);
+	notify_systemd("READY=1");
 	run_until_stopped(&d, sig_fd);
+	notify_systemd("STOPPING=1");
 	ret = 0;
 out:
 	if (ret && !err.code)
@@ -277,6 +429,8 @@ out:
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);
 	fw_error_clear(&err);
+	if (d.run_stats_fd >= 0)
+		close(d.run_stats_fd);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	return ret;

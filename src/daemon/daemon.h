@@ -8,6 +8,7 @@
 #define FLYWALL_DAEMON_DAEMON_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "config/ebpf_config.h"
 #include "daemon/registry.h"
@@ -20,6 +21,8 @@ struct fw_daemon {
 	struct fw_config cfg;           /* the configuration in force */
 	struct fw_registry reg;
 	struct fw_api_server *api;
+	int run_stats_fd;               /* bpf_enable_stats, or -1 */
+	time_t run_stats_until;         /* 0: while the daemon runs */
 };
 
 /* The running daemon, for the API backend (one per process). */

@@ -4,10 +4,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -38,6 +40,9 @@ static struct {
 	char *ring[FW_EVENT_LOG_CAPACITY];
 	uint64_t next_seq;              /* seq of the next event */
 	FILE *jsonl;
+	char jsonl_path[FW_PATH_MAX];
+	uint64_t jsonl_bytes;           /* size of the file now */
+	uint64_t jsonl_max;             /* rotate to <path>.1 beyond this */
 	struct fw_collector *collector;
 	pthread_t thread;
 	volatile bool stop;
@@ -47,6 +52,80 @@ static struct {
 	const struct kernel_event_counters *counters[256];
 	int n_sources;
 } log_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Opens the events log for appending, 0600, never through a symlink (a user
+ * who can write the directory must not point it at another file), and only a
+ * regular file of ours: anyone else's could be read by its owner. */
+static FILE *open_jsonl(const char *path, uint64_t *size, struct fw_error *err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			fw_error_set(err, ELOOP, "events log %s is a symbolic link: give the real path (the log is never written through a link)",
+				     path);
+		else
+			fw_error_set(err, errno, "events log %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		fw_error_set(err, EPERM, "events log %s: not a regular file owned by uid %u (remove it, or give another path)",
+			     path, (unsigned)geteuid());
+		close(fd);
+		return NULL;
+	}
+	/* A log left by an older version, or created by hand, may be readable
+	 * by others: events carry addresses, commands, DNS names. */
+	if ((st.st_mode & 077) && fchmod(fd, 0600) < 0)
+		fw_warn("events log %s: cannot make it private: %s", path, strerror(errno));
+	f = fdopen(fd, "a");
+	if (!f) {
+		fw_error_set(err, errno, "events log %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	*size = st.st_size;
+	return f;
+}
+
+/* Bounded: past jsonl_max bytes the file becomes <path>.1 (replacing the
+ * previous one) and a new file starts, so the log takes at most twice that. */
+static void rotate_jsonl(void)
+{
+	char old[FW_PATH_MAX + 2];
+	struct fw_error err = {};
+	FILE *f;
+
+	snprintf(old, sizeof(old), "%s.1", log_state.jsonl_path);
+	fclose(log_state.jsonl);
+	log_state.jsonl = NULL;
+	if (rename(log_state.jsonl_path, old) < 0)
+		fw_warn("events log %s: cannot rotate to %s: %s", log_state.jsonl_path, old,
+			strerror(errno));
+	f = open_jsonl(log_state.jsonl_path, &log_state.jsonl_bytes, &err);
+	if (!f)
+		fw_warn("%s; events are no longer written to a file", err.msg);
+	log_state.jsonl = f;
+	fw_error_clear(&err);
+}
+
+static void append_line(const char *text)
+{
+	size_t len = strlen(text) + 1;
+
+	if (log_state.jsonl_max && log_state.jsonl_bytes &&
+	    log_state.jsonl_bytes + len > log_state.jsonl_max) {
+		rotate_jsonl();
+		if (!log_state.jsonl)
+			return;
+	}
+	fputs(text, log_state.jsonl);
+	fputc('\n', log_state.jsonl);
+	fflush(log_state.jsonl);
+	log_state.jsonl_bytes += len;
+}
 
 static void on_event(const char *source, json_t *event, void *ctx)
 {
@@ -61,11 +140,8 @@ static void on_event(const char *source, json_t *event, void *ctx)
 	json_decref(numbered);
 	free(log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
 	log_state.ring[seq % FW_EVENT_LOG_CAPACITY] = text;
-	if (log_state.jsonl && text) {
-		fputs(text, log_state.jsonl);
-		fputc('\n', log_state.jsonl);
-		fflush(log_state.jsonl);
-	}
+	if (log_state.jsonl && text)
+		append_line(text);
 	pthread_mutex_unlock(&log_state.lock);
 }
 
@@ -80,15 +156,20 @@ static void *collector_thread(void *arg)
 	return NULL;
 }
 
-int fw_event_log_start(const char *jsonl_path, struct fw_error *err)
+int fw_event_log_open_file(const char *jsonl_path, uint64_t max_bytes, struct fw_error *err)
+{
+	if (strlen(jsonl_path) >= sizeof(log_state.jsonl_path))
+		return fw_error_set(err, ENAMETOOLONG, "events log %s: path too long", jsonl_path);
+	snprintf(log_state.jsonl_path, sizeof(log_state.jsonl_path), "%s", jsonl_path);
+	log_state.jsonl_max = max_bytes;
+	log_state.jsonl = open_jsonl(jsonl_path, &log_state.jsonl_bytes, err);
+	return log_state.jsonl ? 0 : err->code;
+}
+
+int fw_event_log_start(struct fw_error *err)
 {
 	int ret;
 
-	if (jsonl_path) {
-		log_state.jsonl = fopen(jsonl_path, "ae");
-		if (!log_state.jsonl)
-			return fw_error_set(err, errno, "events log %s: %s", jsonl_path, strerror(errno));
-	}
 	ret = fw_collector_new(on_event, NULL, &log_state.collector, err);
 	if (ret)
 		return ret;

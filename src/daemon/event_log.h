@@ -3,7 +3,8 @@
  * The daemon's event stream: a collector thread reads every program's ring
  * buffers and perf event arrays; each event gets a sequence number and is kept
  * in a bounded in-memory ring (what GET /api/ebpf/events streams) and, when
- * asked, appended to a JSON-lines file.
+ * asked, appended to a JSON-lines file: created 0600, never opened through a
+ * symlink or when another user owns it, rotated to FILE.1 past a size.
  */
 #ifndef FLYWALL_DAEMON_EVENT_LOG_H
 #define FLYWALL_DAEMON_EVENT_LOG_H
@@ -15,8 +16,13 @@
 #include "daemon/registry.h"
 
 #define FW_EVENT_LOG_CAPACITY 8192
+#define FW_EVENT_LOG_FILE_MAX_DEFAULT (64ull << 20) /* bytes, before FILE -> FILE.1 */
 
-int fw_event_log_start(const char *jsonl_path, struct fw_error *err);
+/* Also appends every event to jsonl_path; max_bytes 0 never rotates. Call
+ * before fw_event_log_start. */
+int fw_event_log_open_file(const char *jsonl_path, uint64_t max_bytes, struct fw_error *err);
+/* Starts the collector thread. */
+int fw_event_log_start(struct fw_error *err);
 void fw_event_log_stop(void);
 
 /* Makes the collector read exactly the event maps of the registry's

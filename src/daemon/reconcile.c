@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "ebpf/args.h"
 #include "ebpf/shaping.h"
@@ -296,10 +297,12 @@ static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_
 {
 	char path[FW_PATH_MAX];
 	int prog_fd = p->att.prog_fd >= 0 ? p->att.prog_fd : bpf_program__fd(p->obj->prog);
+	int ret;
 
 	fw_pins_prog_path(reg->root, p->spec.name, path);
-	if (fw_pins_unlink(path) || bpf_obj_pin(prog_fd, path))
-		return fw_error_set(err, errno, "pinning %s: %s", path, strerror(errno));
+	ret = fw_pins_replace(prog_fd, path);
+	if (ret)
+		return fw_error_set(err, ret, "pinning %s: %s", path, strerror(-ret));
 	p->prog_fd = dup(prog_fd);
 	fw_pins_map_dir(reg->root, p->spec.name, path);
 	return fw_maps_pin_all(p->obj->obj, path, err);
@@ -314,14 +317,17 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 	if (s->action == STEP_KEEP)
 		return 0;
 	ret = pin_program(reg, p, err);
+	fw_crash_point("prog-pinned");
 	if (!ret && s->action != STEP_SWAP)
 		ret = fw_hook_pin(&p->att, reg->root, p->spec.name, err);
 	if (ret)
 		return ret;
+	fw_crash_point("link-pinned");
 	fill_record(p, s, origin);
 	ret = fw_pins_record_put(reg->state_fd, &p->rec);
 	if (ret)
 		return fw_error_set(err, ret, "recording %s: %s", p->spec.name, strerror(-ret));
+	fw_crash_point("recorded");
 	if (s->old) {
 		/* A reattached program's old attachment goes now; a swapped one's
 		 * link is the new program's. */
@@ -396,8 +402,10 @@ int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size
 		steps[i].spec = &specs[i];
 		ret = prepare_step(reg, &steps[i], err);
 	}
-	for (i = 0; i < n && !ret; i++)
+	for (i = 0; i < n && !ret; i++) {
 		ret = switch_step(reg, &steps[i], err);
+		fw_crash_point("switched");
+	}
 	if (ret) {
 		while (i-- > 0)
 			rollback_step(reg, &steps[i]);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "ebpf/shaping.h"
 
@@ -109,6 +110,25 @@ static int adopt_record(const struct fw_pin_record *rec, void *data)
 	return fw_registry_add(ctx->reg, p);
 }
 
+static bool has_record(const char *name, void *data)
+{
+	struct fw_registry *reg = data;
+	struct fw_pin_record rec;
+
+	return fw_pins_record_get(reg->state_fd, name, &rec) == 0;
+}
+
+/* A crash between pinning and recording leaves pins no record accounts for
+ * (a link among them keeps a program attached): the apply never committed,
+ * so they go. */
+static void sweep_uncommitted(struct fw_registry *reg)
+{
+	int n = fw_pins_sweep(reg->root, has_record, reg);
+
+	if (n)
+		fw_info("removed %d pin%s left by an apply that did not finish", n, n == 1 ? "" : "s");
+}
+
 int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error *err)
 {
 	struct adopt_ctx ctx = { .reg = reg };
@@ -117,13 +137,15 @@ int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error 
 	memset(reg, 0, sizeof(*reg));
 	reg->state_fd = -1;
 	snprintf(reg->root, sizeof(reg->root), "%s", root);
-	ret = fw_pins_prepare(root, err);
-	if (ret)
-		return ret;
+	reg->lock_fd = fw_pins_prepare(root, err);
+	if (reg->lock_fd < 0)
+		return reg->lock_fd;
 	reg->state_fd = fw_pins_state_open(root, err);
 	if (reg->state_fd < 0)
 		return reg->state_fd;
 	ret = fw_pins_record_foreach(reg->state_fd, adopt_record, &ctx);
+	if (!ret)
+		sweep_uncommitted(reg);
 	/* A record without live pins describes nothing: clean it up fully so the
 	 * program is attached afresh and no stale pin lingers. */
 	for (int i = 0; i < ctx.n_stale; i++) {
@@ -146,6 +168,9 @@ void fw_registry_close(struct fw_registry *reg)
 	free(reg->progs);
 	if (reg->state_fd >= 0)
 		close(reg->state_fd);
+	if (reg->lock_fd >= 0)
+		close(reg->lock_fd); /* releases the pin root's lock */
+	reg->lock_fd = -1;
 	reg->progs = NULL;
 	reg->n_progs = 0;
 	reg->state_fd = -1;
@@ -208,6 +233,7 @@ int fw_program_destroy(struct fw_registry *reg, struct fw_program *p, struct fw_
 	if (ret)
 		return ret;
 	fw_program_drop_links(reg->root, p);
+	fw_crash_point("destroy-unlinked");
 	fw_pins_prog_path(reg->root, p->rec.name, path);
 	fw_pins_unlink(path);
 	fw_pins_remove_maps(reg->root, p->rec.name);

@@ -28,13 +28,15 @@ struct fw_program {
 
 struct fw_registry {
 	char root[FW_PATH_MAX];
+	int lock_fd;                    /* holds the pin root's lock */
 	int state_fd;
 	struct fw_program **progs;
 	size_t n_progs;
 };
 
-/* Prepares the pin root and adopts every program recorded there whose pins
- * are still alive; records whose pins are gone are dropped. */
+/* Prepares and locks the pin root (fw_pins_prepare) and adopts every
+ * program recorded there whose pins are still alive; records whose pins are
+ * gone are dropped. The lock is held until fw_registry_close. */
 int fw_registry_open(struct fw_registry *reg, const char *root, struct fw_error *err);
 void fw_registry_close(struct fw_registry *reg);
 

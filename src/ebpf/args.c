@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf/args.h"
+#include "ebpf/btf_json.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -115,7 +116,7 @@ static int encode_arg(const struct global_var *var, const struct fw_arg *arg,
 		return 0;
 	}
 	if (t && (btf_is_int(t) || btf_is_enum(t))) {
-		bool is_signed = btf_is_int(t) && (btf_int_encoding(t) & BTF_INT_SIGNED);
+		bool is_signed = btf_is_int(t) ? btf_int_encoding(t) & BTF_INT_SIGNED : btf_kflag(t);
 		int64_t v;
 
 		if (arg->kind == FW_ARG_BOOL)
@@ -129,7 +130,7 @@ static int encode_arg(const struct global_var *var, const struct fw_arg *arg,
 					    "arg %s: %" PRId64 " does not fit its type (%s%u-bit integer)",
 					    arg->name, v, is_signed ? "signed " : "unsigned ",
 					    var->size * 8);
-		memcpy(dst, &v, var->size); /* little-endian host (x86-64) */
+		fw_int_store(dst, var->size, v, is_signed);
 		return 0;
 	}
 	if (t && btf_is_array(t)) {
@@ -384,12 +385,15 @@ static json_t *decode_value(const struct btf *btf, __u32 type_id, const void *p,
 		v = (int64_t)u;
 		return json_integer(v);
 	}
+	if (t && btf_is_int(t))
+		return fw_btf_to_json(NULL, 0, p, size); /* wider than JSON's numbers: hex */
 	if (t && btf_is_array(t)) {
 		__u32 elem = btf_array(t)->type;
 		const struct btf_type *et = skip_mods(btf, &elem);
 
+		/* Text when it is UTF-8 (JSON can carry nothing else), else hex. */
 		if (et && btf_is_int(et) && et->size == 1)
-			return json_stringn_nocheck(p, strnlen(p, size));
+			return json_stringn(p, strnlen(p, size)) ?: fw_btf_to_json(NULL, 0, p, size);
 	}
 	return json_null();
 }

@@ -391,10 +391,19 @@ static int parse_hex(const char *s, unsigned char *out, size_t size, const char 
 static int encode(const struct btf *btf, __u32 id, json_t *j, char *out, size_t size,
 		  const char *what, struct fw_error *err);
 
-static int encode_int(const struct btf_type *t, json_t *j, char *out, const char *what,
+void fw_int_store(void *dst, size_t size, int64_t v, bool is_signed)
+{
+	unsigned char *out = dst;
+	unsigned char fill = is_signed && v < 0 ? 0xff : 0;
+	uint64_t u = (uint64_t)v;
+
+	for (size_t i = 0; i < size; i++, u >>= 8)
+		out[i] = i < sizeof(u) ? (unsigned char)u : fill;
+}
+
+static int encode_int(size_t size, bool is_signed, json_t *j, char *out, const char *what,
 		      struct fw_error *err)
 {
-	bool is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
 	int64_t v;
 
 	if (json_is_boolean(j))
@@ -402,24 +411,52 @@ static int encode_int(const struct btf_type *t, json_t *j, char *out, const char
 	else if (json_is_integer(j))
 		v = json_integer_value(j);
 	else if (json_is_string(j)) {
+		const char *s = json_string_value(j);
 		char *end;
 
+		/* Signed types take a signed number; unsigned ones up to 2^64-1. */
 		errno = 0;
-		v = (int64_t)strtoull(json_string_value(j), &end, 0);
-		if (errno || *end || end == json_string_value(j))
-			return fw_error_set(err, EINVAL, "%s: \"%s\" is not an integer", what,
-					    json_string_value(j));
+		v = is_signed ? strtoll(s, &end, 0) : (int64_t)strtoull(s, &end, 0);
+		if (errno || *end || end == s || (!is_signed && strchr(s, '-')))
+			return fw_error_set(err, EINVAL, "%s: \"%s\" is not an integer%s", what, s,
+					    errno == ERANGE ? " of 64 bits" : "");
+		if (!is_signed && size > 8) {
+			fw_int_store(out, size, v, false); /* beyond INT64_MAX: zero-extended */
+			return 0;
+		}
 	} else
 		return fw_error_set(err, EINVAL, "%s: expected an integer", what);
-	if (t->size < 8) {
-		int64_t lim = (int64_t)1 << (t->size * 8 - (is_signed ? 1 : 0));
+	if (size < 8) {
+		int64_t lim = (int64_t)1 << (size * 8 - (is_signed ? 1 : 0));
 
 		if (is_signed ? (v < -lim || v >= lim) : (v < 0 || v >= lim))
-			return fw_error_set(err, ERANGE, "%s: %" PRId64 " does not fit %s%u bits", what,
-					    v, is_signed ? "signed " : "", t->size * 8);
+			return fw_error_set(err, ERANGE, "%s: %" PRId64 " does not fit %s%zu bits", what,
+					    v, is_signed ? "signed " : "", size * 8);
+	} else if (!is_signed && v < 0 && size > 8) {
+		return fw_error_set(err, ERANGE, "%s: %" PRId64 " does not fit unsigned %zu bits",
+				    what, v, size * 8);
 	}
-	memcpy(out, &v, t->size);
+	fw_int_store(out, size, v, is_signed);
 	return 0;
+}
+
+/* An enum by the name of one of its values, or by number. */
+static int encode_enum(const struct btf *btf, const struct btf_type *t, json_t *j, char *out,
+		       const char *what, struct fw_error *err)
+{
+	const struct btf_enum *e = btf_enum(t);
+	bool is_signed = btf_kflag(t);
+
+	if (!json_is_string(j))
+		return encode_int(t->size, is_signed, j, out, what, err);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (strcmp(btf__name_by_offset(btf, e->name_off), json_string_value(j)) == 0) {
+			fw_int_store(out, t->size, is_signed ? (int64_t)e->val : (int64_t)(__u32)e->val,
+				     is_signed);
+			return 0;
+		}
+	return fw_error_set(err, EINVAL, "%s: \"%s\" is not a value of the enum", what,
+			    json_string_value(j));
 }
 
 static int encode_struct(const struct btf *btf, const struct btf_type *t, json_t *j,
@@ -502,22 +539,9 @@ static int encode(const struct btf *btf, __u32 id, json_t *j, char *out, size_t 
 	if (!t)
 		return fw_error_set(err, EINVAL, "%s: unknown type", what);
 	if (btf_is_int(t))
-		return encode_int(t, j, out, what, err);
-	if (btf_is_enum(t)) {
-		const struct btf_enum *e = btf_enum(t);
-
-		if (json_is_string(j)) {
-			for (int i = 0; i < btf_vlen(t); i++, e++)
-				if (strcmp(btf__name_by_offset(btf, e->name_off), json_string_value(j)) == 0) {
-					memcpy(out, &e->val, t->size < 4 ? t->size : 4);
-					return 0;
-				}
-			return fw_error_set(err, EINVAL, "%s: \"%s\" is not a value of the enum", what,
-					    json_string_value(j));
-		}
-		return encode_int(&(struct btf_type){ .size = t->size,
-						      .info = BTF_KIND_INT << 24 }, j, out, what, err);
-	}
+		return encode_int(t->size, btf_int_encoding(t) & BTF_INT_SIGNED, j, out, what, err);
+	if (btf_is_enum(t))
+		return encode_enum(btf, t, j, out, what, err);
 	if (btf_is_array(t))
 		return encode_array(btf, t, j, out, size, what, err);
 	if (btf_is_struct(t))

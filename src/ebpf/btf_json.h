@@ -11,7 +11,9 @@
 
 #include <bpf/btf.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -35,6 +37,10 @@ int fw_btf_append_json(struct fw_text *out, const struct btf *btf, __u32 type_id
  * what names the thing for messages ("key", "value"). */
 int fw_btf_from_json(const struct btf *btf, __u32 type_id, json_t *json, void *out,
 		     size_t size, const char *what, struct fw_error *err);
+
+/* Stores v little-endian in size bytes (any width, 16 included): the bytes
+ * past the 64 bits of v are its sign (is_signed) or zero. */
+void fw_int_store(void *dst, size_t size, int64_t v, bool is_signed);
 
 /* Adds b into a (numbers add, objects by member, lists by index): the sum of
  * per-CPU values. Takes a reference to neither. */

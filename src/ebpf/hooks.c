@@ -438,10 +438,10 @@ int fw_hook_replace(const char *root, const struct fw_pin_record *old, int link_
 
 static int pin_link(int fd, const char *path, struct fw_error *err)
 {
-	if (fd < 0)
-		return 0;
-	if (fw_pins_unlink(path) || bpf_obj_pin(fd, path))
-		return fw_error_set(err, errno, "pinning link at %s: %s", path, strerror(errno));
+	int ret = fd < 0 ? 0 : fw_pins_replace(fd, path);
+
+	if (ret)
+		return fw_error_set(err, ret, "pinning link at %s: %s", path, strerror(-ret));
 	return 0;
 }
 

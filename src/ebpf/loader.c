@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/crash_point.h"
 #include "common/log.h"
 #include "ebpf/args.h"
 
@@ -430,6 +431,7 @@ int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
 		ret = load_object(o, spec, err);
 	if (!ret)
 		ret = fw_maps_migrate(&o->maps, err);
+	fw_crash_point("migrated");
 	if (ret)
 		goto fail;
 	*out = o;

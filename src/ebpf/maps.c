@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf/maps.h"
+#include "ebpf/pins.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -212,26 +213,54 @@ int fw_maps_plan_reuse(struct bpf_object *obj, const char *pin_dir,
 	return 0;
 }
 
-/* Copies every entry of old_fd into new_fd; arrays copy index by index. A
- * smaller new map keeps the entries that fit and says how many it lost. */
-static int copy_entries(int old_fd, int new_fd, __u32 key_size, __u32 value_size,
-			const char *name, struct fw_error *err)
+static bool is_per_cpu(enum bpf_map_type type)
 {
-	size_t vsize = (size_t)value_size * libbpf_num_possible_cpus();
-	char *key = calloc(1, key_size), *next = calloc(1, key_size), *value = calloc(1, vsize);
+	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+size_t fw_map_value_buffer_size(enum bpf_map_type type, __u32 value_size)
+{
+	int ncpu;
+
+	if (!is_per_cpu(type))
+		return value_size;
+	/* The kernel hands out one slot per possible CPU, each rounded up to
+	 * 8 bytes (bpf_percpu_hash_copy), whatever value_size says. */
+	ncpu = libbpf_num_possible_cpus();
+	return ncpu > 0 ? (size_t)((value_size + 7) & ~7u) * ncpu : 0;
+}
+
+int fw_maps_copy_entries(int old_fd, int new_fd, const char *name, struct fw_error *err)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	unsigned long copied = 0, lost = 0;
+	char *key = NULL, *next = NULL, *value = NULL;
 	void *prev = NULL;
+	size_t vsize;
 	int ret = 0;
 
+	if (bpf_obj_get_info_by_fd(new_fd, &info, &len))
+		return fw_error_set(err, errno, "migrating map %s: %s", name, strerror(errno));
+	vsize = fw_map_value_buffer_size(info.type, info.value_size);
+	key = calloc(1, info.key_size ?: 1);
+	next = calloc(1, info.key_size ?: 1);
+	value = vsize ? calloc(1, vsize) : NULL;
 	if (!key || !next || !value) {
 		ret = fw_error_set(err, ENOMEM, "migrating map %s: out of memory", name);
 		goto out;
 	}
 	while (bpf_map_get_next_key(old_fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
+		memcpy(key, next, info.key_size);
 		prev = key;
-		if (bpf_map_lookup_elem(old_fd, key, value))
-			continue;
+		if (bpf_map_lookup_elem(old_fd, key, value)) {
+			if (errno == ENOENT)
+				continue; /* deleted meanwhile */
+			ret = fw_error_set(err, errno, "migrating map %s: reading an entry: %s", name,
+					   strerror(errno));
+			goto out;
+		}
 		if (bpf_map_update_elem(new_fd, key, value, BPF_ANY))
 			lost++;
 		else
@@ -251,8 +280,8 @@ int fw_maps_migrate(struct fw_map_plan *plan, struct fw_error *err)
 {
 	for (int i = 0; i < plan->n_migrations; i++) {
 		struct fw_map_migration *m = &plan->migrations[i];
-		int ret = copy_entries(m->old_fd, bpf_map__fd(m->map), bpf_map__key_size(m->map),
-				       bpf_map__value_size(m->map), bpf_map__name(m->map), err);
+		int ret = fw_maps_copy_entries(m->old_fd, bpf_map__fd(m->map),
+					       bpf_map__name(m->map), err);
 
 		if (ret)
 			return ret;
@@ -271,6 +300,7 @@ int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error
 {
 	char path[FW_PATH_MAX * 2];
 	struct bpf_map *map;
+	int ret;
 
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
 		return fw_error_set(err, errno, "creating %s: %s", pin_dir, strerror(errno));
@@ -278,12 +308,12 @@ int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
-		/* A reused map is already pinned there; a new one replaces the pin. */
-		if (unlink(path) < 0 && errno != ENOENT)
-			return fw_error_set(err, errno, "replacing pin %s: %s", path, strerror(errno));
-		if (bpf_obj_pin(bpf_map__fd(map), path))
-			return fw_error_set(err, errno, "pinning map %s at %s: %s",
-					    bpf_map__name(map), path, strerror(errno));
+		/* A reused map is already pinned there; a new one replaces the pin
+		 * in one step (a crash must not leave the entries unreachable). */
+		ret = fw_pins_replace(bpf_map__fd(map), path);
+		if (ret)
+			return fw_error_set(err, ret, "pinning map %s at %s: %s",
+					    bpf_map__name(map), path, strerror(-ret));
 	}
 	return 0;
 }

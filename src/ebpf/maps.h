@@ -40,6 +40,15 @@ int fw_maps_plan_reuse(struct bpf_object *obj, const char *pin_dir,
 int fw_maps_migrate(struct fw_map_plan *plan, struct fw_error *err);
 void fw_map_plan_release(struct fw_map_plan *plan);
 
+/* Copies every entry of old_fd into new_fd (same key and value layout; the
+ * sizes are new_fd's). A smaller new map keeps the entries that fit and says
+ * how many it lost; an entry that cannot be read is an error. */
+int fw_maps_copy_entries(int old_fd, int new_fd, const char *name, struct fw_error *err);
+
+/* Bytes a lookup of one value writes: value_size, or for a per-CPU map one
+ * 8-byte-aligned slot per possible CPU. 0 when the CPU count is unknown. */
+size_t fw_map_value_buffer_size(enum bpf_map_type type, __u32 value_size);
+
 /* Pins every non-internal map of the loaded object under pin_dir, replacing
  * older pins. */
 int fw_maps_pin_all(struct bpf_object *obj, const char *pin_dir, struct fw_error *err);

@@ -74,7 +74,12 @@ void fw_pins_companion_path(const char *root, const char *name, char *out);
 void fw_pins_map_dir(const char *root, const char *name, char *out);
 void fw_pins_map_path(const char *root, const char *name, const char *map, char *out);
 
-/* Mounts bpffs when missing and creates <root>/{progs,links,maps}. */
+/* Mounts bpffs when missing (mode=0700), creates <root>/{progs,links,maps},
+ * takes the root's advisory lock (flock: one daemon or `ebpf clean` at a
+ * time; the second is told the holder's pid) and checks that the root and
+ * every directory below it belong to this user and are writable by no one
+ * else. Returns the fd holding the lock (keep it open while working on the
+ * pins) or a negative errno. */
 int fw_pins_prepare(const char *root, struct fw_error *err);
 
 /* The state map, created on first use. Returns an fd or a negative errno. */
@@ -86,6 +91,16 @@ int fw_pins_record_delete(int state_fd, const char *name);
 int fw_pins_record_foreach(int state_fd,
 			   int (*fn)(const struct fw_pin_record *rec, void *ctx),
 			   void *ctx);
+
+/* Pins fd at path, replacing what is there in one step: pinned first at
+ * path@new, then renamed over path, so a crash never leaves path missing. */
+#define FW_PIN_TMP_SUFFIX "@new"
+int fw_pins_replace(int fd, const char *path);
+
+/* Removes what an apply that never committed left behind: pins under links/,
+ * progs/ and maps/ of names recorded() says have no record (the record is
+ * written last), and every temporary @new pin. Returns how many went. */
+int fw_pins_sweep(const char *root, bool (*recorded)(const char *name, void *ctx), void *ctx);
 
 /* Removes a pin if present (ENOENT is success). */
 int fw_pins_unlink(const char *path);

@@ -158,6 +158,8 @@ links_before=$(pinned_link_ids)
 # ---- a verifier rejection changes nothing -------------------------------------------
 sed -i 's/verdict = 2/verdict = 1/' "$T_TMP/xdp.hcl"
 check "back to dropping" daemon_reload
+# The one-shot runs below need the pin root, which the daemon holds locked.
+daemon_stop
 config "$T_TMP/bad.hcl" '  xdp "dropper" {
     program = "bad.o"
     interface = "eth0"

@@ -23,6 +23,7 @@ struct sample {
 
 static struct btf *btf;
 static int sample_id;
+static int build_wide(void);
 
 static int build_btf(void **state)
 {
@@ -47,7 +48,32 @@ static int build_btf(void **state)
 	btf__add_field(btf, "delta", s32, offsetof(struct sample, delta) * 8, 0);
 	btf__add_field(btf, "state", en, offsetof(struct sample, state) * 8, 0);
 	(void)state;
-	return sample_id > 0 ? 0 : -1;
+	return sample_id > 0 ? build_wide() : -1;
+}
+
+/* Integers wider than the 64 bits JSON carries, and an enum. */
+struct wide {
+	__int128 big;
+	unsigned __int128 ubig;
+	uint32_t state;
+	int16_t small;
+};
+
+static int wide_id;
+
+static int build_wide(void)
+{
+	int s128 = btf__add_int(btf, "__int128", 16, BTF_INT_SIGNED);
+	int u128 = btf__add_int(btf, "unsigned __int128", 16, 0);
+	int s16 = btf__add_int(btf, "short", 2, BTF_INT_SIGNED);
+	int en = btf__find_by_name_kind(btf, "state", BTF_KIND_ENUM);
+
+	wide_id = btf__add_struct(btf, "wide", sizeof(struct wide));
+	btf__add_field(btf, "big", s128, offsetof(struct wide, big) * 8, 0);
+	btf__add_field(btf, "ubig", u128, offsetof(struct wide, ubig) * 8, 0);
+	btf__add_field(btf, "state", en, offsetof(struct wide, state) * 8, 0);
+	btf__add_field(btf, "small", s16, offsetof(struct wide, small) * 8, 0);
+	return wide_id > 0 ? 0 : -1;
 }
 
 static int free_btf(void **state)
@@ -126,6 +152,36 @@ static void test_no_btf_means_hex(void **state)
 	json_decref(j);
 }
 
+/* A 16-byte integer written from JSON holds the value, sign-extended, and
+ * nothing else: its high bytes are not whatever followed the 64-bit value in
+ * memory. An enum written as a number takes the number. */
+static void test_wide_integers_are_extended(void **state)
+{
+	json_t *j = json_loads("{\"big\": -5, \"ubig\": 5, \"state\": 7, \"small\": -2}", 0, NULL);
+	unsigned char want_big[16], want_ubig[16] = { 5 };
+	struct fw_error err = {};
+	struct wide out;
+	json_t *back;
+	char *text;
+
+	memset(&out, 0xaa, sizeof(out));
+	memset(want_big, 0xff, sizeof(want_big));
+	want_big[0] = 0xfb;
+	assert_int_equal(fw_btf_from_json(btf, wide_id, j, &out, sizeof(out), "value", &err), 0);
+	assert_memory_equal(&out.big, want_big, 16);
+	assert_memory_equal(&out.ubig, want_ubig, 16);
+	assert_int_equal(out.state, 7);
+	assert_int_equal(out.small, -2);
+	back = fw_btf_to_json(btf, wide_id, &out, sizeof(out));
+	text = json_dumps(back, JSON_COMPACT);
+	assert_string_equal(text, "{\"big\":\"0xfbffffffffffffffffffffffffffffff\","
+				  "\"ubig\":\"0x05000000000000000000000000000000\","
+				  "\"state\":7,\"small\":-2}");
+	free(text);
+	json_decref(back);
+	json_decref(j);
+}
+
 static void test_per_cpu_sum(void **state)
 {
 	json_t *a = json_loads("{\"packets\": 3, \"bytes\": [1, 2]}", 0, NULL);
@@ -149,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_names_the_field),
 		cmocka_unit_test(test_no_btf_means_hex),
 		cmocka_unit_test(test_per_cpu_sum),
+		cmocka_unit_test(test_wide_integers_are_extended),
 	};
 
 	return cmocka_run_group_tests_name("btf_json", tests, build_btf, free_btf);
