@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/auth.h"
@@ -33,6 +35,9 @@ struct fw_api_server {
 	struct stat unix_socket;        /* the socket file made (st_ino 0: TCP) */
 	bool stopping;                  /* read by event streams, atomically */
 	unsigned int streams;           /* open event streams, atomically */
+	pthread_mutex_t log_lock;       /* guards the log's rate limit */
+	time_t log_window;
+	unsigned int log_lines, log_dropped;
 };
 
 /* One request, kept from the handler's first call to its last. */
@@ -109,10 +114,37 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, bool 
 	return 0;
 }
 
+/* libmicrohttpd writes a line for every refused or broken connection, so
+ * a client opening them in a loop would flood the log: at most LOG_BURST
+ * lines per LOG_WINDOW_S seconds, then one line with how many were dropped. */
+#define LOG_BURST 20
+#define LOG_WINDOW_S 10
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct fw_api_server *srv = cls;
+	struct timespec now;
+	unsigned int dropped = 0;
+	bool print;
 	char line[512];
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv->log_lock);
+	if (now.tv_sec - srv->log_window >= LOG_WINDOW_S) {
+		dropped = srv->log_dropped;
+		srv->log_window = now.tv_sec;
+		srv->log_lines = srv->log_dropped = 0;
+	}
+	print = srv->log_lines < LOG_BURST;
+	if (print)
+		srv->log_lines++;
+	else
+		srv->log_dropped++;
+	pthread_mutex_unlock(&srv->log_lock);
+	if (dropped)
+		fw_warn("api: %u more messages of the HTTP server were not logged", dropped);
+	if (!print)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
 	fw_warn("api: %s", line);
@@ -639,6 +671,7 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 	}
 	srv->cfg = *cfg;
 	srv->limits = limits ? *limits : defaults;
+	pthread_mutex_init(&srv->log_lock, NULL);
 	srv->ctx.backend = be;
 	srv->ctx.token = srv->token;
 	if (fw_api_token_load(cfg->token_file, srv->token, sizeof(srv->token), err))
@@ -659,6 +692,7 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 	return srv;
 fail:
 	fw_deadlines_stop(srv->deadlines);
+	pthread_mutex_destroy(&srv->log_lock);
 	explicit_bzero(srv->token, sizeof(srv->token));
 	free(srv);
 	return NULL;
@@ -688,6 +722,7 @@ void fw_api_server_stop(struct fw_api_server *srv)
 	MHD_stop_daemon(srv->mhd);
 	fw_deadlines_stop(srv->deadlines);
 	remove_socket_file(srv);
+	pthread_mutex_destroy(&srv->log_lock);
 	explicit_bzero(srv->token, sizeof(srv->token));
 	free(srv);
 }
