@@ -386,11 +386,23 @@ static enum MHD_Result refuse_host(struct fw_api_server *srv, struct MHD_Connect
 			  "so that a web page cannot reach the API by DNS rebinding)", error);
 }
 
+static bool body_announced(struct MHD_Connection *conn)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (length && strtoull(length, NULL, 10) > 0) ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 /*
  * The handler's first call has the headers and none of the body: whatever
  * can be decided from them is decided here, so a client without the token
  * cannot make the daemon read (or wait for) a body. Returns true when it
- * answered (*ret set); the body, if any, is then never read.
+ * answered (*ret set); the body, if any, is then never read. Requests that
+ * pass are answered in a later call: an answer queued in the first one
+ * makes libmicrohttpd close the connection instead of keeping it alive.
  */
 static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn,
 			  const char *url, const char *method, struct upload *up,
@@ -420,9 +432,12 @@ static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn
 				  "{ token_file }", "wrong API token");
 		return true;
 	}
-	/* Without a body to wait for, or without the token the route asks for
-	 * (the routes say which status), the answer needs nothing more. */
-	if (!takes_body || (needs_token && fw_api_auth_check(srv->token, auth) != FW_AUTH_OK)) {
+	/* Without the token the route asks for (the routes say which status),
+	 * or with a body the route has no use for, the answer needs nothing
+	 * more; libmicrohttpd then closes the connection, leaving any body
+	 * unread. */
+	if ((needs_token && fw_api_auth_check(srv->token, auth) != FW_AUTH_OK) ||
+	    (!takes_body && body_announced(conn))) {
 		*ret = route(srv, conn, url, method, up);
 		return true;
 	}

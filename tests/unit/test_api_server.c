@@ -145,6 +145,8 @@ static void test_get_json(void **state)
 
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.headers, "Content-Type: application/json"));
+	/* Kept alive: the checks made on the headers must not cost that. */
+	assert_null(strstr(r.headers, "Connection: close"));
 	j = json_loads(r.body, 0, NULL);
 	assert_true(json_is_array(j));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")),
