@@ -23,6 +23,7 @@ struct fw_deadlines {
 	pthread_cond_t changed;
 	pthread_t thread;
 	struct fw_deadline *head;
+	uint64_t wake_at;       /* when the watchdog wakes next; 0 = when told */
 	bool stopping;
 };
 
@@ -65,6 +66,7 @@ static void *watch(void *arg)
 	while (!w->stopping) {
 		uint64_t next = expire(w, now_ms());
 
+		w->wake_at = next;
 		if (!next) {
 			pthread_cond_wait(&w->changed, &w->lock);
 		} else {
@@ -124,9 +126,13 @@ static void set_locked(struct fw_deadlines *w, struct fw_deadline *d, unsigned i
 {
 	d->at_ms = ms ? now_ms() + ms : 0;
 	d->what = what;
-	/* The watchdog may be asleep until a later deadline. */
-	if (ms)
+	/* Woken only when it sleeps past the new deadline: most deadlines come
+	 * after one it already waits for, and requests would otherwise wake it
+	 * (and make it walk the list) several times each. */
+	if (ms && (!w->wake_at || d->at_ms < w->wake_at)) {
+		w->wake_at = d->at_ms;
 		pthread_cond_signal(&w->changed);
+	}
 }
 
 struct fw_deadline *fw_deadline_add(struct fw_deadlines *w, int fd, unsigned int ms,
