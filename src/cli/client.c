@@ -195,6 +195,12 @@ static int transport_error(const struct fw_client *cl, CURLcode rc)
 		snprintf(address, sizeof(address), "unix:%s", cl->unix_path);
 	else
 		snprintf(address, sizeof(address), "%s", cl->url);
+	/* Connecting to a socket needs write permission on it (and search
+	 * permission on its directories). */
+	if (cl->unix_path[0] && access(cl->unix_path, W_OK) != 0 && errno == EACCES)
+		return fw_client_fail(cl, FW_EXIT_FAIL, "root and the members of the socket's "
+				      "group (api { socket_group }) may connect",
+				      "permission denied on %s", address);
 	snprintf(where, sizeof(where), "nothing answers at %s, the address from %s; start "
 		 "it with 'flywall daemon -c FILE'", address, url_source);
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
