@@ -5,6 +5,7 @@
  * hostile clients (other Host names, connection floods, slow senders, many
  * event streams), with raw sockets from a second loopback address. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -588,6 +589,18 @@ static void test_event_streams_are_capped(void **state)
 	close(fd[1]);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* listen = "unix:PATH": a socket of mode 0660 in socket_group, answering
  * whatever the Host (no web page reaches it); removed at stop. */
 static void test_unix_socket(void **state)
@@ -598,8 +611,12 @@ static void test_unix_socket(void **state)
 	char dir[64], file[256];
 	struct stat st;
 	struct reply r;
+	int fds;
 	FILE *f;
 
+	fw_api_server_stop(srv);
+	srv = NULL;
+	fds = count_fds();
 	snprintf(dir, sizeof(dir), "/tmp/flywall-api-sock-%d", (int)getpid());
 	snprintf(unix_socket, sizeof(unix_socket), "%s/api.sock", dir);
 	snprintf(cfg.listen, sizeof(cfg.listen), "unix:%.100s", unix_socket);
@@ -622,6 +639,7 @@ static void test_unix_socket(void **state)
 	fw_api_server_stop(srv);
 	srv = NULL;
 	assert_int_equal(stat(unix_socket, &st), -1);
+	assert_int_equal(count_fds(), fds);     /* the listening socket was closed */
 
 	/* Not a socket in the way: left alone, and said. */
 	f = fopen(unix_socket, "w");
