@@ -477,6 +477,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (up->too_large)
 		return reply_too_large(srv, conn);
 	up->answered = true;
+	/* The request is in: the daemon's own work (compiling, loading, making
+	 * a large map) has no deadline; sending the answer will. */
+	set_phase(srv, conn, 0, "processing");
 	return route(srv, conn, url, method, up);
 }
 

@@ -538,6 +538,25 @@ static void test_slow_clients_are_cut_off(void **state)
 	assert_int_equal(fake.calls, 0);
 }
 
+/* The daemon's own work (a load compiles and verifies) is not the client's
+ * to hurry: no deadline runs while a request is being handled. */
+static void test_slow_handling_is_not_cut_off(void **state)
+{
+	static const char *const token[] = { "Authorization: Bearer " FAKE_TOKEN, NULL };
+	const char *body = "{\"addresses\": [\"192.0.2.1\"]}";
+	struct fw_api_config cfg = { .listen = "127.0.0.1:0" };
+	struct fw_api_limits limits = FW_API_LIMITS_DEFAULT;
+	struct reply r;
+
+	limits.header_ms = limits.body_ms = 300;
+	restart(&cfg, &limits);
+	fake.delay_ms = 1000;
+	r = request("POST", "/api/ebpf/blocklist", body, strlen(body), token, 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(fake.last_call, "blocklist_add");
+	free(r.body);
+}
+
 static int open_event_stream(char *buf, size_t size)
 {
 	int fd = raw_connect("127.0.0.1");
@@ -677,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auth_before_body, start, stop),
 		cmocka_unit_test_setup_teardown(test_one_client_cannot_take_every_connection, start, stop),
 		cmocka_unit_test_setup_teardown(test_slow_clients_are_cut_off, start, stop),
+		cmocka_unit_test_setup_teardown(test_slow_handling_is_not_cut_off, start, stop),
 		cmocka_unit_test_setup_teardown(test_event_streams_are_capped, start, stop),
 		cmocka_unit_test_setup_teardown(test_unix_socket, start, stop),
 	};
