@@ -212,18 +212,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
-static struct MHD_Response *error_response(unsigned int status, const char *detail,
-					   const char *error)
-{
-	struct fw_api_response resp = { .status = status };
-	struct MHD_Response *r;
-
-	resp.json = fw_http_error_body(error, detail);
-	r = json_response(&resp);
-	fw_api_response_release(&resp);
-	return r;
-}
-
 /* A new event stream, or a 503 (resp->status says which) when the most
  * the server serves at once are open: each holds a thread and a connection
  * for as long as the client likes. */
@@ -238,8 +226,8 @@ static struct MHD_Response *open_stream(struct fw_api_server *srv,
 		__atomic_sub_fetch(&srv->streams, 1, __ATOMIC_RELEASE);
 		snprintf(detail, sizeof(detail), "%u streams are open, the most the daemon "
 			 "serves at once; close one, or retry later", srv->limits.event_streams);
-		resp->status = 503;
-		r = error_response(503, detail, "too many event streams");
+		fw_api_fail(resp, 503, detail, "too many event streams");
+		r = json_response(resp);
 		if (r)
 			MHD_add_response_header(r, "Retry-After", "5");
 		return r;
@@ -367,6 +355,9 @@ static enum MHD_Result route(struct fw_api_server *srv, struct MHD_Connection *c
 	};
 	enum MHD_Result ret;
 
+	/* The request is in: the daemon's own work (compiling, loading, making
+	 * a large map) has no deadline; sending the answer will. */
+	set_phase(srv, conn, 0, "processing");
 	fw_api_route(&srv->ctx, &req, &resp);
 	fw_debug("api: %s %s -> %u", method, url, resp.status);
 	ret = send_response(srv, conn, &resp);
@@ -415,6 +406,7 @@ static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn
 	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	bool needs_token, takes_body;
+	enum fw_auth_result token;
 
 	up->answered = true;
 	if (!srv->unix_socket.st_ino && !fw_api_host_allowed(&srv->cfg, host)) {
@@ -422,9 +414,9 @@ static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn
 		return true;
 	}
 	fw_api_route_needs(method, url, &needs_token, &takes_body);
-	if (srv->cfg.read_auth && !needs_token &&
-	    fw_api_auth_check(srv->token, auth) != FW_AUTH_OK) {
-		*ret = fw_api_auth_check(srv->token, auth) == FW_AUTH_MISSING ?
+	token = fw_api_auth_check(srv->token, auth);
+	if (srv->cfg.read_auth && !needs_token && token != FW_AUTH_OK) {
+		*ret = token == FW_AUTH_MISSING ?
 		       send_error(srv, conn, 401, "send the header 'Authorization: Bearer "
 				  "TOKEN' with the token from api { token_file }",
 				  "this API needs the token for reading too (api { read_auth })") :
@@ -436,7 +428,7 @@ static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn
 	 * or with a body the route has no use for, the answer needs nothing
 	 * more; libmicrohttpd then closes the connection, leaving any body
 	 * unread. */
-	if ((needs_token && fw_api_auth_check(srv->token, auth) != FW_AUTH_OK) ||
+	if ((needs_token && token != FW_AUTH_OK) ||
 	    (!takes_body && body_announced(conn))) {
 		*ret = route(srv, conn, url, method, up);
 		return true;
@@ -477,9 +469,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (up->too_large)
 		return reply_too_large(srv, conn);
 	up->answered = true;
-	/* The request is in: the daemon's own work (compiling, loading, making
-	 * a large map) has no deadline; sending the answer will. */
-	set_phase(srv, conn, 0, "processing");
 	return route(srv, conn, url, method, up);
 }
 
