@@ -28,21 +28,12 @@ static void trim(char *s)
 	memmove(s, s + start, len - start + 1);
 }
 
-int fw_api_token_read(const char *path, char *token, size_t size, struct fw_error *err)
+/* Reads the one-line token from an open file. */
+static int token_read_fd(int fd, const char *path, char *token, size_t size,
+			 struct fw_error *err)
 {
-	struct stat st;
-	ssize_t n;
-	int fd;
+	ssize_t n = read(fd, token, size - 1);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fw_error_set(err, errno, "cannot read the API token file %s: %s",
-				    path, strerror(errno));
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
-		fw_warn("API token file %s is readable by others (mode %04o); chmod 600 it",
-			path, (unsigned int)(st.st_mode & 07777));
-	n = read(fd, token, size - 1);
-	close(fd);
 	if (n < 0)
 		return fw_error_set(err, errno, "cannot read the API token file %s: %s",
 				    path, strerror(errno));
@@ -52,6 +43,57 @@ int fw_api_token_read(const char *path, char *token, size_t size, struct fw_erro
 		return fw_error_set(err, EINVAL, "API token file %s must hold one token "
 				    "on one line (delete it to have a new one generated)", path);
 	return 0;
+}
+
+int fw_api_token_read(const char *path, char *token, size_t size, struct fw_error *err)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fw_error_set(err, errno, "cannot read the API token file %s: %s",
+				    path, strerror(errno));
+	ret = token_read_fd(fd, path, token, size, err);
+	close(fd);
+	return ret;
+}
+
+/* The daemon's token: whoever else can read the file can do what the token
+ * allows, and whoever else owns it can change it or its mode later. */
+static int token_file_private(int fd, const char *path, struct fw_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return fw_error_set(err, errno, "cannot stat the API token file %s: %s",
+				    path, strerror(errno));
+	if (st.st_uid != geteuid())
+		return fw_error_set(err, EPERM, "API token file %s is owned by uid %u, not by "
+				    "the daemon's user (uid %u); fix it with 'chown %u %s' (or "
+				    "delete it to have a new one generated)", path,
+				    (unsigned int)st.st_uid, (unsigned int)geteuid(),
+				    (unsigned int)geteuid(), path);
+	if (st.st_mode & 0077)
+		return fw_error_set(err, EPERM, "API token file %s is open to other users "
+				    "(mode %04o); fix it with 'chmod 600 %s'", path,
+				    (unsigned int)(st.st_mode & 07777), path);
+	return 0;
+}
+
+static int token_read_private(const char *path, char *token, size_t size,
+			      struct fw_error *err)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fw_error_set(err, errno, "cannot read the API token file %s: %s",
+				    path, strerror(errno));
+	ret = token_file_private(fd, path, err);
+	if (!ret)
+		ret = token_read_fd(fd, path, token, size, err);
+	close(fd);
+	return ret;
 }
 
 static int token_generate(char *token, size_t size)
@@ -78,7 +120,7 @@ static int token_create(const char *path, char *token, size_t size, struct fw_er
 		return fw_error_set(err, ret, "cannot generate an API token: %s", strerror(-ret));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST)
-		return fw_api_token_read(path, token, size, err);
+		return token_read_private(path, token, size, err);
 	if (fd < 0)
 		return fw_error_set(err, errno, "cannot create the API token file %s: %s "
 				    "(set api { token_file } to a writable place)", path,
@@ -99,7 +141,7 @@ static int token_create(const char *path, char *token, size_t size, struct fw_er
 int fw_api_token_load(const char *path, char *token, size_t size, struct fw_error *err)
 {
 	if (access(path, F_OK) == 0)
-		return fw_api_token_read(path, token, size, err);
+		return token_read_private(path, token, size, err);
 	return token_create(path, token, size, err);
 }
 

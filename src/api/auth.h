@@ -19,8 +19,10 @@ enum fw_auth_result {
 	FW_AUTH_WRONG,          /* a Bearer token that is not ours → 403 */
 };
 
-/* Reads the token from path, creating the file with a fresh token when it
- * does not exist. 0 or a negative errno with err filled. */
+/* The daemon's side: reads the token from path, creating the file with a
+ * fresh token when it does not exist. The file must be owned by the
+ * effective user and closed to group and others (-EPERM otherwise, the fix
+ * in the message). 0 or a negative errno with err filled. */
 int fw_api_token_load(const char *path, char *token, size_t size, struct fw_error *err);
 /* Reads an existing token file (the CLI's side); never creates one. */
 int fw_api_token_read(const char *path, char *token, size_t size, struct fw_error *err);

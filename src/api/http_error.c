@@ -34,6 +34,7 @@ const char *fw_http_reason(unsigned int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Entity";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";

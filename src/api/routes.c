@@ -720,6 +720,16 @@ static const struct route *find_route(const char *method, const char *path,
 	return found;
 }
 
+void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body)
+{
+	char allow[64], name[FW_NAME_MAX + 1];
+	const struct route *r = find_route(method, path, name, sizeof(name), allow,
+					   sizeof(allow));
+
+	*token = r && (r->flags & ROUTE_AUTH);
+	*body = r && (r->flags & ROUTE_BODY);
+}
+
 static bool authorized(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		       struct fw_api_response *resp)
 {

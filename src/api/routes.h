@@ -120,6 +120,10 @@ bool fw_api_address_valid(const char *text, char *why, size_t why_size);
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		  struct fw_api_response *resp);
 void fw_api_response_release(struct fw_api_response *resp);
+/* What the route for method and path asks of a request, known before its
+ * body is read: the token, a body. Both false when no route matches (the
+ * answer is then 404 or 405, which needs neither). */
+void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body);
 
 /* Sets an error response {"error","detail"}; returns status for chaining. */
 unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,

@@ -10,6 +10,7 @@
 struct fw_sse_stream {
 	const struct fw_api_backend *be;
 	const bool *stopping;
+	unsigned int *open;     /* the server's count of open streams, or NULL */
 	uint64_t next;          /* sequence number to ask the backend for next */
 	char *pending;          /* framed text not yet handed to the server */
 	size_t len, sent;
@@ -52,7 +53,7 @@ int fw_sse_append_event(char **buf, size_t *len, json_t *event, uint64_t fallbac
 }
 
 struct fw_sse_stream *fw_sse_stream_new(const struct fw_api_backend *be, uint64_t since,
-					const bool *stopping)
+					const bool *stopping, unsigned int *open)
 {
 	struct fw_sse_stream *s = calloc(1, sizeof(*s));
 	char hello[96];
@@ -61,6 +62,7 @@ struct fw_sse_stream *fw_sse_stream_new(const struct fw_api_backend *be, uint64_
 		return NULL;
 	s->be = be;
 	s->stopping = stopping;
+	s->open = open;
 	s->next = since;
 	/* Sent at once so the client sees the stream is open, and told how long
 	 * to wait before reconnecting. */
@@ -138,6 +140,8 @@ void fw_sse_stream_free(void *stream)
 
 	if (!s)
 		return;
+	if (s->open)
+		__atomic_sub_fetch(s->open, 1, __ATOMIC_RELEASE);
 	free(s->pending);
 	free(s);
 }

@@ -20,9 +20,11 @@
 
 struct fw_sse_stream;
 
-/* *stopping turns true when the server shuts down; the stream then ends. */
+/* *stopping turns true when the server shuts down; the stream then ends.
+ * *open (may be NULL), counted up by the caller, is counted down when the
+ * stream is freed. */
 struct fw_sse_stream *fw_sse_stream_new(const struct fw_api_backend *be, uint64_t since,
-					const bool *stopping);
+					const bool *stopping, unsigned int *open);
 /* libmicrohttpd's content reader: blocks until there is something to send
  * (thread-per-connection), returns bytes, or END_OF_STREAM when stopping. */
 ssize_t fw_sse_stream_read(void *stream, uint64_t pos, char *buf, size_t max);

@@ -59,9 +59,15 @@ static void url_from_listen(const char *listen, char *url, size_t size)
 
 static void set_url(struct fw_client *cl, const char *url, const char *source)
 {
+	const char *unix_path = fw_api_listen_unix_path(url);
 	size_t len;
 
-	if (strstr(url, "://"))
+	cl->unix_path[0] = '\0';
+	if (unix_path) {
+		/* The host is only what the Host header says; the socket is the address. */
+		snprintf(cl->unix_path, sizeof(cl->unix_path), "%s", unix_path);
+		snprintf(cl->url, sizeof(cl->url), "http://localhost");
+	} else if (strstr(url, "://"))
 		snprintf(cl->url, sizeof(cl->url), "%s", url);
 	else
 		url_from_listen(url, cl->url, sizeof(cl->url));
@@ -143,8 +149,9 @@ int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first)
 	return 0;
 }
 
-/* Reads the token only when a mutating call needs it: reading commands
- * work for users who cannot read the root-only token file. */
+/* A mutating call cannot go without the token: not being able to read it
+ * is an error here (reads only try, in prepare), so reading commands work
+ * for users who cannot read the root-only token file. */
 static int ensure_token(struct fw_client *cl)
 {
 	struct fw_error err = { 0 };
@@ -182,14 +189,24 @@ static size_t collect(char *data, size_t size, size_t n, void *userdata)
 
 static int transport_error(const struct fw_client *cl, CURLcode rc)
 {
-	char where[600];
+	char where[600], address[300];
 
+	if (cl->unix_path[0])
+		snprintf(address, sizeof(address), "unix:%s", cl->unix_path);
+	else
+		snprintf(address, sizeof(address), "%s", cl->url);
+	/* Connecting to a socket needs write permission on it (and search
+	 * permission on its directories). */
+	if (cl->unix_path[0] && access(cl->unix_path, W_OK) != 0 && errno == EACCES)
+		return fw_client_fail(cl, FW_EXIT_FAIL, "root and the members of the socket's "
+				      "group (api { socket_group }) may connect",
+				      "permission denied on %s", address);
 	snprintf(where, sizeof(where), "nothing answers at %s, the address from %s; start "
-		 "it with 'flywall daemon -c FILE'", cl->url, url_source);
+		 "it with 'flywall daemon -c FILE'", address, url_source);
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		return fw_client_fail(cl, FW_EXIT_NO_DAEMON, where, "the daemon is not running");
 	return fw_client_fail(cl, FW_EXIT_NO_DAEMON, curl_easy_strerror(rc),
-			      "cannot talk to the daemon at %s", cl->url);
+			      "cannot talk to the daemon at %s", address);
 }
 
 static CURL *prepare(struct fw_client *cl, const char *method, const char *path,
@@ -200,8 +217,15 @@ static CURL *prepare(struct fw_client *cl, const char *method, const char *path,
 
 	if (!c)
 		return NULL;
+	/* With api { read_auth } reads need the token too: sent when readable,
+	 * and a user who cannot read it still reads where no token is asked. */
+	if (!cl->token[0] && cl->token_file[0] &&
+	    fw_api_token_read(cl->token_file, cl->token, sizeof(cl->token), NULL))
+		cl->token[0] = '\0';
 	snprintf(url, sizeof(url), "%s%s", cl->url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (cl->unix_path[0])
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cl->unix_path);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);

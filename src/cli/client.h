@@ -3,7 +3,8 @@
  * The CLI's side of the REST API (libcurl). The API address and token come
  * from, in order: --api URL / --token-file F, the environment (FLYWALL_API,
  * FLYWALL_TOKEN), then the configuration file (-c FILE, default
- * /etc/flywall/flywall.hcl: its api { listen, token_file }).
+ * /etc/flywall/flywall.hcl: its api { listen, token_file }). An address
+ * "unix:PATH" is the daemon's UNIX socket.
  */
 #ifndef FLYWALL_CLI_CLIENT_H
 #define FLYWALL_CLI_CLIENT_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 
 #include "api/auth.h"
+#include "config/ebpf_config.h"
 #include "ebpf/spec.h"
 
 /* Exit codes of the client commands. */
@@ -22,6 +24,7 @@
 
 struct fw_client {
 	char url[256];                  /* "http://127.0.0.1:8080", no trailing / */
+	char unix_path[FW_API_UNIX_PATH_MAX]; /* --api unix:PATH: the socket ("" for TCP) */
 	char token[FW_TOKEN_MAX];       /* "" until needed */
 	char token_file[FW_PATH_MAX];
 	bool json;                      /* --json: print the API's JSON */
@@ -36,7 +39,7 @@ struct fw_client {
 int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first);
 
 /* The usage line of the common options, for command help. */
-#define FW_CLIENT_OPTIONS "[--json] [--api URL] [--token-file F] [-c FILE]"
+#define FW_CLIENT_OPTIONS "[--json] [--api URL|unix:PATH] [--token-file F] [-c FILE]"
 
 /*
  * One request. body may be NULL; needs_token adds the Authorization header.

@@ -8,6 +8,7 @@
  */
 #include "config/ebpf_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -748,10 +749,91 @@ static bool listen_valid(const char *s)
 	return !*end && !errno && colon[1] != '-' && colon[1] != '+' && port >= 1 && port <= 65535;
 }
 
+/* listen = "unix:PATH": PATH resolves like token_file and must fit a
+ * sockaddr_un. False after reporting. */
+static bool check_unix_listen(struct checker *c, const struct hcl_attr *a,
+			      struct fw_api_config *api)
+{
+	const char *given = api->listen + strlen(FW_API_UNIX_PREFIX);
+	char path[FW_PATH_MAX];
+	struct fw_error err = { 0 };
+
+	if (!given[0]) {
+		report(c, a->value->pos, "listen \"unix:\" needs a path, such as \"unix:/run/flywall/api.sock\"");
+		return false;
+	}
+	if (!ok_or_report(c, a->value->pos, fw_path_resolve(c->config_dir, given, path,
+							     sizeof(path), &err), &err))
+		return false;
+	if (strlen(path) >= FW_API_UNIX_PATH_MAX) {
+		report(c, a->value->pos, "listen socket path %s is longer than %d characters (a limit of UNIX sockets); choose a shorter one",
+		       path, FW_API_UNIX_PATH_MAX - 1);
+		return false;
+	}
+	snprintf(api->listen, sizeof(api->listen), "%s%s", FW_API_UNIX_PREFIX, path);
+	return true;
+}
+
+/* A Host header name: letters, digits, '-', '_' and '.', without a port. */
+static bool host_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= FW_API_HOST_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return false;
+	return true;
+}
+
+static void check_allowed_hosts(struct checker *c, const struct hcl_attr *a,
+				struct fw_api_config *api)
+{
+	if (!want(c, a->value, HCL_LIST, a->key))
+		return;
+	for (const struct hcl_value *v = a->value->items; v && !full(c); v = v->next) {
+		if (!want(c, v, HCL_STRING, "each allowed host"))
+			continue;
+		if (api->n_allowed_hosts == FW_API_ALLOWED_HOSTS_MAX) {
+			report(c, v->pos, "allowed_hosts holds at most %d names",
+			       FW_API_ALLOWED_HOSTS_MAX);
+			return;
+		}
+		if (!host_name_valid(v->str.s)) {
+			report(c, v->pos, "allowed_hosts takes host names such as \"flywall.example.org\" (letters, digits, '-', '_', '.'; no port, any port is accepted); found \"%s\"",
+			       v->str.s);
+			continue;
+		}
+		snprintf(api->allowed_hosts[api->n_allowed_hosts++], FW_API_HOST_MAX, "%s",
+			 v->str.s);
+	}
+}
+
+/* A group name or number, checked against the system when the daemon
+ * creates the socket. */
+static void check_socket_group(struct checker *c, const struct hcl_attr *a,
+			       struct fw_api_config *api)
+{
+	if (!get_string(c, a, api->socket_group, sizeof(api->socket_group)))
+		return;
+	for (const char *p = api->socket_group; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) {
+			report(c, a->value->pos, "socket_group takes a group name or number; found \"%s\"",
+			       api->socket_group);
+			api->socket_group[0] = '\0';
+			return;
+		}
+	if (!api->socket_group[0])
+		report(c, a->value->pos, "socket_group is empty; leave it out to keep the daemon's group");
+}
+
 static void check_api_block(struct checker *c, const struct hcl_block *b)
 {
-	static const char *const fields[] = { "listen", "token_file" };
+	static const char *const fields[] = { "listen", "token_file", "allowed_hosts",
+					      "read_auth", "socket_group" };
 	struct fw_api_config *api = &c->cfg->api;
+	const struct hcl_attr *group = NULL, *listen = NULL;
 
 	report_labels(c, b);
 	for (const struct hcl_attr *a = b->body.attrs; a && !full(c); a = a->next) {
@@ -761,22 +843,36 @@ static void check_api_block(struct checker *c, const struct hcl_block *b)
 		if (is_duplicate(c, b->body.attrs, a, "field"))
 			continue;
 		if (strcmp(a->key, "listen") == 0) {
-			if (get_string(c, a, api->listen, sizeof(api->listen)) &&
-			    !listen_valid(api->listen))
-				report(c, a->value->pos, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\"; found \"%s\"",
+			listen = a;
+			if (!get_string(c, a, api->listen, sizeof(api->listen)))
+				continue;
+			if (strncmp(api->listen, FW_API_UNIX_PREFIX, strlen(FW_API_UNIX_PREFIX)) == 0)
+				check_unix_listen(c, a, api);
+			else if (!listen_valid(api->listen))
+				report(c, a->value->pos, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\", or \"unix:/path/to/socket\"; found \"%s\"",
 				       api->listen);
 		} else if (strcmp(a->key, "token_file") == 0) {
 			if (get_string(c, a, path, sizeof(path)))
 				ok_or_report(c, a->value->pos,
 					     fw_path_resolve(c->config_dir, path, api->token_file,
 							     sizeof(api->token_file), &err), &err);
+		} else if (strcmp(a->key, "allowed_hosts") == 0) {
+			check_allowed_hosts(c, a, api);
+		} else if (strcmp(a->key, "read_auth") == 0) {
+			get_bool(c, a, &api->read_auth);
+		} else if (strcmp(a->key, "socket_group") == 0) {
+			group = a;
+			check_socket_group(c, a, api);
 		} else {
 			report_unknown(c, a->pos, "field", a->key, "api", fields, ARRAY_SIZE(fields));
 		}
 	}
+	if (group && (!listen || strncmp(api->listen, FW_API_UNIX_PREFIX,
+					 strlen(FW_API_UNIX_PREFIX)) != 0))
+		report(c, group->pos, "socket_group applies only to a UNIX socket: set listen = \"unix:/path/to/socket\" or remove it");
 	for (const struct hcl_block *nb = b->body.blocks; nb && !full(c); nb = nb->next)
-		report(c, nb->pos, "unexpected block \"%s\" in api; api holds only listen and token_file",
-		       nb->type);
+		report(c, nb->pos, "unexpected block \"%s\" in api; api holds only fields (%s, %s, %s, %s, %s)",
+		       nb->type, fields[0], fields[1], fields[2], fields[3], fields[4]);
 }
 
 /* ---- the file -------------------------------------------------------- */
@@ -1048,11 +1144,13 @@ json_t *fw_prog_spec_to_json(const struct fw_prog_spec *spec)
 
 json_t *fw_config_to_json(const struct fw_config *cfg)
 {
-	json_t *progs = json_array();
+	json_t *progs = json_array(), *hosts = json_array();
 
 	for (size_t i = 0; i < cfg->ebpf.n_progs; i++)
 		json_array_append_new(progs, fw_prog_spec_to_json(&cfg->ebpf.progs[i]));
-	return json_pack("{s:s, s:{s:b, s:s, s:i, s:b, s:o}, s:{s:s, s:s}}",
+	for (size_t i = 0; i < cfg->api.n_allowed_hosts; i++)
+		json_array_append_new(hosts, json_string(cfg->api.allowed_hosts[i]));
+	return json_pack("{s:s, s:{s:b, s:s, s:i, s:b, s:o}, s:{s:s, s:s, s:o, s:b, s:s}}",
 			 "file", cfg->path,
 			 "ebpf",
 			 "enabled", cfg->ebpf.enabled,
@@ -1062,5 +1160,8 @@ json_t *fw_config_to_json(const struct fw_config *cfg)
 			 "programs", progs,
 			 "api",
 			 "listen", cfg->api.listen,
-			 "token_file", cfg->api.token_file);
+			 "token_file", cfg->api.token_file,
+			 "allowed_hosts", hosts,
+			 "read_auth", cfg->api.read_auth,
+			 "socket_group", cfg->api.socket_group);
 }

@@ -21,9 +21,20 @@
 #define FW_DEFAULT_API_LISTEN "127.0.0.1:8080"
 #define FW_DEFAULT_TOKEN_FILE "/etc/flywall/api.token"
 
+#define FW_API_UNIX_PREFIX "unix:"
+#define FW_API_UNIX_PATH_MAX 108        /* sizeof(sockaddr_un.sun_path) */
+#define FW_API_ALLOWED_HOSTS_MAX 16
+#define FW_API_HOST_MAX 254             /* a DNS name (253) and its NUL */
+
 struct fw_api_config {
-	char listen[128];               /* "host:port" */
+	char listen[128];               /* "host:port", "[v6]:port" or "unix:/abs/path" */
 	char token_file[FW_PATH_MAX];
+	/* Host header names answered besides IP addresses, localhost and the
+	 * listen host (DNS rebinding defence). */
+	char allowed_hosts[FW_API_ALLOWED_HOSTS_MAX][FW_API_HOST_MAX];
+	size_t n_allowed_hosts;
+	bool read_auth;                 /* GETs need the token too */
+	char socket_group[64];          /* unix listen: the socket's group ("" = ours) */
 };
 
 struct fw_ebpf_config {

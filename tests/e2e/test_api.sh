@@ -256,6 +256,12 @@ bad "blocklist delete, bad address" 400 "addresses[0]: invalid address or CIDR" 
 	"${auth[@]}" -d '{"addresses": ["300.1.1.1"]}' "$B"
 bad "unknown endpoint" 404 "no such endpoint" "$URL/api/ebpf/nothing"
 bad "method not allowed" 405 "method PATCH is not allowed" -X PATCH "$URL/api/ebpf/programs/ddos_filter"
+# DNS rebinding: a page whose name now resolves to this address sends its name.
+bad "a Host name the API does not answer to" 421 \
+	'does not answer to the name \"rebind.example:8080\"' \
+	-H 'Host: rebind.example:8080' "$URL/api/ebpf/blocklist"
+bad "a write under a foreign Host name" 421 "allowed_hosts" -X POST "${auth[@]}" \
+	-H 'Host: rebind.example:8080' -d '{"addresses": ["192.0.2.99"]}' "$B"
 [ "$BAD" -ge 30 ] && ok "at least 30 bad requests ($BAD)" || not_ok "at least 30 bad requests ($BAD)"
 
 check_eq "unload new_filter: 200" 200 "$(status_of -X DELETE "${auth[@]}" "$URL/api/ebpf/programs/new_filter")"

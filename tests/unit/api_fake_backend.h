@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/routes.h"
 
@@ -31,6 +32,7 @@ static struct {
 	const char *fail_detail;
 	uint64_t events_total;          /* events 0..events_total-1 exist */
 	int calls;
+	unsigned int delay_ms;          /* each call takes this long */
 } fake;
 
 static void fake_reset(void)
@@ -47,6 +49,8 @@ static void fake_reset(void)
 static int fake_called(const char *call, const char *name, struct fw_error *err)
 {
 	fake.calls++;
+	if (fake.delay_ms)
+		usleep(fake.delay_ms * 1000);
 	snprintf(fake.last_call, sizeof(fake.last_call), "%s", call);
 	snprintf(fake.last_name, sizeof(fake.last_name), "%s", name ? name : "");
 	if (fake.fail) {

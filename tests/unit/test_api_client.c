@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/server.h"
 #include "cli/client.h"
 #include "config/ebpf_config.h"
+#include "api_fake_backend.h"
 #include "api_netns.h"
 
 static char config[128], token_file[128];
@@ -160,6 +162,57 @@ static void test_token_read_only_when_needed(void **state)
 	assert_string_equal(cl.token, "from-config-file");
 }
 
+/* --api unix:PATH: the CLI reaches a daemon on its UNIX socket; with
+ * api { read_auth } its reads carry the token it can read. */
+static void test_unix_socket_and_read_auth(void **state)
+{
+	struct fw_api_config api = { .read_auth = true };
+	struct fw_api_server *srv;
+	struct fw_error err = { 0 };
+	char sock[96], cmd[512];
+	struct fw_client cl;
+	json_t *out = NULL;
+	long status = 0;
+	FILE *f;
+	int first;
+
+	f = fopen(token_file, "w");
+	fputs(FAKE_TOKEN "\n", f);
+	fclose(f);
+	snprintf(sock, sizeof(sock), "/tmp/flywall-client-test-%d.sock", (int)getpid());
+	snprintf(api.listen, sizeof(api.listen), "unix:%s", sock);
+	snprintf(api.token_file, sizeof(api.token_file), "%s", token_file);
+	fake_reset();
+	srv = fw_api_server_start_with(&api, &fake_backend, NULL, &err);
+	if (!srv)
+		fail_msg("server did not start: %s", err.msg);
+
+	snprintf(cmd, sizeof(cmd), "programs --api unix:%s --token-file %s", sock, token_file);
+	assert_int_equal(init(&cl, &first, cmd), 0);
+	assert_string_equal(cl.unix_path, sock);
+	assert_int_equal(fw_client_call(&cl, "GET", "/api/ebpf/programs", NULL, false, &status,
+					&out), 0);
+	assert_int_equal(status, 200);
+	assert_true(json_is_array(out));
+	json_decref(out);
+
+	/* A user who cannot read the token gets the daemon's 401, not a crash. */
+	snprintf(cmd, sizeof(cmd), "programs --api unix:%s --token-file %s.missing", sock,
+		 token_file);
+	assert_int_equal(init(&cl, &first, cmd), 0);
+	assert_int_equal(fw_client_call(&cl, "GET", "/api/ebpf/programs", NULL, false, &status,
+					&out), 0);
+	assert_int_equal(status, 401);
+	json_decref(out);
+	fw_api_server_stop(srv);
+	fake_reset();
+
+	/* Nothing there: exit 3, naming the socket. */
+	assert_int_equal(init(&cl, &first, cmd), 0);
+	assert_int_equal(fw_client_call(&cl, "GET", "/api/ebpf/programs", NULL, false, &status,
+					&out), FW_EXIT_NO_DAEMON);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +223,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_explicit_config_must_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_running_is_exit_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_read_only_when_needed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unix_socket_and_read_auth, setup, teardown),
 	};
 
 	if (private_loopback()) {

@@ -54,7 +54,7 @@ static void test_sse_stream_follows_events_then_stops(void **state)
 	ssize_t n;
 
 	fake.events_total = 3;
-	s = fw_sse_stream_new(&fake_backend, 1, &stopping);
+	s = fw_sse_stream_new(&fake_backend, 1, &stopping, NULL);
 	n = fw_sse_stream_read(s, 0, buf, sizeof(buf) - 1);
 	buf[n] = '\0';
 	assert_string_equal(buf, "retry: 2000\n: flywall events from seq 1\n\n");

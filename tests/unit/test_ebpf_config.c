@@ -94,6 +94,8 @@ struct bad_case {
 #define TAIL_OPEN_TC_SAME_NAME "  }\n  tc \"f\" {\n    program = \"t.o\"\n    interface = \"eth0\"\n" TAIL
 #define MAP(line) XDP_HEAD "    maps = {\n      " line "\n    }\n" TAIL   /* the map is on line 6 */
 
+#define NAME50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static const struct bad_case bad_cases[] = {
 	/* unknown keys and blocks, with and without a suggestion */
 	{ "unknown_field_suggests", XDP_HEAD "    interfce = \"eth1\"\n" TAIL,
@@ -290,9 +292,26 @@ static const struct bad_case bad_cases[] = {
 
 	/* api */
 	{ "api_listen_without_port", "api {\n  listen = \"127.0.0.1\"\n}\n",
-	  { { 2, 12, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\"; found \"127.0.0.1\"" } } },
+	  { { 2, 12, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\", or \"unix:/path/to/socket\"; found \"127.0.0.1\"" } } },
 	{ "api_listen_bad_port", "api {\n  listen = \"localhost:99999\"\n}\n",
-	  { { 2, 12, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\"; found \"localhost:99999\"" } } },
+	  { { 2, 12, "listen must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\", or \"unix:/path/to/socket\"; found \"localhost:99999\"" } } },
+	{ "api_unix_listen_without_path", "api {\n  listen = \"unix:\"\n}\n",
+	  { { 2, 12, "listen \"unix:\" needs a path, such as \"unix:/run/flywall/api.sock\"" } } },
+	{ "api_unix_path_too_long", "api {\n  listen = \"unix:/run/flywall/" NAME50 NAME50 "\"\n}\n",
+	  { { 2, 12, "listen socket path /run/flywall/" NAME50 NAME50 " is longer than 107 characters (a limit of UNIX sockets); choose a shorter one" } } },
+	{ "api_allowed_hosts_not_list", "api {\n  allowed_hosts = \"a.example\"\n}\n",
+	  { { 2, 19, "allowed_hosts must be a list; found a string" } } },
+	{ "api_allowed_host_with_port", "api {\n  allowed_hosts = [\"a.example\", \"b.example:8080\", 7]\n}\n",
+	  { { 2, 33, "allowed_hosts takes host names such as \"flywall.example.org\" (letters, digits, '-', '_', '.'; no port, any port is accepted); found \"b.example:8080\"" },
+	    { 2, 51, "each allowed host must be a string; found a number" } } },
+	{ "api_too_many_allowed_hosts", "api {\n  allowed_hosts = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\", \"l\", \"m\", \"n\", \"o\", \"p\", \"q\"]\n}\n",
+	  { { 2, 100, "allowed_hosts holds at most 16 names" } } },
+	{ "api_read_auth_not_bool", "api {\n  read_auth = \"yes\"\n}\n",
+	  { { 2, 15, "read_auth must be a bool; found a string" } } },
+	{ "api_socket_group_needs_unix", "api {\n  socket_group = \"flywall\"\n}\n",
+	  { { 2, 3, "socket_group applies only to a UNIX socket: set listen = \"unix:/path/to/socket\" or remove it" } } },
+	{ "api_socket_group_bad", "api {\n  listen = \"unix:/run/f.sock\"\n  socket_group = \"a b\"\n}\n",
+	  { { 3, 18, "socket_group takes a group name or number; found \"a b\"" } } },
 	{ "api_unknown_field", "api {\n  tokenfile = \"/t\"\n}\n",
 	  { { 2, 3, "unknown field \"tokenfile\" in api; did you mean \"token_file\"?" } } },
 	{ "api_token_file_not_string", "api {\n  token_file = true\n}\n",
@@ -452,6 +471,34 @@ static void test_defaults(void **state)
 	l = load_ok("# nothing but a comment\n");
 	assert_false(l->cfg.ebpf.enabled);      /* no ebpf block: nothing to load */
 	assert_int_equal(l->cfg.ebpf.n_progs, 0);
+	unload(l);
+}
+
+static void test_api_fields(void **state)
+{
+	struct loaded *l = load_ok("api {\n  listen = \"unix:run/../api.sock\"\n"
+				   "  allowed_hosts = [\"flywall.example\", \"fw\"]\n"
+				   "  read_auth = true\n  socket_group = \"flywall\"\n}\n");
+	json_t *j;
+
+	/* A socket path resolves like token_file. */
+	assert_string_equal(l->cfg.api.listen, "unix:/etc/flywall/api.sock");
+	assert_int_equal(l->cfg.api.n_allowed_hosts, 2);
+	assert_string_equal(l->cfg.api.allowed_hosts[0], "flywall.example");
+	assert_string_equal(l->cfg.api.allowed_hosts[1], "fw");
+	assert_true(l->cfg.api.read_auth);
+	assert_string_equal(l->cfg.api.socket_group, "flywall");
+	j = fw_config_to_json(&l->cfg);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+		json_object_get(j, "api"), "allowed_hosts"), 1)), "fw");
+	assert_true(json_is_true(json_object_get(json_object_get(j, "api"), "read_auth")));
+	json_decref(j);
+	unload(l);
+
+	l = load_ok("api {\n}\n");
+	assert_false(l->cfg.api.read_auth);   /* reads are open by default, as before */
+	assert_int_equal(l->cfg.api.n_allowed_hosts, 0);
+	assert_string_equal(l->cfg.api.socket_group, "");
 	unload(l);
 }
 
@@ -826,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_load_string_renders_errors),
 		cmocka_unit_test(test_unreadable_file_is_one_error),
 		cmocka_unit_test(test_json_view),
+		cmocka_unit_test(test_api_fields),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_error_count_is_capped),
 		cmocka_unit_test(test_rate_units),
