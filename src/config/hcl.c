@@ -786,7 +786,7 @@ static void lex_digits(struct parser *p)
 
 /* A decimal literal as digits × 10^exp10: no leading or trailing zeros in digits. */
 struct decimal {
-	char digits[64];
+	char *digits;           /* room for every digit of the literal */
 	size_t n;
 	long exp10;
 	bool negative;
@@ -798,7 +798,8 @@ static void decimal_parse(const char *text, struct decimal *d)
 	long e = 0;
 	bool e_negative;
 
-	memset(d, 0, sizeof(*d));
+	d->n = 0;
+	d->exp10 = 0;
 	d->negative = *c == '-';
 	c += d->negative;
 	for (; is_digit(*c); c++)
@@ -875,7 +876,7 @@ static void lex_number(struct parser *p, struct token *t)
 	size_t start = p->at.off, len;
 	bool written_int = true;
 	struct decimal d;
-	char buf[64], shown[8];
+	char *buf, shown[8];
 
 	if (peek_at(p, 0) == '-')
 		advance(p);
@@ -903,10 +904,8 @@ static void lex_number(struct parser *p, struct token *t)
 		     show_char(peek_at(p, 0), shown), (int)(p->at.off - start), p->src + start);
 
 	len = p->at.off - start;
-	if (len >= sizeof(buf))
-		fail(p, t->pos, "number is longer than %zu characters", sizeof(buf) - 1);
-	memcpy(buf, p->src + start, len);
-	buf[len] = '\0';
+	buf = arena_strndup(p->arena, p->src + start, len);
+	d.digits = arena_alloc(p->arena, len);
 	t->type = TOK_NUMBER;
 	decimal_parse(buf, &d);
 	t->is_int = decimal_int64(&d, &t->i);
