@@ -916,6 +916,9 @@ static void lex_number(struct parser *p, struct token *t)
 	if (written_int)
 		fail(p, t->pos, "%s does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it",
 		     buf);
+	if (d.n > 17) /* before strtod, which would read every digit */
+		fail(p, t->pos, "%s has more significant digits than a 64-bit floating-point number keeps (15 to 17); HCL would keep them, Flywall refuses rather than round it",
+		     buf);
 	t->f = strtod(buf, NULL);
 	if (isinf(t->f))
 		fail(p, t->pos, "%s is too large for a 64-bit floating-point number", buf);
@@ -983,7 +986,8 @@ static void lex(struct parser *p)
 		t->text = arena_strndup(p->arena, p->src + start, t->len);
 		return;
 	}
-	if (lex_operator(p, t))
+	if (((c && strchr("+-*/%<>!&|?.()", c)) ||
+	     (c == '=' && (peek_at(p, 1) == '=' || peek_at(p, 1) == '>'))) && lex_operator(p, t))
 		return;
 	switch (c) {
 	case '\n': t->type = TOK_NEWLINE; break;
