@@ -631,20 +631,6 @@ static size_t line_length(const struct parser *p, size_t off)
 	return end - off;
 }
 
-/* Whether the line at off is, apart from blanks, exactly the marker. */
-static bool is_heredoc_end(const struct parser *p, size_t off, const char *marker,
-			   size_t marker_len)
-{
-	size_t n = line_length(p, off), i = 0;
-
-	while (i < n && (p->src[off + i] == ' ' || p->src[off + i] == '\t'))
-		i++;
-	while (n > i && (p->src[off + n - 1] == '\r' || p->src[off + n - 1] == ' ' ||
-			 p->src[off + n - 1] == '\t'))
-		n--;
-	return n - i == marker_len && memcmp(p->src + off + i, marker, marker_len) == 0;
-}
-
 /* Bytes of Unicode white space (what HCL's <<- counts) that start the n bytes at off. */
 static size_t leading_space(const struct parser *p, size_t off, size_t n)
 {
@@ -656,6 +642,25 @@ static size_t leading_space(const struct parser *p, size_t off, size_t n)
 }
 
 /* Grapheme clusters in s[0..n): HCL measures <<- indentation in them. */
+/*
+ * Whether the line at off is exactly the marker once Unicode white space
+ * (\r included) is trimmed from both ends, as HCL's bytes.TrimSpace does.
+ */
+static bool is_heredoc_end(const struct parser *p, size_t off, const char *marker,
+			   size_t marker_len)
+{
+	size_t n = line_length(p, off), start = leading_space(p, off, n), end = start, at = start, k;
+
+	while (at < n) { /* end: just after the last character that is not white space */
+		ucs4_t uc = code_point_at(p, off + at, &k);
+
+		at += k;
+		if (!uc_is_property_white_space(uc))
+			end = at;
+	}
+	return end - start == marker_len && memcmp(p->src + off + start, marker, marker_len) == 0;
+}
+
 static size_t count_graphemes(const char *s, size_t n)
 {
 	const uint8_t *u = (const uint8_t *)s, *end = u + n;
@@ -702,6 +707,20 @@ static size_t heredoc_indent(const struct parser *p, size_t body_start, size_t b
 	return indent;
 }
 
+/* A carriage return in the heredoc line at off (line number line) must end it. */
+static void check_carriage_returns(struct parser *p, size_t off, size_t n, unsigned line)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p->src[off + i] == '\r') {
+			struct hcl_pos pos = { .line = line, .col = 1, .off = off + i };
+
+			for (size_t k = 0; k < i; k++)
+				pos.col += !utf8_continuation(p->src[off + k]);
+			fail(p, pos, "a carriage return (\\r) is only allowed before a newline");
+		}
+	}
+}
+
 /*
  * <<MARKER or <<-MARKER, then lines up to one holding only MARKER (and
  * blanks), which ends with a newline. No backslash escapes; $${ and %%{ are
@@ -734,9 +753,12 @@ static void lex_heredoc(struct parser *p, struct token *t)
 	advance(p);
 
 	body_start = off = p->at.off;
-	while (!is_heredoc_end(p, off, marker, marker_len)) {
+	for (unsigned line = p->at.line;; line++) {
 		size_t n = line_length(p, off);
 
+		check_carriage_returns(p, off, n, line);
+		if (is_heredoc_end(p, off, marker, marker_len))
+			break;
 		if (off + n >= p->len)
 			fail(p, open, "unterminated heredoc; expected a line holding only %s", marker);
 		off += n + 1;

@@ -269,6 +269,8 @@ static const struct bad_case bad_cases[] = {
 	  { { 5, 22, "arg \"ports\" must be a number, bool or string; found a list" } } },
 	{ "arg_bad_name", XDP_HEAD "    args = { max-pps = 1 }\n" TAIL,
 	  { { 5, 14, "arg name \"max-pps\" contains '-'; use only letters, digits and '_' (the global variable's C name in the object)" } } },
+	{ "arg_unicode_name", XDP_HEAD "    args = { d\xc3\xa9" "bit = 1 }\n" TAIL,
+	  { { 5, 14, "arg name \"d\xc3\xa9" "bit\" contains '\xc3\xa9' (U+00E9, not ASCII); use only letters, digits and '_' (the global variable's C name in the object)" } } },
 	{ "args_not_object", XDP_HEAD "    args = 5\n" TAIL,
 	  { { 5, 12, "args must be an object such as args = { max_pps = 1000000 }; found a number" } } },
 	{ "arg_duplicate", XDP_HEAD "    args = { a = 1, a = 2 }\n" TAIL,

@@ -319,6 +319,20 @@ static void test_heredoc_templates_refused(void **state)
 			    "expressions are not supported in Flywall's HCL: %{...} is a template directive; write %%{ for a literal %{");
 }
 
+/* HCL trims Unicode white space around the closing marker (bytes.TrimSpace). */
+static void test_heredoc_closing_marker_among_unicode_spaces(void **state)
+{
+	struct parsed *p = parse("a = <<EOF\nx\n\xe3\x80\x80" "EOF\xc2\xa0\t\nb = <<-E\n  y\n\u2003E\r\n");
+
+	assert_string_equal(value_of(p)->str.s, "x\n");
+	assert_string_equal(p->doc.body.attrs->next->value->str.s, "y\n");
+	done(p);
+	expect_syntax_error("a = <<EOF\nx\n\rEOF\n", 3, 1,
+			    "a carriage return (\\r) is only allowed before a newline");
+	expect_syntax_error("a = <<EOF\nx\ry\nEOF\n", 2, 2,
+			    "a carriage return (\\r) is only allowed before a newline");
+}
+
 static void test_heredoc_closing_marker_needs_newline(void **state)
 {
 	expect_syntax_error("a = <<EOF\nx\nEOF", 1, 5, "the heredoc's closing EOF must end with a newline");
@@ -696,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_numbers_refused_rather_than_rounded),
 		cmocka_unit_test(test_indented_heredoc_as_hcl),
 		cmocka_unit_test(test_heredoc_templates_refused),
+		cmocka_unit_test(test_heredoc_closing_marker_among_unicode_spaces),
 		cmocka_unit_test(test_heredoc_closing_marker_needs_newline),
 		cmocka_unit_test(test_strings_are_nfc),
 		cmocka_unit_test(test_unicode_identifiers),
