@@ -130,3 +130,32 @@ else
 	not_ok "HCL's specsuite is installed" "missing $SPECSUITE: run scripts/install-deps.sh"
 fi
 check "the corpus is not empty ($n_same files that must parse the same)" test "$n_same" -ge 20
+
+# Generated files (tests/e2e/hcl_gen.py, fixed seed: the same files every
+# run; HCL_GEN_SEED and HCL_GEN_COUNT explore further). One line for all that
+# agree, one failure per file that does not.
+seed=${HCL_GEN_SEED:-1} count=${HCL_GEN_COUNT:-300}
+if python3 "$E2E_ROOT/tests/e2e/hcl_gen.py" "$seed" "$count" "$T_TMP/gen"; then
+	same=0 refused=0 documented=0 differ=0
+	for f in "$T_TMP"/gen/*.hcl; do
+		parse "$f"
+		if [ "$HCL_RC" -eq 0 ] && [ "$FW_RC" -eq 0 ] && [ "$HCL_OUT" == "$FW_OUT" ]; then
+			same=$((same + 1))
+		elif [ "$HCL_RC" -ne 0 ] && [ "$FW_RC" -ne 0 ]; then
+			refused=$((refused + 1))
+		elif [ "$HCL_RC" -eq 0 ] && [ "$FW_RC" -ne 0 ] && documented_refusal; then
+			documented=$((documented + 1))
+		else
+			differ=$((differ + 1))
+			not_ok "generated $(basename "$f") (seed $seed): no difference" \
+				"$(od -c "$f" | head -20)
+HCL ($HCL_RC): $HCL_OUT
+Flywall ($FW_RC): $FW_OUT $FW_ERR"
+		fi
+	done
+	check_eq "$count generated files (seed $seed): $same the same, $refused refused by both, $documented documented refusals" \
+		0 "$differ"
+	check "generated files exercise both outcomes" test "$same" -ge $((count / 10)) -a "$refused" -ge $((count / 10))
+else
+	not_ok "tests/e2e/hcl_gen.py generates files"
+fi
