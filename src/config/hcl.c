@@ -921,7 +921,8 @@ static void lex_number(struct parser *p, struct token *t)
 			lex_digits(p);
 		}
 	}
-	if (is_ident_char(peek_at(p, 0)) || peek_at(p, 0) == '.')
+	/* a '-' right after a number is a subtraction: the parser reports it */
+	if ((is_ident_char(peek_at(p, 0)) && peek_at(p, 0) != '-') || peek_at(p, 0) == '.')
 		fail(p, t->pos, "unexpected %s after the number %.*s; a value with a unit, such as \"10gbit\", is a string and needs quotes",
 		     show_char(peek_at(p, 0), shown), (int)(p->at.off - start), p->src + start);
 

@@ -423,6 +423,8 @@ static void test_expressions_refused_as_such(void **state)
 	static const struct { const char *text; unsigned col; const char *msg; } cases[] = {
 		{ "a = 1 + 2\n", 7, EXPR "found the operator \"+\"; write the resulting value itself" },
 		{ "a = 1 -2\n", 7, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = 1E1-3\n", 8, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = 5-x\n", 6, EXPR "found the operator \"-\"; write the resulting value itself" },
 		{ "a = -x\n", 5, EXPR "found the operator \"-\"; write the resulting value itself" },
 		{ "a = !true\n", 5, EXPR "found the operator \"!\"; write the resulting value itself" },
 		{ "a = \"a\" == \"b\"\n", 9, EXPR "found the operator \"==\"; write the resulting value itself" },
