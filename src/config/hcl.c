@@ -904,9 +904,12 @@ static void lex_number(struct parser *p, struct token *t)
 		advance(p);
 	lex_digits(p);
 	if (peek_at(p, 0) == '.') {
+		unsigned char e = peek_at(p, 1), sign = peek_at(p, 2) == '+' || peek_at(p, 2) == '-';
+
 		written_int = false;
 		advance(p);
-		if (!is_digit(peek_at(p, 0)))
+		/* HCL reads "1.e3" as 1000: a point without digits before an exponent */
+		if (!is_digit(peek_at(p, 0)) && !((e == 'e' || e == 'E') && is_digit(peek_at(p, 1 + sign))))
 			fail(p, p->at, "expected a digit after the decimal point");
 		lex_digits(p);
 	}

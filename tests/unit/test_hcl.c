@@ -134,6 +134,8 @@ static void test_numbers(void **state)
 		/* a whole number is an integer however it is written (HCL's numbers are exact) */
 		{ "n = 2e3\n", 2000, true, 2000 },
 		{ "n = 1024.0\n", 1024, true, 1024 },
+		{ "n = 1.e1\n", 10, true, 10 },
+		{ "n = 2.E-1\n", 0.2, false, 0 },
 		{ "n = 1.5e3\n", 1500, true, 1500 },
 		{ "n = 6E+1\n", 60, true, 60 },
 		{ "n = 1e6\n", 1000000, true, 1000000 },
