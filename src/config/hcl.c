@@ -1115,6 +1115,10 @@ static struct hcl_value *parse_object(struct parser *p, unsigned depth)
 	struct hcl_attr **tail = &obj->attrs;
 
 	lex(p);
+	skip_newlines(p);
+	/* HCL reads "{ for" as a for expression, whatever follows */
+	if (p->tok.type == TOK_IDENT && strcmp(p->tok.text, "for") == 0)
+		fail_expression(p, p->tok.pos, "found a for expression; write the list or object itself");
 	for (;;) {
 		struct hcl_attr *a;
 

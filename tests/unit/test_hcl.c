@@ -437,6 +437,7 @@ static void test_expressions_refused_as_such(void **state)
 		{ "a = upper(\"x\")\n", 5, EXPR "upper(...) is a function call; write the value itself" },
 		{ "a = var.x\n", 5, EXPR "var is a variable; a string needs quotes: \"var\"" },
 		{ "a = [for x in y: x]\n", 6, EXPR "found a for expression; write the list or object itself" },
+		{ "a = { for = 1 }\n", 7, EXPR "found a for expression; write the list or object itself" },
 		{ "a = { (k) = 1 }\n", 7, EXPR "found \"(\"; write the value itself, without parentheses" },
 		{ "a = \"${1}\"\n", 6, EXPR "${...} is a template interpolation; write $${ for a literal ${" },
 	};
