@@ -28,10 +28,13 @@ NUMBERS = ['0', '-0', '1', '-1', '007', '1.5', '1e3', '1E-3', '1.5e+3', '0.1', '
            '9223372036854775807', '-9223372036854775808', '0.30000000000000004', '1.e1',
            '2.E-1', '1e3-2', '007.50']
 NAMES = ['a', 'b', 'é', 'e\u0301', 'блок', '_x', 'x-y', 'a1']
-KEYS = ['k', 'é', 'e\u0301', '"q"', '"e\u0301"', 'null', 'true', 'k-1', '_k', '"a b"']
+KEYS = ['k', 'é', 'e\u0301', '"q"', '"e\u0301"', 'null', 'true', 'k-1', '_k', '"a b"', 'for',
+        'in', 'if']
 LABELS = ['"l"', 'bare', '"e\u0301"', '"\\n"', '"$${x}"', '"%%{y}"']
 MUTATIONS = ['{', '}', '[', ']', '"', '=', ',', ':', '\n', ' ', '\r', '-', '.', '#', '//',
-             '/*', '*/', '$', '<<E\n', '\nE\n', '\t', '\u3000', '\u0301', 'e', '1', '\\']
+             '/*', '*/', '$', '<<E\n', '\nE\n', '\t', '\u3000', '\u0301', 'e', '1', '\\', '==',
+             '?', '(', '+', '*', '!', '.5', '1e', '${', '%{', '\n}\n', 'x {\n']
+COMMENTS = ['', '', '', ' # c', ' // c', ' /* c */', ' /* c\n */']
 
 
 def string():
@@ -69,15 +72,17 @@ def value(depth):
 def attribute(indent):
     if R.random() < 0.15:
         return '%s%s = %s' % (indent, R.choice(NAMES), heredoc())
-    return '%s%s = %s\n' % (indent, R.choice(NAMES), value(0))
+    return '%s%s = %s%s\n' % (indent, R.choice(NAMES), value(0), R.choice(COMMENTS))
 
 
-def block():
+def block(depth=0):
     head = ' '.join([R.choice(['blk', 'x', 'é'])] +
                     [R.choice(LABELS) for _ in range(R.randint(0, 2))])
     if R.random() < 0.3:
         return '%s { %s = %s }\n' % (head, R.choice(['a', 'b']), value(1))
-    return '%s {\n%s}\n' % (head, ''.join(attribute('  ') for _ in range(R.randint(0, 3))))
+    items = [attribute('  ') if depth > 1 or R.random() < 0.8 else block(depth + 1)
+             for _ in range(R.randint(0, 3))]
+    return '%s {%s\n%s}\n' % (head, R.choice(COMMENTS), ''.join(items))
 
 
 os.makedirs(out, exist_ok=True)
