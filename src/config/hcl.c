@@ -641,7 +641,6 @@ static size_t leading_space(const struct parser *p, size_t off, size_t n)
 	return i;
 }
 
-/* Grapheme clusters in s[0..n): HCL measures <<- indentation in them. */
 /*
  * Whether the line at off is exactly the marker once Unicode white space
  * (\r included) is trimmed from both ends, as HCL's bytes.TrimSpace does.
@@ -661,6 +660,7 @@ static bool is_heredoc_end(const struct parser *p, size_t off, const char *marke
 	return end - start == marker_len && memcmp(p->src + off + start, marker, marker_len) == 0;
 }
 
+/* Grapheme clusters in s[0..n): HCL measures <<- indentation in them. */
 static size_t count_graphemes(const char *s, size_t n)
 {
 	const uint8_t *u = (const uint8_t *)s, *end = u + n;
