@@ -111,7 +111,8 @@ static bool get_integer(struct checker *c, const struct hcl_value *v, const char
 		return true;
 	}
 	if (v->num.f == floor(v->num.f))
-		report(c, v->pos, "%s is too large; found %s", what, show_number(v->num.f, shown));
+		report(c, v->pos, "%s is beyond the 64-bit integer range; found %s", what,
+		       show_number(v->num.f, shown));
 	else
 		report(c, v->pos, "%s must be a whole number; found %s", what,
 		       show_number(v->num.f, shown));

@@ -240,7 +240,7 @@ static const struct bad_case bad_cases[] = {
 	{ "map_size_negative_in_map", MAP("blocklist = { size = -100 }"),
 	  { { 6, 28, "size must be between 1 and 16777216; found -100" } } },
 	{ "map_size_over_max", MAP("blocklist = { size = 1e30 }"),
-	  { { 6, 28, "size is too large; found 1e+30" } } },
+	  { { 6, 28, "size is beyond the 64-bit integer range; found 1e+30" } } },
 	{ "map_size_beyond_int64", MAP("blocklist = { size = 99999999999999999999 }"),
 	  { { 6, 28, "99999999999999999999 does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it" } } },
 	{ "map_size_fraction_in_map", MAP("blocklist = { size = 2.5 }"),
