@@ -22,7 +22,7 @@ SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP
-LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -ljansson -lcurl -lpcap -lcap -lpthread -lm
+LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -ljansson -lcurl -lpcap -lcap -lunistring -lpthread -lm
 ASAN    := -fsanitize=address,undefined -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(BUILD) -Iinclude -Ibpf/lib
@@ -52,7 +52,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
-test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS)
+test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS) $(BUILD)/tests/hcl-oracle
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -117,6 +117,17 @@ $(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB_OBJS) $(BPF_OBJS)
 	$(call msg,TOOL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# HashiCorp's HCL parser, the reference of tests/e2e/test_hcl_conformance.sh:
+# built offline (GOPATH mode) from the sources Debian packages in
+# golang-github-hashicorp-hcl-v2-dev; scripts/install-deps.sh installs them.
+GO_PATH ?= /usr/share/gocode
+$(BUILD)/tests/hcl-oracle: tests/hcl-oracle/main.go
+	$(call msg,GO,$@)
+	$(Q)command -v go >/dev/null || { echo "go not found: run scripts/install-deps.sh" >&2; exit 1; }
+	$(Q)mkdir -p $(@D)
+	$(Q)GO111MODULE=off GOPATH=$(GO_PATH) GOFLAGS= GOCACHE=$(abspath $(BUILD))/go-cache \
+		go build -o $@ ./tests/hcl-oracle
 
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(BPF_OBJS)
 	$(call msg,BENCH,$@)

@@ -9,7 +9,9 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libpcap-dev
-	libcmocka-dev libcap-dev
+	libcmocka-dev libcap-dev libunistring-dev
+	# HashiCorp's HCL parser, the conformance test's reference
+	golang-go golang-github-hashicorp-hcl-v2-dev
 	# test peers
 	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk
 	bind9-dnsutils util-linux procps python3

@@ -83,22 +83,40 @@ static bool get_string(struct checker *c, const struct hcl_attr *a, char *out, s
 	return true;
 }
 
-/* A whole number; "found" shows what was written when it is not one. */
+/* f as the shortest text that reads back as f: 1.5, 0.1, 1e+30. */
+static const char *show_number(double f, char buf[32])
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, f);
+		if (strtod(buf, NULL) == f)
+			break;
+	}
+	return buf;
+}
+
+/*
+ * A whole number, however it is written: 1000, 1e3 and 1000.0 are the same
+ * number in HCL (the parser makes every whole number that fits int64 an
+ * integer). A fraction, or a whole number beyond int64, is reported here,
+ * naming the field.
+ */
 static bool get_integer(struct checker *c, const struct hcl_value *v, const char *what,
 			int64_t *out)
 {
+	char shown[32];
+
 	if (!want(c, v, HCL_NUMBER, what))
 		return false;
 	if (v->num.is_int) {
 		*out = v->num.i;
 		return true;
 	}
-	if (v->num.f == floor(v->num.f)) {
-		/* Integral but beyond int64: clamp so range checks report it. */
-		*out = v->num.f < 0 ? INT64_MIN : INT64_MAX;
-		return true;
-	}
-	report(c, v->pos, "%s must be a whole number; found %g", what, v->num.f);
+	if (v->num.f == floor(v->num.f))
+		report(c, v->pos, "%s is beyond the 64-bit integer range; found %s", what,
+		       show_number(v->num.f, shown));
+	else
+		report(c, v->pos, "%s must be a whole number; found %s", what,
+		       show_number(v->num.f, shown));
 	return false;
 }
 

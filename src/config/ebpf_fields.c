@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <unistr.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -294,13 +296,24 @@ static bool is_name_char(unsigned char c, const char *extra)
 	return isalnum(c) || c == '_' || (c && strchr(extra, c));
 }
 
-/* Shows c for a message: '.', or \xNN when it is not printable. */
-static const char *show_char(unsigned char c, char buf[8])
+/*
+ * Shows the character at s for a message: '.', 'é' (U+00E9, not ASCII), or
+ * \xNN when it is not printable (or not UTF-8).
+ */
+static const char *show_char(const char *s, char buf[40])
 {
-	if (c >= 0x20 && c < 0x7f)
-		snprintf(buf, 8, "'%c'", c);
-	else
-		snprintf(buf, 8, "\\x%02x", c);
+	unsigned char c = *s;
+	ucs4_t uc;
+	int n;
+
+	if (c >= 0x20 && c < 0x7f) {
+		snprintf(buf, 40, "'%c'", c);
+	} else if (c >= 0x80 && (n = u8_mbtouc(&uc, (const uint8_t *)s, strnlen(s, 4))) > 0 &&
+		   uc != 0xfffd && !uc_is_general_category(uc, UC_CATEGORY_C)) {
+		snprintf(buf, 40, "'%.*s' (U+%04X, not ASCII)", n, s, (unsigned)uc);
+	} else {
+		snprintf(buf, 40, "\\x%02x", c);
+	}
 	return buf;
 }
 
@@ -308,7 +321,7 @@ static int check_name(const char *name, const char *what, const char *extra,
 		      const char *allowed, bool identifier, struct fw_error *err)
 {
 	size_t len = strlen(name);
-	char shown[8];
+	char shown[40];
 
 	if (len == 0)
 		return fw_error_set(err, EINVAL, "%s name is empty", what);
@@ -318,7 +331,7 @@ static int check_name(const char *name, const char *what, const char *extra,
 	for (size_t i = 0; i < len; i++)
 		if (!is_name_char(name[i], extra))
 			return fw_error_set(err, EINVAL, "%s name \"%s\" contains %s; use only %s",
-					    what, name, show_char(name[i], shown), allowed);
+					    what, name, show_char(name + i, shown), allowed);
 	if (identifier && isdigit((unsigned char)name[0]))
 		return fw_error_set(err, EINVAL, "%s name \"%s\" starts with a digit; it is a C identifier",
 				    what, name);
@@ -348,7 +361,7 @@ int fw_arg_name_valid(const char *name, struct fw_error *err)
 int fw_ifname_valid(const char *name, struct fw_error *err)
 {
 	size_t len = strlen(name);
-	char shown[8];
+	char shown[40];
 
 	if (len == 0)
 		return fw_error_set(err, EINVAL, "interface name is empty");
@@ -362,7 +375,7 @@ int fw_ifname_valid(const char *name, struct fw_error *err)
 
 		if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
 			return fw_error_set(err, EINVAL, "interface name \"%s\" contains %s, which Linux does not allow",
-					    name, show_char(c, shown));
+					    name, show_char(name + i, shown));
 	}
 	return 0;
 }
@@ -373,7 +386,7 @@ int fw_tracepoint_valid(const char *text, struct fw_error *err)
 {
 	const char *colon = strchr(text, ':');
 	size_t len = strlen(text);
-	char shown[8];
+	char shown[40];
 
 	if (len > FW_SYMBOL_MAX)
 		return fw_error_set(err, EINVAL, "tracepoint \"%.40s...\" is longer than %d characters",
@@ -384,14 +397,14 @@ int fw_tracepoint_valid(const char *text, struct fw_error *err)
 	for (const char *p = text; *p; p++)
 		if (p != colon && !is_name_char(*p, ""))
 			return fw_error_set(err, EINVAL, "tracepoint \"%.64s\" contains %s; category and name use only letters, digits and '_'",
-					    text, show_char(*p, shown));
+					    text, show_char(p, shown));
 	return 0;
 }
 
 int fw_function_valid(const char *text, struct fw_error *err)
 {
 	size_t len = strlen(text);
-	char shown[8];
+	char shown[40];
 
 	if (len == 0)
 		return fw_error_set(err, EINVAL, "function name is empty");
@@ -404,7 +417,7 @@ int fw_function_valid(const char *text, struct fw_error *err)
 	for (size_t i = 0; i < len; i++)
 		if (!is_name_char(text[i], "."))
 			return fw_error_set(err, EINVAL, "function name \"%.64s\" contains %s; a kernel symbol uses only letters, digits, '_' and '.'",
-					    text, show_char(text[i], shown));
+					    text, show_char(text + i, shown));
 	return 0;
 }
 

@@ -9,11 +9,16 @@
 #include "config/hcl.h"
 
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <unigbrk.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 /* ---- memory ---------------------------------------------------------- */
 
@@ -266,6 +271,7 @@ enum tok_type {
 	TOK_EOF, TOK_NEWLINE, TOK_IDENT, TOK_STRING, TOK_NUMBER,
 	TOK_LBRACE, TOK_RBRACE, TOK_LBRACK, TOK_RBRACK,
 	TOK_EQUALS, TOK_COLON, TOK_COMMA,
+	TOK_OPERATOR,   /* an expression's operator or parenthesis: text holds it */
 };
 
 struct token {
@@ -304,6 +310,24 @@ static void fail(struct parser *p, struct hcl_pos pos, const char *fmt, ...)
 	longjmp(p->fail, 1);
 }
 
+/*
+ * Operators, function calls, references, conditionals and templates are HCL
+ * expressions, which need an evaluation context Flywall does not have: one
+ * message for all of them, saying which was found.
+ */
+static void fail_expression(struct parser *p, struct hcl_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+static void fail_expression(struct parser *p, struct hcl_pos pos, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fail(p, pos, "expressions are not supported in Flywall's HCL: %s", what);
+}
+
 static unsigned char peek_at(const struct parser *p, size_t ahead)
 {
 	size_t off = p->at.off + ahead;
@@ -331,9 +355,9 @@ static void advance(struct parser *p)
 	}
 }
 
-static bool is_ident_start(unsigned char c)
+static bool is_ascii_letter(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static bool is_digit(unsigned char c)
@@ -341,9 +365,72 @@ static bool is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+/* An ASCII character that can continue a name (numbers check what follows them). */
 static bool is_ident_char(unsigned char c)
 {
-	return is_ident_start(c) || is_digit(c) || c == '-';
+	return is_ascii_letter(c) || is_digit(c) || c == '_' || c == '-';
+}
+
+/* The code point at off (the source was checked to be UTF-8); *n is its length, 0 at the end. */
+static ucs4_t code_point_at(const struct parser *p, size_t off, size_t *n)
+{
+	ucs4_t uc = 0;
+
+	*n = off < p->len ? (size_t)u8_mbtouc(&uc, (const uint8_t *)p->src + off, p->len - off) : 0;
+	return uc;
+}
+
+/*
+ * Length of the identifier character at off, 0 if there is none. HCL's
+ * identifiers are Unicode's: (ID_Start | '_') (ID_Continue | '-')*.
+ */
+static size_t ident_char_len(const struct parser *p, size_t off, bool first)
+{
+	unsigned char c = off < p->len ? p->src[off] : 0;
+	size_t n;
+	ucs4_t uc;
+
+	if (c < 0x80) {
+		if (first)
+			return is_ascii_letter(c) || c == '_';
+		return is_ident_char(c);
+	}
+	uc = code_point_at(p, off, &n);
+	return (first ? uc_is_property_id_start(uc) : uc_is_property_id_continue(uc)) ? n : 0;
+}
+
+/* Consumes an identifier at the current position; returns its length in bytes. */
+static size_t scan_ident(struct parser *p)
+{
+	size_t start = p->at.off, n = ident_char_len(p, p->at.off, true);
+
+	while (n) {
+		for (size_t k = 0; k < n; k++)
+			advance(p);
+		n = ident_char_len(p, p->at.off, false);
+	}
+	return p->at.off - start;
+}
+
+/* A character for a message: 'x', U+20AC '€' when not ASCII, \xNN when not printable. */
+static const char *show_char_at(const struct parser *p, size_t off, char buf[32])
+{
+	unsigned char c = off < p->len ? p->src[off] : 0;
+	size_t n;
+	ucs4_t uc;
+
+	if (c >= 0x21 && c < 0x7f) {
+		snprintf(buf, 32, "'%c'", c);
+	} else if (c >= 0x80) {
+		uc = code_point_at(p, off, &n);
+		if (uc_is_property_white_space(uc) || uc_is_general_category(uc, UC_CATEGORY_C))
+			snprintf(buf, 32, "U+%04X", (unsigned)uc);
+		else
+			snprintf(buf, 32, "U+%04X '%.*s'", (unsigned)uc, (int)n, p->src + off);
+	} else {
+		snprintf(buf, 32, "\\x%02x", c);
+	}
+	return buf;
 }
 
 /* A character for a message: 'x', or \xNN when it is not printable. */
@@ -364,8 +451,10 @@ static void skip_blanks(struct parser *p)
 
 		if (at_end(p))
 			return;
-		if (c == ' ' || c == '\t' || c == '\r') {
+		if (c == ' ' || c == '\t' || (c == '\r' && peek_at(p, 1) == '\n')) {
 			advance(p);
+		} else if (c == '\r') {
+			fail(p, p->at, "a carriage return (\\r) is only allowed before a newline");
 		} else if (c == '#' || (c == '/' && peek_at(p, 1) == '/')) {
 			while (!at_end(p) && peek_at(p, 0) != '\n')
 				advance(p);
@@ -475,6 +564,30 @@ static void lex_escape(struct parser *p)
 	}
 }
 
+/*
+ * At $ or %: $${ and %%{ are a literal ${ and %{ (consumed, true); ${ and %{
+ * open a template sequence, which Flywall does not evaluate (an error).
+ */
+static bool lex_template_escape(struct parser *p)
+{
+	unsigned char c = peek_at(p, 0);
+
+	if (c != '$' && c != '%')
+		return false;
+	if (peek_at(p, 1) == c && peek_at(p, 2) == '{') {
+		sb_add(&p->scratch, (const char *)&p->src[p->at.off], 1);
+		sb_add(&p->scratch, "{", 1);
+		advance(p);
+		advance(p);
+		advance(p);
+		return true;
+	}
+	if (peek_at(p, 1) == '{')
+		fail_expression(p, p->at, "%c{...} is a template %s; write %c%c{ for a literal %c{",
+				c, c == '$' ? "interpolation" : "directive", c, c, c);
+	return false;
+}
+
 static void lex_string(struct parser *p, struct token *t)
 {
 	struct hcl_pos open = p->at;
@@ -487,24 +600,16 @@ static void lex_string(struct parser *p, struct token *t)
 
 		if (at_end(p) || c == '\n')
 			fail(p, open, "unterminated string; expected a closing \" on the same line");
+		if (c == '\r')
+			fail(p, p->at, "a quoted string cannot contain a carriage return; write \\r for one");
 		if (c == '"')
 			break;
 		if (c == '\\') {
 			lex_escape(p);
 			continue;
 		}
-		if ((c == '$' || c == '%') && peek_at(p, 1) == c && peek_at(p, 2) == '{') {
-			/* $${ and %%{ are the escapes for a literal ${ and %{ */
-			sb_add(&p->scratch, (const char *)&p->src[p->at.off], 1);
-			sb_add(&p->scratch, "{", 1);
-			advance(p);
-			advance(p);
-			advance(p);
+		if (lex_template_escape(p))
 			continue;
-		}
-		if ((c == '$' || c == '%') && peek_at(p, 1) == '{')
-			fail(p, p->at, "template sequences (%c{...}) are not supported; write %c%c{ for a literal %c{",
-			     c, c, c, c);
 		if (c == '\0')
 			fail(p, p->at, "a string cannot contain a NUL byte");
 		sb_add(&p->scratch, (const char *)&p->src[p->at.off], 1);
@@ -526,38 +631,105 @@ static size_t line_length(const struct parser *p, size_t off)
 	return end - off;
 }
 
-/* Whether the line at off is, apart from blanks, exactly the marker. */
-static bool is_heredoc_end(const struct parser *p, size_t off, const char *marker,
-			   size_t marker_len)
+/* Bytes of Unicode white space (what HCL's <<- counts) that start the n bytes at off. */
+static size_t leading_space(const struct parser *p, size_t off, size_t n)
 {
-	size_t n = line_length(p, off), i = 0;
+	size_t i = 0, k;
 
-	while (i < n && (p->src[off + i] == ' ' || p->src[off + i] == '\t'))
-		i++;
-	while (n > i && (p->src[off + n - 1] == '\r' || p->src[off + n - 1] == ' ' ||
-			 p->src[off + n - 1] == '\t'))
-		n--;
-	return n - i == marker_len && memcmp(p->src + off + i, marker, marker_len) == 0;
-}
-
-static size_t leading_blanks(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
+	while (i < n && uc_is_property_white_space(code_point_at(p, off + i, &k)))
+		i += k;
 	return i;
 }
 
 /*
- * <<MARKER or <<-MARKER, then lines up to one holding only MARKER. The
- * content is literal: no escapes, no templates. <<- removes the indentation
- * the non-blank lines share.
+ * Whether the line at off is exactly the marker once Unicode white space
+ * (\r included) is trimmed from both ends, as HCL's bytes.TrimSpace does.
+ */
+static bool is_heredoc_end(const struct parser *p, size_t off, const char *marker,
+			   size_t marker_len)
+{
+	size_t n = line_length(p, off), start = leading_space(p, off, n), end = start, at = start, k;
+
+	while (at < n) { /* end: just after the last character that is not white space */
+		ucs4_t uc = code_point_at(p, off + at, &k);
+
+		at += k;
+		if (!uc_is_property_white_space(uc))
+			end = at;
+	}
+	return end - start == marker_len && memcmp(p->src + off + start, marker, marker_len) == 0;
+}
+
+/* Grapheme clusters in s[0..n): HCL measures <<- indentation in them. */
+static size_t count_graphemes(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s, *end = u + n;
+	size_t count = 0;
+
+	while (u < end) {
+		u = u8_grapheme_next(u, end);
+		count++;
+	}
+	return count;
+}
+
+/* Bytes taken by the first k grapheme clusters of s[0..n). */
+static size_t graphemes_len(const char *s, size_t n, size_t k)
+{
+	const uint8_t *u = (const uint8_t *)s, *end = u + n;
+
+	while (k-- && u < end)
+		u = u8_grapheme_next(u, end);
+	return u - (const uint8_t *)s;
+}
+
+/*
+ * <<- as HCL does it: the least indentation of the lines that are not all
+ * white space, counted in grapheme clusters of Unicode white space, is
+ * removed from those lines; all-white-space lines are left alone. Returns
+ * the least indentation (SIZE_MAX when every line is blank).
+ */
+static size_t heredoc_indent(const struct parser *p, size_t body_start, size_t body_end)
+{
+	size_t indent = SIZE_MAX;
+
+	for (size_t l = body_start; l < body_end;) {
+		size_t n = line_length(p, l), space = leading_space(p, l, n);
+
+		if (space < n) {
+			size_t clusters = count_graphemes(p->src + l, space);
+
+			if (clusters < indent)
+				indent = clusters;
+		}
+		l += n + 1;
+	}
+	return indent;
+}
+
+/* A carriage return in the heredoc line at off (line number line) must end it. */
+static void check_carriage_returns(struct parser *p, size_t off, size_t n, unsigned line)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p->src[off + i] == '\r') {
+			struct hcl_pos pos = { .line = line, .col = 1, .off = off + i };
+
+			for (size_t k = 0; k < i; k++)
+				pos.col += !utf8_continuation(p->src[off + k]);
+			fail(p, pos, "a carriage return (\\r) is only allowed before a newline");
+		}
+	}
+}
+
+/*
+ * <<MARKER or <<-MARKER, then lines up to one holding only MARKER (and
+ * blanks), which ends with a newline. No backslash escapes; $${ and %%{ are
+ * a literal ${ and %{, and ${ or %{ alone is a template (refused).
  */
 static void lex_heredoc(struct parser *p, struct token *t)
 {
 	struct hcl_pos open = p->at;
-	size_t marker_off, marker_len, body_start, off, indent = SIZE_MAX;
+	size_t marker_off, marker_len, body_start, off, indent = 0;
 	bool strip;
 	char marker[128];
 
@@ -567,51 +739,56 @@ static void lex_heredoc(struct parser *p, struct token *t)
 	if (strip)
 		advance(p);
 	marker_off = p->at.off;
-	if (!is_ident_start(peek_at(p, 0)))
+	marker_len = scan_ident(p);
+	if (!marker_len)
 		fail(p, p->at, "expected a heredoc marker such as EOF after <<");
-	while (is_ident_char(peek_at(p, 0)))
-		advance(p);
-	marker_len = p->at.off - marker_off;
 	if (marker_len >= sizeof(marker))
-		fail(p, open, "heredoc marker is longer than %zu characters", sizeof(marker) - 1);
+		fail(p, open, "heredoc marker is longer than %zu bytes", sizeof(marker) - 1);
 	memcpy(marker, p->src + marker_off, marker_len);
 	marker[marker_len] = '\0';
-	if (peek_at(p, 0) == '\r')
+	if (peek_at(p, 0) == '\r' && peek_at(p, 1) == '\n')
 		advance(p);
 	if (peek_at(p, 0) != '\n')
 		fail(p, p->at, "expected a newline after the heredoc marker <<%s%s", strip ? "-" : "", marker);
 	advance(p);
 
 	body_start = off = p->at.off;
-	while (!is_heredoc_end(p, off, marker, marker_len)) {
-		size_t n = line_length(p, off), blanks, content = n;
+	for (unsigned line = p->at.line;; line++) {
+		size_t n = line_length(p, off);
 
+		check_carriage_returns(p, off, n, line);
+		if (is_heredoc_end(p, off, marker, marker_len))
+			break;
 		if (off + n >= p->len)
 			fail(p, open, "unterminated heredoc; expected a line holding only %s", marker);
-		if (content > 0 && p->src[off + content - 1] == '\r')
-			content--;
-		blanks = leading_blanks(p->src + off, content);
-		if (blanks < content && blanks < indent)
-			indent = blanks; /* blank lines do not count */
 		off += n + 1;
 	}
+	if (off + line_length(p, off) >= p->len)
+		fail(p, open, "the heredoc's closing %s must end with a newline", marker);
+	if (strip)
+		indent = heredoc_indent(p, body_start, off);
 
 	p->scratch.len = 0;
 	sb_add(&p->scratch, "", 0);
-	for (size_t l = body_start; l < off;) {
-		size_t n = line_length(p, l), skip = 0;
+	while (p->at.off < off) {
+		size_t n = line_length(p, p->at.off);
 
-		if (strip) {
-			skip = leading_blanks(p->src + l, n);
-			if (skip > indent)
-				skip = indent;
+		if (strip && leading_space(p, p->at.off, n) < n) {
+			size_t skip = graphemes_len(p->src + p->at.off, n + 1, indent);
+
+			while (skip--)
+				advance(p);
 		}
-		for (size_t i = l + skip; i < l + n; i++)
-			if (p->src[i] == '\0')
-				fail(p, open, "a heredoc cannot contain a NUL byte");
-		sb_add(&p->scratch, p->src + l + skip, n - skip);
+		while (peek_at(p, 0) != '\n') {
+			if (lex_template_escape(p))
+				continue;
+			if (peek_at(p, 0) == '\0')
+				fail(p, p->at, "a heredoc cannot contain a NUL byte");
+			sb_add(&p->scratch, p->src + p->at.off, 1);
+			advance(p);
+		}
 		sb_add(&p->scratch, "\n", 1);
-		l += n + 1;
+		advance(p);
 	}
 	/* Leave the newline that ends the marker line: it ends the attribute. */
 	while (p->at.off < off + line_length(p, off))
@@ -629,21 +806,110 @@ static void lex_digits(struct parser *p)
 		advance(p);
 }
 
-/* -?digits(.digits)?([eE][+-]?digits)? */
+/* A decimal literal as digits × 10^exp10: no leading or trailing zeros in digits. */
+struct decimal {
+	char *digits;           /* room for every digit of the literal */
+	size_t n;
+	long exp10;
+	bool negative;
+};
+
+static void decimal_parse(const char *text, struct decimal *d)
+{
+	const char *c = text;
+	long e = 0;
+	bool e_negative;
+
+	d->n = 0;
+	d->exp10 = 0;
+	d->negative = *c == '-';
+	c += d->negative;
+	for (; is_digit(*c); c++)
+		if (d->n || *c != '0')
+			d->digits[d->n++] = *c;
+	if (*c == '.')
+		for (c++; is_digit(*c); c++, d->exp10--)
+			if (d->n || *c != '0')
+				d->digits[d->n++] = *c;
+	if (*c == 'e' || *c == 'E') {
+		c++;
+		e_negative = *c == '-';
+		c += *c == '-' || *c == '+';
+		for (; is_digit(*c); c++)
+			if (e < 1000000) /* far past any double: saturate */
+				e = e * 10 + (*c - '0');
+		d->exp10 += e_negative ? -e : e;
+	}
+	while (d->n && d->digits[d->n - 1] == '0') {
+		d->n--;
+		d->exp10++;
+	}
+}
+
+/* The whole number d as an int64, if it is one and fits. */
+static bool decimal_int64(const struct decimal *d, int64_t *out)
+{
+	uint64_t mag = 0, limit = d->negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+	if (d->n == 0) {
+		*out = 0;
+		return true;
+	}
+	if (d->exp10 < 0 || d->n + d->exp10 > 19)
+		return false;
+	for (long k = 0; k < (long)d->n + d->exp10; k++) {
+		unsigned digit = k < (long)d->n ? d->digits[k] - '0' : 0;
+
+		if (mag > (limit - digit) / 10)
+			return false;
+		mag = mag * 10 + digit;
+	}
+	*out = d->negative ? (int64_t)(0 - mag) : (int64_t)mag;
+	return true;
+}
+
+/* Whether the double f is exactly the decimal d to d's written precision. */
+static bool decimal_is_double(const struct decimal *d, double f)
+{
+	char shown[64], *c = shown;
+	size_t k = 0;
+	long e;
+
+	if (d->n > 17)
+		return false;
+	snprintf(shown, sizeof(shown), "%.*e", (int)d->n - 1, fabs(f));
+	for (; *c && *c != 'e'; c++) {
+		if (*c == '.')
+			continue;
+		if (k >= d->n || *c != d->digits[k++])
+			return false;
+	}
+	e = strtol(c + 1, NULL, 10);
+	return k == d->n && e - (long)(d->n - 1) == d->exp10;
+}
+
+/*
+ * -?digits(.digits)?([eE][+-]?digits)?. HCL keeps numbers exactly (512-bit
+ * floats); Flywall keeps whole numbers as int64 and the rest as doubles, so
+ * a number either of them would change is refused, never rounded.
+ */
 static void lex_number(struct parser *p, struct token *t)
 {
 	size_t start = p->at.off, len;
-	bool integral = true, negative = peek_at(p, 0) == '-';
-	uint64_t mag = 0;
-	char buf[64], shown[8];
+	bool written_int = true;
+	struct decimal d;
+	char *buf, shown[8];
 
-	if (negative)
+	if (peek_at(p, 0) == '-')
 		advance(p);
 	lex_digits(p);
 	if (peek_at(p, 0) == '.') {
-		integral = false;
+		unsigned char e = peek_at(p, 1), sign = peek_at(p, 2) == '+' || peek_at(p, 2) == '-';
+
+		written_int = false;
 		advance(p);
-		if (!is_digit(peek_at(p, 0)))
+		/* HCL reads "1.e3" as 1000: a point without digits before an exponent */
+		if (!is_digit(peek_at(p, 0)) && !((e == 'e' || e == 'E') && is_digit(peek_at(p, 1 + sign))))
 			fail(p, p->at, "expected a digit after the decimal point");
 		lex_digits(p);
 	}
@@ -651,45 +917,72 @@ static void lex_number(struct parser *p, struct token *t)
 		size_t sign = peek_at(p, 1) == '+' || peek_at(p, 1) == '-';
 
 		if (is_digit(peek_at(p, 1 + sign))) {
-			integral = false;
+			written_int = false;
 			advance(p);
 			if (sign)
 				advance(p);
 			lex_digits(p);
 		}
 	}
-	if (is_ident_char(peek_at(p, 0)) || peek_at(p, 0) == '.')
+	/* a '-' right after a number is a subtraction: the parser reports it */
+	if ((is_ident_char(peek_at(p, 0)) && peek_at(p, 0) != '-') || peek_at(p, 0) == '.')
 		fail(p, t->pos, "unexpected %s after the number %.*s; a value with a unit, such as \"10gbit\", is a string and needs quotes",
 		     show_char(peek_at(p, 0), shown), (int)(p->at.off - start), p->src + start);
 
 	len = p->at.off - start;
-	if (len >= sizeof(buf))
-		fail(p, t->pos, "number is longer than %zu characters", sizeof(buf) - 1);
-	memcpy(buf, p->src + start, len);
-	buf[len] = '\0';
+	buf = arena_strndup(p->arena, p->src + start, len);
+	d.digits = arena_alloc(p->arena, len);
 	t->type = TOK_NUMBER;
-	t->f = strtod(buf, NULL);
-	t->is_int = integral;
-	for (size_t i = negative; integral && i < len; i++) {
-		unsigned d = buf[i] - '0';
-
-		if (mag > (UINT64_MAX - d) / 10) {
-			t->is_int = false;
-			break;
-		}
-		mag = mag * 10 + d;
+	decimal_parse(buf, &d);
+	t->is_int = decimal_int64(&d, &t->i);
+	if (t->is_int) {
+		t->f = (double)t->i;
+		return;
 	}
-	if (t->is_int && mag > (negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
-		t->is_int = false;
-	if (t->is_int)
-		t->i = negative ? (int64_t)(0 - mag) : (int64_t)mag;
+	if (written_int)
+		fail(p, t->pos, "%s does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it",
+		     buf);
+	if (d.n > 17) /* before strtod, which would read every digit */
+		fail(p, t->pos, "%s has more significant digits than a 64-bit floating-point number keeps (15 to 17); HCL would keep them, Flywall refuses rather than round it",
+		     buf);
+	t->f = strtod(buf, NULL);
+	if (isinf(t->f))
+		fail(p, t->pos, "%s is too large for a 64-bit floating-point number", buf);
+	if (t->f == 0)
+		fail(p, t->pos, "%s is too small for a 64-bit floating-point number: it would become 0", buf);
+	if (!decimal_is_double(&d, t->f))
+		fail(p, t->pos, "%s has more significant digits than a 64-bit floating-point number keeps (15 to 17); HCL would keep them, Flywall refuses rather than round it",
+		     buf);
+}
+
+/* HCL's operators, longest first: only to say "expressions are not supported". */
+static bool lex_operator(struct parser *p, struct token *t)
+{
+	static const char *const ops[] = {
+		"...", "==", "!=", "<=", ">=", "&&", "||", "=>",
+		"+", "-", "*", "/", "%", "<", ">", "!", "?", ".", "(", ")",
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i]);
+
+		if (n <= p->len - p->at.off && memcmp(p->src + p->at.off, ops[i], n) == 0) {
+			t->type = TOK_OPERATOR;
+			t->text = ops[i];
+			t->len = n;
+			while (n--)
+				advance(p);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void lex(struct parser *p)
 {
 	struct token *t = &p->tok;
 	unsigned char c;
-	char shown[8];
+	char shown[32];
 
 	skip_blanks(p);
 	memset(t, 0, sizeof(*t));
@@ -711,16 +1004,17 @@ static void lex(struct parser *p)
 		lex_number(p, t);
 		return;
 	}
-	if (is_ident_start(c)) {
+	if (ident_char_len(p, p->at.off, true)) {
 		size_t start = p->at.off;
 
-		while (is_ident_char(peek_at(p, 0)))
-			advance(p);
 		t->type = TOK_IDENT;
-		t->len = p->at.off - start;
+		t->len = scan_ident(p);
 		t->text = arena_strndup(p->arena, p->src + start, t->len);
 		return;
 	}
+	if (((c && strchr("+-*/%<>!&|?.()", c)) ||
+	     (c == '=' && (peek_at(p, 1) == '=' || peek_at(p, 1) == '>'))) && lex_operator(p, t))
+		return;
 	switch (c) {
 	case '\n': t->type = TOK_NEWLINE; break;
 	case '{': t->type = TOK_LBRACE; break;
@@ -731,7 +1025,7 @@ static void lex(struct parser *p)
 	case ':': t->type = TOK_COLON; break;
 	case ',': t->type = TOK_COMMA; break;
 	default:
-		fail(p, p->at, "unexpected character %s", show_char(c, shown));
+		fail(p, p->at, "unexpected character %s", show_char_at(p, p->at.off, shown));
 	}
 	advance(p);
 }
@@ -753,6 +1047,7 @@ static const char *describe(const struct token *t, char *buf, size_t size)
 	case TOK_IDENT: snprintf(buf, size, "%.40s", t->text); return buf;
 	case TOK_STRING: return t->heredoc ? "a heredoc" : "a string";
 	case TOK_NUMBER: return "a number";
+	case TOK_OPERATOR: snprintf(buf, size, "\"%s\"", t->text); return buf;
 	default: return punct[t->type];
 	}
 }
@@ -779,6 +1074,8 @@ static void check_depth(struct parser *p, unsigned depth)
 }
 
 static struct hcl_value *parse_value(struct parser *p, unsigned depth);
+static void reject_operator(struct parser *p) __attribute__((noreturn));
+static const char *nfc(struct parser *p, const char *s, size_t len, size_t *out_len);
 
 static struct hcl_value *new_value(struct parser *p, enum hcl_type type)
 {
@@ -818,22 +1115,30 @@ static struct hcl_value *parse_object(struct parser *p, unsigned depth)
 	struct hcl_attr **tail = &obj->attrs;
 
 	lex(p);
+	skip_newlines(p);
+	/* HCL reads "{ for" as a for expression, whatever follows */
+	if (p->tok.type == TOK_IDENT && strcmp(p->tok.text, "for") == 0)
+		fail_expression(p, p->tok.pos, "found a for expression; write the list or object itself");
 	for (;;) {
 		struct hcl_attr *a;
 
 		skip_newlines(p);
 		if (p->tok.type == TOK_RBRACE)
 			break;
+		if (p->tok.type == TOK_OPERATOR)
+			reject_operator(p);
 		if (p->tok.type != TOK_IDENT && !(p->tok.type == TOK_STRING && !p->tok.heredoc))
 			fail_expected(p, "a key (a name or a quoted string) or \"}\"");
 		a = arena_alloc(p->arena, sizeof(*a));
-		a->key = p->tok.text;
+		a->key = nfc(p, p->tok.text, p->tok.len, NULL); /* a key is a string value */
 		a->pos = p->tok.pos;
 		lex(p);
+		if (p->tok.type == TOK_OPERATOR)
+			reject_operator(p);
 		if (p->tok.type != TOK_EQUALS && p->tok.type != TOK_COLON)
 			fail_expected(p, "\"=\" after the key");
 		lex(p);
-		skip_newlines(p);
+		/* HCL: an object's value starts on its key's line. */
 		a->value = parse_value(p, depth + 1);
 		*tail = a;
 		tail = &a->next;
@@ -846,6 +1151,76 @@ static struct hcl_value *parse_object(struct parser *p, unsigned depth)
 	return obj;
 }
 
+/* The current token is an operator: an expression, reported as one. */
+static void reject_operator(struct parser *p)
+{
+	const char *op = p->tok.text;
+
+	if (strcmp(op, "(") == 0)
+		fail_expression(p, p->tok.pos, "found \"(\"; write the value itself, without parentheses");
+	if (strcmp(op, "?") == 0)
+		fail_expression(p, p->tok.pos, "found \"?\", a conditional; write the value itself");
+	if (strcmp(op, ".") == 0 || strcmp(op, "...") == 0)
+		fail_expression(p, p->tok.pos, "found \"%s\", an attribute access or splat; write the value itself", op);
+	fail_expression(p, p->tok.pos, "found the operator \"%s\"; write the resulting value itself", op);
+}
+
+/* After a value, on its line: an operator or "[" (an index) makes it an expression. */
+static void reject_expression_after_value(struct parser *p)
+{
+	if (p->tok.type == TOK_OPERATOR)
+		reject_operator(p);
+	if (p->tok.type == TOK_LBRACK)
+		fail_expression(p, p->tok.pos, "found \"[\" after a value, an index; write the value itself");
+	if (p->tok.type == TOK_NUMBER && p->src[p->tok.pos.off] == '-')
+		fail_expression(p, p->tok.pos, "found the operator \"-\"; write the resulting value itself");
+}
+
+/* A name where a value belongs: a variable, a function call or a for expression. */
+static void reject_name_as_value(struct parser *p) __attribute__((noreturn));
+static void reject_name_as_value(struct parser *p)
+{
+	struct token name = p->tok;
+
+	lex(p);
+	if (strcmp(name.text, "for") == 0 && p->tok.type == TOK_IDENT)
+		fail_expression(p, name.pos, "found a for expression; write the list or object itself");
+	if (p->tok.type == TOK_OPERATOR && strcmp(p->tok.text, "(") == 0)
+		fail_expression(p, name.pos, "%.40s(...) is a function call; write the value itself",
+				name.text);
+	fail_expression(p, name.pos, "%.40s is a variable; a string needs quotes: \"%.40s\"",
+			name.text, name.text);
+}
+
+/*
+ * HCL normalises every string value to NFC (cty does), so "e\u0301" is the
+ * same string as "\u00e9". Returns the NFC form of s in the arena.
+ */
+static const char *nfc(struct parser *p, const char *s, size_t len, size_t *out_len)
+{
+	size_t n = 0, i;
+	uint8_t *norm;
+	const char *copy;
+
+	for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
+		;
+	if (i == len) { /* ASCII is its own NFC */
+		if (out_len)
+			*out_len = len;
+		return s;
+	}
+	norm = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &n);
+	if (!norm) {
+		fputs("flywall: out of memory\n", stderr);
+		abort();
+	}
+	copy = arena_strndup(p->arena, (const char *)norm, n);
+	free(norm);
+	if (out_len)
+		*out_len = n;
+	return copy;
+}
+
 static struct hcl_value *parse_value(struct parser *p, unsigned depth)
 {
 	struct hcl_value *v;
@@ -853,13 +1228,16 @@ static struct hcl_value *parse_value(struct parser *p, unsigned depth)
 	check_depth(p, depth);
 	switch (p->tok.type) {
 	case TOK_LBRACK:
-		return parse_list(p, depth);
+		v = parse_list(p, depth);
+		reject_expression_after_value(p);
+		return v;
 	case TOK_LBRACE:
-		return parse_object(p, depth);
+		v = parse_object(p, depth);
+		reject_expression_after_value(p);
+		return v;
 	case TOK_STRING:
 		v = new_value(p, HCL_STRING);
-		v->str.s = p->tok.text;
-		v->str.len = p->tok.len;
+		v->str.s = nfc(p, p->tok.text, p->tok.len, &v->str.len);
 		break;
 	case TOK_NUMBER:
 		v = new_value(p, HCL_NUMBER);
@@ -874,29 +1252,68 @@ static struct hcl_value *parse_value(struct parser *p, unsigned depth)
 		} else if (strcmp(p->tok.text, "null") == 0) {
 			v = new_value(p, HCL_NULL);
 		} else {
-			fail(p, p->tok.pos, "expected a value, found %.40s; a string needs quotes: \"%.40s\"",
-			     p->tok.text, p->tok.text);
+			reject_name_as_value(p);
 		}
 		break;
+	case TOK_OPERATOR:
+		reject_operator(p);
 	default:
 		fail_expected(p, "a value (a string, number, bool, list or object)");
 	}
 	lex(p);
+	reject_expression_after_value(p);
 	return v;
 }
 
 static void parse_body(struct parser *p, struct hcl_body *body, unsigned depth);
 
-/* After an attribute or a block: a newline, the end, or a closing brace. */
-static void expect_item_end(struct parser *p, bool nested, const char *what)
+/* After an attribute or a block: a newline or the end of the file. */
+static void expect_item_end(struct parser *p, const char *what)
 {
-	char expected[96];
+	char expected[128];
 
-	if (p->tok.type == TOK_NEWLINE || p->tok.type == TOK_EOF ||
-	    (nested && p->tok.type == TOK_RBRACE))
+	if (p->tok.type == TOK_NEWLINE || p->tok.type == TOK_EOF)
 		return;
-	snprintf(expected, sizeof(expected), "a newline after %s", what);
+	if (p->tok.type == TOK_RBRACE)
+		snprintf(expected, sizeof(expected), "a newline after %s (\"}\" goes on a line of its own)",
+			 what);
+	else
+		snprintf(expected, sizeof(expected), "a newline after %s", what);
 	fail_expected(p, expected);
+}
+
+/* name = value, the name already read and the current token "=". */
+static struct hcl_attr *parse_attribute(struct parser *p, const struct token *name, unsigned depth)
+{
+	struct hcl_attr *a = arena_alloc(p->arena, sizeof(*a));
+
+	a->key = name->text;
+	a->pos = name->pos;
+	lex(p);
+	a->value = parse_value(p, depth + 1);
+	return a;
+}
+
+/*
+ * HCL's one-line block, "{" then something on the same line: exactly one
+ * attribute, then "}" on that line too.
+ */
+static void parse_one_line_body(struct parser *p, struct hcl_body *body, unsigned depth)
+{
+	struct token name = p->tok;
+
+	if (name.type != TOK_IDENT)
+		fail_expected(p, "an attribute, a newline or \"}\" after \"{\"");
+	lex(p);
+	if (p->tok.type != TOK_EQUALS)
+		fail(p, name.pos, "a block on one line holds one attribute (name = value); put a nested block on a line of its own");
+	body->attrs = parse_attribute(p, &name, depth);
+	if (p->tok.type == TOK_COMMA)
+		fail(p, p->tok.pos, "a block on one line holds only one attribute; put each attribute on a line of its own");
+	if (p->tok.type == TOK_NEWLINE)
+		fail(p, p->tok.pos, "a block whose first attribute is on the line of its \"{\" must close on that line: put \"}\" right after the attribute, or the attribute on a new line");
+	if (p->tok.type != TOK_RBRACE)
+		fail_expected(p, "\"}\" after the one-line block's attribute");
 }
 
 static void parse_block(struct parser *p, struct hcl_block *b, unsigned depth)
@@ -927,7 +1344,11 @@ static void parse_block(struct parser *p, struct hcl_block *b, unsigned depth)
 		fail_expected(p, b->n_labels ? "\"{\" to open the block" : expected);
 	}
 	lex(p);
-	parse_body(p, &b->body, depth + 1);
+	check_depth(p, depth + 1);
+	if (p->tok.type == TOK_NEWLINE || p->tok.type == TOK_EOF || p->tok.type == TOK_RBRACE)
+		parse_body(p, &b->body, depth + 1);
+	else
+		parse_one_line_body(p, &b->body, depth + 1);
 	if (p->tok.type != TOK_RBRACE)
 		fail_expected(p, "\"}\" to close the block");
 	lex(p);
@@ -952,15 +1373,9 @@ static void parse_body(struct parser *p, struct hcl_body *body, unsigned depth)
 
 		lex(p);
 		if (p->tok.type == TOK_EQUALS) {
-			struct hcl_attr *a = arena_alloc(p->arena, sizeof(*a));
-
-			a->key = name.text;
-			a->pos = name.pos;
-			lex(p);
-			a->value = parse_value(p, depth + 1);
-			*attr_tail = a;
-			attr_tail = &a->next;
-			expect_item_end(p, nested, "the attribute's value");
+			*attr_tail = parse_attribute(p, &name, depth);
+			attr_tail = &(*attr_tail)->next;
+			expect_item_end(p, "the attribute's value");
 		} else {
 			struct hcl_block *b = arena_alloc(p->arena, sizeof(*b));
 
@@ -969,7 +1384,7 @@ static void parse_body(struct parser *p, struct hcl_body *body, unsigned depth)
 			parse_block(p, b, depth);
 			*block_tail = b;
 			block_tail = &b->next;
-			expect_item_end(p, nested, "the block's closing \"}\"");
+			expect_item_end(p, "the block's closing \"}\"");
 		}
 	}
 }

@@ -3,8 +3,12 @@
  * A parser for the subset of HCL (HashiCorp Configuration Language, native
  * syntax) that a configuration file needs: blocks with labels, attributes,
  * strings, heredocs, numbers, booleans, null, lists and objects, comments.
- * Expressions (operators, function calls, template interpolation) are not
- * supported and are reported as such.
+ * Wherever HashiCorp's parser (hclsyntax) accepts a file this one accepts,
+ * the values are the same (strings in NFC, Unicode names, <<- as HCL trims
+ * it); what it cannot hold exactly (integers beyond int64, decimals beyond a
+ * double) is refused, never rounded. Expressions (operators, function calls,
+ * references, template sequences) are not supported and are reported as
+ * such. tests/e2e/test_hcl_conformance.sh checks both against each other.
  *
  * The tree lives in one arena owned by the document: nodes are linked lists
  * in file order, freed all at once by hcl_doc_release().
@@ -48,7 +52,8 @@ struct hcl_value {
 		struct {
 			double f;
 			int64_t i;      /* valid when is_int */
-			bool is_int;    /* written without '.' or exponent, fits int64 */
+			bool is_int;    /* a whole number that fits int64, however
+					 * written (1e3 and 1000.0 too) */
 		} num;
 		struct {
 			const char *s;  /* NUL-terminated; never contains NUL */

@@ -104,6 +104,25 @@ check_eq "--json lists the errors with line and col" "6 2 14" "${V[0]:-}"
 check_eq "--json keeps the message apart from its position" \
 	"unknown XDP mode \"nativ\"; did you mean \"native\"?" "${V[1]:-}"
 
+# HCL's numbers are exact: a whole number written 1e3 or 1024.0 is an integer;
+# a fraction is an error naming the field.
+printf 'ebpf {\n  map_size = 1e3\n  xdp "f" {\n    program = "f.o"\n    interface = "eth0"\n    args = { max_pps = 1e6 }\n  }\n}\n' >"$T_TMP/exp.hcl"
+run "$FLYWALL" config check --json "$T_TMP/exp.hcl"
+check_eq "map_size = 1e3 checks clean" 0 "$RC"
+printf '%s' "$OUT" >"$T_TMP/exp.json"
+json_values "$T_TMP/exp.json" 'j["ebpf"]["map_size"]' 'repr(j["ebpf"]["programs"][0]["args"]["max_pps"])'
+check_eq "map_size = 1e3 is 1000" 1000 "${V[0]:-}"
+check_eq "args = { max_pps = 1e6 } is the integer 1000000" 1000000 "${V[1]:-}"
+printf 'ebpf {\n  map_size = 1.5\n}\n' >"$T_TMP/frac.hcl"
+run "$FLYWALL" config check "$T_TMP/frac.hcl"
+check_eq "map_size = 1.5 exits 1" 1 "$RC"
+check_contains "map_size = 1.5 names the field" \
+	"frac.hcl:2:14: error: map_size must be a whole number; found 1.5" "$ERR"
+printf 'ebpf {\n  map_size = 1024 * 2\n}\n' >"$T_TMP/expr.hcl"
+run "$FLYWALL" config check "$T_TMP/expr.hcl"
+check_contains "an expression is reported as one, with its position" \
+	"expr.hcl:2:19: error: expressions are not supported in Flywall's HCL: found the operator \"*\"" "$ERR"
+
 printf 'ebpf {\n  enabled = true\n  map_size = 1k\n}\n' >"$T_TMP/syntax.hcl"
 run "$FLYWALL" config check "$T_TMP/syntax.hcl"
 check_eq "a syntax error exits 1" 1 "$RC"

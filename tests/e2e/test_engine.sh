@@ -178,26 +178,38 @@ bad_case() { # description, expected text, blocks
 	if [ "$rc" -ne 0 ] && [[ "$out" == *"$2"* ]]; then ok "$1"; else not_ok "$1" "rc=$rc, expected '$2' in: $out"; fi
 }
 bad_case "missing object file" "$P/nope.o: No such file or directory" \
-	'  xdp "dropper" { program = "nope.o"
-    interface = "eth0" }'
+	'  xdp "dropper" {
+    program = "nope.o"
+    interface = "eth0"
+  }'
 bad_case "non-ELF object" "$P/text.o: not an ELF file" \
-	'  xdp "dropper" { program = "text.o"
-    interface = "eth0" }'
+	'  xdp "dropper" {
+    program = "text.o"
+    interface = "eth0"
+  }'
 bad_case "missing interface" "program dropper: interface eth9 does not exist" \
-	'  xdp "dropper" { program = "drop.o"
-    interface = "eth9" }'
+	'  xdp "dropper" {
+    program = "drop.o"
+    interface = "eth9"
+  }'
 bad_case "unknown map name" 'map nosuch: the object has no map of that name (it has: seen)' \
-	'  xdp "dropper" { program = "drop.o"
+	'  xdp "dropper" {
+    program = "drop.o"
     interface = "eth0"
-    maps = { "nosuch" = { type = "hash", size = 10 } } }'
+    maps = { "nosuch" = { type = "hash", size = 10 } }
+  }'
 bad_case "unknown arg name" 'arg nosuch: the object has no global variable of that name (it has: verdict, packets)' \
-	'  xdp "dropper" { program = "drop.o"
+	'  xdp "dropper" {
+    program = "drop.o"
     interface = "eth0"
-    args = { nosuch = 1 } }'
+    args = { nosuch = 1 }
+  }'
 bad_case "arg of the wrong type" 'arg verdict: a string does not fit' \
-	'  xdp "dropper" { program = "drop.o"
+	'  xdp "dropper" {
+    program = "drop.o"
     interface = "eth0"
-    args = { verdict = "drop" } }'
+    args = { verdict = "drop" }
+  }'
 bad_case "no program for the hook" 'has no socket_filter program' \
 	'  socket_filter "sf" { program = "drop.o" }'
 check_eq "after all that, still dropping (0/3)" 0 "$(ping_replies 3)"

@@ -130,6 +130,11 @@ static const char *const fragments[] = {
 	"%{", "<<EOF\n", "<<-EOF\n", "\nEOF\n", "/*", "*/", "//", "#", "-", "1e", "1.5",
 	"99999999999999999999", "-9223372036854775808", "true", "null", "xdp \"x\" {", "maps = {",
 	"\xff", "\xc3", "\xe2\x82", "\0", "\r", "\t", "é", "ebpf {", "api {", "}}}}", "[[[[",
+	/* what HCL reads differently: Unicode, expressions, exact numbers */
+	"\r\n", "e\xcc\x81", "\xcc\x81", "\xe3\x80\x80", "\xc2\xa0", "\xd0\xb1\xd0\xbb", "\xe2\x82\xac",
+	"+", "(", ")", "==", "?", "!", ".", "%%{", "1e3", "1024.0", "1e400", "1e-400",
+	"1.00000000000000000001", "0.30000000000000004", "<<-E\n\xe3\x80\x80x\n \n\tE\n",
+	"a { b = 1 }", "upper(", "for",
 };
 
 static void mutate(char *buf, size_t *len, size_t cap)
@@ -236,6 +241,17 @@ static void test_extreme_inputs(void **state)
 	memset(buf, '\n', big);                         /* a million empty lines */
 	load_and_check(buf, big);
 	memcpy(buf, "a = <<EOF\n", 10);                 /* a heredoc that never ends */
+	load_and_check(buf, big);
+	memset(buf, '7', big);                          /* one enormous number, */
+	memcpy(buf, "a = 0.", 6);                       /* a decimal */
+	load_and_check(buf, big);
+	memcpy(buf, "a = 1", 5);                        /* and an integer */
+	load_and_check(buf, big);
+	memcpy(buf, "a = <<-EOF\n", 11);               /* a flush heredoc of Unicode spaces */
+	for (size_t i = 11; i + 8 <= big - 5; i += 8)
+		memcpy(buf + i, "\xe3\x80\x80 \xcc\x81x\n", 8);
+	memset(buf + big - 13, ' ', 8);
+	memcpy(buf + big - 5, "\nEOF\n", 5);
 	load_and_check(buf, big);
 	memset(buf, '#', big);                          /* one long comment, no newline */
 	load_and_check(buf, big);

@@ -142,6 +142,18 @@ static const struct bad_case bad_cases[] = {
 	  { { 2, 14, "map_size must be between 1 and 16777216; found 16777217" } } },
 	{ "map_size_fraction", "ebpf {\n  map_size = 1.5\n}\n",
 	  { { 2, 14, "map_size must be a whole number; found 1.5" } } },
+	{ "map_size_small_fraction", "ebpf {\n  map_size = 1.0e-1\n}\n",
+	  { { 2, 14, "map_size must be a whole number; found 0.1" } } },
+	{ "rate_fraction", "ebpf {\n  tc \"t\" {\n    program = \"t.o\"\n    interface = \"eth0\"\n    shaping = { rate = 2.5 }\n  }\n}\n",
+	  { { 5, 24, "rate must be a whole number; found 2.5" } } },
+	{ "expression_value", "ebpf {\n  map_size = 1024 * 2\n}\n",
+	  { { 2, 19, "expressions are not supported in Flywall's HCL: found the operator \"*\"; write the resulting value itself" } } },
+	{ "function_call_value", "ebpf {\n  program_dir = abspath(\"x\")\n}\n",
+	  { { 2, 17, "expressions are not supported in Flywall's HCL: abspath(...) is a function call; write the value itself" } } },
+	{ "template_value", "ebpf {\n  program_dir = \"${path.module}/x\"\n}\n",
+	  { { 2, 18, "expressions are not supported in Flywall's HCL: ${...} is a template interpolation; write $${ for a literal ${" } } },
+	{ "unicode_field_name", "ebpf {\n  t\xc3\xa4ll = 1\n}\n",
+	  { { 2, 3, "unknown field \"t\xc3\xa4ll\" in ebpf" } } },
 	{ "map_size_quoted", "ebpf {\n  map_size = \"1024\"\n}\n",
 	  { { 2, 14, "map_size must be a number; found a string" } } },
 	{ "program_dir_not_string", "ebpf {\n  program_dir = [\"/a\"]\n}\n",
@@ -229,8 +241,12 @@ static const struct bad_case bad_cases[] = {
 	  { { 6, 28, "size must be between 1 and 16777216; found 0" } } },
 	{ "map_size_negative_in_map", MAP("blocklist = { size = -100 }"),
 	  { { 6, 28, "size must be between 1 and 16777216; found -100" } } },
-	{ "map_size_over_max", MAP("blocklist = { size = 99999999999999999999 }"),
-	  { { 6, 28, "size must be between 1 and 16777216; found 9223372036854775807" } } },
+	{ "map_size_over_max", MAP("blocklist = { size = 1e30 }"),
+	  { { 6, 28, "size is beyond the 64-bit integer range; found 1e+30" } } },
+	{ "map_size_beyond_int64", MAP("blocklist = { size = 99999999999999999999 }"),
+	  { { 6, 28, "99999999999999999999 does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it" } } },
+	{ "map_size_fraction_in_map", MAP("blocklist = { size = 2.5 }"),
+	  { { 6, 28, "size must be a whole number; found 2.5" } } },
 	{ "map_size_string", MAP("blocklist = { size = \"big\" }"),
 	  { { 6, 28, "size must be a number; found a string" } } },
 	{ "map_unknown_field", MAP("blocklist = { sise = 10 }"),
@@ -255,6 +271,8 @@ static const struct bad_case bad_cases[] = {
 	  { { 5, 22, "arg \"ports\" must be a number, bool or string; found a list" } } },
 	{ "arg_bad_name", XDP_HEAD "    args = { max-pps = 1 }\n" TAIL,
 	  { { 5, 14, "arg name \"max-pps\" contains '-'; use only letters, digits and '_' (the global variable's C name in the object)" } } },
+	{ "arg_unicode_name", XDP_HEAD "    args = { d\xc3\xa9" "bit = 1 }\n" TAIL,
+	  { { 5, 14, "arg name \"d\xc3\xa9" "bit\" contains '\xc3\xa9' (U+00E9, not ASCII); use only letters, digits and '_' (the global variable's C name in the object)" } } },
 	{ "args_not_object", XDP_HEAD "    args = 5\n" TAIL,
 	  { { 5, 12, "args must be an object such as args = { max_pps = 1000000 }; found a number" } } },
 	{ "arg_duplicate", XDP_HEAD "    args = { a = 1, a = 2 }\n" TAIL,
@@ -555,6 +573,26 @@ static void test_program_file_need_not_exist(void **state)
 				   "    function = \"f\"\n  }\n}\n");
 
 	assert_string_equal(l->cfg.ebpf.progs[0].object, "/nonexistent/a.o");
+	unload(l);
+}
+
+/* HCL's numbers are exact: 1e3, 1024.0 and 1.5e3 are whole numbers, so integers. */
+static void test_whole_numbers_in_any_notation(void **state)
+{
+	struct loaded *l = load_ok("ebpf {\n  map_size = 1e3\n  tc \"t\" {\n    program = \"t.o\"\n"
+				   "    interface = \"eth0\"\n    shaping = { rate = 1e9, burst = 1.5e6 }\n"
+				   "    maps = { m = { size = 1024.0 } }\n"
+				   "    args = { max_pps = 1e6, ratio = 2.50e1 }\n  }\n}\n");
+	const struct fw_prog_spec *p = &l->cfg.ebpf.progs[0];
+
+	assert_int_equal(l->cfg.ebpf.map_size, 1000);
+	assert_true(p->shaping.rate_bps == 1000000000);
+	assert_true(p->shaping.burst_bits == 1500000);
+	assert_int_equal(p->maps[0].size, 1024);
+	assert_int_equal(p->args[0].kind, FW_ARG_INT);
+	assert_true(p->args[0].i == 1000000);
+	assert_int_equal(p->args[1].kind, FW_ARG_INT);
+	assert_true(p->args[1].i == 25);
 	unload(l);
 }
 
@@ -867,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_disabled_config_is_still_validated),
 		cmocka_unit_test(test_paths_resolve_against_program_dir),
 		cmocka_unit_test(test_program_file_need_not_exist),
+		cmocka_unit_test(test_whole_numbers_in_any_notation),
 		cmocka_unit_test(test_args_of_every_kind),
 		cmocka_unit_test(test_xdp_modes_and_map_without_type),
 		cmocka_unit_test(test_rate_as_plain_number),

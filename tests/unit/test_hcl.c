@@ -131,13 +131,22 @@ static void test_numbers(void **state)
 		{ "n = -7\n", -7, true, -7 },
 		{ "n = 0\n", 0, true, 0 },
 		{ "n = 1.5\n", 1.5, false, 0 },
-		{ "n = 2e3\n", 2000, false, 0 },
+		/* a whole number is an integer however it is written (HCL's numbers are exact) */
+		{ "n = 2e3\n", 2000, true, 2000 },
+		{ "n = 1024.0\n", 1024, true, 1024 },
+		{ "n = 1.e1\n", 10, true, 10 },
+		{ "n = 2.E-1\n", 0.2, false, 0 },
+		{ "n = 1.5e3\n", 1500, true, 1500 },
+		{ "n = 6E+1\n", 60, true, 60 },
+		{ "n = 1e6\n", 1000000, true, 1000000 },
+		{ "n = -0.0\n", 0, true, 0 },
 		{ "n = 1.25E-2\n", 0.0125, false, 0 },
-		{ "n = 6E+1\n", 60, false, 0 },
+		{ "n = 0.1\n", 0.1, false, 0 },
+		{ "n = 1e30\n", 1e30, false, 0 },
+		{ "n = 0.30000000000000004\n", 0.30000000000000004, false, 0 },
 		{ "n = 9223372036854775807\n", 9223372036854775807.0, true, INT64_MAX },
 		{ "n = -9223372036854775808\n", -9223372036854775808.0, true, INT64_MIN },
-		{ "n = 9223372036854775808\n", 9223372036854775808.0, false, 0 },
-		{ "n = 123456789012345678901234567890\n", 1.2345678901234568e29, false, 0 },
+		{ "n = 92233720368547758.07e2\n", 9223372036854775807.0, true, INT64_MAX },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -151,6 +160,22 @@ static void test_numbers(void **state)
 			assert_true(v->num.i == cases[i].i);
 		done(p);
 	}
+}
+
+/* Numbers HCL keeps exactly and a 64-bit integer or double cannot: refused, not rounded. */
+static void test_numbers_refused_rather_than_rounded(void **state)
+{
+	expect_syntax_error("n = 9223372036854775808\n", 1, 5,
+			    "9223372036854775808 does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it");
+	expect_syntax_error("n = -123456789012345678901234567890\n", 1, 5,
+			    "-123456789012345678901234567890 does not fit in a 64-bit integer (-9223372036854775808 to 9223372036854775807); HCL would keep it exactly, Flywall refuses rather than round it");
+	expect_syntax_error("n = 1.00000000000000000001\n", 1, 5,
+			    "1.00000000000000000001 has more significant digits than a 64-bit floating-point number keeps (15 to 17); HCL would keep them, Flywall refuses rather than round it");
+	expect_syntax_error("n = 0.30000000000000001\n", 1, 5,
+			    "0.30000000000000001 has more significant digits than a 64-bit floating-point number keeps (15 to 17); HCL would keep them, Flywall refuses rather than round it");
+	expect_syntax_error("n = 1e400\n", 1, 5, "1e400 is too large for a 64-bit floating-point number");
+	expect_syntax_error("n = 1e-400\n", 1, 5,
+			    "1e-400 is too small for a 64-bit floating-point number: it would become 0");
 }
 
 static void test_bools_and_null(void **state)
@@ -238,11 +263,12 @@ static void test_comments(void **state)
 
 static void test_heredoc(void **state)
 {
-	struct parsed *p = parse("a = <<EOF\n  line one\n\tline \"two\" ${x} \\n\nEOF\nb = 1\n");
+	struct parsed *p = parse("a = <<EOF\n  line one\n\tline \"two\" $${x} %%{y} $$ %% \\n\nEOF\nb = 1\n");
 	const struct hcl_value *v = value_of(p);
 
 	assert_int_equal(v->type, HCL_STRING);
-	assert_string_equal(v->str.s, "  line one\n\tline \"two\" ${x} \\n\n");
+	/* no backslash escapes; $${ and %%{ are a literal ${ and %{, as in HCL */
+	assert_string_equal(v->str.s, "  line one\n\tline \"two\" ${x} %{y} $$ %% \\n\n");
 	assert_string_equal(p->doc.body.attrs->next->key, "b");
 	assert_int_equal(p->doc.body.attrs->next->pos.line, 5);
 	done(p);
@@ -263,6 +289,164 @@ static void test_indented_heredoc(void **state)
 	done(p);
 }
 
+/* <<- as HCL: all-white-space lines are left alone and do not count; Unicode
+ * spaces and tabs count as one character each. */
+static void test_indented_heredoc_as_hcl(void **state)
+{
+	static const struct { const char *text, *value; } cases[] = {
+		{ "a = <<-E\n    x\n  \n      y\nE\n", "x\n  \n  y\n" },
+		{ "a = <<-E\n  \n\nE\n", "  \n\n" },
+		{ "a = <<-E\n\t\tx\n\ty\nE\n", "\tx\ny\n" },
+		{ "a = <<-E\n\t x\n \ty\nE\n", "x\ny\n" },
+		{ "a = <<-E\n\u3000\u3000x\n\u3000y\nE\n", "\u3000x\ny\n" },
+		{ "a = <<-E\n  \u00a0x\n   y\nE\n", "x\ny\n" },
+		{ "a = <<-E\n x\n\u3000\nE\n", "x\n\u3000\n" },
+		{ "a = <<-E\r\n    x\r\n  \r\n      y\r\n    E\r\n", "x\r\n  \r\n  y\r\n" },
+		{ "a = <<-E\n    $${x}\n  %%{y}\n  E\n", "  ${x}\n%{y}\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parsed *p = parse(cases[i].text);
+
+		assert_string_equal(value_of(p)->str.s, cases[i].value);
+		done(p);
+	}
+}
+
+static void test_heredoc_templates_refused(void **state)
+{
+	expect_syntax_error("a = <<EOF\nhello ${name}\nEOF\n", 2, 7,
+			    "expressions are not supported in Flywall's HCL: ${...} is a template interpolation; write $${ for a literal ${");
+	expect_syntax_error("a = <<-EOF\n  %{ if x }y%{ endif }\n  EOF\n", 2, 3,
+			    "expressions are not supported in Flywall's HCL: %{...} is a template directive; write %%{ for a literal %{");
+}
+
+/* HCL trims Unicode white space around the closing marker (bytes.TrimSpace). */
+static void test_heredoc_closing_marker_among_unicode_spaces(void **state)
+{
+	struct parsed *p = parse("a = <<EOF\nx\n\xe3\x80\x80" "EOF\xc2\xa0\t\nb = <<-E\n  y\n\u2003E\r\n");
+
+	assert_string_equal(value_of(p)->str.s, "x\n");
+	assert_string_equal(p->doc.body.attrs->next->value->str.s, "y\n");
+	done(p);
+	expect_syntax_error("a = <<EOF\nx\n\rEOF\n", 3, 1,
+			    "a carriage return (\\r) is only allowed before a newline");
+	expect_syntax_error("a = <<EOF\nx\ry\nEOF\n", 2, 2,
+			    "a carriage return (\\r) is only allowed before a newline");
+}
+
+static void test_heredoc_closing_marker_needs_newline(void **state)
+{
+	expect_syntax_error("a = <<EOF\nx\nEOF", 1, 5, "the heredoc's closing EOF must end with a newline");
+	expect_syntax_error("a = <<EOF\nx\n  EOF  ", 1, 5, "the heredoc's closing EOF must end with a newline");
+}
+
+/* HCL normalises every string value (and object key) to NFC; names and labels stay as written. */
+static void test_strings_are_nfc(void **state)
+{
+	struct parsed *p = parse("a = \"e\xcc\x81\"\nb = <<E\ne\xcc\x81\nE\nc = \"\\u0065\\u0301\"\n"
+				 "d = { \"e\xcc\x81\" = 1, e\xcc\x81x = 2 }\n"
+				 "e\xcc\x81 = 1\nblk \"e\xcc\x81\" {}\n");
+	const struct hcl_attr *a = p->doc.body.attrs;
+
+	assert_int_equal(p->ret, 0);
+	assert_string_equal(a->value->str.s, "\xc3\xa9");
+	assert_int_equal(a->value->str.len, 2);
+	assert_string_equal(a->next->value->str.s, "\xc3\xa9\n");
+	assert_string_equal(a->next->next->value->str.s, "\xc3\xa9");
+	assert_string_equal(a->next->next->next->value->attrs->key, "\xc3\xa9");
+	assert_string_equal(a->next->next->next->value->attrs->next->key, "\xc3\xa9x");
+	assert_string_equal(a->next->next->next->next->key, "e\xcc\x81");
+	assert_string_equal(p->doc.body.blocks->labels->text, "e\xcc\x81");
+	done(p);
+}
+
+static void test_unicode_identifiers(void **state)
+{
+	struct parsed *p = parse("\xc3\xa9t\xc3\xa9 = 1\n\xd0\xb1\xd0\xbb\xd0\xbe\xd0\xba \"x\" {\n  _a-1 = { \xce\xbb = 2 }\n}\n");
+
+	assert_int_equal(p->ret, 0);
+	assert_string_equal(p->doc.body.attrs->key, "\xc3\xa9t\xc3\xa9");
+	assert_string_equal(p->doc.body.blocks->type, "\xd0\xb1\xd0\xbb\xd0\xbe\xd0\xba");
+	assert_string_equal(p->doc.body.blocks->body.attrs->key, "_a-1");
+	assert_string_equal(p->doc.body.blocks->body.attrs->value->attrs->key, "\xce\xbb");
+	done(p);
+	/* not a letter: named by its code point */
+	expect_syntax_error("\xe2\x82\xac = 1\n", 1, 1, "unexpected character U+20AC '\xe2\x82\xac'");
+	expect_syntax_error("a = 1\n\xc2\xa0" "b = 2\n", 2, 1, "unexpected character U+00A0");
+}
+
+static void test_raw_carriage_return_refused(void **state)
+{
+	expect_syntax_error("a = \"x\ry\"\n", 1, 7,
+			    "a quoted string cannot contain a carriage return; write \\r for one");
+	expect_syntax_error("a = 1\rb = 2\n", 1, 6, "a carriage return (\\r) is only allowed before a newline");
+}
+
+/* HCL's block forms: "{" then a newline (any number of items), or one
+ * attribute and "}" on the same line; items end with a newline. */
+static void test_one_line_blocks_as_hcl(void **state)
+{
+	struct parsed *p = parse("a { b = \"foo\" }\nc {}\nd { }\ne {\n}\nf { g = {\n  h = 1\n} }\n");
+
+	assert_int_equal(p->ret, 0);
+	assert_string_equal(p->doc.body.blocks->body.attrs->value->str.s, "foo");
+	assert_null(p->doc.body.blocks->next->body.attrs);
+	assert_true(p->doc.body.blocks->next->next->next->next->body.attrs->value->attrs->value->num.i == 1);
+	done(p);
+
+	expect_syntax_error("a { b = \"foo\"\n}\n", 1, 14,
+			    "a block whose first attribute is on the line of its \"{\" must close on that line: put \"}\" right after the attribute, or the attribute on a new line");
+	expect_syntax_error("a { b = 1, c = 2 }\n", 1, 10,
+			    "a block on one line holds only one attribute; put each attribute on a line of its own");
+	expect_syntax_error("a { b { } }\n", 1, 5,
+			    "a block on one line holds one attribute (name = value); put a nested block on a line of its own");
+	expect_syntax_error("a { b =\n 1 }\n", 1, 8,
+			    "expected a value (a string, number, bool, list or object), found a newline");
+	expect_syntax_error("a {\n  b = 1 }\n", 2, 9,
+			    "expected a newline after the attribute's value (\"}\" goes on a line of its own), found \"}\"");
+	expect_syntax_error("a {\n  b {\n  }}\n", 3, 4,
+			    "expected a newline after the block's closing \"}\" (\"}\" goes on a line of its own), found \"}\"");
+}
+
+static void test_object_value_starts_on_key_line(void **state)
+{
+	struct parsed *p = parse("a = {\n  b = 1,\n  c = [\n    2]\n}\n");
+
+	assert_int_equal(p->ret, 0);
+	done(p);
+	expect_syntax_error("a = { b =\n 1 }\n", 1, 10,
+			    "expected a value (a string, number, bool, list or object), found a newline");
+}
+
+static void test_expressions_refused_as_such(void **state)
+{
+#define EXPR "expressions are not supported in Flywall's HCL: "
+	static const struct { const char *text; unsigned col; const char *msg; } cases[] = {
+		{ "a = 1 + 2\n", 7, EXPR "found the operator \"+\"; write the resulting value itself" },
+		{ "a = 1 -2\n", 7, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = 1E1-3\n", 8, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = 5-x\n", 6, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = -x\n", 5, EXPR "found the operator \"-\"; write the resulting value itself" },
+		{ "a = !true\n", 5, EXPR "found the operator \"!\"; write the resulting value itself" },
+		{ "a = \"a\" == \"b\"\n", 9, EXPR "found the operator \"==\"; write the resulting value itself" },
+		{ "a = (1)\n", 5, EXPR "found \"(\"; write the value itself, without parentheses" },
+		{ "a = true ? 1 : 2\n", 10, EXPR "found \"?\", a conditional; write the value itself" },
+		{ "a = [1][0]\n", 8, EXPR "found \"[\" after a value, an index; write the value itself" },
+		{ "a = {b = 1}.b\n", 12, EXPR "found \".\", an attribute access or splat; write the value itself" },
+		{ "a = upper(\"x\")\n", 5, EXPR "upper(...) is a function call; write the value itself" },
+		{ "a = var.x\n", 5, EXPR "var is a variable; a string needs quotes: \"var\"" },
+		{ "a = [for x in y: x]\n", 6, EXPR "found a for expression; write the list or object itself" },
+		{ "a = { for = 1 }\n", 7, EXPR "found a for expression; write the list or object itself" },
+		{ "a = { (k) = 1 }\n", 7, EXPR "found \"(\"; write the value itself, without parentheses" },
+		{ "a = \"${1}\"\n", 6, EXPR "${...} is a template interpolation; write $${ for a literal ${" },
+	};
+#undef EXPR
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_syntax_error(cases[i].text, 1, cases[i].col, cases[i].msg);
+}
+
 static void test_crlf_bom_and_no_final_newline(void **state)
 {
 	struct parsed *p = parse("\xef\xbb\xbf" "a = 1\r\nb {\r\n  c = \"d\"\r\n}");
@@ -276,7 +460,7 @@ static void test_crlf_bom_and_no_final_newline(void **state)
 static void test_columns_count_characters(void **state)
 {
 	/* "é" is two bytes; the error column counts it once. */
-	expect_syntax_error("a = \"é\" !\n", 1, 9, "unexpected character '!'");
+	expect_syntax_error("a = \"é\" @\n", 1, 9, "unexpected character '@'");
 }
 
 static void test_empty_input(void **state)
@@ -330,7 +514,7 @@ static void test_error_bad_unicode_escape(void **state)
 static void test_error_interpolation(void **state)
 {
 	expect_syntax_error("a = \"x${var.y}\"\n", 1, 7,
-			    "template sequences (${...}) are not supported; write $${ for a literal ${");
+			    "expressions are not supported in Flywall's HCL: ${...} is a template interpolation; write $${ for a literal ${");
 }
 
 static void test_error_missing_equals(void **state)
@@ -370,7 +554,7 @@ static void test_error_unquoted_unit(void **state)
 static void test_error_bare_word_value(void **state)
 {
 	expect_syntax_error("direction = ingress\n", 1, 13,
-			    "expected a value, found ingress; a string needs quotes: \"ingress\"");
+			    "expressions are not supported in Flywall's HCL: ingress is a variable; a string needs quotes: \"ingress\"");
 }
 
 static void test_error_list_missing_comma(void **state)
@@ -416,7 +600,6 @@ static void test_error_unexpected_character(void **state)
 {
 	expect_syntax_error("a = 1\n@b = 2\n", 2, 1, "unexpected character '@'");
 	expect_syntax_error("a = \x01\n", 1, 5, "unexpected character \\x01");
-	expect_syntax_error("a = -x\n", 1, 5, "unexpected character '-'");
 	expect_syntax_error("a = 1.\n", 1, 7, "expected a digit after the decimal point");
 }
 
@@ -529,6 +712,17 @@ int main(void)
 		cmocka_unit_test(test_heredoc),
 		cmocka_unit_test(test_indented_heredoc),
 		cmocka_unit_test(test_crlf_bom_and_no_final_newline),
+		cmocka_unit_test(test_numbers_refused_rather_than_rounded),
+		cmocka_unit_test(test_indented_heredoc_as_hcl),
+		cmocka_unit_test(test_heredoc_templates_refused),
+		cmocka_unit_test(test_heredoc_closing_marker_among_unicode_spaces),
+		cmocka_unit_test(test_heredoc_closing_marker_needs_newline),
+		cmocka_unit_test(test_strings_are_nfc),
+		cmocka_unit_test(test_unicode_identifiers),
+		cmocka_unit_test(test_raw_carriage_return_refused),
+		cmocka_unit_test(test_one_line_blocks_as_hcl),
+		cmocka_unit_test(test_object_value_starts_on_key_line),
+		cmocka_unit_test(test_expressions_refused_as_such),
 		cmocka_unit_test(test_columns_count_characters),
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_error_unterminated_string),

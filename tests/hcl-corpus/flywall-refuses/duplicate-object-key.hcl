@@ -1,0 +1,2 @@
+# flywall: duplicate "a"
+a = { a = 1, a = 2 }

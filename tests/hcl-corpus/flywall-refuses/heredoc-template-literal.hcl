@@ -1,0 +1,4 @@
+# flywall: expressions are not supported in Flywall's HCL
+a = <<-EOF
+  ${"x"}
+  EOF

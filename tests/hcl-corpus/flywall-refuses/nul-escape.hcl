@@ -1,0 +1,2 @@
+# flywall: cannot contain a NUL
+a = "x\u0000y"

@@ -1,0 +1,2 @@
+# flywall: expected a key (a name or a quoted string)
+a = { 1 = 2 }

@@ -1,0 +1,2 @@
+# flywall: expressions are not supported in Flywall's HCL
+a = 1E1-3

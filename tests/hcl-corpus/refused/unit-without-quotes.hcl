@@ -1,0 +1,1 @@
+rate = 10gbit

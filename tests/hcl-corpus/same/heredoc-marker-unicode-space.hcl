@@ -1,0 +1,7 @@
+a = <<EOF
+x
+　EOF 	
+b = <<-E
+  y
+ E 
+c = "after"
