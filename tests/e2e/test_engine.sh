@@ -119,13 +119,20 @@ check_eq "same link ids after restart" "$links_before" "$(pinned_link_ids)"
 check_eq "one XDP program on eth0" 1 "$(in_fw bpftool -j net show dev eth0 | grep -o '"mode":' | wc -l)"
 
 # ---- an atomic swap on SIGHUP keeps the link and the map's entries ----------------
-before=$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | sed -n 's/.*"value":\([0-9]*\).*/\1/p' | head -1)
+# A marker entry the program never writes (it counts at key 0 only): if a
+# reload re-created the map instead of keeping or copying it, the marker is gone.
+SEEN=$FW_PIN_ROOT/maps/dropper/seen
+marker() { bpftool -j map lookup pinned "$SEEN" key 7 0 0 0 2>&1 | jq -c '.formatted // .'; }
+bpftool map update pinned "$SEEN" key 7 0 0 0 value 0x39 0x30 0 0 0 0 0 0
+check_eq "a marker entry 7 -> 12345 is in the map" '{"key":7,"value":12345}' "$(marker)"
+before=$(bpftool -j map lookup pinned "$SEEN" key 0 0 0 0 | jq .formatted.value)
 sed -i 's/verdict = 1/verdict = 2/' "$T_TMP/xdp.hcl"   # XDP_PASS
 check "SIGHUP reloads" daemon_reload
 check_contains "the program was swapped in place" "1 replaced" "$(tail -n 2 "$DAEMON_LOG")"
 check_eq "same link ids after the swap" "$links_before" "$(pinned_link_ids)"
 check_eq "the new program passes pings (3/3)" 3 "$(ping_replies 3)"
-after=$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | sed -n 's/.*"value":\([0-9]*\).*/\1/p' | head -1)
+check_eq "the marker entry survived the swap" '{"key":7,"value":12345}' "$(marker)"
+after=$(bpftool -j map lookup pinned "$SEEN" key 0 0 0 0 | jq .formatted.value)
 if [ "${after:-0}" -ge "$((before + 3))" ]; then ok "map entries survived the swap ($before -> $after)"; else not_ok "map entries survived the swap" "$before -> $after"; fi
 
 # ---- a resized map is migrated: entries copied into the new map -------------------
@@ -134,13 +141,15 @@ sed -i 's/size = 4096/size = 8192/' "$T_TMP/xdp.hcl"
 check "resize: SIGHUP reloads" daemon_reload
 check_contains "resize: the map now has 8192 entries" "max_entries 8192" \
 	"$(bpftool map show pinned "$FW_PIN_ROOT/maps/dropper/seen" 2>&1)"
-check_eq "resize: its entries were copied across" "$entries_before" \
+check_eq "resize: its entries were copied across (as many keys)" "$entries_before" \
 	"$(bpftool -j map dump pinned "$FW_PIN_ROOT/maps/dropper/seen" | grep -o '"key"' | wc -l)"
+check_eq "resize: the marker entry was copied with its value" '{"key":7,"value":12345}' "$(marker)"
 sed -i 's/type = "lru_hash", size = 8192/type = "array", size = 8192/' "$T_TMP/xdp.hcl"
-check "retype to an incompatible layout: SIGHUP" daemon_reload
+out=$(daemon_reload 2>&1); rc=$?
+check_eq "retype to an incompatible layout: the reload fails (daemon_reload says 1)" 1 "$rc"
 check_contains "retype: refused with both layouts named" \
 	"cannot be converted to array" "$(tail -n 3 "$DAEMON_LOG")"
-check_contains "retype: the previous configuration stays in force" "reload failed" "$(tail -n 2 "$DAEMON_LOG")"
+check_contains "retype: the previous configuration stays in force" "reload failed" "$out"
 sed -i 's/type = "array", size = 8192/type = "lru_hash", size = 8192/' "$T_TMP/xdp.hcl"
 
 # ---- an interface deleted and re-created under its name gets the program back ------

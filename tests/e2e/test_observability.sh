@@ -21,8 +21,7 @@ config=$T_TMP/obs.hcl
 	printf 'api {\n  token_file = "%s"\n}\n' "$T_TMP/api.token"
 } | sed -e "s|/etc/flywall/ebpf/|$BUILD/bpf/|" \
 	-e 's|^\( *\)tracepoint = "net:netif_receive_skb"|&\n\1args = { sample_every = 1 }|' >"$config"
-check "daemon starts with socket_filter, tracepoint and kprobe blocks" daemon_start "$config"
-on_exit daemon_stop
+check_daemon_starts "daemon starts with socket_filter, tracepoint and kprobe blocks" "$config"
 
 events() { cat "$EVENTS_LOG" 2>/dev/null; }
 # wait_event JQ_FILTER: waits (5 s at most) until an event matches.
