@@ -42,10 +42,12 @@ trap 'echo "interrupted: the last mutation was reverted"; exit 130' INT TERM
 # ---- the list ---------------------------------------------------------------
 # Blocks of "key: value" lines separated by blank lines; # starts a comment.
 # id, file, suites (cheapest first), from (exact text, once in the file),
-# to (its replacement; may be empty), and optionally why.
-IDS=() FILES=() SUITES=() FROMS=() TOS=()
+# to (its replacement; may be empty), and optionally why and equivalent
+# (why no test can tell the mutant from the original: if it survives it is
+# reported as such and left out of the score).
+IDS=() FILES=() SUITES=() FROMS=() TOS=() EQUIVS=()
 parse_list() {
-	local line id="" file="" suites="" from="" to="" has_to=0
+	local line id="" file="" suites="" from="" to="" has_to=0 equiv=""
 	flush() {
 		if [ -n "$id" ]; then
 			if [ -z "$file" ] || [ -z "$suites" ] || [ -z "$from" ] || [ "$has_to" = 0 ]; then
@@ -53,8 +55,9 @@ parse_list() {
 				exit 2
 			fi
 			IDS+=("$id") FILES+=("$file") SUITES+=("$suites") FROMS+=("$from") TOS+=("$to")
+			EQUIVS+=("$equiv")
 		fi
-		id="" file="" suites="" from="" to="" has_to=0
+		id="" file="" suites="" from="" to="" has_to=0 equiv=""
 	}
 	while IFS= read -r line || [ -n "$line" ]; do
 		case "$line" in
@@ -66,6 +69,7 @@ parse_list() {
 		"from: "*) from=${line#from: } ;;
 		"to:"*) to=${line#to:}; to=${to# }; has_to=1 ;;
 		"why: "*) ;;
+		"equivalent: "*) equiv=${line#equivalent: } ;;
 		*) echo "$LIST: cannot read: $line" >&2; exit 2 ;;
 		esac
 	done <"$LIST"
@@ -173,7 +177,7 @@ if [ "${MUTATE_BASELINE:-1}" != 0 ]; then
 	done
 fi
 
-killed=0 survived=0 stale=0 invalid=0 n=0 start=$SECONDS
+killed=0 survived=0 stale=0 invalid=0 equivalent=0 n=0 start=$SECONDS
 survivors=()
 for i in "${todo[@]}"; do
 	n=$((n + 1))
@@ -206,6 +210,9 @@ for i in "${todo[@]}"; do
 		killed=$((killed + 1))
 		why=$(grep -m1 -E '^  FAIL ' "$WORK/.suite.log" | sed 's/^  FAIL  //' | cut -c1-90)
 		echo "$prefix killed by $by ($((SECONDS - t0)) s): $why"
+	elif [ -n "${EQUIVS[$i]}" ]; then
+		equivalent=$((equivalent + 1))
+		echo "$prefix survived, equivalent: ${EQUIVS[$i]}"
 	else
 		survived=$((survived + 1))
 		survivors+=("$id")
@@ -217,6 +224,7 @@ applied=$((killed + survived))
 pct=0
 [ "$applied" -gt 0 ] && pct=$((100 * killed / applied))
 echo "survivors: ${survivors[*]:-none}"
-echo "mutation score: $killed/$applied killed ($pct %), $stale stale, $invalid invalid," \
+echo "mutation score: $killed/$applied killed ($pct %), $equivalent equivalent (not scored)," \
+	"$stale stale, $invalid invalid," \
 	"$((SECONDS - start)) s ($(date -u +%Y-%m-%d))"
 [ "$stale" -eq 0 ] && [ "$invalid" -eq 0 ] && [ "$pct" -ge "$TARGET_PCT" ]
