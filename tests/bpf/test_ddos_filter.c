@@ -304,6 +304,29 @@ static void test_drop_event_sent(void **state)
 	ring_buffer__free(rb);
 }
 
+/* A drop event names the outer VLAN's id, without the priority bits: two
+ * tags, the outer one with priority 5 (TCI 0xa065: id 0x065). */
+static void test_drop_event_vlan_id(void **state)
+{
+	struct frame_spec s = UDP4("198.51.100.71");
+	struct fw_ddos_event ev = { 0 };
+	struct ring_buffer *rb;
+
+	s.n_vlan = 2;
+	s.vlan[0] = 0xa065;
+	s.vlan[1] = 0x0007;
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_event, &ev, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	set_u32("event_sample", 1);
+	block("198.51.100.71", 0);
+	expect(&s, 0, XDP_DROP, FW_DDOS_EVENT_SENT);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_int_equal(ev.vlan_id, 0x065);
+	set_u32("event_sample", 64);
+	ring_buffer__free(rb);
+}
+
 static void test_btf_loads_into_the_kernel(void **state)
 {
 	assert_true(bpf_test_btf_loaded(obj));
@@ -326,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_fragments_policy),
 		cmocka_unit_test(test_truncated_headers_dropped),
 		cmocka_unit_test(test_drop_event_sent),
+		cmocka_unit_test(test_drop_event_vlan_id),
 	};
 
 	return cmocka_run_group_tests_name("ddos_filter", tests, setup, teardown);
