@@ -141,7 +141,7 @@ daemon_stop() {
 
 # Sends SIGHUP and waits for the reload to finish. Says which way it went:
 # 0 and the "applied ..." line on stdout when the new configuration is in
-# force; 1 and the "reload failed" line on stderr when the daemon kept the
+# force; 1 and the reload's log lines on stderr when the daemon kept the
 # previous one; 2 when nothing was logged within 10 s (or no daemon runs).
 daemon_reload() {
 	local before i line
@@ -151,7 +151,10 @@ daemon_reload() {
 		line=$(grep "applied \|reload failed" "$DAEMON_LOG" | tail -n +$((before + 1)) | head -n 1)
 		case "$line" in
 		"") sleep 0.1 ;;
-		*"reload failed"*) echo "$line" >&2; return 1 ;;
+		*"reload failed"*)
+			# the reload's own lines say why
+			sed -n "/SIGHUP: reloading/h; /SIGHUP: reloading/!H; \${x;p}" "$DAEMON_LOG" >&2
+			return 1 ;;
 		*) echo "$line"; return 0 ;;
 		esac
 	done
