@@ -331,6 +331,8 @@ netns=$(stat -L -c %i "/var/run/netns/$LAB_FW")
 ifindex=$(in_fw ip -j link show eth0 | jq '.[0].ifindex')
 mine="select(.type == \"net_rx\" and .netns == $netns and .saddr == \"$LAB_PEER_IP\" and .ip_proto == 1)"
 log_lines=$(wc -l <"$EVENTS_LOG" 2>/dev/null || echo 0)
+events_lost() { api "$URL/api/ebpf/stats" | jq '.events.lost'; }
+lost=$(events_lost)
 # The SSE stream, listening while the pings go (other tests' events may push
 # older ones out of the daemon's backlog).
 in_fw curl -s -N -m 4 "$URL/api/ebpf/events" >"$T_TMP/sse.txt" 2>&1 &
@@ -347,21 +349,36 @@ fields() { jq -cS "$mine | del(.seq, .ts_ns, .cpu)" | sort -u; }
 expected=$(jq -cnS --argjson ns "$netns" --argjson i "$ifindex" --arg s "$LAB_PEER_IP" --arg d "$LAB_FW_IP" \
 	'{type: "net_rx", program: "network_events", netns: $ns, ifindex: $i, ifname: "eth0",
 	  len: 128, protocol: "ipv4", ip_proto: 1, saddr: $s, daddr: $d}')
-check_eq "events: the log holds 3 net_rx events for them" 3 \
-	"$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | jq -c "$mine" | wc -l)"
-check_eq "events: every field of them (log)" "$expected" \
-	"$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | fields)"
-# ts_ns: the kernel's monotonic clock (uptime), in order; cpu: one of ours.
-uptime_ns=$(awk '{ printf "%.0f", $1 * 1e9 }' /proc/uptime)
-check_eq "events: ts_ns rising, within the last 30 s; cpu below $(nproc)" true \
-	"$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | jq -s --argjson now "$uptime_ns" --argjson cpus "$(nproc)" \
-		"[.[] | $mine] | (map(.ts_ns) | . == sort and .[0] > \$now - 30e9 and .[-1] <= \$now)
-		 and all(.cpu >= 0 and .cpu < \$cpus)")"
+# Every packet of the host is an event now: a flood elsewhere (other tests)
+# may overflow the perf buffer. Then fewer may arrive, and the daemon says so.
+lost=$(($(events_lost) - lost))
+n=$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | jq -c "$mine" | wc -l)
+if [ "$n" -lt 3 ] && [ "$lost" -gt 0 ]; then
+	skip "events: the log holds 3 net_rx events for them" \
+		"$lost events lost to other traffic on the host; $n of ours arrived"
+else
+	check_eq "events: the log holds 3 net_rx events for them" 3 "$n"
+fi
 wait "$sse_pid"
 out=$(cat "$T_TMP/sse.txt")
 check_contains "events: an SSE stream" "retry: 2000" "$out"
-check_eq "events: the stream carries them, every field as in the log" "$expected" \
-	"$(printf '%s\n' "$out" | sed -n 's/^data: //p' | fields)"
+if [ "$n" -eq 0 ] && [ "$lost" -gt 0 ]; then
+	# nothing of ours to look at: skipped, and said
+	for c in "every field of them (log)" "ts_ns and cpu" "the stream carries them"; do
+		skip "events: $c" "none of ours arrived ($lost lost to other traffic)"
+	done
+else
+	check_eq "events: every field of them (log)" "$expected" \
+		"$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | fields)"
+	# ts_ns: the kernel's monotonic clock (uptime), in order; cpu: one of ours.
+	uptime_ns=$(awk '{ printf "%.0f", $1 * 1e9 }' /proc/uptime)
+	check_eq "events: ts_ns rising, within the last 30 s; cpu below $(nproc)" true \
+		"$(tail -n +$((log_lines + 1)) "$EVENTS_LOG" | jq -s --argjson now "$uptime_ns" --argjson cpus "$(nproc)" \
+			"[.[] | $mine] | (map(.ts_ns) | . == sort and .[0] > \$now - 30e9 and .[-1] <= \$now)
+			 and all(.cpu >= 0 and .cpu < \$cpus)")"
+	check_eq "events: the stream carries them, every field as in the log" "$expected" \
+		"$(printf '%s\n' "$out" | sed -n 's/^data: //p' | fields)"
+fi
 out=$(in_fw timeout 5 "$FLYWALL" ebpf events count 2 --json --api "$URL" 2>&1)
 check_eq "ebpf events count 2 --json: two JSON events with a seq" 2 \
 	"$(printf '%s\n' "$out" | jq -c 'select(.seq | type == "number")' | wc -l)"

@@ -183,13 +183,23 @@ in_peer sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
 sleep 0.5
 before=$(if_packets)
 log_lines=$(events | wc -l)
+events_lost() { api -H "Authorization: Bearer $(api_token)" http://127.0.0.1:8080/api/ebpf/stats | jq '.events.lost'; }
+lost=$(events_lost)
 check_eq "10 pings from the peer are answered" 10 "$(ping_replies 10)"
 after=$(if_packets)
 check_eq "net_trace counts the 10 pings as 10 packets on the firewall's eth0" 10 $((after - before))
 pings=".type == \"net_rx\" and .netns == $netns and .ifindex == $ifindex and .ip_proto == 1 and .saddr == \"$LAB_PEER_IP\""
 ping_events() { events | tail -n +$((log_lines + 1)) | jq -c "select($pings)" | wc -l; }
 for ((i = 0; i < 50; i++)); do [ "$(ping_events)" -ge 10 ] && break; sleep 0.1; done
-check_eq "net_trace (sample_every = 1) sends one event per ping" 10 "$(ping_events)"
+# (every packet of the host is an event: a flood elsewhere may overflow the
+# perf buffer, and the daemon counts what was lost)
+lost=$(($(events_lost) - lost))
+if [ "$(ping_events)" -lt 10 ] && [ "$lost" -gt 0 ]; then
+	skip "net_trace (sample_every = 1) sends one event per ping" \
+		"$lost events lost to other traffic on the host; $(ping_events) of 10 arrived"
+else
+	check_eq "net_trace (sample_every = 1) sends one event per ping" 10 "$(ping_events)"
+fi
 
 # sample_every is a run-time arg: 0 stops the events, the counters go on.
 check_contains "ebpf update sets net_trace's sample_every to 0" "updated network_events" \
