@@ -201,6 +201,24 @@ else
 	check_eq "net_trace (sample_every = 1) sends one event per ping" 10 "$(ping_events)"
 fi
 
+# ---- the event log keeps the newest events: read from 0 after it wrapped ----------
+# A ping flood (every packet an event) wraps the daemon's ring of kept
+# events; a reader asking from seq 0 gets the oldest kept one on, in order
+# (with gaps where the host's other events overwrote slots meanwhile).
+capacity=$(sed -n 's/^#define FW_EVENT_LOG_CAPACITY \([0-9]*\).*/\1/p' "$E2E_ROOT/src/daemon/event_log.h")
+in_peer ping -f -q -c $((capacity + 1000)) "$LAB_FW_IP" >/dev/null 2>&1
+total=$(api -H "Authorization: Bearer $(api_token)" http://127.0.0.1:8080/api/ebpf/stats | jq '.events.events')
+if [ "${total:-0}" -le "$capacity" ]; then
+	skip "events from seq 0 after the log wrapped" "only $total events so far (the flood's were lost)"
+else
+	seqs=$(api -N -m 3 "http://127.0.0.1:8080/api/ebpf/events?since=0" | sed -n 's/^data: //p' |
+		jq -s -c '[.[].seq]')
+	check_eq "events from seq 0 after the log wrapped ($total events): the oldest kept on, in order" true \
+		"$(jq --argjson t "$total" --argjson c "$capacity" \
+			'length > 0 and .[0] >= $t - $c and ([range(1; length) as $i | .[$i] > .[$i - 1]] | all)' \
+			<<<"$seqs")"
+fi
+
 # sample_every is a run-time arg: 0 stops the events, the counters go on.
 check_contains "ebpf update sets net_trace's sample_every to 0" "updated network_events" \
 	"$(flywall_fw ebpf update network_events sample_every=0 --token-file "$T_TMP/api.token")"
