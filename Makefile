@@ -43,7 +43,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)
 # deleted after each build, forcing a full rebuild of the test binaries.
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS) $(BPF_OBJS)
 
-.PHONY: all test test-build deps demo bench fuzz install clean
+.PHONY: all test test-build deps demo bench fuzz install clean mutate
 
 all: $(BUILD)/flywall $(BPF_OBJS)
 
@@ -60,6 +60,12 @@ deps:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+# Mutation testing (on demand, not part of `make test`): do the tests catch
+# realistic bugs? tests/mutations.txt lists them; the score goes in tests/README.md.
+mutate: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)BUILD=$(BUILD) scripts/mutate.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)

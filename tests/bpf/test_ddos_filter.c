@@ -494,6 +494,33 @@ static void test_event_budget_holds(void **state)
 	ring_buffer__free(rb);
 }
 
+/* A drop event names the outer VLAN's id, without the priority bits: two
+ * tags, the outer one with priority 5 (TCI 0xa065: id 0x065). */
+/* A summary names the outer VLAN id without its priority bits. */
+static void test_drop_summary_vlan_id(void **state)
+{
+	struct frame_spec s = UDP4("198.51.100.72");
+	struct ring_buffer *rb;
+	struct summaries got;
+
+	s.n_vlan = 2;
+	s.vlan[0] = 0xa065;
+	s.vlan[1] = 0x0007;
+	pin_to_cpu0();
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
+	assert_non_null(rb);
+	block("198.51.100.72", 0);
+	set_u32("summary_interval_ms", 0);      /* each drop closes its summary */
+	read_summaries(rb, &got);
+	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
+	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
+	read_summaries(rb, &got);
+	assert_true(got.n >= 1);
+	assert_int_equal(got.ev[0].vlan_id, 0x065);
+	set_u32("summary_interval_ms", 1000);
+	ring_buffer__free(rb);
+}
+
 static void test_btf_loads_into_the_kernel(void **state)
 {
 	assert_true(bpf_test_btf_loaded(obj));
@@ -518,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_drops_summarised_per_source),
 		cmocka_unit_test(test_summary_per_interval),
 		cmocka_unit_test(test_event_budget_holds),
+		cmocka_unit_test(test_drop_summary_vlan_id),
 	};
 
 	return cmocka_run_group_tests_name("ddos_filter", tests, setup, teardown);

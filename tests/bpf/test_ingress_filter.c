@@ -4,6 +4,7 @@
  * sends crafted frames and checks the verdict, the per-CPU counter that moved
  * in `counters`, and where it matters the conntrack entry in the kernel map.
  */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,90 @@ static void test_expired_entry_not_used(void **state)
 	assert_int_equal(ct_state(&syn), -1);
 }
 
+/* Flag combinations no endpoint sends are invalid on a tracked connection
+ * too: dropped, and the connection's state does not move (an RST with SYN
+ * must not close it). */
+static void test_invalid_flags_on_established_flow(void **state)
+{
+	struct frame_spec syn = tcp4("192.0.2.20", 50000, LOCAL, 22, T_SYN);
+	struct frame_spec ack = tcp4("192.0.2.20", 50000, LOCAL, 22, T_ACK);
+	static const uint8_t bad[] = { 0, T_SYN | T_RST, T_SYN | T_FIN, T_FIN, T_SYN | T_RST | T_ACK };
+
+	allow(IPPROTO_TCP, 22);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
+	in(&ack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		struct frame_spec f = tcp4("192.0.2.20", 50000, LOCAL, 22, bad[i]);
+
+		in(&f, TC_ACT_SHOT, FW_CT_DROP_INVALID);
+		assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
+	}
+	in(&ack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+}
+
+/* The responder's SYN-ACK sent again (our ACK was lost) passes. */
+static void test_retransmitted_synack_passes(void **state)
+{
+	struct frame_spec syn = tcp4(LOCAL, 40100, "198.51.100.2", 443, T_SYN);
+	struct frame_spec synack = tcp4("198.51.100.2", 443, LOCAL, 40100, T_SYN | T_ACK);
+	struct frame_spec ack = tcp4(LOCAL, 40100, "198.51.100.2", 443, T_ACK);
+
+	out(&syn, FW_CT_EGRESS_NEW);
+	in(&synack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	out(&ack, FW_CT_EGRESS_SEEN);
+	assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
+	in(&synack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	assert_int_equal(ct_state(&syn), FW_CT_ESTABLISHED);
+}
+
+/* An unreplied UDP flow lives udp_timeout, not icmp_timeout: after 2 s,
+ * with udp_timeout 1, its late reply is unsolicited; with udp_timeout 3600
+ * (and icmp_timeout 1) it still passes. */
+static void test_unreplied_udp_expires_after_udp_timeout(void **state)
+{
+	struct frame_spec q1 = udp(4, LOCAL, 5301, "198.51.100.9", 53);
+	struct frame_spec r1 = udp(4, "198.51.100.9", 53, LOCAL, 5301);
+	struct frame_spec q2 = udp(4, LOCAL, 5302, "198.51.100.9", 53);
+	struct frame_spec r2 = udp(4, "198.51.100.9", 53, LOCAL, 5302);
+	uint64_t expired = counter(FW_CT_ENTRY_EXPIRED);
+
+	out(&q1, FW_CT_EGRESS_NEW);
+	out(&q2, FW_CT_EGRESS_NEW);
+	usleep(2100000);
+	set_u32("udp_timeout", 1);
+	set_u32("icmp_timeout", 3600);
+	in(&r1, TC_ACT_SHOT, FW_CT_DROP_NOT_ALLOWED);
+	assert_int_equal(counter(FW_CT_ENTRY_EXPIRED), expired + 1);
+	set_u32("udp_timeout", 3600);
+	set_u32("icmp_timeout", 1);
+	in(&r2, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	set_u32("udp_timeout", 30);
+	set_u32("icmp_timeout", 30);
+}
+
+/* An IPv6 packet with an authentication header (12 bytes: its length
+ * field counts 4-byte units minus 2) before TCP: the ports are found. */
+static void test_ipv6_ah_header_walked(void **state)
+{
+	struct frame_spec syn = { .family = 6, .src = "2001:db8::7", .dst = LOCAL6,
+				  .proto = IPPROTO_TCP, .sport = 50007, .dport = 22,
+				  .tcp_flags = T_SYN };
+	static const uint8_t ah[12] = { IPPROTO_TCP, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+	uint8_t buf[FRAME_MAX], with_ah[FRAME_MAX];
+	size_t len = build_frame(&syn, buf), l3 = 14, l4 = l3 + 40;
+	uint64_t before = counter(FW_CT_PASS_NEW);
+
+	memcpy(with_ah, buf, l4);
+	memcpy(with_ah + l4, ah, sizeof(ah));
+	memcpy(with_ah + l4 + sizeof(ah), buf + l4, len - l4);
+	with_ah[l3 + 6] = 51;                                   /* next header: AH */
+	put16(with_ah + l3 + 4, (uint16_t)(len - l4 + sizeof(ah))); /* payload length */
+	allow(IPPROTO_TCP, 22);
+	assert_int_equal(bpf_test_run_tc(in_prog, with_ah, len + sizeof(ah), NULL), TC_ACT_UNSPEC);
+	assert_int_equal(counter(FW_CT_PASS_NEW), before + 1);
+	assert_int_equal(ct_state(&syn), FW_CT_SYN_SENT);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	*(struct fw_ct_event *)ctx = *(struct fw_ct_event *)data;
@@ -485,6 +570,58 @@ static void test_event_budget_holds(void **state)
 	set_u32("event_budget", budget);
 	set_u32("event_sample", 64);
 	ring_buffer__free(rb);
+
+/* Appends the source port of each event to a string: "50001 50005 ". */
+static int note_event_port(void *ctx, void *data, size_t size)
+{
+	char *ports = ctx;
+
+	snprintf(ports + strlen(ports), 64 - strlen(ports), "%u ",
+		 ((struct fw_ct_event *)data)->sport);
+	return 0;
+}
+
+/* This CPU's value of one counter (the program numbers drops per CPU). */
+static uint64_t counter_on_cpu(enum fw_ct_counter c, int cpu)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t values[ncpu];
+	uint32_t key = c;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_test_map_fd(obj, "counters"), &key, values), 0);
+	return values[cpu];
+}
+
+/* event_sample = 4: the 1st, 5th, 9th... drop of a CPU is sent. */
+static void test_drop_events_sampled_from_the_first(void **state)
+{
+	char sent[64] = "", expected[64] = "";
+	cpu_set_t one, saved;
+	struct ring_buffer *rb;
+	uint64_t nth;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	rb = ring_buffer__new(bpf_test_map_fd(obj, "ct_events"), note_event_port, sent, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	sent[0] = '\0';
+	set_u32("event_sample", 4);
+	nth = counter_on_cpu(FW_CT_DROP_NOT_ALLOWED, 0);
+	for (uint16_t port = 50001; port <= 50005; port++) {
+		struct frame_spec syn = tcp4("192.0.2.12", port, LOCAL, 2324, T_SYN);
+
+		in(&syn, TC_ACT_SHOT, FW_CT_DROP_NOT_ALLOWED);
+		if ((++nth - 1) % 4 == 0)
+			snprintf(expected + strlen(expected), 64 - strlen(expected), "%u ", port);
+	}
+	ring_buffer__consume(rb);
+	assert_string_equal(sent, expected);
+	set_u32("event_sample", 64);
+	ring_buffer__free(rb);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
 }
 
 static void test_btf_loads_into_the_kernel(void **state)
@@ -513,6 +650,11 @@ int main(void)
 		cmocka_unit_test(test_expired_entry_not_used),
 		cmocka_unit_test(test_drop_event_sent),
 		cmocka_unit_test(test_event_budget_holds),
+		cmocka_unit_test(test_invalid_flags_on_established_flow),
+		cmocka_unit_test(test_retransmitted_synack_passes),
+		cmocka_unit_test(test_unreplied_udp_expires_after_udp_timeout),
+		cmocka_unit_test(test_ipv6_ah_header_walked),
+		cmocka_unit_test(test_drop_events_sampled_from_the_first),
 	};
 
 	return cmocka_run_group_tests_name("ingress_filter", tests, setup, teardown);

@@ -408,6 +408,14 @@ static void test_dns_tc_bit(void **state)
 			{ FW_MON_DNS_RCODE_BASE + 0, 1 }, { RESP_SLOT(QTYPE_TXT), 1 },
 			{ FW_MON_DNS_TRUNCATED, 1 });
 	assert_true(json_is_true(json_object_get(event(0), "truncated")));
+
+	/* and a whole response is not */
+	reset(state);
+	r = dns_question(10, DNS_RESPONSE, "big.example.com", QTYPE_TXT);
+	run_udp(4, 53, 40006, &r);
+	EXPECT_COUNTERS({ FW_MON_PACKETS, 1 }, { FW_MON_DNS_RESPONSES, 1 },
+			{ FW_MON_DNS_RCODE_BASE + 0, 1 }, { RESP_SLOT(QTYPE_TXT), 1 });
+	assert_true(json_is_false(json_object_get(event(0), "truncated")));
 }
 
 static void test_dns_malformed(void **state)

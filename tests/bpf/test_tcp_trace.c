@@ -11,6 +11,7 @@
  * stand-in is what runs. The kprobe test asserts that failure unless tracefs
  * shows kprobe_events (then it checks the kprobe's events instead).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 #include "flywall/trace.h"
 
 #define CLOSED_PORT 9           /* discard: nothing listens in the lab */
+#define SOURCE_PORT 45678
 #define COMM "test_tcp_trace"
 
 static const char *const forms[] = {
@@ -96,8 +98,26 @@ static void collect(void)
 		fail_msg("%s", err.msg);
 }
 
-/* Connects from the lab's fw namespace to the peer's closed port, in a child
- * process (setns moves only the caller); returns the child's pid. */
+/* From LAB_FW_IP:SOURCE_PORT to the peer's closed port; 0 when refused. */
+static void *connect_refused(void *unused)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(CLOSED_PORT) };
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(SOURCE_PORT) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	inet_pton(AF_INET, LAB_PEER_IP, &to.sin_addr);
+	inet_pton(AF_INET, LAB_FW_IP, &from.sin_addr);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)))
+		return (void *)2L;
+	/* refused: the peer answers the SYN with a RST */
+	return (void *)(long)(connect(fd, (struct sockaddr *)&to, sizeof(to)) == -1 &&
+			      errno == ECONNREFUSED ? 0 : 1);
+}
+
+/* Connects from the lab's fw namespace to the peer's closed port, in a
+ * second thread of a child process (setns moves only the caller): the event
+ * must tell the process (pid) from the thread (tid). Returns the child's pid. */
 static pid_t connect_from_lab(void)
 {
 	pid_t pid = fork();
@@ -105,15 +125,13 @@ static pid_t connect_from_lab(void)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(CLOSED_PORT) };
-		int fd;
+		pthread_t thread;
+		void *ret;
 
-		inet_pton(AF_INET, LAB_PEER_IP, &to.sin_addr);
-		if (lab_enter(lab.fw) || (fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		if (lab_enter(lab.fw) || pthread_create(&thread, NULL, connect_refused, NULL) ||
+		    pthread_join(thread, &ret))
 			_exit(2);
-		/* refused: the peer answers the SYN with a RST */
-		_exit(connect(fd, (struct sockaddr *)&to, sizeof(to)) == -1 &&
-		      errno == ECONNREFUSED ? 0 : 1);
+		_exit((int)(long)ret);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -141,6 +159,10 @@ static void expect_connect_event(pid_t pid, const char *hook)
 	assert_string_equal(json_string_value(json_object_get(mine, "type")), "tcp_connect");
 	assert_string_equal(json_string_value(json_object_get(mine, "daddr")), LAB_PEER_IP);
 	assert_int_equal(json_integer_value(json_object_get(mine, "dport")), CLOSED_PORT);
+	assert_string_equal(json_string_value(json_object_get(mine, "saddr")), LAB_FW_IP);
+	assert_int_equal(json_integer_value(json_object_get(mine, "sport")), SOURCE_PORT);
+	/* the connecting thread is not the process's first */
+	assert_true(json_integer_value(json_object_get(mine, "tid")) != pid);
 	assert_string_equal(json_string_value(json_object_get(mine, "comm")), COMM);
 	assert_string_equal(json_string_value(json_object_get(mine, "hook")), hook);
 	json_array_foreach(json_object_get(mine, "stack"), i, frame) {

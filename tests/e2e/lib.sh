@@ -139,16 +139,27 @@ daemon_stop() {
 	DAEMON_PID=
 }
 
-# Sends SIGHUP and waits for the reload to finish (applied or failed).
+# Sends SIGHUP and waits for the reload to finish. Says which way it went:
+# 0 and the "applied ..." line on stdout when the new configuration is in
+# force; 1 and the reload's log lines on stderr when the daemon kept the
+# previous one; 2 when nothing was logged within 10 s (or no daemon runs).
 daemon_reload() {
-	local before i
+	local before i line
 	before=$(grep -c "applied \|reload failed" "$DAEMON_LOG")
-	kill -HUP "$DAEMON_PID"
+	kill -HUP "$DAEMON_PID" || { echo "no daemon to reload" >&2; return 2; }
 	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c "applied \|reload failed" "$DAEMON_LOG")" -gt "$before" ] && return 0
-		sleep 0.1
+		line=$(grep "applied \|reload failed" "$DAEMON_LOG" | tail -n +$((before + 1)) | head -n 1)
+		case "$line" in
+		"") sleep 0.1 ;;
+		*"reload failed"*)
+			# the reload's own lines say why
+			sed -n "/SIGHUP: reloading/h; /SIGHUP: reloading/!H; \${x;p}" "$DAEMON_LOG" >&2
+			return 1 ;;
+		*) echo "$line"; return 0 ;;
+		esac
 	done
-	return 1
+	echo "the daemon logged no reload within 10 s" >&2
+	return 2
 }
 
 # The ids of the bpf_links pinned for the test, sorted, one line.

@@ -33,6 +33,7 @@ static struct {
 	uint64_t events_total;          /* events 0..events_total-1 exist */
 	int calls;
 	unsigned int delay_ms;          /* each call takes this long */
+	const char *odd_counter;        /* an extra counter of that name (escaping) */
 } fake;
 
 static void fake_reset(void)
@@ -89,6 +90,9 @@ static int fake_program_stats(const char *name, json_t **out, struct fw_error *e
 		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i, s:[i, i]}}", "name", name,
 				 "run_cnt", 10, "run_time_ns", 2000, "avg_ns", 200,
 				 "counters", "blocked", 7, "passed", 3, "stats", 4, 5);
+	if (!ret && fake.odd_counter)
+		json_object_set_new(json_object_get(*out, "counters"), fake.odd_counter,
+				    json_integer(1));
 	return ret;
 }
 

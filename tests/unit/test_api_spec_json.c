@@ -30,7 +30,9 @@ static void copy_file(const char *from, const char *to)
 }
 
 /* program_dir: the shipped objects, a non-object, a directory, a symlink
- * that leads out, and one that stays in. */
+ * that leads out, and one that stays in. Beside it, a directory whose name
+ * starts with program_dir's (".../flywall-api-test-PID-sibling") holds an
+ * object too: it is not inside, and a symlink to it leads out. */
 static int setup_dir(void **state)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
@@ -56,14 +58,21 @@ static int setup_dir(void **state)
 	assert_int_equal(symlink("/etc/passwd", to), 0);
 	snprintf(to, sizeof(to), "%s/alias.o", dir);
 	assert_int_equal(symlink("ddos_filter.o", to), 0);
+	snprintf(to, sizeof(to), "%s-sibling", dir);
+	assert_int_equal(mkdir(to, 0700), 0);
+	snprintf(from, sizeof(from), "%s/ddos_filter.o", dir);
+	snprintf(to, sizeof(to), "%s-sibling/ddos_filter.o", dir);
+	copy_file(from, to);
+	snprintf(from, sizeof(from), "%s/sibling.o", dir);
+	assert_int_equal(symlink(to, from), 0);
 	return 0;
 }
 
 static int teardown_dir(void **state)
 {
-	char cmd[256];
+	char cmd[2 * sizeof(dir) + 32];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-sibling'", dir, dir);
 	return system(cmd);
 }
 
@@ -172,6 +181,8 @@ static void test_targets_from_sections(void **state)
 
 static void test_paths_outside_program_dir(void **state)
 {
+	char body[512];
+
 	assert_load_refused("{\"name\": \"new_filter\", \"program\": \"/path/to/program.o\", "
 			    "\"interface\": \"eth0\"}", 403,
 			    "program '/path/to/program.o' is outside program_dir");
@@ -183,6 +194,12 @@ static void test_paths_outside_program_dir(void **state)
 			    "\"interface\": \"eth0\"}", 403, "leads outside program_dir");
 	assert_load_refused("{\"name\": \"x\", \"program\": \"/etc/passwd\"}", 403,
 			    "is outside program_dir");
+	/* a sibling directory that shares program_dir's name as a prefix */
+	snprintf(body, sizeof(body), "{\"name\": \"x\", \"program\": \"%s-sibling/ddos_filter.o\", "
+		 "\"interface\": \"eth0\"}", dir);
+	assert_load_refused(body, 403, "is outside program_dir");
+	assert_load_refused("{\"name\": \"x\", \"program\": \"sibling.o\", "
+			    "\"interface\": \"eth0\"}", 403, "leads outside program_dir");
 	assert_load_refused("{\"name\": \"x\", \"program\": \"missing.o\"}", 400,
 			    "No such file or directory");
 	assert_load_refused("{\"name\": \"x\", \"program\": \"sub.o\"}", 400,

@@ -88,6 +88,7 @@ static void test_metrics_text(void **state)
 		"flywall_program_run_seconds_total{program=\"ddos_filter\"} 2e-06\n",
 		"flywall_program_counter{program=\"ddos_filter\",counter=\"blocked\"} 7\n",
 		"flywall_program_counter{program=\"monitor\",counter=\"passed\"} 3\n",
+		"flywall_program_counter{program=\"monitor\",counter=\"stats\",index=\"0\"} 4\n",
 		"flywall_program_counter{program=\"monitor\",counter=\"stats\",index=\"1\"} 5\n",
 		"flywall_map_entries{map=\"ddos_filter.blocklist\"} 25\n",
 		"flywall_map_max_entries{map=\"ddos_filter.blocklist\"} 100\n",
@@ -101,6 +102,18 @@ static void test_metrics_text(void **state)
 	char *first = strstr(text, "# TYPE flywall_program_counter");
 	assert_non_null(first);
 	assert_null(strstr(first + 1, "# TYPE flywall_program_counter"));
+	free(text);
+}
+
+/* Label values escape backslash, double quote and newline (the text format). */
+static void test_metrics_label_escaping(void **state)
+{
+	char *text;
+
+	fake.odd_counter = "a\\b\"c\nd";
+	text = fw_api_metrics_text(&fake_backend);
+	if (!strstr(text, "flywall_program_counter{program=\"monitor\",counter=\"a\\\\b\\\"c\\nd\"} 1\n"))
+		fail_msg("escaped label missing in:\n%s", text);
 	free(text);
 }
 
@@ -144,6 +157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sse_stream_follows_events_then_stops, setup, setup),
 		cmocka_unit_test_setup_teardown(test_metrics_text, setup, setup),
 		cmocka_unit_test_setup_teardown(test_metrics_with_failing_stats, setup, setup),
+		cmocka_unit_test_setup_teardown(test_metrics_label_escaping, setup, setup),
 		cmocka_unit_test(test_error_table),
 	};
 

@@ -291,6 +291,8 @@ static const struct bad_case bad_cases[] = {
 	  { { 5, 24, "invalid rate \"fast\"; expected a number and a unit, such as \"1gbit\", \"512kbit\" or \"10gbps\"" } } },
 	{ "rate_negative_number", TC_HEAD "    shaping = { rate = -5 }\n" TAIL,
 	  { { 5, 24, "rate must be at least 1 bit; found -5" } } },
+	{ "rate_zero_number", TC_HEAD "    shaping = { rate = 0 }\n" TAIL,
+	  { { 5, 24, "rate must be at least 1 bit; found 0" } } },
 	{ "shaping_unknown_field", TC_HEAD "    shaping = { rate = \"1gbit\", ceil = \"2gbit\" }\n" TAIL,
 	  { { 5, 33, "unknown field \"ceil\" in shaping" } } },
 	{ "burst_bad", TC_HEAD "    shaping = { rate = \"1gbit\", burst = \"lots\" }\n" TAIL,

@@ -77,6 +77,21 @@ static void test_resolve_and_format(void **state)
 	fw_ksyms_free(ks);
 }
 
+/* Aliases at the lowest address too: the first by name. */
+static void test_aliases_at_the_first_address(void **state)
+{
+	struct fw_error err = {};
+	struct fw_ksyms *ks;
+	char buf[128];
+
+	write_file("ffffffff81000000 T b_start\nffffffff81000000 T a_start\n"
+		   "ffffffff81000100 T next_fn\n");
+	assert_int_equal(fw_ksyms_load(path, &ks, &err), 0);
+	fw_ksyms_format(ks, 0xffffffff81000010, buf, sizeof(buf));
+	assert_string_equal(buf, "a_start+0x10");
+	fw_ksyms_free(ks);
+}
+
 static void test_hidden_addresses(void **state)
 {
 	struct fw_error err = {};
@@ -122,6 +137,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_resolve_and_format, remove_file),
+		cmocka_unit_test_teardown(test_aliases_at_the_first_address, remove_file),
 		cmocka_unit_test_teardown(test_hidden_addresses, remove_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_proc_kallsyms),
