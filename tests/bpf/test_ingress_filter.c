@@ -570,6 +570,7 @@ static void test_event_budget_holds(void **state)
 	set_u32("event_budget", budget);
 	set_u32("event_sample", 64);
 	ring_buffer__free(rb);
+}
 
 /* Appends the source port of each event to a string: "50001 50005 ". */
 static int note_event_port(void *ctx, void *data, size_t size)
