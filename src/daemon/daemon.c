@@ -348,12 +348,16 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 }
 
 /* The API's TCP port when it is below 1024 (binding it needs a capability). */
-static bool api_needs_bind_cap(const struct fw_daemon *d)
+/* The capabilities the API's start needs beyond the daemon's own. */
+static unsigned int api_extra_caps(const struct fw_daemon *d)
 {
-	const char *colon = strrchr(d->cfg.api.listen, ':');
+	const struct fw_api_config *api = &d->cfg.api;
+	const char *colon = strrchr(api->listen, ':');
 	long port = colon ? strtol(colon + 1, NULL, 10) : 0;
 
-	return port > 0 && port < 1024;
+	if (fw_api_listen_unix_path(api->listen))
+		return api->socket_group[0] ? FW_KEEP_CHOWN : 0;
+	return port > 0 && port < 1024 ? FW_KEEP_BIND_SERVICE : 0;
 }
 
 /* The collector and API threads start after the capabilities are dropped:
@@ -407,7 +411,7 @@ int fw_cmd_daemon(int argc, char **argv)
 	}
 	if (opt.run_stats >= 0)
 		run_stats_start(&d, opt.run_stats);
-	if (fw_privileges_drop(api_needs_bind_cap(&d), &err) || start_threads(&d, &opt, &err))
+	if (fw_privileges_drop(api_extra_caps(&d), &err) || start_threads(&d, &opt, &err))
 		goto out;
 	fw_info("running (pid %d); SIGHUP reloads %s", (int)getpid(), d.config_path);
 	notify_systemd("READY=1");

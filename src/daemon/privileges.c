@@ -14,16 +14,17 @@ static const cap_value_t kept_caps[] = {
 	CAP_SYSLOG,
 };
 
-static bool is_kept(cap_value_t cap, bool keep_bind)
+static bool is_kept(cap_value_t cap, unsigned int extra)
 {
 	for (size_t i = 0; i < sizeof(kept_caps) / sizeof(kept_caps[0]); i++)
 		if (kept_caps[i] == cap)
 			return true;
-	return keep_bind && cap == CAP_NET_BIND_SERVICE;
+	return ((extra & FW_KEEP_BIND_SERVICE) && cap == CAP_NET_BIND_SERVICE) ||
+	       ((extra & FW_KEEP_CHOWN) && cap == CAP_CHOWN);
 }
 
 /* The caps of the list we hold now (permitted), for the new sets and the log. */
-static int build_kept(cap_t now, bool keep_bind, cap_value_t *kept, char *names, size_t len)
+static int build_kept(cap_t now, unsigned int extra, cap_value_t *kept, char *names, size_t len)
 {
 	int n = 0;
 
@@ -32,7 +33,7 @@ static int build_kept(cap_t now, bool keep_bind, cap_value_t *kept, char *names,
 		cap_flag_value_t has = CAP_CLEAR;
 		char *name;
 
-		if (!is_kept(c, keep_bind) || cap_get_flag(now, c, CAP_PERMITTED, &has) || !has)
+		if (!is_kept(c, extra) || cap_get_flag(now, c, CAP_PERMITTED, &has) || !has)
 			continue;
 		kept[n++] = c;
 		name = cap_to_name(c);
@@ -43,7 +44,7 @@ static int build_kept(cap_t now, bool keep_bind, cap_value_t *kept, char *names,
 	return n;
 }
 
-int fw_privileges_drop(bool keep_bind, struct fw_error *err)
+int fw_privileges_drop(unsigned int extra, struct fw_error *err)
 {
 	cap_value_t kept[CAP_LAST_CAP + 1];
 	cap_t now = cap_get_proc(), next = cap_init();
@@ -54,7 +55,7 @@ int fw_privileges_drop(bool keep_bind, struct fw_error *err)
 		ret = fw_error_set(err, errno, "reading capabilities: %s", strerror(errno));
 		goto out;
 	}
-	n = build_kept(now, keep_bind, kept, names, sizeof(names));
+	n = build_kept(now, extra, kept, names, sizeof(names));
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which the
 	 * next step gives up. Without CAP_SETPCAP (not root) there is nothing
 	 * to drop there that execve could regain under NO_NEW_PRIVS anyway. */
@@ -63,7 +64,7 @@ int fw_privileges_drop(bool keep_bind, struct fw_error *err)
 
 		cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
 		for (cap_value_t c = 0; setpcap && c <= CAP_LAST_CAP; c++)
-			if (!is_kept(c, keep_bind) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c)) {
+			if (!is_kept(c, extra) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c)) {
 				ret = fw_error_set(err, errno, "dropping capabilities: %s",
 						   strerror(errno));
 				goto out;

@@ -18,7 +18,10 @@
  *   CAP_SYSLOG       /proc/kallsyms gives addresses only to it: stack traces
  *                    in events are symbolized from it, re-read as programs
  *                    load
- * plus CAP_NET_BIND_SERVICE when the API listens on a port below 1024.
+ * plus, only where the configuration needs them (the API starts after the
+ * drop, its threads must not hold the rest): CAP_NET_BIND_SERVICE when the API
+ * listens on a port below 1024, CAP_CHOWN when its UNIX socket is given a
+ * socket_group (root is not a member of it).
  */
 #ifndef FLYWALL_DAEMON_PRIVILEGES_H
 #define FLYWALL_DAEMON_PRIVILEGES_H
@@ -27,8 +30,13 @@
 
 #include "common/error.h"
 
-/* Drops every capability but those above; keep_bind adds
- * CAP_NET_BIND_SERVICE. Logs what is kept. */
-int fw_privileges_drop(bool keep_bind, struct fw_error *err);
+enum fw_privileges_extra {
+	FW_KEEP_BIND_SERVICE = 1 << 0,
+	FW_KEEP_CHOWN = 1 << 1,
+};
+
+/* Drops every capability but those above and the extra ones asked for
+ * (enum fw_privileges_extra). Logs what is kept. */
+int fw_privileges_drop(unsigned int extra, struct fw_error *err);
 
 #endif

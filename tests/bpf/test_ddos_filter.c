@@ -187,8 +187,9 @@ static void test_rate_limited_source(void **state)
 }
 
 /* 1,000,000 pps with a burst of 1: the window (2 us) is far below a clock
- * tick, so the limiter must read the precise clock. Test runs a microsecond
- * or more apart are all within the rate and must all pass. */
+ * tick, so the limiter must read the precise clock. Test runs 10 us apart
+ * are all within the rate and must all pass (back to back, a run can come
+ * within the window of the one before on a fast machine). */
 static void test_short_burst_window_uses_precise_clock(void **state)
 {
 	struct frame_spec s = UDP4("192.0.2.52");
@@ -198,10 +199,12 @@ static void test_short_burst_window_uses_precise_clock(void **state)
 
 	set_u64("max_pps", 1000000);
 	set_u64("rate_burst", 1);
-	for (int i = 0; i < 200; i++)
+	for (int i = 0; i < 200; i++) {
 		passed += bpf_test_run_xdp(prog, buf, len) == XDP_PASS;
+		usleep(10);
+	}
 	set_u64("rate_burst", 0);
-	assert_in_range(passed, 190, 200);
+	assert_int_equal(passed, 200);
 }
 
 static void test_vlan_tags_parsed(void **state)
@@ -502,6 +505,8 @@ static void test_drop_summary_vlan_id(void **state)
 	struct frame_spec s = UDP4("198.51.100.72");
 	struct ring_buffer *rb;
 	struct summaries got;
+	uint8_t key[16];
+	size_t i;
 
 	s.n_vlan = 2;
 	s.vlan[0] = 0xa065;
@@ -515,8 +520,13 @@ static void test_drop_summary_vlan_id(void **state)
 	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
 	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
 	read_summaries(rb, &got);
-	assert_true(got.n >= 1);
-	assert_int_equal(got.ev[0].vlan_id, 0x065);
+	/* the first drop may have evicted an earlier source's summary */
+	addr_key("198.51.100.72", key);
+	for (i = 0; i < got.n && i < 8; i++)
+		if (!memcmp(got.ev[i].saddr, key, 16))
+			break;
+	assert_true(i < got.n && i < 8);
+	assert_int_equal(got.ev[i].vlan_id, 0x065);
 	set_u32("summary_interval_ms", 1000);
 	ring_buffer__free(rb);
 }

@@ -449,7 +449,7 @@ static void test_read_auth(void **state)
 	assert_int_equal(fake.calls, 0);
 	r = request("GET", "/api/ebpf/blocklist", NULL, 0, good, 0);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(fake.last_call, "blocklist_list");
+	assert_string_equal(fake.last_call, "blocklist_stream");
 	free(r.body);
 }
 
