@@ -502,7 +502,7 @@ static void test_event_budget_holds(void **state)
 /* A summary names the outer VLAN id without its priority bits. */
 static void test_drop_summary_vlan_id(void **state)
 {
-	struct frame_spec s = UDP4("198.51.100.72");
+	struct frame_spec s = UDP4("198.51.100.73");
 	struct ring_buffer *rb;
 	struct summaries got;
 	uint8_t key[16];
@@ -514,14 +514,14 @@ static void test_drop_summary_vlan_id(void **state)
 	pin_to_cpu0();
 	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
 	assert_non_null(rb);
-	block("198.51.100.72", 0);
+	block("198.51.100.73", 0);
 	set_u32("summary_interval_ms", 0);      /* each drop closes its summary */
 	read_summaries(rb, &got);
 	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
 	assert_int_equal(run_repeat(&s, 1), XDP_DROP);
 	read_summaries(rb, &got);
 	/* the first drop may have evicted an earlier source's summary */
-	addr_key("198.51.100.72", key);
+	addr_key("198.51.100.73", key);
 	for (i = 0; i < got.n && i < 8; i++)
 		if (!memcmp(got.ev[i].saddr, key, 16))
 			break;
