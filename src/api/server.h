@@ -31,7 +31,7 @@ struct fw_api_limits {
 	unsigned int idle_s;            /* no byte either way (libmicrohttpd's) */
 };
 
-#define FW_API_LIMITS_DEFAULT { .connections = 256, .per_client = 64, \
+#define FW_API_LIMITS_DEFAULT { .connections = 256, .per_client = 128, \
 				.event_streams = 16, .header_ms = 10000, \
 				.body_ms = 30000, .answer_ms = 60000, .idle_s = 30 }
 
