@@ -16,10 +16,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "flywall/ddos.h"
+#include "once.h"
 #include "parse.h"
 #include "ringbuf.h"
-
-#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */

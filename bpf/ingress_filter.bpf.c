@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "flywall/conntrack.h"
+#include "once.h"
 #include "parse.h"
 #include "ringbuf.h"
 
@@ -360,12 +361,17 @@ static __always_inline bool icmp_error_related(void *icmp, void *end, __u8 famil
 	return bpf_map_lookup_elem(&conntrack, &key) != NULL;
 }
 
-/* Looks the flow up; an entry past its timeout is removed and not returned. */
+/*
+ * Looks the flow up; an entry past its timeout is removed and not returned.
+ * Another CPU may have just stamped the entry with a coarse time a tick
+ * newer than this CPU's `now`: such an entry is fresh, not 2^64 ns old.
+ */
 static __always_inline struct fw_ct_entry *ct_lookup(const struct fw_ct_key *key, __u64 now)
 {
 	struct fw_ct_entry *e = bpf_map_lookup_elem(&conntrack, key);
+	__u64 seen = e ? READ_ONCE(e->last_seen_ns) : 0;
 
-	if (e && now - e->last_seen_ns >= timeout_ns(e, key->proto)) {
+	if (e && now > seen && now - seen >= timeout_ns(e, key->proto)) {
 		bpf_map_delete_elem(&conntrack, key);
 		count(FW_CT_ENTRY_EXPIRED);
 		return NULL;

@@ -77,26 +77,35 @@ static void out(const struct frame_spec *s, enum fw_ct_counter c)
 }
 
 /* The state of the flow of frame s, or -1 when it is not tracked. */
-static int ct_state(const struct frame_spec *s)
+/* The conntrack key of a frame's flow, as the program builds it. */
+static void ct_key(const struct frame_spec *s, struct fw_ct_key *key)
 {
-	struct fw_ct_key key = { .proto = s->proto };
-	struct fw_ct_entry e;
 	uint8_t a[16], b[16];
 	uint16_t pa = s->sport, pb = s->dport;
 	int c;
 
+	memset(key, 0, sizeof(*key));
+	key->proto = s->proto;
 	addr_key(s->src, a);
 	addr_key(s->dst, b);
 	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6)
 		pb = pa;
 	c = memcmp(a, b, 16);
 	if (c < 0 || (c == 0 && pa <= pb)) {
-		memcpy(key.lo_addr, a, 16), memcpy(key.hi_addr, b, 16);
-		key.lo_port = pa, key.hi_port = pb;
+		memcpy(key->lo_addr, a, 16), memcpy(key->hi_addr, b, 16);
+		key->lo_port = pa, key->hi_port = pb;
 	} else {
-		memcpy(key.lo_addr, b, 16), memcpy(key.hi_addr, a, 16);
-		key.lo_port = pb, key.hi_port = pa;
+		memcpy(key->lo_addr, b, 16), memcpy(key->hi_addr, a, 16);
+		key->lo_port = pb, key->hi_port = pa;
 	}
+}
+
+static int ct_state(const struct frame_spec *s)
+{
+	struct fw_ct_key key;
+	struct fw_ct_entry e;
+
+	ct_key(s, &key);
 	if (bpf_map_lookup_elem(bpf_test_map_fd(obj, "conntrack"), &key, &e))
 		return -1;
 	return e.state;
@@ -388,6 +397,31 @@ static void test_expired_entry_not_used(void **state)
 	assert_int_equal(ct_state(&syn), -1);
 }
 
+/* Another CPU may stamp an entry with a coarse time a tick newer than this
+ * CPU's clock: the entry is fresh, not expired (an unsigned "now - seen"
+ * once made it 2^64 ns old and cut live flows under load). */
+static void test_entry_stamped_ahead_is_fresh(void **state)
+{
+	struct frame_spec syn = tcp4("192.0.2.14", 50014, LOCAL, 22, T_SYN);
+	struct frame_spec ack = tcp4("192.0.2.14", 50014, LOCAL, 22, T_ACK);
+	int fd = bpf_test_map_fd(obj, "conntrack");
+	uint64_t expired = counter(FW_CT_ENTRY_EXPIRED);
+	struct fw_ct_key key;
+	struct fw_ct_entry e;
+	struct timespec now;
+
+	allow(IPPROTO_TCP, 22);
+	in(&syn, TC_ACT_UNSPEC, FW_CT_PASS_NEW);
+	ct_key(&syn, &key);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	e.last_seen_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec + 50000000ull;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &e, BPF_EXIST), 0);
+	in(&ack, TC_ACT_UNSPEC, FW_CT_PASS_ESTABLISHED);
+	assert_int_equal(counter(FW_CT_ENTRY_EXPIRED), expired);
+	assert_int_not_equal(ct_state(&syn), -1);
+}
+
 /* Flag combinations no endpoint sends are invalid on a tracked connection
  * too: dropped, and the connection's state does not move (an RST with SYN
  * must not close it). */
@@ -655,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_retransmitted_synack_passes),
 		cmocka_unit_test(test_unreplied_udp_expires_after_udp_timeout),
 		cmocka_unit_test(test_ipv6_ah_header_walked),
+		cmocka_unit_test(test_entry_stamped_ahead_is_fresh),
 		cmocka_unit_test(test_drop_events_sampled_from_the_first),
 	};
 
