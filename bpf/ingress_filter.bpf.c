@@ -371,7 +371,7 @@ static __always_inline struct fw_ct_entry *ct_lookup(const struct fw_ct_key *key
 	struct fw_ct_entry *e = bpf_map_lookup_elem(&conntrack, key);
 	__u64 seen = e ? READ_ONCE(e->last_seen_ns) : 0;
 
-	if (e && now > seen && now - seen >= timeout_ns(e, key->proto)) {
+	if (e && seen <= now && now - seen >= timeout_ns(e, key->proto)) {
 		bpf_map_delete_elem(&conntrack, key);
 		count(FW_CT_ENTRY_EXPIRED);
 		return NULL;
