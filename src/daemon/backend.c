@@ -296,19 +296,21 @@ static json_t *run_stats(const struct fw_program *p)
 int fw_backend_program_stats(const char *name, json_t **out, struct fw_error *err)
 {
 	struct fw_program *p;
+	json_t *counters;
 
 	LOCK();
 	p = find_program(name, err);
-	if (p) {
-		json_t *counters = json_object();
-
+	if (p)
 		*out = run_stats(p);
-		fw_pins_for_each_map(REG->root, name, add_counters, counters);
-		json_object_set_new(*out, "counters", counters);
-		json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on()));
-	}
 	UNLOCK();
-	return p ? 0 : err->code;
+	if (!p)
+		return err->code;
+	/* The counters come from the pins: read without the registry lock. */
+	counters = json_object();
+	fw_pins_for_each_map(REG->root, name, add_counters, counters);
+	json_object_set_new(*out, "counters", counters);
+	json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on()));
+	return 0;
 }
 
 /* ---- load, update, unload ------------------------------------------------- */
@@ -425,17 +427,36 @@ static int resolve_map(const char *name, struct map_ref *ref, struct fw_error *e
 	return fw_error_set(err, ENOENT, "no map named \"%s\"", name);
 }
 
+/* The names of the loaded programs, taken under the registry lock so that
+ * the pins can be read without it (a program unloaded meanwhile just has
+ * no pins left). The caller frees the array. */
+static char (*program_names(size_t *n))[FW_NAME_MAX]
+{
+	char (*names)[FW_NAME_MAX];
+
+	LOCK();
+	*n = REG->n_progs;
+	names = calloc(*n ? *n : 1, sizeof(*names));
+	for (size_t i = 0; names && i < *n; i++)
+		memcpy(names[i], REG->progs[i]->rec.name, FW_NAME_MAX);
+	UNLOCK();
+	if (!names)
+		*n = 0;
+	return names;
+}
+
 json_t *fw_backend_maps(void)
 {
 	json_t *list = json_array();
+	size_t n;
+	char (*names)[FW_NAME_MAX] = program_names(&n);
 
-	LOCK();
-	for (size_t i = 0; i < REG->n_progs; i++) {
-		struct maps_ctx ctx = { REG->progs[i]->rec.name, list };
+	for (size_t i = 0; i < n; i++) {
+		struct maps_ctx ctx = { names[i], list };
 
 		fw_pins_for_each_map(REG->root, ctx.program, add_map_summary, &ctx);
 	}
-	UNLOCK();
+	free(names);
 	return list;
 }
 
