@@ -1083,6 +1083,25 @@ static bool media_type_is(const char *content_type, const char *type)
 	       (!content_type[len] || content_type[len] == ';' || content_type[len] == ' ');
 }
 
+/* A new upload on the daemon's backend, or NULL with resp saying why. */
+static struct fw_api_upload *upload_new(const struct fw_api_context *ctx,
+					struct fw_api_response *resp)
+{
+	struct fw_api_upload *up;
+
+	if (!backend_complete(ctx->backend)) {
+		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+			    "not implemented");
+		return NULL;
+	}
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+	else
+		up->be = ctx->backend;
+	return up;
+}
+
 /* PUT/POST /api/ebpf/maps/{name}/data as NDJSON. */
 static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_api_request *req,
 			     struct fw_api_upload **out, struct fw_api_response *resp)
@@ -1102,19 +1121,8 @@ static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_a
 			    "at most 63 characters", "invalid name '%.64s'", map);
 		return true;
 	}
-	if (!authorized(ctx, req, resp))
+	if (!authorized(ctx, req, resp) || !(up = upload_new(ctx, resp)))
 		return true;
-	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
-			    "not implemented");
-		return true;
-	}
-	up = calloc(1, sizeof(*up));
-	if (!up) {
-		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
-		return true;
-	}
-	up->be = ctx->backend;
 	up->ndjson = true;
 	up->map = true;
 	up->line_max = UPLOAD_MAP_LINE_MAX;
@@ -1150,23 +1158,14 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	memset(resp, 0, sizeof(*resp));
 	if (!authorized(ctx, req, resp) || !blocklist_program(&a, &program))
 		return true;
-	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
-			    "not implemented");
-		return true;
-	}
 	if (expires && (!parse_size(expires, &seconds) || seconds < 1 || seconds > EXPIRES_MAX)) {
 		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 to "
 			    "315360000; leave it out for no expiry", "invalid expires_in '%.64s'",
 			    expires);
 		return true;
 	}
-	up = calloc(1, sizeof(*up));
-	if (!up) {
-		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+	if (!(up = upload_new(ctx, resp)))
 		return true;
-	}
-	up->be = ctx->backend;
 	up->ndjson = ndjson;
 	up->line_max = UPLOAD_LINE_MAX;
 	up->expires_in = seconds;

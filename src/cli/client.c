@@ -251,14 +251,40 @@ int fw_client_call(struct fw_client *cl, const char *method, const char *path,
 	return ret;
 }
 
+/*
+ * Sends the request c was prepared for and decodes the answer's JSON (NULL
+ * when there is none); frees c and headers. An upload whose reader gave up
+ * (CURLE_ABORTED_BY_CALLBACK) has said why itself: not a transport error.
+ */
+static int perform_json(struct fw_client *cl, CURL *c, struct curl_slist *headers,
+			long *status, json_t **out)
+{
+	struct buffer reply = { 0 };
+	CURLcode rc;
+	int ret = 0;
+
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+		*out = reply.data ? json_loads(reply.data, 0, NULL) : NULL;
+	} else if (rc != CURLE_ABORTED_BY_CALLBACK) {
+		ret = transport_error(cl, rc);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(reply.data);
+	return ret;
+}
+
 int fw_client_send(struct fw_client *cl, const char *method, const char *path,
 		   const char *content_type, const char *body, size_t body_len,
 		   bool needs_token, long *status, json_t **out)
 {
 	struct curl_slist *headers = NULL;
-	struct buffer reply = { 0 };
 	char type[128];
-	CURLcode rc;
 	CURL *c;
 	int ret;
 
@@ -274,22 +300,8 @@ int fw_client_send(struct fw_client *cl, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-		*out = reply.data ? json_loads(reply.data, 0, NULL) : NULL;
-		ret = 0;
-	} else {
-		ret = transport_error(cl, rc);
-	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	free(reply.data);
-	return ret;
+	return perform_json(cl, c, headers, status, out);
 }
 
 struct upload_src {
@@ -312,9 +324,7 @@ int fw_client_upload(struct fw_client *cl, const char *method, const char *path,
 {
 	struct upload_src src = { read, ctx };
 	struct curl_slist *headers = NULL;
-	struct buffer reply = { 0 };
 	char type[128];
-	CURLcode rc;
 	CURL *c;
 	int ret;
 
@@ -326,23 +336,10 @@ int fw_client_upload(struct fw_client *cl, const char *method, const char *path,
 		return fw_client_fail(cl, FW_EXIT_FAIL, NULL, "out of memory");
 	snprintf(type, sizeof(type), "Content-Type: %s", content_type);
 	headers = curl_slist_append(headers, type);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);        /* chunked: the size is not known */
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_bytes);
 	curl_easy_setopt(c, CURLOPT_READDATA, &src);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-		*out = reply.data ? json_loads(reply.data, 0, NULL) : NULL;
-	} else if (rc != CURLE_ABORTED_BY_CALLBACK) {
-		ret = transport_error(cl, rc);
-	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	free(reply.data);
-	return ret;
+	return perform_json(cl, c, headers, status, out);
 }
 
 /* ---- line streams (NDJSON listings) -------------------------------------- */
