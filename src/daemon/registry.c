@@ -211,6 +211,14 @@ void fw_program_drop_links(const char *root, struct fw_program *p)
 {
 	char path[FW_PATH_MAX];
 
+	/* Detach now, whoever else holds the links: when the pin is the last
+	 * reference, the kernel releases it from a workqueue, and the next
+	 * program to attach (XDP: one per interface and mode) could find the
+	 * hook still taken. */
+	if (p->link_fd >= 0)
+		bpf_link_detach(p->link_fd);
+	if (p->att.companion_link_fd >= 0)
+		bpf_link_detach(p->att.companion_link_fd);
 	fw_attachment_release(&p->att, true);
 	if (p->link_fd >= 0) {
 		close(p->link_fd);

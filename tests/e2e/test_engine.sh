@@ -261,16 +261,9 @@ check_eq "which drops (0/3)" 0 "$(ping_replies 3)"
 # ---- native to generic mode on SIGHUP: attached anew, not swapped in place ----------
 sed -i 's/interface = "eth0"/interface = "eth0"\n    mode = "generic"/' "$T_TMP/xdp.hcl"
 out=$(daemon_reload 2>&1); rc=$?
-if [ "$rc" -ne 0 ] && [[ "$out" == *"already has an XDP program"*"that Flywall did not attach"* ]]; then
-	# A known engine bug, intermittent: the old program, detached first, is
-	# still seen on the interface when the new one attaches, and the failed
-	# reload leaves nothing attached. Said, not hidden; the rest still runs.
-	skip "generic mode: SIGHUP reloads" "known bug: the detached native program is still seen ($(echo "$out" | grep -o 'id [0-9]*, name [a-z_]*'))"
-	skip "generic mode: the kernel runs it in SKB mode" "(the reload above failed on the known bug)"
-else
-	check_eq "generic mode: SIGHUP reloads (daemon_reload says 0)" 0 "$rc"
-	check_contains "generic mode: the kernel runs it in SKB mode" '"mode":"generic"' "$(in_fw bpftool -j net show dev eth0)"
-fi
+check_eq "generic mode: SIGHUP reloads (daemon_reload says 0)" 0 "$rc"
+[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/# /'
+check_contains "generic mode: the kernel runs it in SKB mode" '"mode":"generic"' "$(in_fw bpftool -j net show dev eth0)"
 daemon_stop
 check "ebpf clean" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
 check_eq "clean restores pings (3/3)" 3 "$(ping_replies_after_drop 3)"
