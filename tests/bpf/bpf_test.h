@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Opens $BUILD/bpf/<name>.o (BUILD defaults to "build"). NULL on failure. */
@@ -301,6 +302,15 @@ static inline void addr_key(const char *text, uint8_t out[16])
 		return;
 	out[10] = out[11] = 0xff;
 	inet_pton(AF_INET, text, out + 12);
+}
+
+/* CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() reads (expiries, budgets). */
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 #endif

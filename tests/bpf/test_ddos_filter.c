@@ -79,14 +79,6 @@ static void lpm_add(const char *map, const char *addr, uint32_t prefixlen)
 	assert_int_equal(bpf_map_update_elem(bpf_test_map_fd(obj, map), &key, &e, 0), 0);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 #define UDP4(s) { .family = 4, .src = (s), .dst = "10.0.0.1", .proto = IPPROTO_UDP, \
 		  .sport = 1234, .dport = 53, .payload = 18 }
 #define UDP6(s) { .family = 6, .src = (s), .dst = "fd00::1", .proto = IPPROTO_UDP, \

@@ -538,14 +538,6 @@ static int count_events(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /*
  * A SYN flood to a closed port, every drop sampled (event_sample 1), at well
  * over 100,000 drops/s: no more events come out than event_budget per second
