@@ -91,7 +91,6 @@ json_t *fw_backend_stats(void);
  * "expires_in": seconds (optional)}; all-or-nothing. */
 int fw_backend_blocklist_add(const char *program, json_t *entries, struct fw_error *err);
 int fw_backend_blocklist_delete(const char *program, json_t *addresses, struct fw_error *err);
-int fw_backend_blocklist_list(const char *program, json_t **out, struct fw_error *err);
 /* A page: {"program", "entries", "count", "next_cursor": "..."|null}. */
 int fw_backend_blocklist_page(const char *program, const char *cursor, size_t limit,
 			      json_t **out, struct fw_error *err);

@@ -26,7 +26,6 @@ const struct fw_api_backend fw_api_daemon_backend = {
 	.stats = fw_backend_stats,
 	.blocklist_add = fw_backend_blocklist_add,
 	.blocklist_delete = fw_backend_blocklist_delete,
-	.blocklist_list = fw_backend_blocklist_list,
 	.blocklist_page = fw_backend_blocklist_page,
 	.blocklist_stream = fw_backend_blocklist_stream,
 	.blocklist_begin = fw_backend_blocklist_begin,

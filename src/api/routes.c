@@ -784,7 +784,7 @@ static bool backend_complete(const struct fw_api_backend *be)
 	       be->program_stats && be->load && be->update_args && be->unload &&
 	       be->maps && be->map_data && be->map_update && be->map_delete &&
 	       be->map_stats && be->stats && be->blocklist_add &&
-	       be->blocklist_delete && be->blocklist_list && be->events_since &&
+	       be->blocklist_delete && be->events_since &&
 	       be->map_stream && be->blocklist_page && be->blocklist_stream &&
 	       be->blocklist_begin && be->blocklist_put && be->blocklist_commit &&
 	       be->blocklist_abort && be->map_begin && be->map_put && be->map_commit &&

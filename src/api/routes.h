@@ -44,7 +44,6 @@ struct fw_api_backend {
 	json_t *(*stats)(void);
 	int (*blocklist_add)(const char *program, json_t *entries, struct fw_error *err);
 	int (*blocklist_delete)(const char *program, json_t *addresses, struct fw_error *err);
-	int (*blocklist_list)(const char *program, json_t **out, struct fw_error *err);
 	int (*blocklist_page)(const char *program, const char *cursor, size_t limit,
 			      json_t **out, struct fw_error *err);
 	int (*blocklist_stream)(const char *program, bool ndjson, struct fw_api_stream *out,

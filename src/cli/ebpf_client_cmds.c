@@ -340,25 +340,38 @@ static bool print_listed(const char *line, void *ctx)
 	return true;
 }
 
-/* Every entry of a map, streamed: {"map", "entries": [...], "total": N}. */
-static int map_dump(struct fw_client *cl, const char *name)
+/*
+ * Prints a listing as it streams from path: with --json one document,
+ * {"<what>": "<name>", "entries": [...], "<count_key>": N}, N being what was
+ * printed; else a line per entry and the count. A listing that breaks off
+ * fails (the exit code says the output is incomplete).
+ */
+static int print_listing(struct fw_client *cl, const char *path, void (*print)(json_t *),
+			 const char *what, const char *name, const char *count_key)
 {
-	struct listing l = { cl->json, 0, print_entry };
-	char path[MAX_PATH_LEN];
+	struct listing l = { cl->json, 0, print };
 	int ret;
 
-	snprintf(path, sizeof(path), "/api/ebpf/maps/%s/data?all=true&format=ndjson", name);
 	if (cl->json)
-		printf("{\n  \"map\": \"%s\",\n  \"entries\": [", name);
+		printf("{\n  \"%s\": \"%s\",\n  \"entries\": [", what, name);
 	ret = fw_client_get_lines(cl, path, print_listed, &l);
 	if (ret)
-		return ret;     /* the output so far is incomplete: the exit code says so */
+		return ret;
 	if (cl->json)
-		printf("%s],\n  \"total\": %zu\n}\n", l.n ? "\n  " : "", l.n);
+		printf("%s],\n  \"%s\": %zu\n}\n", l.n ? "\n  " : "", count_key, l.n);
 	else
 		printf("%zu entries\n", l.n);
 	fflush(stdout);
 	return 0;
+}
+
+/* Every entry of a map, streamed: {"map", "entries": [...], "total": N}. */
+static int map_dump(struct fw_client *cl, const char *name)
+{
+	char path[MAX_PATH_LEN];
+
+	snprintf(path, sizeof(path), "/api/ebpf/maps/%s/data?all=true&format=ndjson", name);
+	return print_listing(cl, path, print_entry, "map", name, "total");
 }
 
 int fw_cmd_ebpf_map(int argc, char **argv)
@@ -587,24 +600,12 @@ static void print_blocked(json_t *e)
 
 static int blocklist_list(struct fw_client *cl, const char *program)
 {
-	struct listing l = { cl->json, 0, print_blocked };
 	char path[MAX_PATH_LEN];
-	int ret;
 
 	snprintf(path, sizeof(path), "/api/ebpf/blocklist?format=ndjson%s%s",
 		 program ? "&program=" : "", program ? program : "");
-	if (cl->json)
-		printf("{\n  \"program\": \"%s\",\n  \"entries\": [",
-		       program ? program : "ddos_filter");
-	ret = fw_client_get_lines(cl, path, print_listed, &l);
-	if (ret)
-		return ret;
-	if (cl->json)
-		printf("%s],\n  \"count\": %zu\n}\n", l.n ? "\n  " : "", l.n);
-	else
-		printf("%zu entries\n", l.n);
-	fflush(stdout);
-	return 0;
+	return print_listing(cl, path, print_blocked, "program",
+			     program ? program : "ddos_filter", "count");
 }
 
 /* What an import read: the addresses to send (one per line), and what it

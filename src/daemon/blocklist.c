@@ -1294,8 +1294,3 @@ int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_
 	return 0;
 }
 
-/* The whole listing as one JSON value (for callers that want a tree). */
-int fw_backend_blocklist_list(const char *program, json_t **out, struct fw_error *err)
-{
-	return fw_backend_blocklist_page(program, NULL, SIZE_MAX / 2, out, err);
-}

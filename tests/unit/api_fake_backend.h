@@ -203,15 +203,6 @@ static int fake_blocklist_delete(const char *program, json_t *addresses, struct 
 	return fake_keep_json("blocklist_delete", program, addresses, err);
 }
 
-static int fake_blocklist_list(const char *program, json_t **out, struct fw_error *err)
-{
-	int ret = fake_called("blocklist_list", program, err);
-
-	if (!ret)
-		*out = json_pack("{s:[]}", "entries");
-	return ret;
-}
-
 /* A stream of one fixed text. */
 struct fake_stream {
 	const char *text;
@@ -383,7 +374,6 @@ static const struct fw_api_backend fake_backend = {
 	.stats = fake_stats,
 	.blocklist_add = fake_blocklist_add,
 	.blocklist_delete = fake_blocklist_delete,
-	.blocklist_list = fake_blocklist_list,
 	.blocklist_page = fake_blocklist_page,
 	.blocklist_stream = fake_blocklist_stream,
 	.blocklist_begin = fake_blocklist_begin,
