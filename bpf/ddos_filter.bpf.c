@@ -15,6 +15,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+#include "budget.h"
 #include "flywall/ddos.h"
 #include "once.h"
 #include "parse.h"
@@ -224,23 +225,11 @@ static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 	return false;
 }
 
-/*
- * The event budget: a GCRA bucket shared by all CPUs (one compare-and-swap
- * per event written; a summary over the budget only reads it). A summary
- * that loses the race to another CPU is suppressed like one over the budget.
- */
+/* The event budget (bpf/lib/budget.h); its bucket lives in ddos_derived. */
 static __always_inline bool within_budget(struct fw_ddos_derived *d, __u64 now)
 {
-	__u64 old, tat;
-
-	if (!d || !d->budget_interval_ns)
-		return false;
-	old = READ_ONCE(d->budget_tat_ns);
-	tat = old > now ? old : now;
-	if (tat - now > d->budget_tolerance_ns)
-		return false;
-	return __sync_val_compare_and_swap(&d->budget_tat_ns, old,
-					   tat + d->budget_interval_ns) == old;
+	return d && fw_budget_take(&d->budget_tat_ns, d->budget_interval_ns,
+				   d->budget_tolerance_ns, now);
 }
 
 /* Writes the slot's count as one summary event, if the budget allows. */

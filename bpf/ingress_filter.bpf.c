@@ -15,6 +15,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+#include "budget.h"
 #include "flywall/conntrack.h"
 #include "once.h"
 #include "parse.h"
@@ -254,25 +255,20 @@ static __always_inline bool tcp_advance(struct fw_ct_entry *e, enum fw_ct_side s
 
 /*
  * Whether a sampled event fits in event_budget per second (bursts of a tenth
- * of that): a flood must not cost user space more than the budget, however
- * many drops the sampling lets through. One compare-and-swap per event
- * written; an event over the budget only reads the bucket.
+ * of that; bpf/lib/budget.h): a flood must not cost user space more than the
+ * budget, however many drops the sampling lets through.
  */
 static __always_inline bool within_budget(void)
 {
 	__u32 zero = 0, budget = event_budget;
 	__u64 *bucket = bpf_map_lookup_elem(&ct_event_budget, &zero);
-	__u64 now, old, tat, interval;
+	__u64 interval;
 
 	if (!bucket || !budget)
 		return false;
 	interval = NS_PER_S / budget;
-	now = bpf_ktime_get_coarse_ns();
-	old = *(volatile __u64 *)bucket;
-	tat = old > now ? old : now;
-	if (tat - now > interval * ((budget / 10) ?: 1))
-		return false;
-	return __sync_val_compare_and_swap(bucket, old, tat + interval) == old;
+	return fw_budget_take(bucket, interval, interval * ((budget / 10) ?: 1),
+			      bpf_ktime_get_coarse_ns());
 }
 
 static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pkt *pkt,
