@@ -717,11 +717,13 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 		ret = fw_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n && !ret; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct bl_entry e;
 
 		ret = parse_address(items[i].address, &e,
 				    item_where(b, items[i].index, where, sizeof(where)), err);
+		if (ret)
+			break;  /* e is not filled in: stop at the bad line */
 		if (items[i].expires_in)
 			e.value.expires_ns = now + (uint64_t)items[i].expires_in * 1000000000ull;
 		if (e.cidr) {
