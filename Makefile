@@ -45,7 +45,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)
 
 .PHONY: all test test-build deps demo bench fuzz install clean mutate
 
-all: $(BUILD)/flywall $(BPF_OBJS)
+all: $(BUILD)/flywall $(BPF_OBJS) $(BUILD)/man/flywall.8 $(BUILD)/completion/flywall
 
 # `make test` works on a fresh machine: it installs what is missing first.
 test: deps
@@ -74,6 +74,18 @@ bench: deps
 $(BUILD)/flywall: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The man page and the bash completion, generated from the CLI's command
+# tables by the binary itself (so they never disagree with it).
+$(BUILD)/man/flywall.8: $(BUILD)/flywall
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BUILD)/flywall help --man >$@
+
+$(BUILD)/completion/flywall: $(BUILD)/flywall
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BUILD)/flywall completion bash >$@
 
 $(BUILD)/obj/%.o: src/%.c
 	$(call msg,CC,$<)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "cli/command.h"
 #include "config/ebpf_config.h"
 
 /* Where the URL came from, for messages. */
@@ -416,6 +417,57 @@ int fw_client_get_lines(struct fw_client *cl, const char *path,
 	free(l.line.data);
 	free(l.error.data);
 	return ret;
+}
+
+/* ---- request paths -------------------------------------------------------- */
+
+const struct fw_command_word fw_client_words[] = {
+	{ "--json", FW_VALUE_NONE, NULL, "print the API's JSON (errors too)" },
+	{ "--api", FW_VALUE_TEXT, "URL|unix:PATH", "the daemon's API (default: $FLYWALL_API, "
+	  "else api { listen } of the configuration)" },
+	{ "--token-file", FW_VALUE_FILE, "F", "the API token (default: $FLYWALL_TOKEN, else "
+	  "api { token_file })" },
+	{ "-c", FW_VALUE_FILE, "FILE", "the configuration to read the API address and token "
+	  "from (default " FW_DEFAULT_CONFIG ")" },
+	{ 0 },
+};
+
+int fw_client_escape(const char *text, char *out, size_t size)
+{
+	char *escaped = curl_easy_escape(NULL, text, 0);
+	int ret = 0;
+
+	if (!escaped || (size_t)snprintf(out, size, "%s", escaped) >= size)
+		ret = -ENAMETOOLONG;
+	if (ret && size)
+		out[0] = '\0';
+	curl_free(escaped);
+	return ret;
+}
+
+int fw_client_path(char *path, size_t size, const char *base, const char *segment,
+		   const char *suffix)
+{
+	size_t len = (size_t)snprintf(path, size, "%s", base);
+
+	if (len >= size || fw_client_escape(segment, path + len, size - len))
+		return -ENAMETOOLONG;
+	len += strlen(path + len);
+	return (size_t)snprintf(path + len, size - len, "%s", suffix ? suffix : "") >= size - len
+	       ? -ENAMETOOLONG : 0;
+}
+
+int fw_client_add_query(char *path, size_t size, const char *key, const char *value)
+{
+	size_t len = strlen(path);
+
+	if (!value)
+		return 0;
+	if ((size_t)snprintf(path + len, size - len, "%c%s=", strchr(path, '?') ? '&' : '?',
+			     key) >= size - len)
+		return -ENAMETOOLONG;
+	len += strlen(path + len);
+	return fw_client_escape(value, path + len, size - len);
 }
 
 void fw_client_print_error(const struct fw_client *cl, long status, json_t *body)

@@ -71,6 +71,18 @@ int fw_client_upload(struct fw_client *cl, const char *method, const char *path,
 int fw_client_get_lines(struct fw_client *cl, const char *path,
 			bool (*on_line)(const char *line, void *ctx), void *ctx);
 
+/*
+ * Request paths with values put in escaped (RFC 3986, by libcurl): a path
+ * segment ("/api/ebpf/programs/" + escaped name) and query parameters
+ * appended one at a time ("?key=value", then "&key=value"; a NULL value adds
+ * nothing). A path that does not fit is cut short and fails the call later
+ * with an error answer, never sent half-escaped: both return -ENAMETOOLONG.
+ */
+int fw_client_escape(const char *text, char *out, size_t size);
+int fw_client_path(char *path, size_t size, const char *base, const char *segment,
+		   const char *suffix);
+int fw_client_add_query(char *path, size_t size, const char *key, const char *value);
+
 /* Prints an error answer: "flywall: ERROR (DETAIL)" or the JSON body. */
 void fw_client_print_error(const struct fw_client *cl, long status, json_t *body);
 

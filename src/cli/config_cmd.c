@@ -207,12 +207,17 @@ static int cmd_check(int argc, char **argv)
 	return check_file(path, json);
 }
 
-static const struct fw_command config_commands[] = {
-	{ "check", cmd_check, "FILE [--json]  validate FILE; print what would be loaded where" },
+static const struct fw_command_word check_words[] = {
+	{ "--json", FW_VALUE_NONE, NULL, "print the validated configuration, or the errors, as JSON" },
 	{ 0 },
 };
 
-int fw_cmd_config(int argc, char **argv)
-{
-	return fw_command_dispatch("flywall config", config_commands, argc - 1, argv + 1);
-}
+const struct fw_command fw_config_commands[] = {
+	{ "check", cmd_check, NULL, "FILE [--json]",
+	  "validate FILE; print what would be loaded where", { check_words },
+	  "Exit 0 and a summary when the file is right; exit 1 and every error, at\n"
+	  "FILE:LINE:COL with the line shown, when it is wrong; exit 2 for a usage error.\n"
+	  "Programs given as .bpf.c sources are compiled (cached) and their errors shown\n"
+	  "at the source's FILE:LINE:COL.\n", 1 },
+	{ 0 },
+};

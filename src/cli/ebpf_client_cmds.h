@@ -6,12 +6,15 @@
 int fw_cmd_ebpf_status(int argc, char **argv);
 int fw_cmd_ebpf_programs(int argc, char **argv);
 int fw_cmd_ebpf_maps(int argc, char **argv);
-int fw_cmd_ebpf_map(int argc, char **argv);
+int fw_cmd_ebpf_map_dump(int argc, char **argv);
 int fw_cmd_ebpf_stats(int argc, char **argv);
 int fw_cmd_ebpf_load(int argc, char **argv);
 int fw_cmd_ebpf_update(int argc, char **argv);
 int fw_cmd_ebpf_unload(int argc, char **argv);
-int fw_cmd_ebpf_blocklist(int argc, char **argv);
+int fw_cmd_ebpf_blocklist_add(int argc, char **argv);
+int fw_cmd_ebpf_blocklist_del(int argc, char **argv);
+int fw_cmd_ebpf_blocklist_list(int argc, char **argv);
+int fw_cmd_ebpf_blocklist_import(int argc, char **argv);
 int fw_cmd_ebpf_events(int argc, char **argv);
 
 #endif

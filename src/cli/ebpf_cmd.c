@@ -1,28 +1,130 @@
 // SPDX-License-Identifier: MIT
-/* `flywall ebpf COMMAND`: the table of eBPF subcommands. */
+/* `flywall ebpf COMMAND`: the tables of eBPF subcommands, their arguments and help. */
 #include "cli/command.h"
 #include "cli/ebpf_client_cmds.h"
 #include "cli/ebpf_cmds.h"
+#include "ebpf/compiler.h"
 
-static const struct fw_command ebpf_commands[] = {
-	{ "features", fw_cmd_ebpf_features, "[--json]     what this kernel supports, found by trying" },
-	{ "compile", fw_cmd_ebpf_compile, "FILE.bpf.c [-o OUT.o] [-I DIR]...  compile, cached by hash" },
-	{ "test", fw_cmd_ebpf_test, "OBJECT PCAP [program NAME] [arg K=V]... [map N:T:S]... [--json] [--verbose]  run a capture through a program offline" },
-	{ "clean", fw_cmd_ebpf_clean, "[--pin-root DIR] [--json]  remove everything Flywall attached and pinned" },
-	{ "status", fw_cmd_ebpf_status, "[--json]     daemon, kernel features, programs, maps" },
-	{ "programs", fw_cmd_ebpf_programs, "[NAME] [--json]  loaded programs, or one in detail" },
-	{ "maps", fw_cmd_ebpf_maps, "[--json]     maps with their fill level" },
-	{ "map", fw_cmd_ebpf_map, "dump NAME [--json]  every entry of a map (NAME or PROGRAM.MAP)" },
-	{ "stats", fw_cmd_ebpf_stats, "[PROGRAM] [--json]  run counts and times, a program's counters" },
-	{ "load", fw_cmd_ebpf_load, "NAME OBJECT [interface IF] [KEY VALUE]... [--json]  load and attach" },
-	{ "update", fw_cmd_ebpf_update, "NAME KEY=VALUE... [--json]  change run-time args" },
-	{ "unload", fw_cmd_ebpf_unload, "NAME [--json]  detach and unload a program" },
-	{ "blocklist", fw_cmd_ebpf_blocklist, "add|del|list [ADDRESS...] [expires S] [--json]  ddos_filter's blocklist" },
-	{ "events", fw_cmd_ebpf_events, "[since SEQ] [count N] [--json]  follow program events" },
+static const struct fw_command_word json_word[] = {
+	{ "--json", FW_VALUE_NONE, NULL, "print JSON (errors too)" },
 	{ 0 },
 };
 
-int fw_cmd_ebpf(int argc, char **argv)
-{
-	return fw_command_dispatch("flywall ebpf", ebpf_commands, argc - 1, argv + 1);
-}
+static const struct fw_command_word compile_words[] = {
+	{ "-o", FW_VALUE_FILE, "OUT.o", "where the object goes (default: FILE's name with .o, "
+	  "in the current directory)" },
+	{ "-I", FW_VALUE_DIR, "DIR", "search DIR for headers first (repeatable)" },
+	{ "--cache-dir", FW_VALUE_DIR, "DIR", "the cache (default " FW_DEFAULT_CACHE_DIR
+	  ", or $FLYWALL_CACHE_DIR)" },
+	{ 0 },
+};
+
+static const struct fw_command_word test_words[] = {
+	{ "program", FW_VALUE_TEXT, "NAME", "the object's program to run (default: its first "
+	  "xdp, tc or socket_filter program)" },
+	{ "arg", FW_VALUE_TEXT, "KEY=VALUE", "a run-time argument, as in the configuration "
+	  "(repeatable)" },
+	{ "map", FW_VALUE_TEXT, "NAME:TYPE:SIZE", "override a map's type or size; either may be "
+	  "empty (repeatable)" },
+	{ "repeat", FW_VALUE_TEXT, "N", "run each frame N times (the time is per run)" },
+	{ "--verbose", FW_VALUE_NONE, NULL, "the verdict of every frame, and the verifier log "
+	  "on failure" },
+	{ 0 },
+};
+
+static const struct fw_command_word clean_words[] = {
+	{ "--pin-root", FW_VALUE_DIR, "DIR", "the daemon's pin root (default /sys/fs/bpf/flywall)" },
+	{ 0 },
+};
+
+static const struct fw_command_word load_words[] = {
+	{ "interface", FW_VALUE_TEXT, "IF", "the interface (xdp, tc; socket filters: optional)" },
+	{ "hook", FW_VALUE_TEXT, "H", "xdp, tc, socket_filter, tracepoint or kprobe (default: "
+	  "from the object's section)" },
+	{ "direction", FW_VALUE_TEXT, "D", "tc: ingress or egress" },
+	{ "mode", FW_VALUE_TEXT, "M", "xdp: native, generic or offload" },
+	{ "tracepoint", FW_VALUE_TEXT, "CAT:NAME", "tracepoint: where it attaches" },
+	{ "function", FW_VALUE_TEXT, "F", "kprobe: the kernel function" },
+	{ "sockets", FW_VALUE_TEXT, "dns,dhcp", "socket_filter: the services' sockets" },
+	{ "rate", FW_VALUE_TEXT, "R", "tc egress: shape to this rate (\"1gbit\")" },
+	{ "burst", FW_VALUE_TEXT, "B", "tc egress: the shaper's burst" },
+	{ "map", FW_VALUE_TEXT, "NAME:TYPE:SIZE", "override a map's type or size (repeatable)" },
+	{ "arg", FW_VALUE_TEXT, "K=V", "a run-time argument (repeatable)" },
+	{ 0 },
+};
+
+static const struct fw_command_word program_word[] = {
+	{ "program", FW_VALUE_TEXT, "P", "the blocklist of program P (default ddos_filter)" },
+	{ 0 },
+};
+
+static const struct fw_command_word expires_program_words[] = {
+	{ "expires", FW_VALUE_TEXT, "SECONDS", "remove the addresses after SECONDS" },
+	{ "program", FW_VALUE_TEXT, "P", "the blocklist of program P (default ddos_filter)" },
+	{ 0 },
+};
+
+static const struct fw_command_word events_words[] = {
+	{ "since", FW_VALUE_TEXT, "SEQ", "start after event SEQ (what the ring still holds)" },
+	{ "count", FW_VALUE_TEXT, "N", "stop after N events" },
+	{ 0 },
+};
+
+static const struct fw_command map_commands[] = {
+	{ "dump", fw_cmd_ebpf_map_dump, NULL, "NAME", "every entry of a map (NAME or "
+	  "PROGRAM.MAP), printed as it streams", { fw_client_words } },
+	{ 0 },
+};
+
+static const struct fw_command blocklist_commands[] = {
+	{ "add", fw_cmd_ebpf_blocklist_add, NULL, "ADDRESS... [expires SECONDS] [program P]",
+	  "block addresses or CIDRs", { expires_program_words, fw_client_words } },
+	{ "del", fw_cmd_ebpf_blocklist_del, NULL, "ADDRESS... [program P]",
+	  "unblock addresses or CIDRs", { program_word, fw_client_words } },
+	{ "delete", fw_cmd_ebpf_blocklist_del, NULL, "ADDRESS... [program P]",
+	  "the same as del", { program_word, fw_client_words } },
+	{ "list", fw_cmd_ebpf_blocklist_list, NULL, "[program P]",
+	  "the blocked addresses, printed as they stream", { program_word, fw_client_words } },
+	{ "import", fw_cmd_ebpf_blocklist_import, NULL, "FILE|- [expires SECONDS] [program P]",
+	  "block every address of a list (plain, FireHOL netset, Spamhaus DROP; - is stdin)",
+	  { expires_program_words, fw_client_words }, NULL, 1 },
+	{ 0 },
+};
+
+const struct fw_command fw_ebpf_commands[] = {
+	{ "features", fw_cmd_ebpf_features, NULL, "[--json]",
+	  "what this kernel supports, found by trying", { json_word } },
+	{ "compile", fw_cmd_ebpf_compile, NULL, "FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR] [--json]",
+	  "compile a program with clang, cached by hash", { compile_words, json_word },
+	  "Compiles with clang against the running kernel's vmlinux.h, or the kernel's UAPI\n"
+	  "headers (<linux/bpf.h>, ...); an unchanged program is taken from the cache.\n"
+	  "Flywall's headers (flywall/*.h, parse.h) are on the include path: found beside\n"
+	  "the binary, or in $FLYWALL_INCLUDE_DIR (DIR[:DIR...]).\n", 1 },
+	{ "test", fw_cmd_ebpf_test, NULL,
+	  "OBJECT PCAP [program NAME] [arg KEY=VALUE]... [map NAME:TYPE:SIZE]... [repeat N] [--json] [--verbose]",
+	  "run a capture through a program offline", { test_words, json_word },
+	  "Runs every frame of PCAP (Ethernet) through OBJECT's xdp, tc or socket_filter\n"
+	  "program with BPF_PROG_TEST_RUN; nothing is attached or pinned.\n", 1 },
+	{ "clean", fw_cmd_ebpf_clean, NULL, "[--pin-root DIR] [--json]",
+	  "remove everything Flywall attached and pinned (the daemon stopped)",
+	  { clean_words, json_word } },
+	{ "status", fw_cmd_ebpf_status, NULL, "", "daemon, kernel features, programs, maps",
+	  { fw_client_words } },
+	{ "programs", fw_cmd_ebpf_programs, NULL, "[NAME]", "loaded programs, or one in detail",
+	  { fw_client_words } },
+	{ "maps", fw_cmd_ebpf_maps, NULL, "", "maps with their fill level", { fw_client_words } },
+	{ "map", NULL, map_commands, NULL, "a map's entries" },
+	{ "stats", fw_cmd_ebpf_stats, NULL, "[PROGRAM]", "run counts and times, a program's counters",
+	  { fw_client_words } },
+	{ "load", fw_cmd_ebpf_load, NULL, "NAME OBJECT [KEYWORD VALUE]...",
+	  "load and attach a program (OBJECT: a .o or .bpf.c in program_dir)",
+	  { load_words, fw_client_words } },
+	{ "update", fw_cmd_ebpf_update, NULL, "NAME KEY=VALUE...", "change a program's run-time args",
+	  { fw_client_words } },
+	{ "unload", fw_cmd_ebpf_unload, NULL, "NAME", "detach and unload a program",
+	  { fw_client_words } },
+	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
+	{ "events", fw_cmd_ebpf_events, NULL, "[since SEQ] [count N]", "follow program events",
+	  { events_words, fw_client_words } },
+	{ 0 },
+};
