@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/http_error.h"
 #include "config/ebpf_config.h"
+#include "ebpf/compiler.h"
 #include "ebpf/loader.h"
 
 #define ARG_STRING_MAX 4096
@@ -92,9 +94,27 @@ static unsigned int resolve_object(const struct fw_api_backend *be, const char *
 				   "program '%.256s' leads outside program_dir %.256s (symlink)",
 				   program, dir);
 	if (stat(real, &st) || !S_ISREG(st.st_mode))
-		return fw_api_fail(resp, 400, "give the path of a compiled .o file",
+		return fw_api_fail(resp, 400, "give the path of a .o or .bpf.c file",
 				   "program '%.256s' is not a regular file", program);
 	snprintf(out, FW_PATH_MAX, "%s", real);
+	return 0;
+}
+
+/* A .bpf.c source in program_dir is compiled (cached) and its object loaded;
+ * clang's diagnostics are the answer's detail. */
+static unsigned int compile_source(struct fw_prog_spec *spec, struct fw_api_response *resp)
+{
+	struct fw_error err = { 0 };
+	char block[FW_NAME_MAX + 32], object[FW_PATH_MAX];
+
+	snprintf(block, sizeof(block), "program \"%s\"", spec->name);
+	if (fw_compile_program(block, spec->object, object, sizeof(object), &err)) {
+		resp->status = fw_http_status_from_errno(err.code);
+		resp->json = fw_http_error_from(&err, resp->status);
+		fw_error_clear(&err);
+		return resp->status;
+	}
+	memcpy(spec->object, object, sizeof(spec->object));
 	return 0;
 }
 
@@ -438,6 +458,7 @@ static unsigned int fill_spec(const struct fw_api_backend *be, const struct load
 	if (f->hook && fw_hook_parse(f->hook, &spec->hook, &err))
 		return field_fail(resp, &err, "hook", "or leave it out to take the object's");
 	if (resolve_object(be, f->program, spec->object, resp) ||
+	    compile_source(spec, resp) ||
 	    hook_from_object(spec, f->hook != NULL, resp) ||
 	    interface_field(f, spec, resp) ||
 	    tc_xdp_fields(f, spec, resp) ||

@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "config/ebpf_config.h"
 #include "config/hcl.h"
+#include "ebpf/compiler.h"
 
 /* "1 Gbit/s", "512 kbit/s", "100 Mbit": a bit count the way people write it. */
 static void format_bits(uint64_t bits, const char *suffix, char *out, size_t size)
@@ -82,6 +83,8 @@ static void print_prog(const struct fw_prog_spec *s)
 	describe_target(s, target, sizeof(target));
 	printf("  %-13s %-16s %s\n  %-13s %-16s %s\n", fw_hook_name(s->hook), s->name, target,
 	       "", "", s->object);
+	if (fw_compile_is_source(s->object))
+		printf("  %-30s compiles (cached in %s)\n", "", fw_compile_cache_dir(NULL));
 	if (s->n_maps) {
 		printf("  %-30s maps:", "");
 		for (size_t i = 0; i < s->n_maps; i++) {
@@ -143,6 +146,38 @@ static json_t *errors_json(const char *path, const struct hcl_diags *d)
 	return json_pack("{s:s, s:o}", "file", path, "errors", list);
 }
 
+/*
+ * Programs named by their source must compile: each is compiled (or found in
+ * the cache) as the daemon would. The first that does not is reported as an
+ * error of the file, with clang's diagnostics. 0 or 1 (errors).
+ */
+static int compile_sources(const char *path, const struct fw_config *cfg, bool json)
+{
+	const struct fw_ebpf_config *e = &cfg->ebpf;
+	struct fw_error err = { 0 };
+	char object[FW_PATH_MAX], block[FW_NAME_MAX + 32];
+
+	for (size_t i = 0; i < e->n_progs; i++) {
+		const struct fw_prog_spec *p = &e->progs[i];
+
+		snprintf(block, sizeof(block), "%s \"%s\"", fw_hook_name(p->hook), p->name);
+		if (!fw_compile_is_source(p->object) ||
+		    !fw_compile_program(block, p->object, object, sizeof(object), &err))
+			continue;
+		fprintf(stderr, "%s: %s\n", path, err.msg);
+		if (err.detail)
+			fputs(err.detail, stderr);
+		fprintf(stderr, "%s: 1 error\n", path);
+		if (json)
+			print_json(json_pack("{s:s, s:[{s:i, s:i, s:s, s:s?}]}", "file", path,
+					     "errors", "line", 0, "col", 0, "message", err.msg,
+					     "detail", err.detail));
+		fw_error_clear(&err);
+		return 1;
+	}
+	return 0;
+}
+
 static int check_file(const char *path, bool json)
 {
 	struct fw_error err = { 0 };
@@ -161,13 +196,16 @@ static int check_file(const char *path, bool json)
 		count = fw_config_load_diags(path, text, len, &cfg, &diags);
 	}
 
-	if (count == 0) {
+	if (count == 0 && compile_sources(path, &cfg, json)) {
+		fw_config_release(&cfg);
+		count = -1;     /* reported */
+	} else if (count == 0) {
 		if (json)
 			print_json(fw_config_to_json(&cfg));
 		else
 			print_summary(&cfg);
 		fw_config_release(&cfg);
-	} else {
+	} else if (count > 0) {
 		rendered = hcl_diags_render(&diags);
 		fputs(rendered, stderr);
 		fprintf(stderr, "%s: %d error%s\n", path, count, count == 1 ? "" : "s");

@@ -31,6 +31,7 @@
 #include "daemon/event_log.h"
 #include "daemon/privileges.h"
 #include "daemon/reconcile.h"
+#include "ebpf/compiler.h"
 #include "ebpf/hooks.h"
 #include "ebpf/loader.h"
 
@@ -88,6 +89,13 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		ret = fw_error_set(err, EINVAL, "configuration %s is not valid:\n%s",
 				   d->config_path, errors ? errors : "");
 		free(errors);
+		fw_config_release(&cfg);
+		return ret;
+	}
+	/* Programs named by their .bpf.c source: compiled (cached) before anything changes. */
+	if (cfg.ebpf.enabled &&
+	    (ret = fw_compile_program_sources(cfg.ebpf.progs, cfg.ebpf.n_progs, err))) {
+		fw_error_wrap(err, "configuration %s", d->config_path);
 		fw_config_release(&cfg);
 		return ret;
 	}

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <limits.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -140,31 +142,102 @@ static void temp_path(char *buf, size_t size, const char *dir, const char *name)
 	snprintf(buf, size, "%.3900s/.%.32s.%d.%u.tmp", dir, name, getpid(), counter++);
 }
 
-/* ---- running tools: argv straight to exec, no shell ---- */
+static int write_file_atomic(const char *dir, const char *path, const char *text);
+
+/* ---- running tools: argv straight to execve, no shell, within limits ---- */
+
+/* The program name is found in PATH, as a shell would, but here: the child
+ * only calls what is safe between fork and exec in a threaded daemon. */
+static int find_in_path(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(name, '/')) {
+		if ((size_t)snprintf(out, size, "%s", name) >= size)
+			return -ENAMETOOLONG;
+		return access(out, X_OK) ? -errno : 0;
+	}
+	if (!path || !path[0])
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len && (size_t)snprintf(out, size, "%.*s/%s", (int)len, p, name) < size &&
+		    access(out, X_OK) == 0)
+			return 0;
+		p += len + (p[len] == ':');
+	}
+	return -ENOENT;
+}
+
+/* In the child: stdio, the limits, the program. Only async-signal-safe calls. */
+static void exec_child(const char *exe, char *const argv[], int in, int out, int err)
+{
+	struct rlimit as = { FW_COMPILE_MEMORY_LIMIT, FW_COMPILE_MEMORY_LIMIT };
+	struct rlimit cpu = { FW_COMPILE_TIME_LIMIT_S, FW_COMPILE_TIME_LIMIT_S + 5 };
+
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+	    setrlimit(RLIMIT_AS, &as) || setrlimit(RLIMIT_CPU, &cpu))
+		_exit(126);
+	execve(exe, argv, environ);
+	_exit(127);
+}
+
+/* Waits for pid up to the time limit, then kills it. 0 with its status, or
+ * -ETIMEDOUT when it had to be killed. */
+static int wait_limited(pid_t pid, int *wstatus)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	long ticks = FW_COMPILE_TIME_LIMIT_S * 100L;
+	pid_t got;
+
+	while ((got = waitpid(pid, wstatus, WNOHANG)) == 0 && ticks-- > 0)
+		nanosleep(&tick, NULL);
+	if (got == pid)
+		return 0;
+	if (got < 0 && errno != EINTR)
+		return -errno;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
+		;
+	return got < 0 ? -EINTR : -ETIMEDOUT;
+}
 
 /*
  * Runs argv[0] (searched in PATH) with stdout and stderr sent to the given
- * files (NULL: /dev/null). Sets *status to its exit status. Returns 0 when it
- * ran, or a negative errno when it could not be started.
+ * files (NULL: /dev/null), never through a shell, its address space and CPU
+ * time limited and killed past the time limit. Sets *status to its exit
+ * status. Returns 0 when it ran, -ETIMEDOUT when it was killed for taking too
+ * long, or a negative errno when it could not be started.
  */
 static int run_tool(char *const argv[], const char *out_path, const char *err_path,
 		    int *status)
 {
-	posix_spawn_file_actions_t actions;
-	int flags = O_WRONLY | O_CREAT | O_TRUNC, wstatus, err; /* no CLOEXEC: they are the child's stdio */
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, fds[3], wstatus, ret;
+	char exe[PATH_MAX];
 	pid_t pid;
 
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, out_path ?: "/dev/null", flags, 0644);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path ?: "/dev/null", flags, 0644);
-	err = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	if (err)
-		return -err;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	ret = find_in_path(argv[0], exe, sizeof(exe));
+	if (ret)
+		return ret;
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = open(out_path ?: "/dev/null", flags, 0644);
+	fds[2] = open(err_path ?: "/dev/null", flags, 0644);
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
+		ret = -errno;
+	} else {
+		pid = fork();
+		if (pid == 0)
+			exec_child(exe, argv, fds[0], fds[1], fds[2]);
+		ret = pid < 0 ? -errno : wait_limited(pid, &wstatus);
+	}
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (ret)
+		return ret;
+	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGXCPU)
+		return -ETIMEDOUT;
 	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	return 0;
 }
@@ -321,6 +394,73 @@ static int push_flywall_includes(struct strv *argv)
 	return ret ?: push_include_if_dir(argv, dir);
 }
 
+/* The first line a tool prints for argv ("" when it fails). */
+static void tool_line(const struct compile *c, char *const argv[], char *line, size_t size)
+{
+	char out[FW_PATH_MAX], *text = NULL;
+	int status = -1;
+
+	line[0] = '\0';
+	temp_path(out, sizeof(out), c->objects, "tool-out");
+	if (run_tool(argv, out, NULL, &status) == 0 && status == 0 &&
+	    read_file(out, &text, NULL) == 0)
+		snprintf(line, size, "%.*s", (int)strcspn(text, "\r\n"), text);
+	free(text);
+	unlink(out);
+}
+
+/*
+ * glibc's headers (<stdint.h>, ...) see a 32-bit target in -target bpf (no
+ * __x86_64__) and ask for gnu/stubs-32.h, which only a multilib install has.
+ * It lists the functions 32-bit glibc lacks, which a BPF program cannot call
+ * anyway: an empty one in the cache stands in when the system has none.
+ */
+static int push_stubs_shim(const struct compile *c, struct strv *argv, const char *multiarch)
+{
+	char path[FW_PATH_MAX], dir[FW_PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "%.200s/gnu/stubs-32.h", multiarch);
+	if (is_file(path))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.3900s/include/gnu", c->cache);
+	snprintf(path, sizeof(path), "%.3900s/stubs-32.h", dir);
+	if (!is_file(path)) {
+		ret = mkdir_p(dir);
+		ret = ret ?: write_file_atomic(dir, path, "/* stands in for glibc's gnu/stubs-32.h "
+					       "under -target bpf (written by flywall) */\n");
+		if (ret)
+			return 0;       /* a compile that needs it says what is missing */
+	}
+	snprintf(dir, sizeof(dir), "%.3900s/include", c->cache);
+	return strv_push(argv, "-idirafter") ?: strv_push(argv, dir);
+}
+
+/*
+ * The distribution's multiarch include directory (/usr/include/x86_64-linux-gnu
+ * on Debian and Ubuntu), where the kernel's UAPI headers find <asm/types.h>:
+ * clang -target bpf does not search it. The clang that compiles says which it
+ * is (-print-multiarch), else gcc does. Searched after every other directory
+ * (-idirafter), as the kernel's samples do, so it shadows nothing.
+ */
+static int push_multiarch_include(const struct compile *c, struct strv *argv)
+{
+	char *clang_argv[] = { (char *)c->clang, "-print-multiarch", NULL };
+	char *gcc_argv[] = { "gcc", "-print-multiarch", NULL };
+	char triple[128], dir[256];
+
+	tool_line(c, clang_argv, triple, sizeof(triple));
+	if (!triple[0])
+		tool_line(c, gcc_argv, triple, sizeof(triple));
+	if (!triple[0] || strchr(triple, '/'))
+		return 0;
+	snprintf(dir, sizeof(dir), "/usr/include/%s", triple);
+	if (!is_dir(dir))
+		return 0;
+	return strv_push(argv, "-idirafter") ?: strv_push(argv, dir) ?:
+	       push_stubs_shim(c, argv, dir);
+}
+
 /* clang -O2 -g -target bpf -D__TARGET_ARCH_<arch> -I... -c SOURCE */
 static int build_argv(struct compile *c, struct fw_error *err)
 {
@@ -349,6 +489,7 @@ static int build_argv(struct compile *c, struct fw_error *err)
 	}
 	ret = ret ?: push_flywall_includes(argv);
 	ret = ret ?: strv_pushf(argv, "-I%s", c->vmlinux_dir);
+	ret = ret ?: push_multiarch_include(c, argv);
 	ret = ret ?: strv_push(argv, "-c");
 	ret = ret ?: strv_push(argv, c->source);
 	if (ret)
@@ -585,7 +726,10 @@ static int run_clang(struct compile *c, struct fw_compile_result *res, struct fw
 	ret = ret ?: strv_push(&argv, "-o");
 	ret = ret ?: strv_push(&argv, run.obj);
 	ret = ret ?: run_tool(argv.v, NULL, run.log, &status);
-	if (ret) {
+	if (ret == -ETIMEDOUT) {
+		fw_error_set(err, ETIMEDOUT, "%s: compilation took longer than %d s and was stopped",
+			     c->opts->source, FW_COMPILE_TIME_LIMIT_S);
+	} else if (ret) {
 		fw_error_set(err, ret, "cannot run %s: %s", c->clang, strerror(-ret));
 	} else if (status) {
 		fw_error_set(err, EBADMSG, "%s: compilation failed (%s exited with status %d)",
@@ -630,4 +774,75 @@ void fw_compile_result_release(struct fw_compile_result *res)
 {
 	free(res->diagnostics);
 	res->diagnostics = NULL;
+}
+
+/* ---- programs named by their source ---- */
+
+bool fw_compile_is_source(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 6 && strcmp(path + len - 6, ".bpf.c") == 0;
+}
+
+/* clang's first "FILE:LINE:COL: error: ..." line, or its first line. */
+static void first_error(const char *diagnostics, char *out, size_t size)
+{
+	const char *line = diagnostics ? strstr(diagnostics, ": error: ") : NULL;
+
+	if (!diagnostics) {
+		snprintf(out, size, "clang printed nothing");
+		return;
+	}
+	if (line)
+		while (line > diagnostics && line[-1] != '\n')
+			line--;
+	else
+		line = diagnostics;
+	snprintf(out, size, "%.*s", (int)strcspn(line, "\n"), line);
+}
+
+int fw_compile_program(const char *block, const char *path, char *object, size_t size,
+		       struct fw_error *err)
+{
+	struct fw_compile_opts opts = { .source = path };
+	struct fw_compile_result res;
+	char first[512];
+	int ret;
+
+	if (!fw_compile_is_source(path)) {
+		if ((size_t)snprintf(object, size, "%s", path) >= size)
+			return fw_error_set(err, ENAMETOOLONG, "%s: program path too long", block);
+		return 0;
+	}
+	ret = fw_compile(&opts, &res, err);
+	if (ret == -EBADMSG) {
+		first_error(err->detail, first, sizeof(first));
+		return fw_error_set(err, EBADMSG, "%s: program %s does not compile: %s", block,
+				    path, first);
+	}
+	if (ret)
+		return fw_error_wrap(err, "%s", block);
+	ret = (size_t)snprintf(object, size, "%s", res.object) >= size ? -ENAMETOOLONG : 0;
+	fw_compile_result_release(&res);
+	if (ret)
+		return fw_error_set(err, ret, "%s: the cache's path is too long", block);
+	return 0;
+}
+
+int fw_compile_program_sources(struct fw_prog_spec *specs, size_t n, struct fw_error *err)
+{
+	char object[FW_PATH_MAX], block[FW_NAME_MAX + 32];
+
+	for (size_t i = 0; i < n; i++) {
+		int ret;
+
+		snprintf(block, sizeof(block), "%s \"%s\"", fw_hook_name(specs[i].hook),
+			 specs[i].name);
+		ret = fw_compile_program(block, specs[i].object, object, sizeof(object), err);
+		if (ret)
+			return ret;
+		memcpy(specs[i].object, object, sizeof(specs[i].object));
+	}
+	return 0;
 }

@@ -27,6 +27,12 @@
 
 #define FW_DEFAULT_CACHE_DIR "/var/cache/flywall"
 
+/* clang (and bpftool) run within these: a program that takes longer is
+ * killed, one that needs more address space fails. Fixed here, never from a
+ * request. A BPF program compiles in under a second and 150 MB. */
+#define FW_COMPILE_TIME_LIMIT_S 120
+#define FW_COMPILE_MEMORY_LIMIT (2048ul << 20)
+
 struct fw_compile_opts {
 	const char *source;             /* the .bpf.c file */
 	const char *cache_dir;          /* NULL: $FLYWALL_CACHE_DIR, else the default */
@@ -50,6 +56,25 @@ struct fw_compile_result {
 int fw_compile(const struct fw_compile_opts *opts, struct fw_compile_result *res,
 	       struct fw_error *err);
 void fw_compile_result_release(struct fw_compile_result *res);
+
+/* Whether path names a source to compile (it ends in ".bpf.c"). */
+bool fw_compile_is_source(const char *path);
+
+/*
+ * The one place a program's path becomes the object to load, for the
+ * configuration (config check, the daemon) and POST /programs/load alike: a
+ * .o is itself; a .bpf.c is compiled (cached by content hash, in the default
+ * cache directory or $FLYWALL_CACHE_DIR) and the object in the cache is the
+ * answer. With no flags but Flywall's own: nothing from a request reaches
+ * clang's command line. Errors start with block, how the program is named to
+ * the user ("xdp \"filter\""); a compile error carries clang's first error
+ * at FILE:LINE:COL in err->msg, every diagnostic in err->detail: -EBADMSG.
+ */
+int fw_compile_program(const char *block, const char *path, char *object, size_t size,
+		       struct fw_error *err);
+
+/* fw_compile_program for each spec, its object replaced by what it resolves to. */
+int fw_compile_program_sources(struct fw_prog_spec *specs, size_t n, struct fw_error *err);
 
 /* The cache directory opts would use (for messages). */
 const char *fw_compile_cache_dir(const struct fw_compile_opts *opts);
