@@ -54,6 +54,23 @@ check_contains "UDP is dropped" "XDP_DROP                  3" "$OUT"
 check_contains "the rest passes" "XDP_PASS                  2" "$OUT"
 check_contains "and its map counted the drops" "counters: [0]=3" "$OUT"
 
+# clang runs by execve, not through a shell, with its limits set.
+odd="$T_TMP/odd name;\$(touch pwned).bpf.c"
+cp "$progs/uapi_udp_drop.bpf.c" "$odd"
+cd "$T_TMP" && run "$FLYWALL" ebpf compile "$odd" -o "$T_TMP/odd.o" && cd "$E2E_ROOT"
+check_eq "a path with shell syntax compiles as a plain name" "0 " "$RC $ERR"
+check_fails "... and nothing ran it" test -e "$T_TMP/pwned"
+cat >"$T_TMP/fakeclang" <<'EOF'
+#!/bin/sh
+case "$1" in --version) echo "fake clang 1"; exit 0 ;; -print-multiarch) exit 1 ;; esac
+echo "limits: address space $(ulimit -v) KiB, CPU $(ulimit -t) s" >&2
+exit 1
+EOF
+chmod +x "$T_TMP/fakeclang"
+run env CLANG="$T_TMP/fakeclang" "$FLYWALL" ebpf compile "$progs/uapi_udp_drop.bpf.c" -o "$T_TMP/x.o"
+check_contains "clang runs within the memory and time limits" \
+	"limits: address space 2097152 KiB, CPU 120 s" "$ERR"
+
 # ---- config check --------------------------------------------------------------------
 config() { # file program-block-body...
 	local file=$1; shift
