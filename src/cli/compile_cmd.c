@@ -22,13 +22,9 @@
 
 #define MAX_INCLUDES 64
 
+/* For usage errors; --help is the command table's (ebpf_cmd.c). */
 static const char usage[] =
-	"Usage: flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR] [--json]\n"
-	"  Compiles with clang against the running kernel's vmlinux.h; an unchanged\n"
-	"  program is taken from the cache (default " FW_DEFAULT_CACHE_DIR
-	", or $FLYWALL_CACHE_DIR).\n"
-	"  Flywall's headers (flywall/*.h, parse.h) are on the include path: found\n"
-	"  beside the binary, or in $FLYWALL_INCLUDE_DIR (DIR[:DIR...]).\n";
+	"Usage: flywall ebpf compile FILE.bpf.c [-o OUT.o] [-I DIR]... [--cache-dir DIR] [--json]\n";
 
 static void default_output(const char *source, char *out, size_t size)
 {
@@ -85,7 +81,7 @@ struct compile_args {
 	bool json;
 };
 
-/* 0 to go on, else the exit code (usage errors are 2, --help is 0). */
+/* 0 to go on, else the exit code of a usage error (2). */
 static int parse_args(int argc, char **argv, struct compile_args *a)
 {
 	static const struct option long_opts[] = {
@@ -93,14 +89,13 @@ static int parse_args(int argc, char **argv, struct compile_args *a)
 		{ "include", required_argument, NULL, 'I' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
 	a->opts.include_dirs = a->includes;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:I:jh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:I:j", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			snprintf(a->output, sizeof(a->output), "%s", optarg);
@@ -119,9 +114,6 @@ static int parse_args(int argc, char **argv, struct compile_args *a)
 		case 'j':
 			a->json = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
 		default:
 			fputs(usage, stderr);
 			return 2;
@@ -183,7 +175,7 @@ int fw_cmd_ebpf_compile(int argc, char **argv)
 
 	ret = parse_args(argc, argv, &args);
 	if (ret)
-		return ret < 0 ? 0 : ret;
+		return ret;
 	ret = fw_compile(&args.opts, &res, &err);
 	if (ret) {
 		ret = report_failure(&args, err.msg, err.detail);

@@ -80,9 +80,6 @@ int fw_cmd_ebpf_features(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
 		} else {
 			fprintf(stderr, "flywall ebpf features: unknown argument '%s'\n%s",
 				argv[i], usage);

@@ -19,11 +19,10 @@
 #include "ebpf/loader.h"
 #include "ebpf/pcap_run.h"
 
+/* For usage errors; --help is the command table's (ebpf_cmd.c). */
 static const char usage_text[] =
 	"Usage: flywall ebpf test OBJECT PCAP [program NAME] [arg KEY=VALUE]... "
-	"[map NAME:TYPE:SIZE]... [repeat N] [--json] [--verbose]\n"
-	"  Runs every frame of PCAP (Ethernet) through OBJECT's xdp, tc or socket_filter\n"
-	"  program with BPF_PROG_TEST_RUN; nothing is attached or pinned.\n";
+	"[map NAME:TYPE:SIZE]... [repeat N] [--json] [--verbose]\n";
 
 struct test_args {
 	struct fw_prog_spec spec;
@@ -155,7 +154,7 @@ static int keyword(struct test_args *a, const char *key, const char *value)
 	return usage_error("unknown argument '%s'", key);
 }
 
-/* 0 to run, -1 for --help (exit 0), or the usage exit code 2. */
+/* 0 to run, or the usage exit code 2. */
 static int parse_args(int argc, char **argv, struct test_args *a)
 {
 	const char *positional[2];
@@ -166,9 +165,6 @@ static int parse_args(int argc, char **argv, struct test_args *a)
 			a->json = true;
 		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
 			a->verbose = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
-			return -1;
 		} else if (n_pos < 2) {
 			positional[n_pos++] = argv[i];
 		} else if (i + 1 < argc) {
@@ -449,5 +445,5 @@ int fw_cmd_ebpf_test(int argc, char **argv)
 	if (!ret)
 		ret = run(&a);
 	fw_prog_spec_release(&a.spec);
-	return ret < 0 ? 0 : ret;
+	return ret;
 }
