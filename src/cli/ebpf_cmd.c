@@ -104,7 +104,8 @@ const struct fw_command fw_ebpf_commands[] = {
 	  "OBJECT PCAP [program NAME] [arg KEY=VALUE]... [map NAME:TYPE:SIZE]... [repeat N] [--json] [--verbose]",
 	  "run a capture through a program offline", { test_words, json_word },
 	  "Runs every frame of PCAP (Ethernet) through OBJECT's xdp, tc or socket_filter\n"
-	  "program with BPF_PROG_TEST_RUN; nothing is attached or pinned.\n", 1 },
+	  "program with BPF_PROG_TEST_RUN; nothing is attached or pinned. An OBJECT\n"
+	  "ending in .bpf.c is compiled first (cached), as by ebpf compile.\n", 1 },
 	{ "clean", fw_cmd_ebpf_clean, NULL, "[--pin-root DIR] [--json]",
 	  "remove everything Flywall attached and pinned (the daemon stopped)",
 	  { clean_words, json_word } },

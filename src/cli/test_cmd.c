@@ -16,6 +16,7 @@
 
 #include "cli/ebpf_cmds.h"
 #include "config/ebpf_config.h"
+#include "ebpf/compiler.h"
 #include "ebpf/loader.h"
 #include "ebpf/pcap_run.h"
 
@@ -27,6 +28,7 @@ static const char usage_text[] =
 struct test_args {
 	struct fw_prog_spec spec;
 	const char *object;
+	char compiled[FW_PATH_MAX];     /* the object compiled from a .bpf.c OBJECT */
 	const char *pcap;
 	const char *program;
 	uint32_t repeat;
@@ -247,6 +249,13 @@ static int load(struct test_args *a, struct fw_object **o, struct fw_error *err)
 
 	if (strlen(a->object) >= sizeof(a->spec.object))
 		return fw_error_set(err, ENAMETOOLONG, "object %.64s...: path too long", a->object);
+	/* A source is compiled (cached) as a configuration's would be. */
+	if (fw_compile_is_source(a->object)) {
+		ret = fw_compile_program(a->object, a->object, a->compiled, sizeof(a->compiled), err);
+		if (ret)
+			return ret;
+		a->object = a->compiled;
+	}
 	ret = choose_program(a, &a->spec, err);
 	if (ret < 0)
 		return ret;

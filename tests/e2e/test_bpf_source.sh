@@ -53,6 +53,11 @@ check_eq "it loads into the kernel and runs (ebpf test, exit 0)" 0 "$RC"
 check_contains "UDP is dropped" "XDP_DROP                  3" "$OUT"
 check_contains "the rest passes" "XDP_PASS                  2" "$OUT"
 check_contains "and its map counted the drops" "counters: [0]=3" "$OUT"
+run "$FLYWALL" ebpf test "$progs/uapi_udp_drop.bpf.c" "$T_TMP/frames.pcap"
+check_contains "ebpf test takes the source too (exit $RC)" "XDP_DROP                  3" "$OUT"
+run "$FLYWALL" ebpf test "$progs/bad.bpf.c" "$T_TMP/frames.pcap"
+check_contains "... and names a compile error's position (exit $RC)" \
+	"program $progs/bad.bpf.c does not compile: $progs/bad.bpf.c:7:9: error" "$ERR"
 
 # clang runs by execve, not through a shell, with its limits set.
 odd="$T_TMP/odd name;\$(touch pwned).bpf.c"
