@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/sha256.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -512,27 +513,6 @@ static char *parse_depfile(const char *text)
 	return out;
 }
 
-static int write_file_atomic(const char *dir, const char *path, const char *text)
-{
-	char tmp[FW_PATH_MAX];
-	FILE *f;
-	int ret = 0;
-
-	temp_path(tmp, sizeof(tmp), dir, "write");
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) == EOF)
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
-}
-
 /* Files of one clang run, all temporary until the object is renamed into place. */
 struct compile_run {
 	char obj[FW_PATH_MAX], dep[FW_PATH_MAX], log[FW_PATH_MAX];
@@ -554,7 +534,7 @@ static int store_result(const struct compile *c, const struct compile_run *run,
 		object_path(c, c->key, ".deps", manifest, sizeof(manifest));
 		object_path(c, hash, ".o", res->object, sizeof(res->object));
 		object_path(c, hash, ".log", log, sizeof(log));
-		ret = write_file_atomic(c->objects, manifest, deps);
+		ret = fw_file_replace_data(manifest, deps, strlen(deps));
 	}
 	if (!ret && (rename(run->log, log) || rename(run->obj, res->object)))
 		ret = -errno;
