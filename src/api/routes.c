@@ -24,6 +24,7 @@
 
 struct route_args {
 	const struct fw_api_context *ctx;
+	const struct fw_api_backend *be; /* ctx->backend */
 	const struct fw_api_request *req;
 	json_t *body;                   /* parsed, for routes that take one */
 	const char *name;               /* the {name} segment, if any */
@@ -162,14 +163,14 @@ static const char *query(const struct fw_api_request *req, const char *key)
 
 static void programs_list(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->programs());
+	reply_json(a->resp, a->be->programs(a->be->ctx));
 }
 
 static void program_get(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->program(a->name, &out, &err);
+	int ret = a->be->program(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -178,7 +179,7 @@ static void program_stats(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->program_stats(a->name, &out, &err);
+	int ret = a->be->program_stats(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -190,9 +191,9 @@ static void program_load(struct route_args *a)
 	json_t *out = NULL;
 	int ret;
 
-	if (fw_api_spec_from_json(a->ctx->backend, a->body, &spec, a->resp))
+	if (fw_api_spec_from_json(a->be, a->body, &spec, a->resp))
 		return;
-	ret = a->ctx->backend->load(&spec, &out, &err);
+	ret = a->be->load(a->be->ctx, &spec, &out, &err);
 	fw_prog_spec_release(&spec);
 	reply_backend(a->resp, ret, &err, out, 201);
 }
@@ -213,7 +214,7 @@ static void program_update(struct route_args *a)
 	}
 	if (fw_api_args_from_json(jargs, &args, &n, a->resp))
 		return;
-	ret = a->ctx->backend->update_args(a->name, args, n, &out, &err);
+	ret = a->be->update_args(a->be->ctx, a->name, args, n, &out, &err);
 	fw_api_args_free(args, n);
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -221,7 +222,7 @@ static void program_update(struct route_args *a)
 static void program_unload(struct route_args *a)
 {
 	struct fw_error err = { 0 };
-	int ret = a->ctx->backend->unload(a->name, &err);
+	int ret = a->be->unload(a->be->ctx, a->name, &err);
 
 	reply_backend(a->resp, ret, &err,
 		      ret < 0 ? NULL : json_pack("{s:s, s:b}", "name", a->name,
@@ -232,14 +233,14 @@ static void program_unload(struct route_args *a)
 
 static void maps_list(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->maps());
+	reply_json(a->resp, a->be->maps(a->be->ctx));
 }
 
 static void map_stats(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->map_stats(a->name, &out, &err);
+	int ret = a->be->map_stats(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -302,11 +303,11 @@ static void map_data_get(struct route_args *a)
 		return;
 	}
 	if (all) {
-		ret = a->ctx->backend->map_stream(a->name, ndjson, &stream, &err);
+		ret = a->be->map_stream(a->be->ctx, a->name, ndjson, &stream, &err);
 		reply_stream(a->resp, ret, &err, &stream, ndjson);
 		return;
 	}
-	ret = a->ctx->backend->map_data(a->name, cursor, offset, limit, &out, &err);
+	ret = a->be->map_data(a->be->ctx, a->name, cursor, offset, limit, &out, &err);
 	reply_backend(a->resp, ret, &err, out, 200);
 }
 
@@ -351,7 +352,7 @@ static void map_data_put(struct route_args *a)
 			return;
 		}
 	}
-	ret = a->ctx->backend->map_update(a->name, entries, &err);
+	ret = a->be->map_update(a->be->ctx, a->name, entries, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "map", a->name,
 				"updated", (json_int_t)json_array_size(entries)), 200);
@@ -371,7 +372,7 @@ static void map_data_delete(struct route_args *a)
 	}
 	if (!bulk_array_valid(a->resp, keys, "keys", shape))
 		return;
-	ret = a->ctx->backend->map_delete(a->name, keys, &err);
+	ret = a->be->map_delete(a->be->ctx, a->name, keys, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "map", a->name,
 				"deleted", (json_int_t)json_array_size(keys)), 200);
@@ -381,7 +382,7 @@ static void map_data_delete(struct route_args *a)
 
 static void stats_get(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->stats());
+	reply_json(a->resp, a->be->stats(a->be->ctx));
 }
 
 static void events_stream(struct route_args *a)
@@ -568,11 +569,11 @@ static void blocklist_list(struct route_args *a)
 	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
 		return;
 	if (cursor || limit_text) {
-		ret = a->ctx->backend->blocklist_page(program, cursor, limit, &out, &err);
+		ret = a->be->blocklist_page(a->be->ctx, program, cursor, limit, &out, &err);
 		reply_backend(a->resp, ret, &err, out, 200);
 		return;
 	}
-	ret = a->ctx->backend->blocklist_stream(program, ndjson, &stream, &err);
+	ret = a->be->blocklist_stream(a->be->ctx, program, ndjson, &stream, &err);
 	reply_stream(a->resp, ret, &err, &stream, ndjson);
 }
 
@@ -585,7 +586,7 @@ static void blocklist_add(struct route_args *a)
 
 	if (!blocklist_program(a, &program) || !(entries = blocklist_entries(a->resp, a->body)))
 		return;
-	ret = a->ctx->backend->blocklist_add(program, entries, &err);
+	ret = a->be->blocklist_add(a->be->ctx, program, entries, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "program", program,
 				"added", (json_int_t)json_array_size(entries)), 200);
@@ -616,7 +617,7 @@ static void blocklist_delete(struct route_args *a)
 		if (!check_address(a->resp, item, where))
 			return;
 	}
-	ret = a->ctx->backend->blocklist_delete(program, addresses, &err);
+	ret = a->be->blocklist_delete(a->be->ctx, program, addresses, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "program", program,
 				"deleted", (json_int_t)json_array_size(addresses)), 200);
@@ -794,7 +795,7 @@ static bool backend_complete(const struct fw_api_backend *be)
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		  struct fw_api_response *resp)
 {
-	struct route_args a = { .ctx = ctx, .req = req, .resp = resp };
+	struct route_args a = { .ctx = ctx, .be = ctx->backend, .req = req, .resp = resp };
 	char allow_buf[64], name[FW_NAME_MAX + 1];
 	const struct route *route;
 
@@ -871,9 +872,9 @@ static bool upload_failed(const struct fw_api_upload *up)
 static void upload_drop_batch(struct fw_api_upload *up)
 {
 	if (up->batch)
-		up->be->blocklist_abort(up->batch);
+		up->be->blocklist_abort(up->be->ctx, up->batch);
 	if (up->map_batch)
-		up->be->map_abort(up->map_batch);
+		up->be->map_abort(up->be->ctx, up->map_batch);
 	up->batch = NULL;
 	up->map_batch = NULL;
 	for (size_t i = 0; up->map && i < up->n; i++) {        /* not applied yet */
@@ -899,13 +900,14 @@ static void upload_flush(struct fw_api_upload *up)
 	if (!up->n || upload_failed(up))
 		return;
 	if (up->map_batch) {
-		ret = up->be->map_put(up->map_batch, up->entries, up->entry_lines, up->n, &err);
+		ret = up->be->map_put(up->be->ctx, up->map_batch, up->entries, up->entry_lines,
+				      up->n, &err);
 		for (size_t i = 0; i < up->n; i++) {
 			json_decref(up->entries[i]);
 			up->entries[i] = NULL;
 		}
 	} else {
-		ret = up->be->blocklist_put(up->batch, up->items, up->n, &err);
+		ret = up->be->blocklist_put(up->be->ctx, up->batch, up->items, up->n, &err);
 	}
 	up->n = 0;
 	if (ret < 0)
@@ -1053,12 +1055,12 @@ void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
 	} else if (up->map_batch) {
 		memset(resp, 0, sizeof(*resp));
 		resp->status = 200;
-		resp->json = up->be->map_commit(up->map_batch);
+		resp->json = up->be->map_commit(up->be->ctx, up->map_batch);
 		up->map_batch = NULL;
 	} else {
 		memset(resp, 0, sizeof(*resp));
 		resp->status = 200;
-		resp->json = up->be->blocklist_commit(up->batch);
+		resp->json = up->be->blocklist_commit(up->be->ctx, up->batch);
 		up->batch = NULL;
 		json_object_set_new(resp->json, "received", json_integer((json_int_t)up->total));
 	}
@@ -1126,7 +1128,7 @@ static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_a
 	up->ndjson = true;
 	up->map = true;
 	up->line_max = UPLOAD_MAP_LINE_MAX;
-	ret = up->be->map_begin(map, &up->map_batch, &err);
+	ret = up->be->map_begin(up->be->ctx, map, &up->map_batch, &err);
 	if (ret < 0) {
 		reply_backend(resp, ret, &err, NULL, 200);
 		free(up);
@@ -1140,7 +1142,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 			 const char *content_type, struct fw_api_upload **out,
 			 struct fw_api_response *resp)
 {
-	struct route_args a = { .ctx = ctx, .req = req, .resp = resp };
+	struct route_args a = { .ctx = ctx, .be = ctx->backend, .req = req, .resp = resp };
 	bool ndjson = media_type_is(content_type, "application/x-ndjson");
 	const char *expires = query(req, "expires_in"), *program;
 	struct fw_error err = { 0 };
@@ -1170,7 +1172,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	up->line_max = UPLOAD_LINE_MAX;
 	up->expires_in = seconds;
 	snprintf(up->program, sizeof(up->program), "%s", program);
-	ret = up->be->blocklist_begin(program, true, &up->batch, &err);
+	ret = up->be->blocklist_begin(up->be->ctx, program, true, &up->batch, &err);
 	if (ret < 0) {
 		reply_backend(resp, ret, &err, NULL, 200);
 		free(up);

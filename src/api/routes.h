@@ -16,49 +16,6 @@
 #include "common/error.h"
 #include "ebpf/spec.h"
 
-/* The calls of src/api/backend.h as a table, so tests can stand in for the
- * daemon. fw_api_daemon_backend holds the daemon's own functions. */
-struct fw_api_backend {
-	const char *(*program_dir)(void);
-	uint32_t (*default_map_size)(void);
-	json_t *(*programs)(void);
-	int (*program)(const char *name, json_t **out, struct fw_error *err);
-	int (*program_stats)(const char *name, json_t **out, struct fw_error *err);
-	int (*load)(struct fw_prog_spec *spec, json_t **out, struct fw_error *err);
-	int (*update_args)(const char *name, const struct fw_arg *args, size_t n_args,
-			   json_t **out, struct fw_error *err);
-	int (*unload)(const char *name, struct fw_error *err);
-	json_t *(*maps)(void);
-	int (*map_data)(const char *name, const char *cursor, size_t offset, size_t limit,
-			json_t **out, struct fw_error *err);
-	int (*map_stream)(const char *name, bool ndjson, struct fw_api_stream *out,
-			  struct fw_error *err);
-	int (*map_update)(const char *name, json_t *entries, struct fw_error *err);
-	int (*map_begin)(const char *name, struct fw_map_batch **out, struct fw_error *err);
-	int (*map_put)(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
-		       size_t n, struct fw_error *err);
-	json_t *(*map_commit)(struct fw_map_batch *b);
-	void (*map_abort)(struct fw_map_batch *b);
-	int (*map_delete)(const char *name, json_t *keys, struct fw_error *err);
-	int (*map_stats)(const char *name, json_t **out, struct fw_error *err);
-	json_t *(*stats)(void);
-	int (*blocklist_add)(const char *program, json_t *entries, struct fw_error *err);
-	int (*blocklist_delete)(const char *program, json_t *addresses, struct fw_error *err);
-	int (*blocklist_page)(const char *program, const char *cursor, size_t limit,
-			      json_t **out, struct fw_error *err);
-	int (*blocklist_stream)(const char *program, bool ndjson, struct fw_api_stream *out,
-				struct fw_error *err);
-	int (*blocklist_begin)(const char *program, bool lines, struct fw_blocklist_batch **out,
-			       struct fw_error *err);
-	int (*blocklist_put)(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-			     size_t n, struct fw_error *err);
-	json_t *(*blocklist_commit)(struct fw_blocklist_batch *b);
-	void (*blocklist_abort)(struct fw_blocklist_batch *b);
-	json_t *(*events_since)(uint64_t since, size_t max, uint64_t *next);
-};
-
-extern const struct fw_api_backend fw_api_daemon_backend;
-
 #define FW_API_BODY_MAX (1024 * 1024)   /* larger request bodies get 413 */
 #define FW_API_PAGE_DEFAULT 1000        /* map entries per page by default */
 #define FW_API_PAGE_MAX 10000

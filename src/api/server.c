@@ -801,9 +801,9 @@ fail:
 }
 
 struct fw_api_server *fw_api_server_start(const struct fw_api_config *cfg,
-					  struct fw_error *err)
+					  const struct fw_api_backend *be, struct fw_error *err)
 {
-	return fw_api_server_start_with(cfg, &fw_api_daemon_backend, NULL, err);
+	return fw_api_server_start_with(cfg, be, NULL, err);
 }
 
 uint16_t fw_api_server_port(const struct fw_api_server *srv)

@@ -51,20 +51,21 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int open_pinned(const char *program, const char *map)
+static int open_pinned(const struct fw_daemon *d, const char *program, const char *map)
 {
 	char path[FW_PATH_MAX];
 
-	fw_pins_map_path(REG->root, program, map, path);
+	fw_pins_map_path(d->reg.root, program, map, path);
 	return bpf_obj_get(path);
 }
 
-static int bl_open(const char *program, struct bl_maps *m, struct fw_error *err)
+static int bl_open(struct fw_daemon *d, const char *program, struct bl_maps *m,
+		   struct fw_error *err)
 {
-	if (!fw_registry_find(REG, program))
+	if (!fw_registry_find(&d->reg, program))
 		return fw_error_set(err, ENOENT, "no program named \"%s\"", program);
-	m->exact_fd = open_pinned(program, "blocklist");
-	m->cidr_fd = open_pinned(program, "cidr_blocklist");
+	m->exact_fd = open_pinned(d, program, "blocklist");
+	m->cidr_fd = open_pinned(d, program, "cidr_blocklist");
 	if (m->exact_fd < 0 || m->cidr_fd < 0) {
 		if (m->exact_fd >= 0)
 			close(m->exact_fd);
@@ -404,9 +405,10 @@ static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
 	}
 }
 
-void fw_blocklist_invalidate(const char *program)
+void fw_blocklist_invalidate(const struct fw_daemon *d, const char *program)
 {
-	struct bl_maps m = { open_pinned(program, "blocklist"), open_pinned(program, "cidr_blocklist") };
+	struct bl_maps m = { open_pinned(d, program, "blocklist"),
+			     open_pinned(d, program, "cidr_blocklist") };
 
 	pthread_mutex_lock(&bl_lock);
 	for (struct bl_state *s = states; s; s = s->next)
@@ -555,9 +557,9 @@ static void undo_apply(struct fw_blocklist_batch *b, struct bl_state *s)
 /* The program's `blocklist_size` arg: how many exact entries user space may
  * keep in `blocklist` (docs/programs.md). 0 when the program has none.
  * Registry lock held. */
-static json_int_t blocklist_limit(const char *program)
+static json_int_t blocklist_limit(struct fw_daemon *d, const char *program)
 {
-	struct fw_program *p = fw_registry_find(REG, program);
+	struct fw_program *p = fw_registry_find(&d->reg, program);
 	json_t *args = p ? fw_args_read_running(p->prog_fd) : NULL;
 	json_int_t limit = json_integer_value(json_object_get(args, "blocklist_size"));
 
@@ -565,9 +567,10 @@ static json_int_t blocklist_limit(const char *program)
 	return limit;
 }
 
-int fw_backend_blocklist_begin(const char *program, bool lines, struct fw_blocklist_batch **out,
-			       struct fw_error *err)
+int fw_blocklist_begin(void *ctx, const char *program, bool lines, struct fw_blocklist_batch **out,
+		       struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_batch *b = calloc(1, sizeof(*b));
 	int ret;
 
@@ -576,11 +579,11 @@ int fw_backend_blocklist_begin(const char *program, bool lines, struct fw_blockl
 	snprintf(b->program, sizeof(b->program), "%s", program);
 	b->lines = lines;
 	b->exact_before = -1;
-	LOCK();
-	ret = bl_open(program, &b->m, err);
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &b->m, err);
 	if (!ret)
-		b->limit = blocklist_limit(program);
-	UNLOCK();
+		b->limit = blocklist_limit(d, program);
+	fw_daemon_unlock(d);
 	if (ret) {
 		free(b);
 		return ret;
@@ -698,8 +701,8 @@ out:
 	return ret;
 }
 
-int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-			     size_t n, struct fw_error *err)
+int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
+		     size_t n, struct fw_error *err)
 {
 	struct bl_entry *exact = calloc(n ? n : 1, sizeof(*exact));
 	struct bl_entry *cidr = calloc(n ? n : 1, sizeof(*cidr));
@@ -783,7 +786,7 @@ out:
 	return ret;
 }
 
-json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b)
+json_t *fw_blocklist_commit(void *ctx, struct fw_blocklist_batch *b)
 {
 	json_t *out = json_pack("{s:s, s:I, s:I}", "program", b->program, "added",
 				(json_int_t)b->added, "duplicates", (json_int_t)b->duplicates);
@@ -797,7 +800,7 @@ json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b)
 	return out;
 }
 
-void fw_backend_blocklist_abort(struct fw_blocklist_batch *b)
+void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b)
 {
 	if (!b)
 		return;
@@ -854,7 +857,7 @@ static struct fw_blocklist_item *items_from_json(json_t *list, size_t *n, struct
 	return items;
 }
 
-int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error *err)
+int fw_blocklist_add(void *ctx, const char *program, json_t *list, struct fw_error *err)
 {
 	struct fw_blocklist_item *items;
 	struct fw_blocklist_batch *b;
@@ -864,13 +867,13 @@ int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error 
 	items = items_from_json(list, &n, err);
 	if (!items)
 		return err->code;
-	ret = fw_backend_blocklist_begin(program, false, &b, err);
+	ret = fw_blocklist_begin(ctx, program, false, &b, err);
 	if (!ret) {
-		ret = fw_backend_blocklist_put(b, items, n, err);
+		ret = fw_blocklist_put(ctx, b, items, n, err);
 		if (ret)
-			fw_backend_blocklist_abort(b);
+			fw_blocklist_abort(ctx, b);
 		else
-			json_decref(fw_backend_blocklist_commit(b));
+			json_decref(fw_blocklist_commit(ctx, b));
 	}
 	free(items);
 	return ret;
@@ -878,8 +881,9 @@ int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error 
 
 /* ---- deleting ------------------------------------------------------------ */
 
-int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_error *err)
+int fw_blocklist_delete(void *ctx, const char *program, json_t *list, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_item *items;
 	struct fw_list_entry value;
 	struct bl_state *s;
@@ -891,9 +895,9 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 	items = items_from_json(list, &n, err);
 	if (!items)
 		return err->code;
-	LOCK();
-	ret = bl_open(program, &m, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &m, err);
+	fw_daemon_unlock(d);
 	if (ret)
 		goto out;
 	keys[0] = malloc(n * sizeof(struct fw_addr));
@@ -1024,7 +1028,7 @@ static bool reader_batch(const void *keys, const void *values, size_t n, void *d
 	return false;   /* one batch per call: reader_fill decides what comes next */
 }
 
-int fw_blocklist_reader_open(const char *program, const char *cursor,
+int fw_blocklist_reader_open(struct fw_daemon *d, const char *program, const char *cursor,
 			     struct fw_blocklist_reader **out, struct fw_error *err)
 {
 	struct fw_blocklist_reader *r = calloc(1, sizeof(*r));
@@ -1038,9 +1042,9 @@ int fw_blocklist_reader_open(const char *program, const char *cursor,
 		return fw_error_set(err, EINVAL, "invalid cursor '%.64s' (use the next_cursor of the previous page)",
 				    cursor);
 	}
-	LOCK();
-	ret = bl_open(program, &r->m, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &r->m, err);
+	fw_daemon_unlock(d);
 	if (ret) {
 		free(r);
 		return ret;
@@ -1093,14 +1097,15 @@ void fw_blocklist_reader_close(struct fw_blocklist_reader *r)
 
 /* ---- the API's views ---------------------------------------------------- */
 
-int fw_backend_blocklist_page(const char *program, const char *cursor, size_t limit,
-			      json_t **out, struct fw_error *err)
+int fw_blocklist_page(void *ctx, const char *program, const char *cursor, size_t limit,
+		      json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_reader *r;
 	json_t *entries;
 	json_error_t jerr;
 	char *text;
-	int ret = fw_blocklist_reader_open(program, cursor, &r, err);
+	int ret = fw_blocklist_reader_open(d, program, cursor, &r, err);
 
 	if (ret)
 		return ret;
@@ -1169,21 +1174,21 @@ static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t n
 	return s->heap_n && s->heap[0].at <= now;
 }
 
-void fw_blocklist_expire(void)
+void fw_blocklist_expire(struct fw_daemon *d)
 {
 	char (*names)[FW_NAME_MAX] = NULL;
 	size_t n = 0;
 
-	LOCK();
-	names = calloc(REG->n_progs + 1, sizeof(*names));
-	for (size_t i = 0; names && i < REG->n_progs; i++)
-		snprintf(names[n++], FW_NAME_MAX, "%s", REG->progs[i]->rec.name);
-	UNLOCK();
+	fw_daemon_lock(d);
+	names = calloc(d->reg.n_progs + 1, sizeof(*names));
+	for (size_t i = 0; names && i < d->reg.n_progs; i++)
+		snprintf(names[n++], FW_NAME_MAX, "%s", d->reg.progs[i]->rec.name);
+	fw_daemon_unlock(d);
 	if (!names)
 		return;
 	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
-		struct bl_maps m = { open_pinned(names[i], "blocklist"),
-				     open_pinned(names[i], "cidr_blocklist") };
+		struct bl_maps m = { open_pinned(d, names[i], "blocklist"),
+				     open_pinned(d, names[i], "cidr_blocklist") };
 		bool more = m.exact_fd >= 0 && m.cidr_fd >= 0;
 
 		/* Bounded slices: the lock is let go between them, so API calls
@@ -1276,15 +1281,16 @@ static void bl_stream_close(void *self)
 	free(st);
 }
 
-int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
-				struct fw_error *err)
+int fw_blocklist_stream(void *ctx, const char *program, bool ndjson, struct fw_api_stream *out,
+			struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct bl_stream *st = calloc(1, sizeof(*st));
 	int ret;
 
 	if (!st)
 		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = fw_blocklist_reader_open(program, NULL, &st->r, err);
+	ret = fw_blocklist_reader_open(d, program, NULL, &st->r, err);
 	if (ret) {
 		free(st);
 		return ret;

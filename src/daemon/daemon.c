@@ -34,8 +34,6 @@
 #include "ebpf/hooks.h"
 #include "ebpf/loader.h"
 
-struct fw_daemon *fw_daemon_current;
-
 static double elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
@@ -240,6 +238,7 @@ struct daemon_options {
 	const char *config, *pin_root, *events_log;
 	uint64_t events_log_max;
 	long run_stats;                 /* -1 off, 0 while running, else seconds */
+	struct fw_hook_opts hook_opts;  /* --tc-attach */
 	bool oneshot, no_api;
 };
 
@@ -325,7 +324,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 					optarg);
 				return -1;
 			}
-			fw_hook_set_tc_clsact_only(strcmp(optarg, "clsact") == 0);
+			o->hook_opts.tc_clsact_only = strcmp(optarg, "clsact") == 0;
 			break;
 		case 'l':
 			level = fw_log_level_parse(optarg);
@@ -371,11 +370,11 @@ static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 	fw_event_log_sync(&d->reg);
 	pthread_mutex_unlock(&d->lock);
 	if (!opt->no_api) {
-		d->api = fw_api_server_start(&d->cfg.api, err);
+		d->api = fw_api_server_start(&d->cfg.api, &d->backend, err);
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
-	return fw_backend_start();
+	return fw_backend_start(d);
 }
 
 int fw_cmd_daemon(int argc, char **argv)
@@ -399,7 +398,8 @@ int fw_cmd_daemon(int argc, char **argv)
 	sig_fd = open_signals();
 	if (fw_registry_open(&d.reg, opt.pin_root, &err))
 		goto out;
-	fw_daemon_current = &d;
+	d.reg.hook_opts = opt.hook_opts;
+	fw_backend_init(&d);
 	if (!opt.oneshot && opt.events_log &&
 	    fw_event_log_open_file(opt.events_log, opt.events_log_max, &err))
 		goto out;
@@ -429,7 +429,6 @@ out:
 	fw_api_server_stop(d.api);
 	fw_backend_join();
 	fw_event_log_stop();
-	fw_daemon_current = NULL;
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);
 	fw_error_clear(&err);

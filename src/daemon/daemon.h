@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "api/backend.h"
 #include "config/ebpf_config.h"
 #include "daemon/registry.h"
 
@@ -20,12 +21,21 @@ struct fw_daemon {
 	char config_path[FW_PATH_MAX];
 	struct fw_config cfg;           /* the configuration in force */
 	struct fw_registry reg;
+	struct fw_api_backend backend;  /* the API's calls, with this daemon as ctx */
 	struct fw_api_server *api;
 	int run_stats_fd;               /* bpf_enable_stats, or -1 */
 	time_t run_stats_until;         /* 0: while the daemon runs */
 };
 
-/* The running daemon, for the API backend (one per process). */
-extern struct fw_daemon *fw_daemon_current;
+/* The one lock of the daemon (see above). */
+static inline void fw_daemon_lock(struct fw_daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+}
+
+static inline void fw_daemon_unlock(struct fw_daemon *d)
+{
+	pthread_mutex_unlock(&d->lock);
+}
 
 #endif

@@ -217,7 +217,8 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		}
 		/* fall through */
 	case STEP_ATTACH:
-		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &s->new->att, err);
+		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &reg->hook_opts,
+				     &s->new->att, err);
 		if (ret)
 			goto fail;
 		s->new->link_fd = s->new->att.link_fd >= 0 ? dup(s->new->att.link_fd) : -1;
