@@ -110,6 +110,8 @@ struct fw_api_backend {
 	/* ---- the blocklist of a program with blocklist and cidr_blocklist
 	 * maps: entries are {"address": "IP or CIDR", "expires_in": seconds
 	 * (optional)}; all-or-nothing ---- */
+	/* The program they act on when a request names none. */
+	const char *blocklist_default;
 	int (*blocklist_add)(void *ctx, const char *program, json_t *entries,
 			     struct fw_error *err);
 	int (*blocklist_delete)(void *ctx, const char *program, json_t *addresses,

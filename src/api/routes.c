@@ -465,7 +465,7 @@ static bool blocklist_program(struct route_args *a, const char **program)
 {
 	*program = query(a->req, "program");
 	if (!*program)
-		*program = FW_BLOCKLIST_DEFAULT_PROGRAM;
+		*program = a->be->blocklist_default;
 	if (!fw_api_name_valid(*program)) {
 		fw_api_fail(a->resp, 400, "program names use letters, digits, '_', '-', '.'",
 			    "invalid program name '%.64s'", *program);
@@ -788,7 +788,7 @@ static bool backend_complete(const struct fw_api_backend *be)
 	       be->blocklist_delete && be->events_since &&
 	       be->map_stream && be->blocklist_page && be->blocklist_stream &&
 	       be->blocklist_begin && be->blocklist_put && be->blocklist_commit &&
-	       be->blocklist_abort && be->map_begin && be->map_put && be->map_commit &&
+	       be->blocklist_abort && be->blocklist_default && be->map_begin && be->map_put && be->map_commit &&
 	       be->map_abort;
 }
 

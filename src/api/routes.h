@@ -20,7 +20,6 @@
 #define FW_API_PAGE_DEFAULT 1000        /* map entries per page by default */
 #define FW_API_PAGE_MAX 10000
 #define FW_API_BULK_MAX 10000           /* entries per map/blocklist request */
-#define FW_BLOCKLIST_DEFAULT_PROGRAM "ddos_filter"
 
 struct fw_api_request {
 	const char *method;

@@ -22,6 +22,7 @@
 #include "daemon/backend_internal.h"
 #include "daemon/daemon.h"
 #include "daemon/event_log.h"
+#include "daemon/program_ext.h"
 #include "daemon/reconcile.h"
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
@@ -52,9 +53,9 @@ bool fw_backend_stopping(void)
 	return __atomic_load_n(&hk.stopping, __ATOMIC_ACQUIRE);
 }
 
-/* Once a second: expiry (first, as it protects), then counts. Each
- * step lets go of every lock between bounded slices and gives up when the
- * daemon stops. */
+/* Once a second: the extensions' ticks (the blocklist's expiry, which
+ * protects), then counts. Each step lets go of every lock between bounded
+ * slices and gives up when the daemon stops. */
 static void *housekeeping(void *ctx)
 {
 	struct fw_daemon *d = ctx;
@@ -62,7 +63,7 @@ static void *housekeeping(void *ctx)
 	for (;;) {
 		struct timespec until;
 
-		fw_blocklist_expire(d);
+		fw_program_exts_tick(d);
 		if (fw_backend_stopping())
 			break;
 		refresh_counts(d);
@@ -702,11 +703,10 @@ static int backend_map_stream(void *ctx, const char *name, bool ndjson, struct f
 
 /* ---- map writes --------------------------------------------------------------- */
 
-/* The blocklist keeps counts of its maps: a write here must recount them. */
+/* An extension may keep counts of the map: a write here must recount them. */
 static void note_write(const struct fw_daemon *d, const struct map_ref *ref)
 {
-	if (!strcmp(ref->map, "blocklist") || !strcmp(ref->map, "cidr_blocklist"))
-		fw_blocklist_invalidate(d, ref->program);
+	fw_program_exts_map_written(d, ref->program, ref->map);
 }
 
 /* Restores entries [0, n) of a failed write: old values back, new keys out. */
@@ -1052,7 +1052,7 @@ static long map_entries(const struct map_ref *ref, const struct bpf_map_info *in
 	}
 	if (!countable(info))
 		return -1;
-	if (fw_blocklist_kept_count(ref->program, ref->map, info->id, &n)) {
+	if (fw_program_exts_map_count(ref->program, ref->map, info->id, &n)) {
 		*source = "kept";
 		return n;
 	}
@@ -1153,7 +1153,7 @@ static void refresh_counts(struct fw_daemon *d)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && countable(&info) &&
 		    info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
-		    !fw_blocklist_kept_count(refs[i].program, refs[i].map, info.id, &count) &&
+		    !fw_program_exts_map_count(refs[i].program, refs[i].map, info.id, &count) &&
 		    (!count_cached(info.id, &count, &at) ||
 		     now_ns() - at >= FW_COUNT_REFRESH_S * 1000000000ull))
 			count_store(info.id, fw_map_count(fd));
@@ -1232,6 +1232,7 @@ void fw_backend_init(struct fw_daemon *d)
 		.blocklist_put = fw_blocklist_put,
 		.blocklist_commit = fw_blocklist_commit,
 		.blocklist_abort = fw_blocklist_abort,
+		.blocklist_default = fw_blocklist_default_program,
 		.events_since = backend_events_since,
 	};
 }

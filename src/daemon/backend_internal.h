@@ -21,8 +21,10 @@ void fw_backend_stop(void);
 void fw_backend_join(void);
 bool fw_backend_stopping(void);
 
-/* blocklist.c: the blocklist calls of struct fw_api_backend (ctx is the
- * daemon). program NULL is the default program (docs/api.md). */
+/* blocklist.c, the blocklist extension (fw_ext_blocklist): the blocklist
+ * calls of struct fw_api_backend (ctx is the daemon), and the program they
+ * act on when a request names none (docs/api.md). */
+extern const char fw_blocklist_default_program[];
 int fw_blocklist_add(void *ctx, const char *program, json_t *entries, struct fw_error *err);
 int fw_blocklist_delete(void *ctx, const char *program, json_t *addresses,
 			struct fw_error *err);
@@ -37,13 +39,5 @@ int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b,
 json_t *fw_blocklist_commit(void *ctx, struct fw_blocklist_batch *b);
 void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b);
 
-/* Deletes what expired, in bounded slices (lock not held). */
-void fw_blocklist_expire(struct fw_daemon *d);
-/* The kept entry count of a program's blocklist or cidr_blocklist map with
- * this id; false when the daemon keeps none for it. */
-bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n);
-/* The maps were written behind the blocklist's back (map data): recounts
- * them before it returns. */
-void fw_blocklist_invalidate(const struct fw_daemon *d, const char *program);
 
 #endif

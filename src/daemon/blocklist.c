@@ -28,6 +28,7 @@
 #include "api/backend.h"
 #include "common/log.h"
 #include "daemon/backend_internal.h"
+#include "daemon/program_ext.h"
 #include "ebpf/args.h"
 #include "ebpf/maps.h"
 #include "flywall/ddos.h"
@@ -405,7 +406,9 @@ static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
 	}
 }
 
-void fw_blocklist_invalidate(const struct fw_daemon *d, const char *program)
+/* The maps were written behind the blocklist's back (map data): recounts
+ * them before it returns. */
+static void invalidate(const struct fw_daemon *d, const char *program)
 {
 	struct bl_maps m = { open_pinned(d, program, "blocklist"),
 			     open_pinned(d, program, "cidr_blocklist") };
@@ -425,7 +428,9 @@ void fw_blocklist_invalidate(const struct fw_daemon *d, const char *program)
 		close(m.cidr_fd);
 }
 
-bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n)
+/* The kept entry count of a program's blocklist or cidr_blocklist map with
+ * this id; false when the daemon keeps none for it. */
+static bool kept_count(const char *program, const char *map, __u32 id, long *n)
 {
 	bool known = false;
 
@@ -1174,7 +1179,8 @@ static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t n
 	return s->heap_n && s->heap[0].at <= now;
 }
 
-void fw_blocklist_expire(struct fw_daemon *d)
+/* Deletes what expired, in bounded slices (lock not held). */
+static void expire(struct fw_daemon *d)
 {
 	char (*names)[FW_NAME_MAX] = NULL;
 	size_t n = 0;
@@ -1302,3 +1308,23 @@ int fw_blocklist_stream(void *ctx, const char *program, bool ndjson, struct fw_a
 	return 0;
 }
 
+/* ---- the extension ---------------------------------------------------------- */
+
+const char fw_blocklist_default_program[] = "ddos_filter";
+
+static const char *const bl_map_names[] = { "blocklist", "cidr_blocklist", NULL };
+
+static bool declares_maps(struct bpf_object *obj)
+{
+	return bpf_object__find_map_by_name(obj, bl_map_names[0]) &&
+	       bpf_object__find_map_by_name(obj, bl_map_names[1]);
+}
+
+const struct fw_program_ext fw_ext_blocklist = {
+	.name = "blocklist",
+	.matches = declares_maps,
+	.maps = bl_map_names,
+	.map_written = invalidate,
+	.map_count = kept_count,
+	.tick = expire,
+};

@@ -386,6 +386,7 @@ static const struct fw_api_backend fake_backend = {
 	.blocklist_put = fake_blocklist_put,
 	.blocklist_commit = fake_blocklist_commit,
 	.blocklist_abort = fake_blocklist_abort,
+	.blocklist_default = "ddos_filter",
 	.events_since = fake_events_since,
 };
 
