@@ -60,6 +60,21 @@ unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
 	return status;
 }
 
+int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
+		  const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_decref(resp->json);
+	resp->status = fw_http_status_from_errno(code);
+	resp->json = fw_http_error_body(msg, detail);
+	return code;
+}
+
 void fw_api_response_release(struct fw_api_response *resp)
 {
 	json_decref(resp->json);
@@ -94,7 +109,7 @@ static bool parse_format(struct fw_api_response *resp, const char *text, bool *n
 	*ndjson = text && !strcmp(text, "ndjson");
 	if (!text || *ndjson || !strcmp(text, "json"))
 		return true;
-	fw_api_fail(resp, 400, "format is json or ndjson", "invalid format '%.64s'", text);
+	fw_api_refuse(resp, -EINVAL, "format is json or ndjson", "invalid format '%.64s'", text);
 	return false;
 }
 
@@ -130,7 +145,7 @@ static void reply_backend(struct fw_api_response *resp, int ret, struct fw_error
 static void reply_json(struct fw_api_response *resp, json_t *value)
 {
 	if (!value) {
-		fw_api_fail(resp, 500, "see the daemon's log for the cause",
+		fw_api_refuse(resp, -EIO, "see the daemon's log for the cause",
 			    "the daemon could not produce this view");
 		return;
 	}
@@ -208,7 +223,7 @@ static void program_update(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "args", &jargs)) {
-		fw_api_fail(a->resp, 400, "expected {\"args\": {\"NAME\": value, ...}}",
+		fw_api_refuse(a->resp, -EINVAL, "expected {\"args\": {\"NAME\": value, ...}}",
 			    "invalid update request: %s", jerr.text);
 		return;
 	}
@@ -255,7 +270,7 @@ static bool parse_bool(struct fw_api_response *resp, const char *key, const char
 	if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
 		*out = true;
 	else if (strcmp(text, "false") && strcmp(text, "0") && strcmp(text, "no"))
-		return fw_api_fail(resp, 400, "true or false", "invalid %s '%.64s'", key, text),
+		return fw_api_refuse(resp, -EINVAL, "true or false", "invalid %s '%.64s'", key, text),
 		       false;
 	return true;
 }
@@ -264,7 +279,7 @@ static bool parse_bool(struct fw_api_response *resp, const char *key, const char
 static bool parse_limit(struct fw_api_response *resp, const char *text, size_t *limit)
 {
 	if (text && (!parse_size(text, limit) || *limit == 0 || *limit > FW_API_PAGE_MAX)) {
-		fw_api_fail(resp, 400, "limit is a whole number from 1 to 10000",
+		fw_api_refuse(resp, -EINVAL, "limit is a whole number from 1 to 10000",
 			    "invalid limit '%.64s'", text);
 		return false;
 	}
@@ -290,7 +305,7 @@ static void map_data_get(struct route_args *a)
 	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
 		return;
 	if (offset_text && !parse_size(offset_text, &offset)) {
-		fw_api_fail(a->resp, 400, "offset is a whole number >= 0 (the next_offset "
+		fw_api_refuse(a->resp, -EINVAL, "offset is a whole number >= 0 (the next_offset "
 			    "of the previous page); prefer cursor", "invalid offset '%.64s'",
 			    offset_text);
 		return;
@@ -298,7 +313,7 @@ static void map_data_get(struct route_args *a)
 	if (!parse_limit(a->resp, query(a->req, "limit"), &limit))
 		return;
 	if (cursor && offset_text) {
-		fw_api_fail(a->resp, 400, "a cursor says where to go on by itself",
+		fw_api_refuse(a->resp, -EINVAL, "a cursor says where to go on by itself",
 			    "give cursor or offset, not both");
 		return;
 	}
@@ -316,11 +331,11 @@ static bool bulk_array_valid(struct fw_api_response *resp, json_t *array,
 			     const char *field, const char *shape)
 {
 	if (!json_is_array(array) || json_array_size(array) == 0) {
-		fw_api_fail(resp, 400, shape, "'%s' must be a non-empty array", field);
+		fw_api_refuse(resp, -EINVAL, shape, "'%s' must be a non-empty array", field);
 		return false;
 	}
 	if (json_array_size(array) > FW_API_BULK_MAX) {
-		fw_api_fail(resp, 413, "split the request into batches of at most 10000",
+		fw_api_refuse(resp, -E2BIG, "split the request into batches of at most 10000",
 			    "too many %s: %zu (at most 10000 per request)", field,
 			    json_array_size(array));
 		return false;
@@ -338,7 +353,7 @@ static void map_data_put(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "entries", &entries)) {
-		fw_api_fail(a->resp, 400, shape, "invalid map update: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid map update: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, entries, "entries", shape))
@@ -348,7 +363,7 @@ static void map_data_put(struct route_args *a)
 
 		if (json_unpack_ex(entry, &jerr, JSON_STRICT, "{s:o, s:o}", "key", &key,
 				   "value", &value)) {
-			fw_api_fail(a->resp, 400, shape, "entries[%zu]: %s", i, jerr.text);
+			fw_api_refuse(a->resp, -EINVAL, shape, "entries[%zu]: %s", i, jerr.text);
 			return;
 		}
 	}
@@ -367,7 +382,7 @@ static void map_data_delete(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "keys", &keys)) {
-		fw_api_fail(a->resp, 400, shape, "invalid map delete: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid map delete: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, keys, "keys", shape))
@@ -392,7 +407,7 @@ static void events_stream(struct route_args *a)
 
 	if (since) {
 		if (!parse_size(since, &seq)) {
-			fw_api_fail(a->resp, 400, "since is an event sequence number >= 0",
+			fw_api_refuse(a->resp, -EINVAL, "since is an event sequence number >= 0",
 				    "invalid since '%.64s'", since);
 			return;
 		}
@@ -409,7 +424,7 @@ static void metrics_get(struct route_args *a)
 	char *text = fw_api_metrics_text(a->ctx->backend);
 
 	if (!text) {
-		fw_api_fail(a->resp, 500, "out of memory", "cannot render metrics");
+		fw_api_refuse(a->resp, -ENOMEM, "out of memory", "cannot render metrics");
 		return;
 	}
 	a->resp->status = 200;
@@ -467,7 +482,7 @@ static bool blocklist_program(struct route_args *a, const char **program)
 	if (!*program)
 		*program = a->be->blocklist_default;
 	if (!fw_api_name_valid(*program)) {
-		fw_api_fail(a->resp, 400, "program names use letters, digits, '_', '-', '.'",
+		fw_api_refuse(a->resp, -EINVAL, "program names use letters, digits, '_', '-', '.'",
 			    "invalid program name '%.64s'", *program);
 		return false;
 	}
@@ -479,12 +494,12 @@ static bool check_address(struct fw_api_response *resp, json_t *item, const char
 	char why[96];
 
 	if (!json_is_string(item)) {
-		fw_api_fail(resp, 400, "addresses are strings such as \"192.0.2.7\" or "
+		fw_api_refuse(resp, -EINVAL, "addresses are strings such as \"192.0.2.7\" or "
 			    "\"2001:db8::/32\"", "%s: not a string", where);
 		return false;
 	}
 	if (!fw_api_address_valid(json_string_value(item), why, sizeof(why))) {
-		fw_api_fail(resp, 400, why, "%s: invalid address or CIDR '%.64s'", where,
+		fw_api_refuse(resp, -EINVAL, why, "%s: invalid address or CIDR '%.64s'", where,
 			    json_string_value(item));
 		return false;
 	}
@@ -497,7 +512,7 @@ static bool check_expiry(struct fw_api_response *resp, json_t *value, const char
 		return true;
 	if (!json_is_integer(value) || json_integer_value(value) < 1 ||
 	    json_integer_value(value) > EXPIRES_MAX) {
-		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 "
+		fw_api_refuse(resp, -EINVAL, "expires_in is a whole number of seconds from 1 "
 			    "to 315360000; leave it out for no expiry",
 			    "%s: invalid expires_in", where);
 		return false;
@@ -522,7 +537,7 @@ static json_t *blocklist_entries(struct fw_api_response *resp, json_t *body)
 	if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s?o, s?o, s?o}", "addresses",
 			   &addresses, "entries", &entries, "expires_in", &expires) ||
 	    !addresses == !entries || (entries && expires)) {
-		fw_api_fail(resp, 400, shape, "invalid blocklist request%s%s",
+		fw_api_refuse(resp, -EINVAL, shape, "invalid blocklist request%s%s",
 			    jerr.text[0] ? ": " : "", jerr.text);
 		return NULL;
 	}
@@ -537,7 +552,7 @@ static json_t *blocklist_entries(struct fw_api_response *resp, json_t *body)
 		snprintf(where, sizeof(where), "%s[%zu]", addresses ? "addresses" : "entries", i);
 		if (entries && json_unpack_ex(item, &jerr, JSON_STRICT, "{s:o, s?o}", "address",
 					      &address, "expires_in", &item_expires)) {
-			fw_api_fail(resp, 400, shape, "%s: %s", where, jerr.text);
+			fw_api_refuse(resp, -EINVAL, shape, "%s: %s", where, jerr.text);
 			goto fail;
 		}
 		if (!check_address(resp, address, where) ||
@@ -607,7 +622,7 @@ static void blocklist_delete(struct route_args *a)
 	if (!blocklist_program(a, &program))
 		return;
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "addresses", &addresses)) {
-		fw_api_fail(a->resp, 400, shape, "invalid blocklist delete: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid blocklist delete: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, addresses, "addresses", shape))
@@ -744,7 +759,7 @@ static bool authorized(const struct fw_api_context *ctx, const struct fw_api_req
 		resp->auth_challenge = true;
 		return false;
 	default:
-		fw_api_fail(resp, 403, "the token does not match the one in api "
+		fw_api_refuse(resp, -EACCES, "the token does not match the one in api "
 			    "{ token_file }", "wrong API token");
 		return false;
 	}
@@ -756,7 +771,7 @@ static json_t *parse_body(const struct fw_api_request *req, struct fw_api_respon
 	json_t *body;
 
 	if (!req->body || req->body_len == 0) {
-		fw_api_fail(resp, 400, "send a JSON object (see docs/api.md)",
+		fw_api_refuse(resp, -EINVAL, "send a JSON object (see docs/api.md)",
 			    "request body is empty");
 		return NULL;
 	}
@@ -766,12 +781,12 @@ static json_t *parse_body(const struct fw_api_request *req, struct fw_api_respon
 
 		snprintf(detail, sizeof(detail), "line %d, column %d: %s", jerr.line,
 			 jerr.column, jerr.text);
-		fw_api_fail(resp, 400, detail, "request body is not valid JSON");
+		fw_api_refuse(resp, -EINVAL, detail, "request body is not valid JSON");
 		return NULL;
 	}
 	if (!json_is_object(body)) {
 		json_decref(body);
-		fw_api_fail(resp, 400, "send a JSON object (see docs/api.md)",
+		fw_api_refuse(resp, -EINVAL, "send a JSON object (see docs/api.md)",
 			    "request body must be a JSON object");
 		return NULL;
 	}
@@ -810,21 +825,21 @@ void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request 
 		return;
 	}
 	if (!route) {
-		fw_api_fail(resp, 404, "see docs/api.md for the endpoints",
+		fw_api_refuse(resp, -ENOENT, "see docs/api.md for the endpoints",
 			    "no such endpoint: %.200s", req->path);
 		return;
 	}
 	if (route && strchr(route->pattern, '*'))
 		a.name = name;
 	if (a.name && !fw_api_name_valid(a.name)) {
-		fw_api_fail(resp, 400, "names use letters, digits, '_', '-' and '.', "
+		fw_api_refuse(resp, -EINVAL, "names use letters, digits, '_', '-' and '.', "
 			    "at most 63 characters", "invalid name '%.64s'", a.name);
 		return;
 	}
 	if ((route->flags & ROUTE_AUTH) && !authorized(ctx, req, resp))
 		return;
 	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+		fw_api_refuse(resp, -ENOSYS, "this flywall was built without the daemon's backend",
 			    "not implemented");
 		return;
 	}
@@ -920,7 +935,7 @@ static void upload_refuse(struct fw_api_upload *up, const char *detail, const ch
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), fmt, up->line_no, text);
-	fw_api_fail(&up->failure, 400, detail, "%s", msg);
+	fw_api_refuse(&up->failure, -EINVAL, detail, "%s", msg);
 	upload_drop_batch(up);
 }
 
@@ -1044,7 +1059,7 @@ void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
 	}
 	upload_flush(up);
 	if (!upload_failed(up) && up->total == 0) {
-		fw_api_fail(&up->failure, 400, up->map_batch ? "send one entry per line"
+		fw_api_refuse(&up->failure, -EINVAL, up->map_batch ? "send one entry per line"
 			    : "send one address or CIDR per line", "the body holds no %s",
 			    up->map_batch ? "entries" : "addresses");
 		upload_drop_batch(up);
@@ -1092,13 +1107,13 @@ static struct fw_api_upload *upload_new(const struct fw_api_context *ctx,
 	struct fw_api_upload *up;
 
 	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+		fw_api_refuse(resp, -ENOSYS, "this flywall was built without the daemon's backend",
 			    "not implemented");
 		return NULL;
 	}
 	up = calloc(1, sizeof(*up));
 	if (!up)
-		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+		fw_api_refuse(resp, -ENOMEM, "out of memory", "cannot take the upload");
 	else
 		up->be = ctx->backend;
 	return up;
@@ -1119,7 +1134,7 @@ static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_a
 	snprintf(map, sizeof(map), "%.*s", (int)(end - name), name);
 	memset(resp, 0, sizeof(*resp));
 	if (!fw_api_name_valid(map)) {
-		fw_api_fail(resp, 400, "names use letters, digits, '_', '-' and '.', "
+		fw_api_refuse(resp, -EINVAL, "names use letters, digits, '_', '-' and '.', "
 			    "at most 63 characters", "invalid name '%.64s'", map);
 		return true;
 	}
@@ -1161,7 +1176,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	if (!authorized(ctx, req, resp) || !blocklist_program(&a, &program))
 		return true;
 	if (expires && (!parse_size(expires, &seconds) || seconds < 1 || seconds > EXPIRES_MAX)) {
-		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 to "
+		fw_api_refuse(resp, -EINVAL, "expires_in is a whole number of seconds from 1 to "
 			    "315360000; leave it out for no expiry", "invalid expires_in '%.64s'",
 			    expires);
 		return true;

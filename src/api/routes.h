@@ -80,7 +80,16 @@ void fw_api_response_release(struct fw_api_response *resp);
  * answer is then 404 or 405, which needs neither). */
 void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body);
 
-/* Sets an error response {"error","detail"}; returns status for chaining. */
+/* Refuses a request for the reason code (a negative errno, as a backend call
+ * fails): the status comes from fw_http_status_from_errno (src/api/http_error.c)
+ * and the body is {"error": fmt..., "detail": detail}. Returns code. */
+int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
+		  const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An answer of HTTP itself, when the request cannot be taken at all: 401
+ * (no token; the caller adds the challenge), 405 (with Allow), 413 for a
+ * body over the limit, 415, 421, 503. Errors of a request's content or of
+ * an operation use fw_api_refuse. Returns status. */
 unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
 			 const char *detail, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -83,14 +83,15 @@ static void *housekeeping(void *ctx)
 	return NULL;
 }
 
-int fw_backend_start(struct fw_daemon *d)
+int fw_backend_start(struct fw_daemon *d, struct fw_error *err)
 {
 	int ret = pthread_create(&hk.thread, NULL, housekeeping, d);
 
 	hk.running = ret == 0;
 	if (ret)
-		fw_err_log("cannot start the housekeeping thread: %s", strerror(ret));
-	return -ret;
+		return fw_error_set(err, ret, "cannot start the housekeeping thread: %s",
+				    strerror(ret));
+	return 0;
 }
 
 void fw_backend_stop(void)

@@ -15,7 +15,7 @@ void fw_backend_init(struct fw_daemon *d);
 /* The housekeeping thread (expiry, stats idle, entry counts): started once
  * the registry is open, stopped before the API server. fw_backend_stop also
  * makes long operations give up (an import in progress is undone). */
-int fw_backend_start(struct fw_daemon *d);
+int fw_backend_start(struct fw_daemon *d, struct fw_error *err);
 void fw_backend_stop(void);
 /* Stops and waits for the housekeeping thread. */
 void fw_backend_join(void);

@@ -374,7 +374,7 @@ static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
-	return fw_backend_start(d);
+	return fw_backend_start(d, err);
 }
 
 int fw_cmd_daemon(int argc, char **argv)
