@@ -40,17 +40,9 @@ static bool run_stats_on(const struct fw_daemon *d)
 
 static void refresh_counts(struct fw_daemon *d);
 
-static struct {
-	pthread_t thread;
-	bool running;
-	bool stopping;                  /* read without the lock, atomically */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-} hk = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
-
-bool fw_backend_stopping(void)
+bool fw_backend_stopping(const struct fw_daemon *d)
 {
-	return __atomic_load_n(&hk.stopping, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&d->hk.stopping, __ATOMIC_ACQUIRE);
 }
 
 /* Once a second: the extensions' ticks (the blocklist's expiry, which
@@ -64,7 +56,7 @@ static void *housekeeping(void *ctx)
 		struct timespec until;
 
 		fw_program_exts_tick(d);
-		if (fw_backend_stopping())
+		if (fw_backend_stopping(d))
 			break;
 		refresh_counts(d);
 		/* A big answer or import frees many small blocks glibc keeps in its
@@ -73,11 +65,11 @@ static void *housekeeping(void *ctx)
 		malloc_trim(0);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
-		pthread_mutex_lock(&hk.lock);
-		if (!fw_backend_stopping())
-			pthread_cond_timedwait(&hk.wake, &hk.lock, &until);
-		pthread_mutex_unlock(&hk.lock);
-		if (fw_backend_stopping())
+		pthread_mutex_lock(&d->hk.lock);
+		if (!fw_backend_stopping(d))
+			pthread_cond_timedwait(&d->hk.wake, &d->hk.lock, &until);
+		pthread_mutex_unlock(&d->hk.lock);
+		if (fw_backend_stopping(d))
 			break;
 	}
 	return NULL;
@@ -85,29 +77,29 @@ static void *housekeeping(void *ctx)
 
 int fw_backend_start(struct fw_daemon *d, struct fw_error *err)
 {
-	int ret = pthread_create(&hk.thread, NULL, housekeeping, d);
+	int ret = pthread_create(&d->hk.thread, NULL, housekeeping, d);
 
-	hk.running = ret == 0;
+	d->hk.running = ret == 0;
 	if (ret)
 		return fw_error_set(err, ret, "cannot start the housekeeping thread: %s",
 				    strerror(ret));
 	return 0;
 }
 
-void fw_backend_stop(void)
+void fw_backend_stop(struct fw_daemon *d)
 {
-	pthread_mutex_lock(&hk.lock);
-	__atomic_store_n(&hk.stopping, true, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&hk.wake);
-	pthread_mutex_unlock(&hk.lock);
+	pthread_mutex_lock(&d->hk.lock);
+	__atomic_store_n(&d->hk.stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&d->hk.wake);
+	pthread_mutex_unlock(&d->hk.lock);
 }
 
-void fw_backend_join(void)
+void fw_backend_join(struct fw_daemon *d)
 {
-	fw_backend_stop();
-	if (hk.running)
-		pthread_join(hk.thread, NULL);
-	hk.running = false;
+	fw_backend_stop(d);
+	if (d->hk.running)
+		pthread_join(d->hk.thread, NULL);
+	d->hk.running = false;
 }
 
 /* ---- programs -------------------------------------------------------------- */
@@ -705,7 +697,7 @@ static int backend_map_stream(void *ctx, const char *name, bool ndjson, struct f
 /* ---- map writes --------------------------------------------------------------- */
 
 /* An extension may keep counts of the map: a write here must recount them. */
-static void note_write(const struct fw_daemon *d, const struct map_ref *ref)
+static void note_write(struct fw_daemon *d, const struct map_ref *ref)
 {
 	fw_program_exts_map_written(d, ref->program, ref->map);
 }
@@ -869,7 +861,7 @@ static int backend_map_put(void *ctx, struct fw_map_batch *b, json_t *const *ent
 		ret = fw_error_set(err, ECANCELED, "the batch has failed already");
 	else if (!values || batch_log_room(b, n))
 		ret = fw_error_set(err, ENOMEM, "out of memory");
-	else if (fw_backend_stopping())
+	else if (fw_backend_stopping(b->d))
 		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
 	for (size_t i = 0; i < n && !ret; i++) {
 		snprintf(where, sizeof(where), "line %zu", lines[i]);
@@ -982,14 +974,6 @@ static int backend_map_delete(void *ctx, const char *name, json_t *keys, struct 
 #define FW_COUNT_REFRESH_S 10
 #define FW_COUNT_INLINE_MAX 16384       /* maps this small are counted on request */
 
-struct count_entry {
-	__u32 id;
-	long n;
-	uint64_t at_ns;
-};
-
-static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct count_entry counts[256];
 
 static uint64_t now_ns(void)
 {
@@ -999,36 +983,41 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static bool count_cached(__u32 id, long *n, uint64_t *at)
+#define N_COUNTS (sizeof(((struct fw_count_cache *)0)->entries) / \
+		  sizeof(((struct fw_count_cache *)0)->entries[0]))
+
+static bool count_cached(struct fw_count_cache *cache, __u32 id, long *n, uint64_t *at)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts) && !found; i++)
-		if (counts[i].id == id) {
-			*n = counts[i].n;
-			*at = counts[i].at_ns;
+	pthread_mutex_lock(&cache->lock);
+	for (size_t i = 0; i < N_COUNTS && !found; i++)
+		if (cache->entries[i].id == id) {
+			*n = cache->entries[i].n;
+			*at = cache->entries[i].at_ns;
 			found = true;
 		}
-	pthread_mutex_unlock(&counts_lock);
+	pthread_mutex_unlock(&cache->lock);
 	return found;
 }
 
-static void count_store(__u32 id, long n)
+static void count_store(struct fw_count_cache *cache, __u32 id, long n)
 {
 	size_t slot = 0;
 
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++) {
-		if (counts[i].id == id) {
+	pthread_mutex_lock(&cache->lock);
+	for (size_t i = 0; i < N_COUNTS; i++) {
+		if (cache->entries[i].id == id) {
 			slot = i;
 			break;
 		}
-		if (counts[i].at_ns < counts[slot].at_ns)
+		if (cache->entries[i].at_ns < cache->entries[slot].at_ns)
 			slot = i;       /* the oldest (or an empty one) makes room */
 	}
-	counts[slot] = (struct count_entry){ id, n, now_ns() };
-	pthread_mutex_unlock(&counts_lock);
+	cache->entries[slot].id = id;
+	cache->entries[slot].n = n;
+	cache->entries[slot].at_ns = now_ns();
+	pthread_mutex_unlock(&cache->lock);
 }
 
 static bool countable(const struct bpf_map_info *info)
@@ -1039,8 +1028,8 @@ static bool countable(const struct bpf_map_info *info)
 
 /* The count of ref's map as stats show it: *source is "capacity", "kept",
  * "counted" or NULL (not known yet); *age in seconds. */
-static long map_entries(const struct map_ref *ref, const struct bpf_map_info *info,
-			const char **source, double *age)
+static long map_entries(struct fw_daemon *d, const struct map_ref *ref,
+			const struct bpf_map_info *info, const char **source, double *age)
 {
 	uint64_t at = 0;
 	long n;
@@ -1053,16 +1042,16 @@ static long map_entries(const struct map_ref *ref, const struct bpf_map_info *in
 	}
 	if (!countable(info))
 		return -1;
-	if (fw_program_exts_map_count(ref->program, ref->map, info->id, &n)) {
+	if (fw_program_exts_map_count(d, ref->program, ref->map, info->id, &n)) {
 		*source = "kept";
 		return n;
 	}
-	if (!count_cached(info->id, &n, &at) ||
+	if (!count_cached(&d->counts, info->id, &n, &at) ||
 	    (info->max_entries <= FW_COUNT_INLINE_MAX && now_ns() - at > 1000000000ull)) {
 		if (info->max_entries > FW_COUNT_INLINE_MAX)
 			return -1;      /* the housekeeping thread counts it soon */
 		n = fw_map_count(ref->fd);
-		count_store(info->id, n);
+		count_store(&d->counts, info->id, n);
 		at = now_ns();
 	}
 	*source = "counted";
@@ -1091,7 +1080,7 @@ static int backend_map_stats(void *ctx, const char *name, json_t **out, struct f
 		close(ref.fd);
 		return ret;
 	}
-	n = map_entries(&ref, &info, &source, &age);
+	n = map_entries(d, &ref, &info, &source, &age);
 	*out = fw_maps_stats_json(ref.fd, n);
 	if (*out) {
 		json_object_set_new(*out, "name", json_string(ref.map));
@@ -1143,7 +1132,7 @@ static void refresh_counts(struct fw_daemon *d)
 		fw_pins_for_each_map(d->reg.root, ctx.program, collect_map, &ctx);
 	}
 	fw_daemon_unlock(d);
-	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
+	for (size_t i = 0; i < n && !fw_backend_stopping(d); i++) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		uint64_t at;
@@ -1154,10 +1143,10 @@ static void refresh_counts(struct fw_daemon *d)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && countable(&info) &&
 		    info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
-		    !fw_program_exts_map_count(refs[i].program, refs[i].map, info.id, &count) &&
-		    (!count_cached(info.id, &count, &at) ||
+		    !fw_program_exts_map_count(d, refs[i].program, refs[i].map, info.id, &count) &&
+		    (!count_cached(&d->counts, info.id, &count, &at) ||
 		     now_ns() - at >= FW_COUNT_REFRESH_S * 1000000000ull))
-			count_store(info.id, fw_map_count(fd));
+			count_store(&d->counts, info.id, fw_map_count(fd));
 		close(fd);
 	}
 	free(refs);
@@ -1204,6 +1193,10 @@ static json_t *backend_events_since(void *ctx, uint64_t since, size_t max, uint6
 
 void fw_backend_init(struct fw_daemon *d)
 {
+	pthread_mutex_init(&d->hk.lock, NULL);
+	pthread_cond_init(&d->hk.wake, NULL);
+	pthread_mutex_init(&d->counts.lock, NULL);
+	pthread_mutex_init(&d->blocklist.lock, NULL);
 	d->backend = (struct fw_api_backend){
 		.ctx = d,
 		.program_dir = backend_program_dir,

@@ -9,17 +9,18 @@
 
 #include "daemon/daemon.h"
 
-/* Fills d->backend with the daemon's calls and d as their context. */
+/* Fills d->backend with the daemon's calls and d as their context, and sets
+ * up the state the backend keeps beside the registry. */
 void fw_backend_init(struct fw_daemon *d);
 
 /* The housekeeping thread (expiry, stats idle, entry counts): started once
  * the registry is open, stopped before the API server. fw_backend_stop also
  * makes long operations give up (an import in progress is undone). */
 int fw_backend_start(struct fw_daemon *d, struct fw_error *err);
-void fw_backend_stop(void);
+void fw_backend_stop(struct fw_daemon *d);
 /* Stops and waits for the housekeeping thread. */
-void fw_backend_join(void);
-bool fw_backend_stopping(void);
+void fw_backend_join(struct fw_daemon *d);
+bool fw_backend_stopping(const struct fw_daemon *d);
 
 /* blocklist.c, the blocklist extension (fw_ext_blocklist): the blocklist
  * calls of struct fw_api_backend (ctx is the daemon), and the program they

@@ -12,7 +12,7 @@
  * min-heap of the entries that expire, so expiry costs what expires. Writes
  * go in batches (BPF_NOEXIST first: a new address costs no lookup; one that
  * is there already is looked up, overwritten, and its old value kept to undo).
- * One mutex (bl_lock) covers these states; it is held for one chunk of work
+ * One mutex (the daemon's blocklist.lock) covers these states; it is held for one chunk of work
  * at a time (at most FW_MAP_BATCH entries), never while waiting for a client.
  */
 #include <arpa/inet.h>
@@ -238,8 +238,6 @@ struct bl_state {
 	struct bl_state *next;
 };
 
-static pthread_mutex_t bl_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bl_state *states;
 
 static void heap_swap(struct expiring *h, size_t a, size_t b)
 {
@@ -358,13 +356,13 @@ static int state_rebuild(struct bl_state *s, const struct bl_maps *m)
 }
 
 /* The state of program's maps, rebuilt if they are not the ones it
- * describes. bl_lock held. */
-static struct bl_state *state_get(const char *program, const struct bl_maps *m,
-				  struct fw_error *err)
+ * describes. k->lock held. */
+static struct bl_state *state_get(struct fw_blocklist_kept *k, const char *program,
+				  const struct bl_maps *m, struct fw_error *err)
 {
 	struct bl_state *s;
 
-	for (s = states; s; s = s->next)
+	for (s = k->states; s; s = s->next)
 		if (!strcmp(s->program, program))
 			break;
 	if (!s) {
@@ -374,8 +372,8 @@ static struct bl_state *state_get(const char *program, const struct bl_maps *m,
 			return NULL;
 		}
 		snprintf(s->program, sizeof(s->program), "%s", program);
-		s->next = states;
-		states = s;
+		s->next = k->states;
+		k->states = s;
 	}
 	if (s->exact_id && s->exact_id == map_id(m->exact_fd) && s->cidr_id == map_id(m->cidr_fd))
 		return s;
@@ -386,9 +384,10 @@ static struct bl_state *state_get(const char *program, const struct bl_maps *m,
 	return s;
 }
 
-static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
+static void state_forget_others(struct fw_blocklist_kept *k, char (*keep)[FW_NAME_MAX],
+				size_t n)
 {
-	for (struct bl_state **p = &states; *p;) {
+	for (struct bl_state **p = &k->states; *p;) {
 		struct bl_state *s = *p;
 		bool kept = false;
 
@@ -408,20 +407,20 @@ static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
 
 /* The maps were written behind the blocklist's back (map data): recounts
  * them before it returns. */
-static void invalidate(const struct fw_daemon *d, const char *program)
+static void invalidate(struct fw_daemon *d, const char *program)
 {
 	struct bl_maps m = { open_pinned(d, program, "blocklist"),
 			     open_pinned(d, program, "cidr_blocklist") };
 
-	pthread_mutex_lock(&bl_lock);
-	for (struct bl_state *s = states; s; s = s->next)
+	pthread_mutex_lock(&d->blocklist.lock);
+	for (struct bl_state *s = d->blocklist.states; s; s = s->next)
 		if (!strcmp(s->program, program))
 			s->exact_id = s->cidr_id = 0;
 	/* Recounted now, by the writer: a count read right after the write
 	 * is exact (the rebuild costs ~0.3 s per million entries). */
 	if (m.exact_fd >= 0 && m.cidr_fd >= 0)
-		state_get(program, &m, NULL);
-	pthread_mutex_unlock(&bl_lock);
+		state_get(&d->blocklist, program, &m, NULL);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	if (m.exact_fd >= 0)
 		close(m.exact_fd);
 	if (m.cidr_fd >= 0)
@@ -430,12 +429,13 @@ static void invalidate(const struct fw_daemon *d, const char *program)
 
 /* The kept entry count of a program's blocklist or cidr_blocklist map with
  * this id; false when the daemon keeps none for it. */
-static bool kept_count(const char *program, const char *map, __u32 id, long *n)
+static bool kept_count(struct fw_daemon *d, const char *program, const char *map, __u32 id,
+		       long *n)
 {
 	bool known = false;
 
-	pthread_mutex_lock(&bl_lock);
-	for (struct bl_state *s = states; s && !known; s = s->next) {
+	pthread_mutex_lock(&d->blocklist.lock);
+	for (struct bl_state *s = d->blocklist.states; s && !known; s = s->next) {
 		if (strcmp(s->program, program))
 			continue;
 		if (!strcmp(map, "blocklist") && s->exact_id == id && id) {
@@ -446,7 +446,7 @@ static bool kept_count(const char *program, const char *map, __u32 id, long *n)
 			known = true;
 		}
 	}
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	return known;
 }
 
@@ -706,9 +706,10 @@ out:
 	return ret;
 }
 
-int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-		     size_t n, struct fw_error *err)
+int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b,
+		     const struct fw_blocklist_item *items, size_t n, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct bl_entry *exact = calloc(n ? n : 1, sizeof(*exact));
 	struct bl_entry *cidr = calloc(n ? n : 1, sizeof(*cidr));
 	size_t *exact_at = calloc(n ? n : 1, sizeof(size_t)), *cidr_at = calloc(n ? n : 1, sizeof(size_t));
@@ -744,12 +745,12 @@ int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b, const struct fw_bl
 	}
 	if (ret)
 		goto fail_unlocked;
-	if (fw_backend_stopping()) {
+	if (fw_backend_stopping(d)) {
 		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
 		goto fail_unlocked;
 	}
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(b->program, &b->m, err);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, b->program, &b->m, err);
 	if (!s) {
 		ret = err->code;
 		goto fail;
@@ -769,19 +770,19 @@ int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b, const struct fw_bl
 				   (long long)b->limit);
 	}
 	if (!ret) {
-		pthread_mutex_unlock(&bl_lock);
+		pthread_mutex_unlock(&d->blocklist.lock);
 		goto out;
 	}
 fail:
 	undo_apply(b, s);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	b->failed = true;
 	goto out;
 fail_unlocked:
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(b->program, &b->m, NULL);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, b->program, &b->m, NULL);
 	undo_apply(b, s);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	b->failed = true;
 out:
 	free(exact);
@@ -807,14 +808,16 @@ json_t *fw_blocklist_commit(void *ctx, struct fw_blocklist_batch *b)
 
 void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b)
 {
+	struct fw_daemon *d = ctx;
+
 	if (!b)
 		return;
 	if (b->undo.n_created || b->undo.n_created_cidr || b->undo.n_overwritten) {
 		struct fw_error err = { 0 };
 
-		pthread_mutex_lock(&bl_lock);
-		undo_apply(b, state_get(b->program, &b->m, &err));
-		pthread_mutex_unlock(&bl_lock);
+		pthread_mutex_lock(&d->blocklist.lock);
+		undo_apply(b, state_get(&d->blocklist, b->program, &b->m, &err));
+		pthread_mutex_unlock(&d->blocklist.lock);
 		fw_error_clear(&err);
 		fw_info("blocklist of %s: a batch that did not finish was undone", b->program);
 	}
@@ -911,8 +914,8 @@ int fw_blocklist_delete(void *ctx, const char *program, json_t *list, struct fw_
 		ret = fw_error_set(err, ENOMEM, "out of memory");
 		goto close;
 	}
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(program, &m, err);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, program, &m, err);
 	ret = s ? 0 : err->code;
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct bl_entry e;
@@ -944,7 +947,7 @@ int fw_blocklist_delete(void *ctx, const char *program, json_t *list, struct fw_
 		if (ret)
 			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
 	}
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 close:
 	bl_close(&m);
 out:
@@ -1140,7 +1143,7 @@ int fw_blocklist_page(void *ctx, const char *program, const char *cursor, size_t
 
 /* ---- expiry -------------------------------------------------------------- */
 
-/* Deletes up to FW_MAP_BATCH entries of s that are due. bl_lock held.
+/* Deletes up to FW_MAP_BATCH entries of s that are due. d->blocklist.lock held.
  * Returns true while more are due. */
 static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t now)
 {
@@ -1192,29 +1195,29 @@ static void expire(struct fw_daemon *d)
 	fw_daemon_unlock(d);
 	if (!names)
 		return;
-	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
+	for (size_t i = 0; i < n && !fw_backend_stopping(d); i++) {
 		struct bl_maps m = { open_pinned(d, names[i], "blocklist"),
 				     open_pinned(d, names[i], "cidr_blocklist") };
 		bool more = m.exact_fd >= 0 && m.cidr_fd >= 0;
 
 		/* Bounded slices: the lock is let go between them, so API calls
 		 * and a stop get their turn. */
-		while (more && !fw_backend_stopping()) {
+		while (more && !fw_backend_stopping(d)) {
 			struct bl_state *s;
 
-			pthread_mutex_lock(&bl_lock);
-			s = state_get(names[i], &m, NULL);
+			pthread_mutex_lock(&d->blocklist.lock);
+			s = state_get(&d->blocklist, names[i], &m, NULL);
 			more = s && expire_slice(s, &m, monotonic_ns());
-			pthread_mutex_unlock(&bl_lock);
+			pthread_mutex_unlock(&d->blocklist.lock);
 		}
 		if (m.exact_fd >= 0)
 			close(m.exact_fd);
 		if (m.cidr_fd >= 0)
 			close(m.cidr_fd);
 	}
-	pthread_mutex_lock(&bl_lock);
-	state_forget_others(names, n);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_lock(&d->blocklist.lock);
+	state_forget_others(&d->blocklist, names, n);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	free(names);
 }
 

@@ -396,10 +396,10 @@ int fw_cmd_daemon(int argc, char **argv)
 	snprintf(d.config_path, sizeof(d.config_path), "%s", opt.config);
 	fw_loader_init();
 	sig_fd = open_signals();
+	fw_backend_init(&d);
 	if (fw_registry_open(&d.reg, opt.pin_root, &err))
 		goto out;
 	d.reg.hook_opts = opt.hook_opts;
-	fw_backend_init(&d);
 	if (!opt.oneshot && opt.events_log &&
 	    fw_event_log_open_file(opt.events_log, opt.events_log_max, &err))
 		goto out;
@@ -425,9 +425,9 @@ out:
 		report_error(&err);
 	/* Long operations give up first (an unfinished import is undone), so
 	 * the API's connections end promptly. */
-	fw_backend_stop();
+	fw_backend_stop(&d);
 	fw_api_server_stop(d.api);
-	fw_backend_join();
+	fw_backend_join(&d);
 	fw_event_log_stop();
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);

@@ -7,7 +7,10 @@
 #ifndef FLYWALL_DAEMON_DAEMON_H
 #define FLYWALL_DAEMON_DAEMON_H
 
+#include <linux/types.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "api/backend.h"
@@ -15,6 +18,28 @@
 #include "daemon/registry.h"
 
 struct fw_api_server;
+struct bl_state;
+
+/* The backend's housekeeping thread (backend.c). */
+struct fw_housekeeping {
+	pthread_t thread;
+	bool running;
+	bool stopping;                  /* read without the lock, atomically */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+};
+
+/* Entry counts the housekeeping thread took, by map id (backend.c). */
+struct fw_count_cache {
+	pthread_mutex_t lock;
+	struct { __u32 id; long n; uint64_t at_ns; } entries[256];
+};
+
+/* The blocklist's kept state, per program (blocklist.c). */
+struct fw_blocklist_kept {
+	pthread_mutex_t lock;           /* one chunk of work at a time */
+	struct bl_state *states;
+};
 
 struct fw_daemon {
 	pthread_mutex_t lock;
@@ -25,6 +50,9 @@ struct fw_daemon {
 	struct fw_api_server *api;
 	int run_stats_fd;               /* bpf_enable_stats, or -1 */
 	time_t run_stats_until;         /* 0: while the daemon runs */
+	struct fw_housekeeping hk;
+	struct fw_count_cache counts;
+	struct fw_blocklist_kept blocklist;
 };
 
 /* The one lock of the daemon (see above). */

@@ -67,7 +67,7 @@ static const struct fw_program_ext *keeper_of(const char *map)
 	return NULL;
 }
 
-void fw_program_exts_map_written(const struct fw_daemon *d, const char *program,
+void fw_program_exts_map_written(struct fw_daemon *d, const char *program,
 				 const char *map)
 {
 	const struct fw_program_ext *e = keeper_of(map);
@@ -76,11 +76,12 @@ void fw_program_exts_map_written(const struct fw_daemon *d, const char *program,
 		e->map_written(d, program);
 }
 
-bool fw_program_exts_map_count(const char *program, const char *map, __u32 id, long *n)
+bool fw_program_exts_map_count(struct fw_daemon *d, const char *program, const char *map,
+				__u32 id, long *n)
 {
 	const struct fw_program_ext *e = keeper_of(map);
 
-	return e && e->map_count && e->map_count(program, map, id, n);
+	return e && e->map_count && e->map_count(d, program, map, id, n);
 }
 
 void fw_program_exts_tick(struct fw_daemon *d)

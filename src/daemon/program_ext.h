@@ -53,11 +53,12 @@ struct fw_program_ext {
 	const char *const *maps;
 	/* One of those maps of program was written behind the extension's back
 	 * (map data): recount before returning. */
-	void (*map_written)(const struct fw_daemon *d, const char *program);
+	void (*map_written)(struct fw_daemon *d, const char *program);
 	/* The entry count the extension keeps of a map with this id. */
-	bool (*map_count)(const char *program, const char *map, __u32 id, long *n);
+	bool (*map_count)(struct fw_daemon *d, const char *program, const char *map, __u32 id,
+			  long *n);
 	/* Once a second on the housekeeping thread, no lock held (bounded
-	 * slices; gives up when fw_backend_stopping()). */
+	 * slices; gives up when fw_backend_stopping(d)). */
 	void (*tick)(struct fw_daemon *d);
 };
 
@@ -71,11 +72,12 @@ extern const struct fw_load_hook fw_program_ext_load_hook;
 int fw_program_exts_apply(struct fw_ext_step *s, struct fw_error *err);
 void fw_program_exts_rollback(struct fw_ext_step *s);
 /* program's map was written through the API: tells the extension keeping it. */
-void fw_program_exts_map_written(const struct fw_daemon *d, const char *program,
+void fw_program_exts_map_written(struct fw_daemon *d, const char *program,
 				 const char *map);
 /* Every extension's tick. */
 void fw_program_exts_tick(struct fw_daemon *d);
 /* The count an extension keeps of program's map, if one does. */
-bool fw_program_exts_map_count(const char *program, const char *map, __u32 id, long *n);
+bool fw_program_exts_map_count(struct fw_daemon *d, const char *program, const char *map,
+				__u32 id, long *n);
 
 #endif
