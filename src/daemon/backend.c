@@ -333,7 +333,7 @@ static int backend_load(void *ctx, struct fw_prog_spec *spec, json_t **out, stru
 		spec->default_map_size = default_map_size_locked(d);
 	ret = fw_reconcile(&d->reg, spec, 1, FW_ORIGIN_API, false, &rep, err);
 	if (!ret) {
-		fw_event_log_sync(&d->reg);
+		fw_event_log_sync(d->events, &d->reg);
 		*out = program_detail(d, fw_registry_find(&d->reg, spec->name));
 	}
 out:
@@ -369,7 +369,7 @@ static int backend_unload(void *ctx, const char *name, struct fw_error *err)
 	p = find_program(d, name, err);
 	ret = p ? fw_program_destroy(&d->reg, p, err) : err->code;
 	if (!ret)
-		fw_event_log_sync(&d->reg);
+		fw_event_log_sync(d->events, &d->reg);
 	fw_daemon_unlock(d);
 	return ret;
 }
@@ -1178,7 +1178,7 @@ static json_t *backend_stats(void *ctx)
 	out = json_pack("{s:o, s:I, s:I, s:b, s:s, s:o}", "programs", progs, "program_count",
 			(json_int_t)d->reg.n_progs, "map_count", (json_int_t)n_maps,
 			"stats_enabled", run_stats_on(d), "pin_root", d->reg.root, "events",
-			fw_event_log_stats());
+			fw_event_log_stats(d->events));
 	/* Under the lock: the probe borrows libbpf's print callback, which a
 	 * concurrent load also uses. */
 	json_object_set_new(out, "features", fw_features_to_json(fw_features_get()));
@@ -1188,7 +1188,9 @@ static json_t *backend_stats(void *ctx)
 
 static json_t *backend_events_since(void *ctx, uint64_t since, size_t max, uint64_t *next)
 {
-	return fw_event_log_since(since, max, next);
+	struct fw_daemon *d = ctx;
+
+	return fw_event_log_since(d->events, since, max, next);
 }
 
 void fw_backend_init(struct fw_daemon *d)

@@ -100,7 +100,7 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		fw_config_release(&d->cfg);
 		d->cfg = cfg;
 	}
-	fw_event_log_sync(&d->reg);
+	fw_event_log_sync(d->events, &d->reg);
 	pthread_mutex_unlock(&d->lock);
 	if (!ret)
 		fw_info("applied %s in %.1f ms: %d attached, %d replaced, %d kept, %d removed%s",
@@ -364,10 +364,10 @@ static unsigned int api_extra_caps(const struct fw_daemon *d)
 static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 			 struct fw_error *err)
 {
-	if (fw_event_log_start(err))
+	if (fw_event_log_start(d->events, err))
 		return err->code;
 	pthread_mutex_lock(&d->lock);
-	fw_event_log_sync(&d->reg);
+	fw_event_log_sync(d->events, &d->reg);
 	pthread_mutex_unlock(&d->lock);
 	if (!opt->no_api) {
 		d->api = fw_api_server_start(&d->cfg.api, &d->backend, err);
@@ -397,11 +397,16 @@ int fw_cmd_daemon(int argc, char **argv)
 	fw_loader_init();
 	sig_fd = open_signals();
 	fw_backend_init(&d);
+	d.events = fw_event_log_new();
+	if (!d.events) {
+		fw_error_set(&err, ENOMEM, "out of memory");
+		goto out;
+	}
 	if (fw_registry_open(&d.reg, opt.pin_root, &err))
 		goto out;
 	d.reg.hook_opts = opt.hook_opts;
 	if (!opt.oneshot && opt.events_log &&
-	    fw_event_log_open_file(opt.events_log, opt.events_log_max, &err))
+	    fw_event_log_open_file(d.events, opt.events_log, opt.events_log_max, &err))
 		goto out;
 	if (apply_config_file(&d, &err))
 		goto out;
@@ -428,7 +433,7 @@ out:
 	fw_backend_stop(&d);
 	fw_api_server_stop(d.api);
 	fw_backend_join(&d);
-	fw_event_log_stop();
+	fw_event_log_free(d.events);
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);
 	fw_error_clear(&err);

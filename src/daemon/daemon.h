@@ -18,6 +18,7 @@
 #include "daemon/registry.h"
 
 struct fw_api_server;
+struct fw_event_log;
 struct bl_state;
 
 /* The backend's housekeeping thread (backend.c). */
@@ -48,6 +49,7 @@ struct fw_daemon {
 	struct fw_registry reg;
 	struct fw_api_backend backend;  /* the API's calls, with this daemon as ctx */
 	struct fw_api_server *api;
+	struct fw_event_log *events;    /* the collector and the events ring */
 	int run_stats_fd;               /* bpf_enable_stats, or -1 */
 	time_t run_stats_until;         /* 0: while the daemon runs */
 	struct fw_housekeeping hk;
