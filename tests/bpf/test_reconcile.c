@@ -25,6 +25,8 @@
 
 #include "bpf_test.h"
 #include "common/log.h"
+#include "daemon/backend_internal.h"
+#include "daemon/event_log.h"
 #include "daemon/program_ext.h"
 #include "daemon/reconcile.h"
 #include "ebpf/args.h"
@@ -559,6 +561,53 @@ static void test_socket_filter_learns_its_services(void **state)
 	close_all(&reg);
 }
 
+/* The backend as the API calls it, on a daemon of the test's own (the
+ * context it was registered with, no process global): the blocklist serves
+ * any program whose object declares its maps, whatever the block's name. */
+static void test_backend_on_a_daemon_of_its_own(void **state)
+{
+	static struct fw_daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER, .run_stats_fd = -1 };
+	struct fw_prog_spec specs[2] = { xdp_spec("guard", ddos_obj, "lo", 100),
+					 xdp_spec("plain", pass_obj, "fwr0", -1) };
+	const struct fw_api_backend *be = &d.backend;
+	struct fw_reconcile_report rep;
+	struct fw_error err = {};
+	__u8 key[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [13] = 1, [14] = 2, [15] = 3 };
+	__u8 value[8];
+	char path[FW_PATH_MAX];
+	json_t *entries, *stats = NULL;
+	int fd;
+
+	fw_backend_init(&d);
+	d.events = fw_event_log_new();
+	open_registry(&d.reg);
+	apply_ok(&d.reg, specs, 2, &rep);
+
+	entries = json_pack("[{s:s}]", "address", "10.1.2.3");
+	assert_int_equal(be->blocklist_add(be->ctx, "guard", entries, &err), 0);
+	fw_pins_map_path(root, "guard", "blocklist", path);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, key, value), 0);      /* in the kernel */
+	close(fd);
+	assert_int_equal(be->map_stats(be->ctx, "guard.blocklist", &stats, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(stats, "entries")), 1);
+	assert_string_equal(json_string_value(json_object_get(stats, "entries_source")), "kept");
+	json_decref(stats);
+
+	assert_int_equal(be->blocklist_add(be->ctx, "plain", entries, &err), -EINVAL);
+	assert_string_equal(err.msg, "program plain has no blocklist and cidr_blocklist maps "
+			    "(is it a ddos_filter?)");
+	fw_error_clear(&err);
+	json_decref(entries);
+	assert_string_equal(be->blocklist_default, "ddos_filter");
+
+	fw_backend_join(&d);
+	fw_event_log_free(d.events);
+	close_all(&d.reg);
+	release(specs, 2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +622,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_crash_after_record_is_adopted, fresh_root),
 		cmocka_unit_test_setup(test_extensions_match_what_objects_declare, fresh_root),
 		cmocka_unit_test_setup(test_socket_filter_learns_its_services, fresh_root),
+		cmocka_unit_test_setup(test_backend_on_a_daemon_of_its_own, fresh_root),
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-at"))
