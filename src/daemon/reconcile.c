@@ -11,7 +11,6 @@
 #include "common/crash_point.h"
 #include "common/log.h"
 #include "daemon/program_ext.h"
-#include "ebpf/args.h"
 #include "ebpf/shaping.h"
 
 enum step_action {
