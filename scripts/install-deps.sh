@@ -9,7 +9,7 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libpcap-dev
-	libcmocka-dev libcap-dev libunistring-dev
+	libcmocka-dev libcap-dev libunistring-dev nettle-dev
 	# HashiCorp's HCL parser, the conformance test's reference
 	golang-go golang-github-hashicorp-hcl-v2-dev
 	# test peers

@@ -17,6 +17,7 @@ unsigned int fw_http_status_from_errno(int code)
 	case E2BIG: return 413;
 	case EBADMSG:
 	case EOPNOTSUPP: return 422;
+	case ENOSYS: return 501;
 	default: return 500;
 	}
 }

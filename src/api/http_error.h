@@ -10,7 +10,9 @@
 
 #include "common/error.h"
 
-/* The errno → status table of src/api/backend.h; anything else is 500. */
+/* The one place an error's kind (a negative errno) becomes an HTTP status:
+ * the table of src/api/backend.h, -ENOSYS 501 (a build without the daemon's
+ * backend); anything else is 500. */
 unsigned int fw_http_status_from_errno(int code);
 /* The reason phrase of a status we emit ("Not Found"). */
 const char *fw_http_reason(unsigned int status);

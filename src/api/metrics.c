@@ -147,8 +147,8 @@ static void put_program_counters(FILE *out, const struct subject *subs, size_t n
 
 /* Stats of each listed item, by the name the stats call takes. */
 static struct subject *gather(json_t *list, const char *const *name_keys,
-			      int (*stats)(const char *, json_t **, struct fw_error *),
-			      size_t *n)
+			      int (*stats)(void *, const char *, json_t **, struct fw_error *),
+			      void *ctx, size_t *n)
 {
 	struct subject *subs = calloc(json_array_size(list) + 1, sizeof(*subs));
 	json_t *item;
@@ -166,7 +166,7 @@ static struct subject *gather(json_t *list, const char *const *name_keys,
 		if (!name)
 			continue;
 		subs[*n].name = name;
-		if (stats(name, &subs[*n].stats, &err) < 0)
+		if (stats(ctx, name, &subs[*n].stats, &err) < 0)
 			subs[*n].stats = json_incref(item);  /* the summary still has figures */
 		fw_error_clear(&err);
 		(*n)++;
@@ -185,7 +185,7 @@ char *fw_api_metrics_text(const struct fw_api_backend *be)
 {
 	static const char *const prog_keys[] = { "name", NULL };
 	static const char *const map_keys[] = { "qualified", "name", NULL };
-	json_t *programs = be->programs(), *maps = be->maps();
+	json_t *programs = be->programs(be->ctx), *maps = be->maps(be->ctx);
 	struct subject *progs, *map_subs;
 	size_t n_progs = 0, n_maps = 0, len;
 	char *text = NULL;
@@ -194,8 +194,8 @@ char *fw_api_metrics_text(const struct fw_api_backend *be)
 	out = open_memstream(&text, &len);
 	if (!out)
 		goto done;
-	progs = gather(programs, prog_keys, be->program_stats, &n_progs);
-	map_subs = gather(maps, map_keys, be->map_stats, &n_maps);
+	progs = gather(programs, prog_keys, be->program_stats, be->ctx, &n_progs);
+	map_subs = gather(maps, map_keys, be->map_stats, be->ctx, &n_maps);
 	put_header(out, "flywall_up", "gauge", "1 while the daemon answers.");
 	fputs("flywall_up 1\n", out);
 	put_header(out, "flywall_programs", "gauge", "Programs loaded.");

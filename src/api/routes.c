@@ -24,6 +24,7 @@
 
 struct route_args {
 	const struct fw_api_context *ctx;
+	const struct fw_api_backend *be; /* ctx->backend */
 	const struct fw_api_request *req;
 	json_t *body;                   /* parsed, for routes that take one */
 	const char *name;               /* the {name} segment, if any */
@@ -57,6 +58,21 @@ unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
 	resp->status = status;
 	resp->json = fw_http_error_body(msg, detail);
 	return status;
+}
+
+int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
+		  const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_decref(resp->json);
+	resp->status = fw_http_status_from_errno(code);
+	resp->json = fw_http_error_body(msg, detail);
+	return code;
 }
 
 void fw_api_response_release(struct fw_api_response *resp)
@@ -93,7 +109,7 @@ static bool parse_format(struct fw_api_response *resp, const char *text, bool *n
 	*ndjson = text && !strcmp(text, "ndjson");
 	if (!text || *ndjson || !strcmp(text, "json"))
 		return true;
-	fw_api_fail(resp, 400, "format is json or ndjson", "invalid format '%.64s'", text);
+	fw_api_refuse(resp, -EINVAL, "format is json or ndjson", "invalid format '%.64s'", text);
 	return false;
 }
 
@@ -129,7 +145,7 @@ static void reply_backend(struct fw_api_response *resp, int ret, struct fw_error
 static void reply_json(struct fw_api_response *resp, json_t *value)
 {
 	if (!value) {
-		fw_api_fail(resp, 500, "see the daemon's log for the cause",
+		fw_api_refuse(resp, -EIO, "see the daemon's log for the cause",
 			    "the daemon could not produce this view");
 		return;
 	}
@@ -162,14 +178,14 @@ static const char *query(const struct fw_api_request *req, const char *key)
 
 static void programs_list(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->programs());
+	reply_json(a->resp, a->be->programs(a->be->ctx));
 }
 
 static void program_get(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->program(a->name, &out, &err);
+	int ret = a->be->program(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -178,7 +194,7 @@ static void program_stats(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->program_stats(a->name, &out, &err);
+	int ret = a->be->program_stats(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -190,9 +206,9 @@ static void program_load(struct route_args *a)
 	json_t *out = NULL;
 	int ret;
 
-	if (fw_api_spec_from_json(a->ctx->backend, a->body, &spec, a->resp))
+	if (fw_api_spec_from_json(a->be, a->body, &spec, a->resp))
 		return;
-	ret = a->ctx->backend->load(&spec, &out, &err);
+	ret = a->be->load(a->be->ctx, &spec, &out, &err);
 	fw_prog_spec_release(&spec);
 	reply_backend(a->resp, ret, &err, out, 201);
 }
@@ -207,13 +223,13 @@ static void program_update(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "args", &jargs)) {
-		fw_api_fail(a->resp, 400, "expected {\"args\": {\"NAME\": value, ...}}",
+		fw_api_refuse(a->resp, -EINVAL, "expected {\"args\": {\"NAME\": value, ...}}",
 			    "invalid update request: %s", jerr.text);
 		return;
 	}
 	if (fw_api_args_from_json(jargs, &args, &n, a->resp))
 		return;
-	ret = a->ctx->backend->update_args(a->name, args, n, &out, &err);
+	ret = a->be->update_args(a->be->ctx, a->name, args, n, &out, &err);
 	fw_api_args_free(args, n);
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -221,7 +237,7 @@ static void program_update(struct route_args *a)
 static void program_unload(struct route_args *a)
 {
 	struct fw_error err = { 0 };
-	int ret = a->ctx->backend->unload(a->name, &err);
+	int ret = a->be->unload(a->be->ctx, a->name, &err);
 
 	reply_backend(a->resp, ret, &err,
 		      ret < 0 ? NULL : json_pack("{s:s, s:b}", "name", a->name,
@@ -232,14 +248,14 @@ static void program_unload(struct route_args *a)
 
 static void maps_list(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->maps());
+	reply_json(a->resp, a->be->maps(a->be->ctx));
 }
 
 static void map_stats(struct route_args *a)
 {
 	struct fw_error err = { 0 };
 	json_t *out = NULL;
-	int ret = a->ctx->backend->map_stats(a->name, &out, &err);
+	int ret = a->be->map_stats(a->be->ctx, a->name, &out, &err);
 
 	reply_backend(a->resp, ret, &err, out, 200);
 }
@@ -254,7 +270,7 @@ static bool parse_bool(struct fw_api_response *resp, const char *key, const char
 	if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
 		*out = true;
 	else if (strcmp(text, "false") && strcmp(text, "0") && strcmp(text, "no"))
-		return fw_api_fail(resp, 400, "true or false", "invalid %s '%.64s'", key, text),
+		return fw_api_refuse(resp, -EINVAL, "true or false", "invalid %s '%.64s'", key, text),
 		       false;
 	return true;
 }
@@ -263,7 +279,7 @@ static bool parse_bool(struct fw_api_response *resp, const char *key, const char
 static bool parse_limit(struct fw_api_response *resp, const char *text, size_t *limit)
 {
 	if (text && (!parse_size(text, limit) || *limit == 0 || *limit > FW_API_PAGE_MAX)) {
-		fw_api_fail(resp, 400, "limit is a whole number from 1 to 10000",
+		fw_api_refuse(resp, -EINVAL, "limit is a whole number from 1 to 10000",
 			    "invalid limit '%.64s'", text);
 		return false;
 	}
@@ -289,7 +305,7 @@ static void map_data_get(struct route_args *a)
 	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
 		return;
 	if (offset_text && !parse_size(offset_text, &offset)) {
-		fw_api_fail(a->resp, 400, "offset is a whole number >= 0 (the next_offset "
+		fw_api_refuse(a->resp, -EINVAL, "offset is a whole number >= 0 (the next_offset "
 			    "of the previous page); prefer cursor", "invalid offset '%.64s'",
 			    offset_text);
 		return;
@@ -297,16 +313,16 @@ static void map_data_get(struct route_args *a)
 	if (!parse_limit(a->resp, query(a->req, "limit"), &limit))
 		return;
 	if (cursor && offset_text) {
-		fw_api_fail(a->resp, 400, "a cursor says where to go on by itself",
+		fw_api_refuse(a->resp, -EINVAL, "a cursor says where to go on by itself",
 			    "give cursor or offset, not both");
 		return;
 	}
 	if (all) {
-		ret = a->ctx->backend->map_stream(a->name, ndjson, &stream, &err);
+		ret = a->be->map_stream(a->be->ctx, a->name, ndjson, &stream, &err);
 		reply_stream(a->resp, ret, &err, &stream, ndjson);
 		return;
 	}
-	ret = a->ctx->backend->map_data(a->name, cursor, offset, limit, &out, &err);
+	ret = a->be->map_data(a->be->ctx, a->name, cursor, offset, limit, &out, &err);
 	reply_backend(a->resp, ret, &err, out, 200);
 }
 
@@ -315,11 +331,11 @@ static bool bulk_array_valid(struct fw_api_response *resp, json_t *array,
 			     const char *field, const char *shape)
 {
 	if (!json_is_array(array) || json_array_size(array) == 0) {
-		fw_api_fail(resp, 400, shape, "'%s' must be a non-empty array", field);
+		fw_api_refuse(resp, -EINVAL, shape, "'%s' must be a non-empty array", field);
 		return false;
 	}
 	if (json_array_size(array) > FW_API_BULK_MAX) {
-		fw_api_fail(resp, 413, "split the request into batches of at most 10000",
+		fw_api_refuse(resp, -E2BIG, "split the request into batches of at most 10000",
 			    "too many %s: %zu (at most 10000 per request)", field,
 			    json_array_size(array));
 		return false;
@@ -337,7 +353,7 @@ static void map_data_put(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "entries", &entries)) {
-		fw_api_fail(a->resp, 400, shape, "invalid map update: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid map update: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, entries, "entries", shape))
@@ -347,11 +363,11 @@ static void map_data_put(struct route_args *a)
 
 		if (json_unpack_ex(entry, &jerr, JSON_STRICT, "{s:o, s:o}", "key", &key,
 				   "value", &value)) {
-			fw_api_fail(a->resp, 400, shape, "entries[%zu]: %s", i, jerr.text);
+			fw_api_refuse(a->resp, -EINVAL, shape, "entries[%zu]: %s", i, jerr.text);
 			return;
 		}
 	}
-	ret = a->ctx->backend->map_update(a->name, entries, &err);
+	ret = a->be->map_update(a->be->ctx, a->name, entries, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "map", a->name,
 				"updated", (json_int_t)json_array_size(entries)), 200);
@@ -366,12 +382,12 @@ static void map_data_delete(struct route_args *a)
 	int ret;
 
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "keys", &keys)) {
-		fw_api_fail(a->resp, 400, shape, "invalid map delete: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid map delete: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, keys, "keys", shape))
 		return;
-	ret = a->ctx->backend->map_delete(a->name, keys, &err);
+	ret = a->be->map_delete(a->be->ctx, a->name, keys, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "map", a->name,
 				"deleted", (json_int_t)json_array_size(keys)), 200);
@@ -381,7 +397,7 @@ static void map_data_delete(struct route_args *a)
 
 static void stats_get(struct route_args *a)
 {
-	reply_json(a->resp, a->ctx->backend->stats());
+	reply_json(a->resp, a->be->stats(a->be->ctx));
 }
 
 static void events_stream(struct route_args *a)
@@ -391,7 +407,7 @@ static void events_stream(struct route_args *a)
 
 	if (since) {
 		if (!parse_size(since, &seq)) {
-			fw_api_fail(a->resp, 400, "since is an event sequence number >= 0",
+			fw_api_refuse(a->resp, -EINVAL, "since is an event sequence number >= 0",
 				    "invalid since '%.64s'", since);
 			return;
 		}
@@ -408,7 +424,7 @@ static void metrics_get(struct route_args *a)
 	char *text = fw_api_metrics_text(a->ctx->backend);
 
 	if (!text) {
-		fw_api_fail(a->resp, 500, "out of memory", "cannot render metrics");
+		fw_api_refuse(a->resp, -ENOMEM, "out of memory", "cannot render metrics");
 		return;
 	}
 	a->resp->status = 200;
@@ -464,9 +480,9 @@ static bool blocklist_program(struct route_args *a, const char **program)
 {
 	*program = query(a->req, "program");
 	if (!*program)
-		*program = FW_BLOCKLIST_DEFAULT_PROGRAM;
+		*program = a->be->blocklist_default;
 	if (!fw_api_name_valid(*program)) {
-		fw_api_fail(a->resp, 400, "program names use letters, digits, '_', '-', '.'",
+		fw_api_refuse(a->resp, -EINVAL, "program names use letters, digits, '_', '-', '.'",
 			    "invalid program name '%.64s'", *program);
 		return false;
 	}
@@ -478,12 +494,12 @@ static bool check_address(struct fw_api_response *resp, json_t *item, const char
 	char why[96];
 
 	if (!json_is_string(item)) {
-		fw_api_fail(resp, 400, "addresses are strings such as \"192.0.2.7\" or "
+		fw_api_refuse(resp, -EINVAL, "addresses are strings such as \"192.0.2.7\" or "
 			    "\"2001:db8::/32\"", "%s: not a string", where);
 		return false;
 	}
 	if (!fw_api_address_valid(json_string_value(item), why, sizeof(why))) {
-		fw_api_fail(resp, 400, why, "%s: invalid address or CIDR '%.64s'", where,
+		fw_api_refuse(resp, -EINVAL, why, "%s: invalid address or CIDR '%.64s'", where,
 			    json_string_value(item));
 		return false;
 	}
@@ -496,7 +512,7 @@ static bool check_expiry(struct fw_api_response *resp, json_t *value, const char
 		return true;
 	if (!json_is_integer(value) || json_integer_value(value) < 1 ||
 	    json_integer_value(value) > EXPIRES_MAX) {
-		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 "
+		fw_api_refuse(resp, -EINVAL, "expires_in is a whole number of seconds from 1 "
 			    "to 315360000; leave it out for no expiry",
 			    "%s: invalid expires_in", where);
 		return false;
@@ -521,7 +537,7 @@ static json_t *blocklist_entries(struct fw_api_response *resp, json_t *body)
 	if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s?o, s?o, s?o}", "addresses",
 			   &addresses, "entries", &entries, "expires_in", &expires) ||
 	    !addresses == !entries || (entries && expires)) {
-		fw_api_fail(resp, 400, shape, "invalid blocklist request%s%s",
+		fw_api_refuse(resp, -EINVAL, shape, "invalid blocklist request%s%s",
 			    jerr.text[0] ? ": " : "", jerr.text);
 		return NULL;
 	}
@@ -536,7 +552,7 @@ static json_t *blocklist_entries(struct fw_api_response *resp, json_t *body)
 		snprintf(where, sizeof(where), "%s[%zu]", addresses ? "addresses" : "entries", i);
 		if (entries && json_unpack_ex(item, &jerr, JSON_STRICT, "{s:o, s?o}", "address",
 					      &address, "expires_in", &item_expires)) {
-			fw_api_fail(resp, 400, shape, "%s: %s", where, jerr.text);
+			fw_api_refuse(resp, -EINVAL, shape, "%s: %s", where, jerr.text);
 			goto fail;
 		}
 		if (!check_address(resp, address, where) ||
@@ -568,11 +584,11 @@ static void blocklist_list(struct route_args *a)
 	    !parse_format(a->resp, query(a->req, "format"), &ndjson))
 		return;
 	if (cursor || limit_text) {
-		ret = a->ctx->backend->blocklist_page(program, cursor, limit, &out, &err);
+		ret = a->be->blocklist_page(a->be->ctx, program, cursor, limit, &out, &err);
 		reply_backend(a->resp, ret, &err, out, 200);
 		return;
 	}
-	ret = a->ctx->backend->blocklist_stream(program, ndjson, &stream, &err);
+	ret = a->be->blocklist_stream(a->be->ctx, program, ndjson, &stream, &err);
 	reply_stream(a->resp, ret, &err, &stream, ndjson);
 }
 
@@ -585,7 +601,7 @@ static void blocklist_add(struct route_args *a)
 
 	if (!blocklist_program(a, &program) || !(entries = blocklist_entries(a->resp, a->body)))
 		return;
-	ret = a->ctx->backend->blocklist_add(program, entries, &err);
+	ret = a->be->blocklist_add(a->be->ctx, program, entries, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "program", program,
 				"added", (json_int_t)json_array_size(entries)), 200);
@@ -606,7 +622,7 @@ static void blocklist_delete(struct route_args *a)
 	if (!blocklist_program(a, &program))
 		return;
 	if (json_unpack_ex(a->body, &jerr, JSON_STRICT, "{s:o}", "addresses", &addresses)) {
-		fw_api_fail(a->resp, 400, shape, "invalid blocklist delete: %s", jerr.text);
+		fw_api_refuse(a->resp, -EINVAL, shape, "invalid blocklist delete: %s", jerr.text);
 		return;
 	}
 	if (!bulk_array_valid(a->resp, addresses, "addresses", shape))
@@ -616,7 +632,7 @@ static void blocklist_delete(struct route_args *a)
 		if (!check_address(a->resp, item, where))
 			return;
 	}
-	ret = a->ctx->backend->blocklist_delete(program, addresses, &err);
+	ret = a->be->blocklist_delete(a->be->ctx, program, addresses, &err);
 	reply_backend(a->resp, ret, &err, ret < 0 ? NULL :
 		      json_pack("{s:s, s:I}", "program", program,
 				"deleted", (json_int_t)json_array_size(addresses)), 200);
@@ -743,7 +759,7 @@ static bool authorized(const struct fw_api_context *ctx, const struct fw_api_req
 		resp->auth_challenge = true;
 		return false;
 	default:
-		fw_api_fail(resp, 403, "the token does not match the one in api "
+		fw_api_refuse(resp, -EACCES, "the token does not match the one in api "
 			    "{ token_file }", "wrong API token");
 		return false;
 	}
@@ -755,7 +771,7 @@ static json_t *parse_body(const struct fw_api_request *req, struct fw_api_respon
 	json_t *body;
 
 	if (!req->body || req->body_len == 0) {
-		fw_api_fail(resp, 400, "send a JSON object (see docs/api.md)",
+		fw_api_refuse(resp, -EINVAL, "send a JSON object (see docs/api.md)",
 			    "request body is empty");
 		return NULL;
 	}
@@ -765,12 +781,12 @@ static json_t *parse_body(const struct fw_api_request *req, struct fw_api_respon
 
 		snprintf(detail, sizeof(detail), "line %d, column %d: %s", jerr.line,
 			 jerr.column, jerr.text);
-		fw_api_fail(resp, 400, detail, "request body is not valid JSON");
+		fw_api_refuse(resp, -EINVAL, detail, "request body is not valid JSON");
 		return NULL;
 	}
 	if (!json_is_object(body)) {
 		json_decref(body);
-		fw_api_fail(resp, 400, "send a JSON object (see docs/api.md)",
+		fw_api_refuse(resp, -EINVAL, "send a JSON object (see docs/api.md)",
 			    "request body must be a JSON object");
 		return NULL;
 	}
@@ -787,14 +803,14 @@ static bool backend_complete(const struct fw_api_backend *be)
 	       be->blocklist_delete && be->events_since &&
 	       be->map_stream && be->blocklist_page && be->blocklist_stream &&
 	       be->blocklist_begin && be->blocklist_put && be->blocklist_commit &&
-	       be->blocklist_abort && be->map_begin && be->map_put && be->map_commit &&
+	       be->blocklist_abort && be->blocklist_default && be->map_begin && be->map_put && be->map_commit &&
 	       be->map_abort;
 }
 
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		  struct fw_api_response *resp)
 {
-	struct route_args a = { .ctx = ctx, .req = req, .resp = resp };
+	struct route_args a = { .ctx = ctx, .be = ctx->backend, .req = req, .resp = resp };
 	char allow_buf[64], name[FW_NAME_MAX + 1];
 	const struct route *route;
 
@@ -809,21 +825,21 @@ void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request 
 		return;
 	}
 	if (!route) {
-		fw_api_fail(resp, 404, "see docs/api.md for the endpoints",
+		fw_api_refuse(resp, -ENOENT, "see docs/api.md for the endpoints",
 			    "no such endpoint: %.200s", req->path);
 		return;
 	}
 	if (route && strchr(route->pattern, '*'))
 		a.name = name;
 	if (a.name && !fw_api_name_valid(a.name)) {
-		fw_api_fail(resp, 400, "names use letters, digits, '_', '-' and '.', "
+		fw_api_refuse(resp, -EINVAL, "names use letters, digits, '_', '-' and '.', "
 			    "at most 63 characters", "invalid name '%.64s'", a.name);
 		return;
 	}
 	if ((route->flags & ROUTE_AUTH) && !authorized(ctx, req, resp))
 		return;
 	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+		fw_api_refuse(resp, -ENOSYS, "this flywall was built without the daemon's backend",
 			    "not implemented");
 		return;
 	}
@@ -871,9 +887,9 @@ static bool upload_failed(const struct fw_api_upload *up)
 static void upload_drop_batch(struct fw_api_upload *up)
 {
 	if (up->batch)
-		up->be->blocklist_abort(up->batch);
+		up->be->blocklist_abort(up->be->ctx, up->batch);
 	if (up->map_batch)
-		up->be->map_abort(up->map_batch);
+		up->be->map_abort(up->be->ctx, up->map_batch);
 	up->batch = NULL;
 	up->map_batch = NULL;
 	for (size_t i = 0; up->map && i < up->n; i++) {        /* not applied yet */
@@ -899,13 +915,14 @@ static void upload_flush(struct fw_api_upload *up)
 	if (!up->n || upload_failed(up))
 		return;
 	if (up->map_batch) {
-		ret = up->be->map_put(up->map_batch, up->entries, up->entry_lines, up->n, &err);
+		ret = up->be->map_put(up->be->ctx, up->map_batch, up->entries, up->entry_lines,
+				      up->n, &err);
 		for (size_t i = 0; i < up->n; i++) {
 			json_decref(up->entries[i]);
 			up->entries[i] = NULL;
 		}
 	} else {
-		ret = up->be->blocklist_put(up->batch, up->items, up->n, &err);
+		ret = up->be->blocklist_put(up->be->ctx, up->batch, up->items, up->n, &err);
 	}
 	up->n = 0;
 	if (ret < 0)
@@ -918,7 +935,7 @@ static void upload_refuse(struct fw_api_upload *up, const char *detail, const ch
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), fmt, up->line_no, text);
-	fw_api_fail(&up->failure, 400, detail, "%s", msg);
+	fw_api_refuse(&up->failure, -EINVAL, detail, "%s", msg);
 	upload_drop_batch(up);
 }
 
@@ -1042,7 +1059,7 @@ void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
 	}
 	upload_flush(up);
 	if (!upload_failed(up) && up->total == 0) {
-		fw_api_fail(&up->failure, 400, up->map_batch ? "send one entry per line"
+		fw_api_refuse(&up->failure, -EINVAL, up->map_batch ? "send one entry per line"
 			    : "send one address or CIDR per line", "the body holds no %s",
 			    up->map_batch ? "entries" : "addresses");
 		upload_drop_batch(up);
@@ -1053,12 +1070,12 @@ void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp)
 	} else if (up->map_batch) {
 		memset(resp, 0, sizeof(*resp));
 		resp->status = 200;
-		resp->json = up->be->map_commit(up->map_batch);
+		resp->json = up->be->map_commit(up->be->ctx, up->map_batch);
 		up->map_batch = NULL;
 	} else {
 		memset(resp, 0, sizeof(*resp));
 		resp->status = 200;
-		resp->json = up->be->blocklist_commit(up->batch);
+		resp->json = up->be->blocklist_commit(up->be->ctx, up->batch);
 		up->batch = NULL;
 		json_object_set_new(resp->json, "received", json_integer((json_int_t)up->total));
 	}
@@ -1090,13 +1107,13 @@ static struct fw_api_upload *upload_new(const struct fw_api_context *ctx,
 	struct fw_api_upload *up;
 
 	if (!backend_complete(ctx->backend)) {
-		fw_api_fail(resp, 501, "this flywall was built without the daemon's backend",
+		fw_api_refuse(resp, -ENOSYS, "this flywall was built without the daemon's backend",
 			    "not implemented");
 		return NULL;
 	}
 	up = calloc(1, sizeof(*up));
 	if (!up)
-		fw_api_fail(resp, 500, "out of memory", "cannot take the upload");
+		fw_api_refuse(resp, -ENOMEM, "out of memory", "cannot take the upload");
 	else
 		up->be = ctx->backend;
 	return up;
@@ -1117,7 +1134,7 @@ static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_a
 	snprintf(map, sizeof(map), "%.*s", (int)(end - name), name);
 	memset(resp, 0, sizeof(*resp));
 	if (!fw_api_name_valid(map)) {
-		fw_api_fail(resp, 400, "names use letters, digits, '_', '-' and '.', "
+		fw_api_refuse(resp, -EINVAL, "names use letters, digits, '_', '-' and '.', "
 			    "at most 63 characters", "invalid name '%.64s'", map);
 		return true;
 	}
@@ -1126,7 +1143,7 @@ static bool map_upload_begin(const struct fw_api_context *ctx, const struct fw_a
 	up->ndjson = true;
 	up->map = true;
 	up->line_max = UPLOAD_MAP_LINE_MAX;
-	ret = up->be->map_begin(map, &up->map_batch, &err);
+	ret = up->be->map_begin(up->be->ctx, map, &up->map_batch, &err);
 	if (ret < 0) {
 		reply_backend(resp, ret, &err, NULL, 200);
 		free(up);
@@ -1140,7 +1157,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 			 const char *content_type, struct fw_api_upload **out,
 			 struct fw_api_response *resp)
 {
-	struct route_args a = { .ctx = ctx, .req = req, .resp = resp };
+	struct route_args a = { .ctx = ctx, .be = ctx->backend, .req = req, .resp = resp };
 	bool ndjson = media_type_is(content_type, "application/x-ndjson");
 	const char *expires = query(req, "expires_in"), *program;
 	struct fw_error err = { 0 };
@@ -1159,7 +1176,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	if (!authorized(ctx, req, resp) || !blocklist_program(&a, &program))
 		return true;
 	if (expires && (!parse_size(expires, &seconds) || seconds < 1 || seconds > EXPIRES_MAX)) {
-		fw_api_fail(resp, 400, "expires_in is a whole number of seconds from 1 to "
+		fw_api_refuse(resp, -EINVAL, "expires_in is a whole number of seconds from 1 to "
 			    "315360000; leave it out for no expiry", "invalid expires_in '%.64s'",
 			    expires);
 		return true;
@@ -1170,7 +1187,7 @@ bool fw_api_upload_begin(const struct fw_api_context *ctx, const struct fw_api_r
 	up->line_max = UPLOAD_LINE_MAX;
 	up->expires_in = seconds;
 	snprintf(up->program, sizeof(up->program), "%s", program);
-	ret = up->be->blocklist_begin(program, true, &up->batch, &err);
+	ret = up->be->blocklist_begin(up->be->ctx, program, true, &up->batch, &err);
 	if (ret < 0) {
 		reply_backend(resp, ret, &err, NULL, 200);
 		free(up);

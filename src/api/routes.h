@@ -16,54 +16,10 @@
 #include "common/error.h"
 #include "ebpf/spec.h"
 
-/* The calls of src/api/backend.h as a table, so tests can stand in for the
- * daemon. fw_api_daemon_backend holds the daemon's own functions. */
-struct fw_api_backend {
-	const char *(*program_dir)(void);
-	uint32_t (*default_map_size)(void);
-	json_t *(*programs)(void);
-	int (*program)(const char *name, json_t **out, struct fw_error *err);
-	int (*program_stats)(const char *name, json_t **out, struct fw_error *err);
-	int (*load)(struct fw_prog_spec *spec, json_t **out, struct fw_error *err);
-	int (*update_args)(const char *name, const struct fw_arg *args, size_t n_args,
-			   json_t **out, struct fw_error *err);
-	int (*unload)(const char *name, struct fw_error *err);
-	json_t *(*maps)(void);
-	int (*map_data)(const char *name, const char *cursor, size_t offset, size_t limit,
-			json_t **out, struct fw_error *err);
-	int (*map_stream)(const char *name, bool ndjson, struct fw_api_stream *out,
-			  struct fw_error *err);
-	int (*map_update)(const char *name, json_t *entries, struct fw_error *err);
-	int (*map_begin)(const char *name, struct fw_map_batch **out, struct fw_error *err);
-	int (*map_put)(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
-		       size_t n, struct fw_error *err);
-	json_t *(*map_commit)(struct fw_map_batch *b);
-	void (*map_abort)(struct fw_map_batch *b);
-	int (*map_delete)(const char *name, json_t *keys, struct fw_error *err);
-	int (*map_stats)(const char *name, json_t **out, struct fw_error *err);
-	json_t *(*stats)(void);
-	int (*blocklist_add)(const char *program, json_t *entries, struct fw_error *err);
-	int (*blocklist_delete)(const char *program, json_t *addresses, struct fw_error *err);
-	int (*blocklist_page)(const char *program, const char *cursor, size_t limit,
-			      json_t **out, struct fw_error *err);
-	int (*blocklist_stream)(const char *program, bool ndjson, struct fw_api_stream *out,
-				struct fw_error *err);
-	int (*blocklist_begin)(const char *program, bool lines, struct fw_blocklist_batch **out,
-			       struct fw_error *err);
-	int (*blocklist_put)(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-			     size_t n, struct fw_error *err);
-	json_t *(*blocklist_commit)(struct fw_blocklist_batch *b);
-	void (*blocklist_abort)(struct fw_blocklist_batch *b);
-	json_t *(*events_since)(uint64_t since, size_t max, uint64_t *next);
-};
-
-extern const struct fw_api_backend fw_api_daemon_backend;
-
 #define FW_API_BODY_MAX (1024 * 1024)   /* larger request bodies get 413 */
 #define FW_API_PAGE_DEFAULT 1000        /* map entries per page by default */
 #define FW_API_PAGE_MAX 10000
 #define FW_API_BULK_MAX 10000           /* entries per map/blocklist request */
-#define FW_BLOCKLIST_DEFAULT_PROGRAM "ddos_filter"
 
 struct fw_api_request {
 	const char *method;
@@ -124,7 +80,16 @@ void fw_api_response_release(struct fw_api_response *resp);
  * answer is then 404 or 405, which needs neither). */
 void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body);
 
-/* Sets an error response {"error","detail"}; returns status for chaining. */
+/* Refuses a request for the reason code (a negative errno, as a backend call
+ * fails): the status comes from fw_http_status_from_errno (src/api/http_error.c)
+ * and the body is {"error": fmt..., "detail": detail}. Returns code. */
+int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
+		  const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An answer of HTTP itself, when the request cannot be taken at all: 401
+ * (no token; the caller adds the challenge), 405 (with Allow), 413 for a
+ * body over the limit, 415, 421, 503. Errors of a request's content or of
+ * an operation use fw_api_refuse. Returns status. */
 unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
 			 const char *detail, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -38,6 +38,7 @@ struct fw_api_server {
 	pthread_mutex_t log_lock;       /* guards the log's rate limit */
 	time_t log_window;
 	unsigned int log_lines, log_dropped;
+	char last_log[256];             /* libmicrohttpd's last message, for errors */
 };
 
 /* One request, kept from the handler's first call to its last. */
@@ -141,14 +142,14 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 		srv->log_lines++;
 	else
 		srv->log_dropped++;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(srv->last_log, sizeof(srv->last_log), "%.255s", line);
 	pthread_mutex_unlock(&srv->log_lock);
 	if (dropped)
 		fw_warn("api: %u more messages of the HTTP server were not logged", dropped);
-	if (!print)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	fw_warn("api: %s", line);
+	if (print)
+		fw_warn("api: %s", line);
 }
 
 static const char *query_value(void *conn, const char *key)
@@ -740,7 +741,8 @@ static struct MHD_Daemon *start_unix(struct fw_api_server *srv, const char *path
 		/* fd is left open: whether libmicrohttpd closed it on failure
 		 * depends on its version, and closing twice could hit another
 		 * thread's file. */
-		fw_error_set(err, EIO, "cannot serve on unix:%s (see the log above)", path);
+		fw_error_set(err, EIO, "cannot serve on unix:%s: %s", path,
+			     srv->last_log[0] ? srv->last_log : "libmicrohttpd gave no reason");
 		unlink(path);
 		memset(&srv->unix_socket, 0, sizeof(srv->unix_socket));
 	}
@@ -801,9 +803,9 @@ fail:
 }
 
 struct fw_api_server *fw_api_server_start(const struct fw_api_config *cfg,
-					  struct fw_error *err)
+					  const struct fw_api_backend *be, struct fw_error *err)
 {
-	return fw_api_server_start_with(cfg, &fw_api_daemon_backend, NULL, err);
+	return fw_api_server_start_with(cfg, be, NULL, err);
 }
 
 uint16_t fw_api_server_port(const struct fw_api_server *srv)

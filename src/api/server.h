@@ -37,11 +37,12 @@ struct fw_api_limits {
 
 struct fw_api_server;
 
-/* Starts serving the daemon's backend. NULL with err filled on failure (the
- * address is in use, the token file cannot be made or is not private, ...). */
+/* Starts serving be (the daemon's, which must outlive the server). NULL
+ * with err filled on failure (the address is in use, the token file cannot
+ * be made or is not private, ...). */
 struct fw_api_server *fw_api_server_start(const struct fw_api_config *cfg,
-					  struct fw_error *err);
-/* The same with another backend and limits (NULL: the defaults); tests. */
+					  const struct fw_api_backend *be, struct fw_error *err);
+/* The same with other limits (NULL: the defaults); tests. */
 struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 					       const struct fw_api_backend *be,
 					       const struct fw_api_limits *limits,

@@ -67,7 +67,7 @@ static bool path_is_under(const char *path, const char *dir)
 static unsigned int resolve_object(const struct fw_api_backend *be, const char *program,
 				   char *out, struct fw_api_response *resp)
 {
-	const char *dir = be->program_dir();
+	const char *dir = be->program_dir(be->ctx);
 	char joined[FW_PATH_MAX], real_dir[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 
@@ -469,7 +469,7 @@ static unsigned int fill_spec(const struct fw_api_backend *be, const struct load
 		return resp->status;
 	if (f->args && fw_api_args_from_json(f->args, &spec->args, &spec->n_args, resp))
 		return resp->status;
-	spec->default_map_size = be->default_map_size();
+	spec->default_map_size = be->default_map_size(be->ctx);
 	return 0;
 }
 

@@ -86,7 +86,7 @@ static void pending_reset(struct fw_sse_stream *s)
 static bool fetch(struct fw_sse_stream *s)
 {
 	uint64_t first = s->next, next = s->next;
-	json_t *events = s->be->events_since(first, FW_SSE_BATCH, &next), *ev;
+	json_t *events = s->be->events_since(s->be->ctx, first, FW_SSE_BATCH, &next), *ev;
 	size_t i;
 
 	json_array_foreach(events, i, ev)

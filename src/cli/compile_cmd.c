@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/ebpf_cmds.h"
+#include "common/file.h"
 #include "ebpf/compiler.h"
 
 #define MAX_INCLUDES 64
@@ -38,40 +39,6 @@ static void default_output(const char *source, char *out, size_t size)
 	if (ext && ext != base)
 		*ext = '\0';
 	snprintf(out, size, "%s.o", base);
-}
-
-/* Copies the cached object to path, replacing it in one rename. */
-static int copy_out(const char *from, const char *path)
-{
-	char tmp[FW_PATH_MAX + 32], buf[65536];
-	int in, out, ret = 0;
-	ssize_t n;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		ret = -errno;
-		close(in);
-		return ret;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n) {
-			ret = -(errno ?: EIO);
-			break;
-		}
-	if (n < 0)
-		ret = -errno;
-	close(in);
-	if (close(out) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
 }
 
 struct compile_args {
@@ -182,7 +149,7 @@ int fw_cmd_ebpf_compile(int argc, char **argv)
 		fw_error_clear(&err);
 		return ret;
 	}
-	ret = copy_out(res.object, args.output);
+	ret = fw_file_replace_copy(args.output, res.object);
 	if (ret) {
 		snprintf(msg, sizeof(msg), "cannot write %s: %s", args.output, strerror(-ret));
 		ret = report_failure(&args, msg, NULL);

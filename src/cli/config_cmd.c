@@ -207,7 +207,7 @@ static int check_file(const char *path, bool json)
 		fw_config_release(&cfg);
 	} else if (count > 0) {
 		rendered = hcl_diags_render(&diags);
-		fputs(rendered, stderr);
+		fputs(rendered ? rendered : "out of memory\n", stderr);
 		fprintf(stderr, "%s: %d error%s\n", path, count, count == 1 ? "" : "s");
 		free(rendered);
 		if (json)

@@ -16,6 +16,7 @@
 
 #include "cli/ebpf_cmds.h"
 #include "config/ebpf_config.h"
+#include "daemon/program_ext.h"
 #include "ebpf/compiler.h"
 #include "ebpf/loader.h"
 #include "ebpf/pcap_run.h"
@@ -260,8 +261,9 @@ static int load(struct test_args *a, struct fw_object **o, struct fw_error *err)
 	if (ret < 0)
 		return ret;
 	snprintf(a->spec.object, sizeof(a->spec.object), "%s", a->object);
-	/* NULL pin dir: nothing is reused from, or left in, bpffs */
-	return fw_object_load(&a->spec, NULL, o, err);
+	/* NULL pin dir: nothing is reused from, or left in, bpffs; the
+	 * object is set up as the daemon would (program extensions) */
+	return fw_object_load(&a->spec, NULL, &fw_program_ext_load_hook, o, err);
 }
 
 /* ---- output --------------------------------------------------------------- */

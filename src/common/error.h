@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An error a user will read: what failed and where, as one message, plus an
- * optional long detail (a verifier log). Functions return a negative errno and
- * fill a struct fw_error the caller passed in.
+ * optional long detail (a verifier log). Functions return a negative errno —
+ * the error's kind, which src/api/http_error.c alone turns into an HTTP
+ * status — and fill a struct fw_error the caller passed in; a caller that
+ * knows more of where wraps the message. docs/architecture.md, "Errors".
  */
 #ifndef FLYWALL_COMMON_ERROR_H
 #define FLYWALL_COMMON_ERROR_H

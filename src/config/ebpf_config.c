@@ -363,8 +363,10 @@ static bool apply_maps(struct checker *c, struct fw_prog_spec *spec, const struc
 	if (!within_limit(c, a, "maps", FW_CONFIG_MAX_MAPS))
 		return false;
 	spec->maps = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->maps));
-	if (!spec->maps)
-		abort();
+	if (!spec->maps) {
+		report(c, a->pos, "maps: out of memory");
+		return false;
+	}
 	for (const struct hcl_attr *m = a->value->attrs; m && !full(c); m = m->next) {
 		struct fw_error err = { 0 };
 
@@ -392,8 +394,10 @@ static bool check_arg(struct checker *c, const struct hcl_attr *m, struct fw_arg
 	case HCL_STRING:
 		arg->kind = FW_ARG_STRING;
 		arg->s = strdup(v->str.s);
-		if (!arg->s)
-			abort();
+		if (!arg->s) {
+			report(c, m->pos, "arg %s: out of memory", m->key);
+			return false;
+		}
 		return true;
 	case HCL_NUMBER:
 		if (v->num.is_int) {
@@ -427,8 +431,10 @@ static bool apply_args(struct checker *c, struct fw_prog_spec *spec, const struc
 	if (!within_limit(c, a, "args", FW_CONFIG_MAX_ARGS))
 		return false;
 	spec->args = calloc(count_attrs(a->value->attrs) + 1, sizeof(*spec->args));
-	if (!spec->args)
-		abort();
+	if (!spec->args) {
+		report(c, a->pos, "args: out of memory");
+		return false;
+	}
 	for (const struct hcl_attr *m = a->value->attrs; m && !full(c); m = m->next) {
 		struct fw_error err = { 0 };
 
@@ -641,10 +647,15 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 
 	if (e->n_progs == c->progs_cap) {
 		/* Doubling: a spec is over 4 KiB, so growing by one would copy a lot. */
-		c->progs_cap = c->progs_cap ? 2 * c->progs_cap : 8;
-		e->progs = realloc(e->progs, c->progs_cap * sizeof(*e->progs));
-		if (!e->progs)
-			abort();
+		size_t cap = c->progs_cap ? 2 * c->progs_cap : 8;
+		struct fw_prog_spec *progs = realloc(e->progs, cap * sizeof(*e->progs));
+
+		if (!progs) {
+			report(c, b->pos, "out of memory");
+			return;
+		}
+		e->progs = progs;
+		c->progs_cap = cap;
 	}
 	spec = &e->progs[e->n_progs];
 	memset(spec, 0, sizeof(*spec));
@@ -984,9 +995,9 @@ int fw_config_load_diags(const char *name, const char *text, size_t len,
 		check_top_level(&c, &doc.body);
 	hcl_doc_release(&doc);
 	hcl_diags_sort(diags);
-	if (diags->count > before) {
+	if (diags->count > before || diags->out_of_memory) {
 		fw_config_release(cfg);
-		return diags->count - before;
+		return diags->count - before + diags->out_of_memory;
 	}
 	return 0;
 }

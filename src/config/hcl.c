@@ -4,7 +4,11 @@
  * through peek_at(), which returns 0 past the end, so no input can make the
  * parser read out of bounds; nesting is capped at HCL_MAX_DEPTH so no input
  * can exhaust the stack. The first syntax error longjmps out of the parse:
- * the tree is in an arena, so nothing leaks.
+ * the tree is in an arena, so nothing leaks. Running out of memory during a
+ * parse leaves the same way (hcl_parse returns -ENOMEM); elsewhere (adding
+ * and rendering diagnostics) it marks the diagnostics out_of_memory. This
+ * longjmp is the one exception to the C side's error convention
+ * (docs/architecture.md, "Errors"), and it never leaves hcl_parse.
  */
 #include "config/hcl.h"
 
@@ -22,14 +26,17 @@
 
 /* ---- memory ---------------------------------------------------------- */
 
+/* Where a parse on this thread goes when memory runs out (hcl_parse). */
+static __thread jmp_buf *parse_oom;
+
+/* realloc; on failure a parse in progress is abandoned, else NULL (p kept). */
 static void *xrealloc(void *p, size_t size)
 {
-	p = realloc(p, size ? size : 1);
-	if (!p) {
-		fputs("flywall: out of memory\n", stderr);
-		abort();
-	}
-	return p;
+	void *q = realloc(p, size ? size : 1);
+
+	if (!q && parse_oom)
+		longjmp(*parse_oom, 2);
+	return q;
 }
 
 struct hcl_arena_chunk {
@@ -48,7 +55,7 @@ static void *arena_alloc(struct hcl_arena_chunk **arena, size_t size)
 	if (!c || c->cap - c->used < size) {
 		size_t cap = size > 16384 ? size : 16384;
 
-		c = xrealloc(NULL, sizeof(*c) + cap);
+		c = xrealloc(NULL, sizeof(*c) + cap);   /* parse only: never NULL */
 		c->next = *arena;
 		c->used = 0;
 		c->cap = cap;
@@ -105,13 +112,20 @@ void hcl_diags_init(struct hcl_diags *d, const char *file, const char *text, siz
 struct strbuf {
 	char *s;
 	size_t len, cap;
+	bool oom;                       /* an addition was dropped */
 };
 
 static void sb_add(struct strbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
+		char *bigger = xrealloc(b->s, (b->len + n + 1) * 2);
+
+		if (!bigger) {
+			b->oom = true;
+			return;
+		}
+		b->s = bigger;
 		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
 	}
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
@@ -136,6 +150,10 @@ static void sb_printf(struct strbuf *b, const char *fmt, ...)
 		return;
 	}
 	big = xrealloc(NULL, n + 1);
+	if (!big) {
+		b->oom = true;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(big, n + 1, fmt, ap);
 	va_end(ap);
@@ -188,7 +206,7 @@ static void render_source_line(struct strbuf *b, const struct hcl_diags *d,
 
 bool hcl_diags_full(const struct hcl_diags *d)
 {
-	return d->count > HCL_MAX_DIAGS;
+	return d->count > HCL_MAX_DIAGS || d->out_of_memory;
 }
 
 void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
@@ -218,8 +236,19 @@ void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
 	}
 
 	if (d->count == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 8;
-		d->items = xrealloc(d->items, d->cap * sizeof(*d->items));
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct hcl_diag *items = xrealloc(d->items, cap * sizeof(*d->items));
+
+		if (items) {
+			d->items = items;
+			d->cap = cap;
+		}
+	}
+	if (d->count == d->cap || msg.oom || out.oom) {
+		d->out_of_memory = true;
+		free(msg.s);
+		free(out.s);
+		return;
 	}
 	diag = &d->items[d->count++];
 	diag->pos = pos;
@@ -251,6 +280,8 @@ char *hcl_diags_render(const struct hcl_diags *d)
 	sb_add(&out, "", 0);
 	for (size_t i = 0; i < d->count; i++)
 		sb_add(&out, d->items[i].rendered, strlen(d->items[i].rendered));
+	if (d->out_of_memory)
+		sb_printf(&out, "%s: error: out of memory (errors may be missing)\n", d->file);
 	return out.s;
 }
 
@@ -1210,10 +1241,8 @@ static const char *nfc(struct parser *p, const char *s, size_t len, size_t *out_
 		return s;
 	}
 	norm = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &n);
-	if (!norm) {
-		fputs("flywall: out of memory\n", stderr);
-		abort();
-	}
+	if (!norm)
+		longjmp(*parse_oom, 2);
 	copy = arena_strndup(p->arena, (const char *)norm, n);
 	free(norm);
 	if (out_len)
@@ -1449,16 +1478,24 @@ int hcl_parse(const char *text, size_t len, struct hcl_doc *doc, struct hcl_diag
 	int ret = 0;
 
 	memset(doc, 0, sizeof(*doc));
-	if (setjmp(p.fail)) {
-		ret = -EINVAL;
-	} else {
+	parse_oom = &p.fail;
+	switch (setjmp(p.fail)) {
+	case 0:
 		/* A byte order mark is not content. */
 		if (p.len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 			p.at.off = 3;
 		check_utf8(&p);
 		lex(&p);
 		parse_body(&p, &doc->body, 0);
+		break;
+	case 1:         /* a syntax error, in diags */
+		ret = -EINVAL;
+		break;
+	default:        /* out of memory */
+		diags->out_of_memory = true;
+		ret = -ENOMEM;
 	}
+	parse_oom = NULL;
 	free(p.scratch.s);
 	if (ret)
 		memset(&doc->body, 0, sizeof(doc->body));

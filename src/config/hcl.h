@@ -113,6 +113,7 @@ struct hcl_diags {
 	size_t len;
 	struct hcl_diag *items;         /* owned */
 	size_t count, cap;
+	bool out_of_memory;             /* a diagnostic could not be kept */
 };
 
 void hcl_diags_init(struct hcl_diags *d, const char *file, const char *text, size_t len);
@@ -123,14 +124,16 @@ void hcl_diag_add(struct hcl_diags *d, struct hcl_pos pos, const char *fmt, ...)
 bool hcl_diags_full(const struct hcl_diags *d);
 /* Orders the errors by position (stable), as a reader walks the file. */
 void hcl_diags_sort(struct hcl_diags *d);
-/* All rendered errors, one after the other; malloc'd, never NULL. */
+/* All rendered errors, one after the other, and a last line when memory ran
+ * out; malloc'd, NULL only when there is no memory even for that. */
 char *hcl_diags_render(const struct hcl_diags *d);
 void hcl_diags_release(struct hcl_diags *d);
 
 /*
  * Parses text (len bytes, need not be NUL-terminated) into doc. Returns 0, or
  * -EINVAL after adding the first syntax error to diags (the parser stops
- * there; what follows a syntax error cannot be read reliably).
+ * there; what follows a syntax error cannot be read reliably), or -ENOMEM
+ * with diags->out_of_memory set.
  */
 int hcl_parse(const char *text, size_t len, struct hcl_doc *doc, struct hcl_diags *diags);
 void hcl_doc_release(struct hcl_doc *doc);

@@ -22,6 +22,7 @@
 #include "daemon/backend_internal.h"
 #include "daemon/daemon.h"
 #include "daemon/event_log.h"
+#include "daemon/program_ext.h"
 #include "daemon/reconcile.h"
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
@@ -30,112 +31,109 @@
 #include "ebpf/maps.h"
 
 /* Run statistics are the daemon's to turn on (--run-stats), never a read's. */
-static bool run_stats_on(void)
+static bool run_stats_on(const struct fw_daemon *d)
 {
-	return fw_daemon_current->run_stats_fd >= 0;
+	return d->run_stats_fd >= 0;
 }
 
 /* ---- housekeeping: its own thread, off the signal path ------------------------ */
 
-static void refresh_counts(void);
+static void refresh_counts(struct fw_daemon *d);
 
-static struct {
-	pthread_t thread;
-	bool running;
-	bool stopping;                  /* read without the lock, atomically */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-} hk = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
-
-bool fw_backend_stopping(void)
+bool fw_backend_stopping(const struct fw_daemon *d)
 {
-	return __atomic_load_n(&hk.stopping, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&d->hk.stopping, __ATOMIC_ACQUIRE);
 }
 
-/* Once a second: expiry (first, as it protects), then counts. Each
- * step lets go of every lock between bounded slices and gives up when the
- * daemon stops. */
-static void *housekeeping(void *unused)
+/* Once a second: the extensions' ticks (the blocklist's expiry, which
+ * protects), then counts. Each step lets go of every lock between bounded
+ * slices and gives up when the daemon stops. */
+static void *housekeeping(void *ctx)
 {
+	struct fw_daemon *d = ctx;
+
 	for (;;) {
 		struct timespec until;
 
-		fw_blocklist_expire();
-		if (fw_backend_stopping())
+		fw_program_exts_tick(d);
+		if (fw_backend_stopping(d))
 			break;
-		refresh_counts();
+		refresh_counts(d);
 		/* A big answer or import frees many small blocks glibc keeps in its
 		 * arenas: give the whole free pages back, so RSS follows what is
 		 * in use (a millisecond or so). */
 		malloc_trim(0);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
-		pthread_mutex_lock(&hk.lock);
-		if (!fw_backend_stopping())
-			pthread_cond_timedwait(&hk.wake, &hk.lock, &until);
-		pthread_mutex_unlock(&hk.lock);
-		if (fw_backend_stopping())
+		pthread_mutex_lock(&d->hk.lock);
+		if (!fw_backend_stopping(d))
+			pthread_cond_timedwait(&d->hk.wake, &d->hk.lock, &until);
+		pthread_mutex_unlock(&d->hk.lock);
+		if (fw_backend_stopping(d))
 			break;
 	}
 	return NULL;
 }
 
-int fw_backend_start(void)
+int fw_backend_start(struct fw_daemon *d, struct fw_error *err)
 {
-	int ret = pthread_create(&hk.thread, NULL, housekeeping, NULL);
+	int ret = pthread_create(&d->hk.thread, NULL, housekeeping, d);
 
-	hk.running = ret == 0;
+	d->hk.running = ret == 0;
 	if (ret)
-		fw_err_log("cannot start the housekeeping thread: %s", strerror(ret));
-	return -ret;
+		return fw_error_set(err, ret, "cannot start the housekeeping thread: %s",
+				    strerror(ret));
+	return 0;
 }
 
-void fw_backend_stop(void)
+void fw_backend_stop(struct fw_daemon *d)
 {
-	pthread_mutex_lock(&hk.lock);
-	__atomic_store_n(&hk.stopping, true, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&hk.wake);
-	pthread_mutex_unlock(&hk.lock);
+	pthread_mutex_lock(&d->hk.lock);
+	__atomic_store_n(&d->hk.stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&d->hk.wake);
+	pthread_mutex_unlock(&d->hk.lock);
 }
 
-void fw_backend_join(void)
+void fw_backend_join(struct fw_daemon *d)
 {
-	fw_backend_stop();
-	if (hk.running)
-		pthread_join(hk.thread, NULL);
-	hk.running = false;
+	fw_backend_stop(d);
+	if (d->hk.running)
+		pthread_join(d->hk.thread, NULL);
+	d->hk.running = false;
 }
 
 /* ---- programs -------------------------------------------------------------- */
 
 /* Both are read by API threads while a SIGHUP may be replacing the
  * configuration: a copy taken under the lock (one per thread). */
-const char *fw_backend_program_dir(void)
+static const char *backend_program_dir(void *ctx)
 {
+	struct fw_daemon *d = ctx;
 	static __thread char dir[FW_PATH_MAX];
 
-	LOCK();
-	snprintf(dir, sizeof(dir), "%s", fw_daemon_current->cfg.ebpf.program_dir[0]
-						 ? fw_daemon_current->cfg.ebpf.program_dir
+	fw_daemon_lock(d);
+	snprintf(dir, sizeof(dir), "%s", d->cfg.ebpf.program_dir[0]
+						 ? d->cfg.ebpf.program_dir
 						 : FW_DEFAULT_PROGRAM_DIR);
-	UNLOCK();
+	fw_daemon_unlock(d);
 	return dir;
 }
 
-static uint32_t default_map_size_locked(void)
+static uint32_t default_map_size_locked(const struct fw_daemon *d)
 {
-	uint32_t size = fw_daemon_current->cfg.ebpf.map_size;
+	uint32_t size = d->cfg.ebpf.map_size;
 
 	return size ? size : FW_MAP_SIZE_DEFAULT;
 }
 
-uint32_t fw_backend_default_map_size(void)
+static uint32_t backend_default_map_size(void *ctx)
 {
+	struct fw_daemon *d = ctx;
 	uint32_t size;
 
-	LOCK();
-	size = default_map_size_locked();
-	UNLOCK();
+	fw_daemon_lock(d);
+	size = default_map_size_locked(d);
+	fw_daemon_unlock(d);
 	return size;
 }
 
@@ -206,15 +204,15 @@ static void add_map_summary(const char *map, int fd, void *data)
 					(json_int_t)info.max_entries));
 }
 
-static json_t *program_maps(const char *name)
+static json_t *program_maps(struct fw_daemon *d, const char *name)
 {
 	struct maps_ctx ctx = { name, json_array() };
 
-	fw_pins_for_each_map(REG->root, name, add_map_summary, &ctx);
+	fw_pins_for_each_map(d->reg.root, name, add_map_summary, &ctx);
 	return ctx.list;
 }
 
-static json_t *program_detail(const struct fw_program *p)
+static json_t *program_detail(struct fw_daemon *d, const struct fw_program *p)
 {
 	const struct fw_pin_record *r = &p->rec;
 	json_t *out = program_summary(p);
@@ -228,7 +226,7 @@ static json_t *program_detail(const struct fw_program *p)
 					      "object", r->object, "tag", tag, "jited",
 					      info.jited_prog_len > 0, "type",
 					      libbpf_bpf_prog_type_str(info.type) ?: "unknown",
-					      "load_time", when, "maps", program_maps(r->name),
+					      "load_time", when, "maps", program_maps(d, r->name),
 					      "args", fw_args_read_running(p->prog_fd)));
 	if (p->link_fd >= 0) {
 		struct bpf_link_info li = {};
@@ -240,35 +238,37 @@ static json_t *program_detail(const struct fw_program *p)
 	return out;
 }
 
-json_t *fw_backend_programs(void)
+static json_t *backend_programs(void *ctx)
 {
+	struct fw_daemon *d = ctx;
 	json_t *list = json_array();
 
-	LOCK();
-	for (size_t i = 0; i < REG->n_progs; i++)
-		json_array_append_new(list, program_summary(REG->progs[i]));
-	UNLOCK();
+	fw_daemon_lock(d);
+	for (size_t i = 0; i < d->reg.n_progs; i++)
+		json_array_append_new(list, program_summary(d->reg.progs[i]));
+	fw_daemon_unlock(d);
 	return list;
 }
 
-static struct fw_program *find_program(const char *name, struct fw_error *err)
+static struct fw_program *find_program(struct fw_daemon *d, const char *name, struct fw_error *err)
 {
-	struct fw_program *p = fw_registry_find(REG, name);
+	struct fw_program *p = fw_registry_find(&d->reg, name);
 
 	if (!p)
 		fw_error_set(err, ENOENT, "no program named \"%s\"", name);
 	return p;
 }
 
-int fw_backend_program(const char *name, json_t **out, struct fw_error *err)
+static int backend_program(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_program *p;
 
-	LOCK();
-	p = find_program(name, err);
+	fw_daemon_lock(d);
+	p = find_program(d, name, err);
 	if (p)
-		*out = program_detail(p);
-	UNLOCK();
+		*out = program_detail(d, p);
+	fw_daemon_unlock(d);
 	return p ? 0 : err->code;
 }
 
@@ -293,80 +293,84 @@ static json_t *run_stats(const struct fw_program *p)
 			 info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0);
 }
 
-int fw_backend_program_stats(const char *name, json_t **out, struct fw_error *err)
+static int backend_program_stats(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_program *p;
 	json_t *counters;
 
-	LOCK();
-	p = find_program(name, err);
+	fw_daemon_lock(d);
+	p = find_program(d, name, err);
 	if (p)
 		*out = run_stats(p);
-	UNLOCK();
+	fw_daemon_unlock(d);
 	if (!p)
 		return err->code;
 	/* The counters come from the pins: read without the registry lock. */
 	counters = json_object();
-	fw_pins_for_each_map(REG->root, name, add_counters, counters);
+	fw_pins_for_each_map(d->reg.root, name, add_counters, counters);
 	json_object_set_new(*out, "counters", counters);
-	json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on()));
+	json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on(d)));
 	return 0;
 }
 
 /* ---- load, update, unload ------------------------------------------------- */
 
-int fw_backend_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *err)
+static int backend_load(void *ctx, struct fw_prog_spec *spec, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_reconcile_report rep;
 	int ret;
 
-	LOCK();
-	if (fw_registry_find(REG, spec->name)) {
+	fw_daemon_lock(d);
+	if (fw_registry_find(&d->reg, spec->name)) {
 		ret = fw_error_set(err, EEXIST,
 				   "a program named \"%s\" is already loaded (DELETE it first, or PUT to change its args)",
 				   spec->name);
 		goto out;
 	}
 	if (!spec->default_map_size)
-		spec->default_map_size = default_map_size_locked();
-	ret = fw_reconcile(REG, spec, 1, FW_ORIGIN_API, false, &rep, err);
+		spec->default_map_size = default_map_size_locked(d);
+	ret = fw_reconcile(&d->reg, spec, 1, FW_ORIGIN_API, false, &rep, err);
 	if (!ret) {
-		fw_event_log_sync(REG);
-		*out = program_detail(fw_registry_find(REG, spec->name));
+		fw_event_log_sync(d->events, &d->reg);
+		*out = program_detail(d, fw_registry_find(&d->reg, spec->name));
 	}
 out:
-	UNLOCK();
+	fw_daemon_unlock(d);
 	return ret;
 }
 
-int fw_backend_update_args(const char *name, const struct fw_arg *args, size_t n_args,
-			   json_t **out, struct fw_error *err)
+static int backend_update_args(void *ctx, const char *name, const struct fw_arg *args,
+			       size_t n_args, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_program *p;
 	int ret;
 
-	LOCK();
-	p = find_program(name, err);
+	fw_daemon_lock(d);
+	p = find_program(d, name, err);
 	ret = p ? fw_args_update_running(p->prog_fd, args, n_args, err) : err->code;
 	if (!ret) {
-		*out = program_detail(p);
+		*out = program_detail(d, p);
 		fw_info("updated %zu arg%s of %s", n_args, n_args == 1 ? "" : "s", name);
 	}
-	UNLOCK();
+	fw_daemon_unlock(d);
 	return ret;
 }
 
-int fw_backend_unload(const char *name, struct fw_error *err)
+static int backend_unload(void *ctx, const char *name, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_program *p;
 	int ret;
 
-	LOCK();
-	p = find_program(name, err);
-	ret = p ? fw_program_destroy(REG, p, err) : err->code;
+	fw_daemon_lock(d);
+	p = find_program(d, name, err);
+	ret = p ? fw_program_destroy(&d->reg, p, err) : err->code;
 	if (!ret)
-		fw_event_log_sync(REG);
-	UNLOCK();
+		fw_event_log_sync(d->events, &d->reg);
+	fw_daemon_unlock(d);
 	return ret;
 }
 
@@ -378,11 +382,11 @@ struct map_ref {
 	int fd;
 };
 
-static int open_map(const char *program, const char *map, struct map_ref *ref)
+static int open_map(struct fw_daemon *d, const char *program, const char *map, struct map_ref *ref)
 {
 	char path[FW_PATH_MAX];
 
-	fw_pins_map_path(REG->root, program, map, path);
+	fw_pins_map_path(d->reg.root, program, map, path);
 	ref->fd = bpf_obj_get(path);
 	snprintf(ref->program, sizeof(ref->program), "%s", program);
 	snprintf(ref->map, sizeof(ref->map), "%s", map);
@@ -391,7 +395,8 @@ static int open_map(const char *program, const char *map, struct map_ref *ref)
 
 /* "map" names the object's map when one program has it; "program.map" names
  * it exactly. An ambiguous bare name lists the qualified names. */
-static int resolve_map(const char *name, struct map_ref *ref, struct fw_error *err)
+static int resolve_map(struct fw_daemon *d, const char *name, struct map_ref *ref,
+		       struct fw_error *err)
 {
 	const char *dot = strchr(name, '.');
 	char found[1024] = "";
@@ -401,14 +406,14 @@ static int resolve_map(const char *name, struct map_ref *ref, struct fw_error *e
 		char program[FW_NAME_MAX];
 
 		snprintf(program, sizeof(program), "%.*s", (int)(dot - name), name);
-		if (fw_registry_find(REG, program) && open_map(program, dot + 1, ref) >= 0)
+		if (fw_registry_find(&d->reg, program) && open_map(d, program, dot + 1, ref) >= 0)
 			return 0;
 		return fw_error_set(err, ENOENT, "no map named \"%s\"", name);
 	}
-	for (size_t i = 0; i < REG->n_progs; i++) {
+	for (size_t i = 0; i < d->reg.n_progs; i++) {
 		struct map_ref r;
 
-		if (open_map(REG->progs[i]->rec.name, name, &r) < 0)
+		if (open_map(d, d->reg.progs[i]->rec.name, name, &r) < 0)
 			continue;
 		snprintf(found + strlen(found), sizeof(found) - strlen(found), "%s%s.%s",
 			 hits ? ", " : "", r.program, name);
@@ -430,31 +435,32 @@ static int resolve_map(const char *name, struct map_ref *ref, struct fw_error *e
 /* The names of the loaded programs, taken under the registry lock so that
  * the pins can be read without it (a program unloaded meanwhile just has
  * no pins left). The caller frees the array. */
-static char (*program_names(size_t *n))[FW_NAME_MAX]
+static char (*program_names(struct fw_daemon *d, size_t *n))[FW_NAME_MAX]
 {
 	char (*names)[FW_NAME_MAX];
 
-	LOCK();
-	*n = REG->n_progs;
+	fw_daemon_lock(d);
+	*n = d->reg.n_progs;
 	names = calloc(*n ? *n : 1, sizeof(*names));
 	for (size_t i = 0; names && i < *n; i++)
-		memcpy(names[i], REG->progs[i]->rec.name, FW_NAME_MAX);
-	UNLOCK();
+		memcpy(names[i], d->reg.progs[i]->rec.name, FW_NAME_MAX);
+	fw_daemon_unlock(d);
 	if (!names)
 		*n = 0;
 	return names;
 }
 
-json_t *fw_backend_maps(void)
+static json_t *backend_maps(void *ctx)
 {
+	struct fw_daemon *d = ctx;
 	json_t *list = json_array();
 	size_t n;
-	char (*names)[FW_NAME_MAX] = program_names(&n);
+	char (*names)[FW_NAME_MAX] = program_names(d, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct maps_ctx ctx = { names[i], list };
 
-		fw_pins_for_each_map(REG->root, ctx.program, add_map_summary, &ctx);
+		fw_pins_for_each_map(d->reg.root, ctx.program, add_map_summary, &ctx);
 	}
 	free(names);
 	return list;
@@ -467,14 +473,14 @@ static bool has_entries(enum bpf_map_type t)
 
 /* Resolves NAME under the registry lock; the work on the map is done
  * without it (the fd keeps the map alive even if its program goes). */
-static int map_open(const char *name, struct map_ref *ref, struct fw_map_codec *c,
-		    struct fw_error *err)
+static int map_open(struct fw_daemon *d, const char *name, struct map_ref *ref,
+		    struct fw_map_codec *c, struct fw_error *err)
 {
 	int ret;
 
-	LOCK();
-	ret = resolve_map(name, ref, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = resolve_map(d, name, ref, err);
+	fw_daemon_unlock(d);
 	if (ret)
 		return ret;
 	ret = fw_map_codec_open(ref->fd, c, err);
@@ -537,9 +543,10 @@ static int read_page(int fd, const struct fw_map_codec *c, char *cursor, size_t 
 	return ret;
 }
 
-int fw_backend_map_data(const char *name, const char *cursor_in, size_t offset, size_t limit,
-			json_t **out, struct fw_error *err)
+static int backend_map_data(void *ctx, const char *name, const char *cursor_in, size_t offset,
+			    size_t limit, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	char cursor[FW_MAP_CURSOR_MAX] = "";
 	struct fw_map_codec c;
 	struct map_ref ref;
@@ -550,7 +557,7 @@ int fw_backend_map_data(const char *name, const char *cursor_in, size_t offset, 
 		return fw_error_set(err, EINVAL, "invalid cursor (use the next_cursor of the previous page)");
 	if (cursor_in)
 		snprintf(cursor, sizeof(cursor), "%s", cursor_in);
-	ret = map_open(name, &ref, &c, err);
+	ret = map_open(d, name, &ref, &c, err);
 	if (ret)
 		return ret;
 	entries = json_array();
@@ -668,15 +675,16 @@ static void map_stream_close(void *self)
 	free(st);
 }
 
-int fw_backend_map_stream(const char *name, bool ndjson, struct fw_api_stream *out,
-			  struct fw_error *err)
+static int backend_map_stream(void *ctx, const char *name, bool ndjson, struct fw_api_stream *out,
+			      struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct map_stream *st = calloc(1, sizeof(*st));
 	int ret;
 
 	if (!st)
 		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = map_open(name, &st->ref, &st->c, err);
+	ret = map_open(d, name, &st->ref, &st->c, err);
 	if (ret) {
 		free(st);
 		return ret;
@@ -688,11 +696,10 @@ int fw_backend_map_stream(const char *name, bool ndjson, struct fw_api_stream *o
 
 /* ---- map writes --------------------------------------------------------------- */
 
-/* The blocklist keeps counts of its maps: a write here must recount them. */
-static void note_write(const struct map_ref *ref)
+/* An extension may keep counts of the map: a write here must recount them. */
+static void note_write(struct fw_daemon *d, const struct map_ref *ref)
 {
-	if (!strcmp(ref->map, "blocklist") || !strcmp(ref->map, "cidr_blocklist"))
-		fw_blocklist_invalidate(ref->program);
+	fw_program_exts_map_written(d, ref->program, ref->map);
 }
 
 /* Restores entries [0, n) of a failed write: old values back, new keys out. */
@@ -753,19 +760,20 @@ out:
 	return ret;
 }
 
-int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *err)
+static int backend_map_update(void *ctx, const char *name, json_t *entries, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_map_codec c;
 	struct map_ref ref;
 	int ret;
 
 	if (!json_is_array(entries))
 		return fw_error_set(err, EINVAL, "entries: expected a list");
-	ret = map_open(name, &ref, &c, err);
+	ret = map_open(d, name, &ref, &c, err);
 	if (ret)
 		return ret;
 	ret = update_entries(ref.fd, &c, entries, err);
-	note_write(&ref);
+	note_write(d, &ref);
 	map_close(&ref, &c);
 	return ret;
 }
@@ -773,6 +781,7 @@ int fw_backend_map_update(const char *name, json_t *entries, struct fw_error *er
 /* ---- map writes in parts -------------------------------------------------------- */
 
 struct fw_map_batch {
+	struct fw_daemon *d;
 	struct map_ref ref;
 	struct fw_map_codec c;
 	size_t updated;
@@ -783,14 +792,17 @@ struct fw_map_batch {
 	bool failed;
 };
 
-int fw_backend_map_begin(const char *name, struct fw_map_batch **out, struct fw_error *err)
+static int backend_map_begin(void *ctx, const char *name, struct fw_map_batch **out,
+			     struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_map_batch *b = calloc(1, sizeof(*b));
 	int ret;
 
 	if (!b)
 		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = map_open(name, &b->ref, &b->c, err);
+	b->d = d;
+	ret = map_open(d, name, &b->ref, &b->c, err);
 	if (ret) {
 		free(b);
 		return ret;
@@ -837,8 +849,8 @@ static void batch_undo(struct fw_map_batch *b)
 	b->n = 0;
 }
 
-int fw_backend_map_put(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
-		       size_t n, struct fw_error *err)
+static int backend_map_put(void *ctx, struct fw_map_batch *b, json_t *const *entries,
+			   const size_t *lines, size_t n, struct fw_error *err)
 {
 	size_t ks = b->c.info.key_size, vs = b->c.value_bytes, done = 0, first = b->n;
 	char *values = malloc((n ? n : 1) * vs);
@@ -849,7 +861,7 @@ int fw_backend_map_put(struct fw_map_batch *b, json_t *const *entries, const siz
 		ret = fw_error_set(err, ECANCELED, "the batch has failed already");
 	else if (!values || batch_log_room(b, n))
 		ret = fw_error_set(err, ENOMEM, "out of memory");
-	else if (fw_backend_stopping())
+	else if (fw_backend_stopping(b->d))
 		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
 	for (size_t i = 0; i < n && !ret; i++) {
 		snprintf(where, sizeof(where), "line %zu", lines[i]);
@@ -880,7 +892,7 @@ int fw_backend_map_put(struct fw_map_batch *b, json_t *const *entries, const siz
 
 static void map_batch_free(struct fw_map_batch *b)
 {
-	note_write(&b->ref);
+	note_write(b->d, &b->ref);
 	map_close(&b->ref, &b->c);
 	free(b->keys);
 	free(b->old);
@@ -888,7 +900,7 @@ static void map_batch_free(struct fw_map_batch *b)
 	free(b);
 }
 
-json_t *fw_backend_map_commit(struct fw_map_batch *b)
+static json_t *backend_map_commit(void *ctx, struct fw_map_batch *b)
 {
 	json_t *out = json_pack("{s:o, s:I}", "map",
 				json_sprintf("%s.%s", b->ref.program, b->ref.map), "updated",
@@ -898,7 +910,7 @@ json_t *fw_backend_map_commit(struct fw_map_batch *b)
 	return out;
 }
 
-void fw_backend_map_abort(struct fw_map_batch *b)
+static void backend_map_abort(void *ctx, struct fw_map_batch *b)
 {
 	if (!b)
 		return;
@@ -936,19 +948,20 @@ static int delete_keys(int fd, const struct fw_map_codec *c, json_t *keys, struc
 	return ret;
 }
 
-int fw_backend_map_delete(const char *name, json_t *keys, struct fw_error *err)
+static int backend_map_delete(void *ctx, const char *name, json_t *keys, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_map_codec c;
 	struct map_ref ref;
 	int ret;
 
 	if (!json_is_array(keys))
 		return fw_error_set(err, EINVAL, "keys: expected a list");
-	ret = map_open(name, &ref, &c, err);
+	ret = map_open(d, name, &ref, &c, err);
 	if (ret)
 		return ret;
 	ret = delete_keys(ref.fd, &c, keys, err);
-	note_write(&ref);
+	note_write(d, &ref);
 	map_close(&ref, &c);
 	return ret;
 }
@@ -961,14 +974,6 @@ int fw_backend_map_delete(const char *name, json_t *keys, struct fw_error *err)
 #define FW_COUNT_REFRESH_S 10
 #define FW_COUNT_INLINE_MAX 16384       /* maps this small are counted on request */
 
-struct count_entry {
-	__u32 id;
-	long n;
-	uint64_t at_ns;
-};
-
-static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct count_entry counts[256];
 
 static uint64_t now_ns(void)
 {
@@ -978,36 +983,41 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static bool count_cached(__u32 id, long *n, uint64_t *at)
+#define N_COUNTS (sizeof(((struct fw_count_cache *)0)->entries) / \
+		  sizeof(((struct fw_count_cache *)0)->entries[0]))
+
+static bool count_cached(struct fw_count_cache *cache, __u32 id, long *n, uint64_t *at)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts) && !found; i++)
-		if (counts[i].id == id) {
-			*n = counts[i].n;
-			*at = counts[i].at_ns;
+	pthread_mutex_lock(&cache->lock);
+	for (size_t i = 0; i < N_COUNTS && !found; i++)
+		if (cache->entries[i].id == id) {
+			*n = cache->entries[i].n;
+			*at = cache->entries[i].at_ns;
 			found = true;
 		}
-	pthread_mutex_unlock(&counts_lock);
+	pthread_mutex_unlock(&cache->lock);
 	return found;
 }
 
-static void count_store(__u32 id, long n)
+static void count_store(struct fw_count_cache *cache, __u32 id, long n)
 {
 	size_t slot = 0;
 
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++) {
-		if (counts[i].id == id) {
+	pthread_mutex_lock(&cache->lock);
+	for (size_t i = 0; i < N_COUNTS; i++) {
+		if (cache->entries[i].id == id) {
 			slot = i;
 			break;
 		}
-		if (counts[i].at_ns < counts[slot].at_ns)
+		if (cache->entries[i].at_ns < cache->entries[slot].at_ns)
 			slot = i;       /* the oldest (or an empty one) makes room */
 	}
-	counts[slot] = (struct count_entry){ id, n, now_ns() };
-	pthread_mutex_unlock(&counts_lock);
+	cache->entries[slot].id = id;
+	cache->entries[slot].n = n;
+	cache->entries[slot].at_ns = now_ns();
+	pthread_mutex_unlock(&cache->lock);
 }
 
 static bool countable(const struct bpf_map_info *info)
@@ -1018,8 +1028,8 @@ static bool countable(const struct bpf_map_info *info)
 
 /* The count of ref's map as stats show it: *source is "capacity", "kept",
  * "counted" or NULL (not known yet); *age in seconds. */
-static long map_entries(const struct map_ref *ref, const struct bpf_map_info *info,
-			const char **source, double *age)
+static long map_entries(struct fw_daemon *d, const struct map_ref *ref,
+			const struct bpf_map_info *info, const char **source, double *age)
 {
 	uint64_t at = 0;
 	long n;
@@ -1032,16 +1042,16 @@ static long map_entries(const struct map_ref *ref, const struct bpf_map_info *in
 	}
 	if (!countable(info))
 		return -1;
-	if (fw_blocklist_kept_count(ref->program, ref->map, info->id, &n)) {
+	if (fw_program_exts_map_count(d, ref->program, ref->map, info->id, &n)) {
 		*source = "kept";
 		return n;
 	}
-	if (!count_cached(info->id, &n, &at) ||
+	if (!count_cached(&d->counts, info->id, &n, &at) ||
 	    (info->max_entries <= FW_COUNT_INLINE_MAX && now_ns() - at > 1000000000ull)) {
 		if (info->max_entries > FW_COUNT_INLINE_MAX)
 			return -1;      /* the housekeeping thread counts it soon */
 		n = fw_map_count(ref->fd);
-		count_store(info->id, n);
+		count_store(&d->counts, info->id, n);
 		at = now_ns();
 	}
 	*source = "counted";
@@ -1049,8 +1059,9 @@ static long map_entries(const struct map_ref *ref, const struct bpf_map_info *in
 	return n;
 }
 
-int fw_backend_map_stats(const char *name, json_t **out, struct fw_error *err)
+static int backend_map_stats(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct map_ref ref;
@@ -1059,9 +1070,9 @@ int fw_backend_map_stats(const char *name, json_t **out, struct fw_error *err)
 	long n;
 	int ret;
 
-	LOCK();
-	ret = resolve_map(name, &ref, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = resolve_map(d, name, &ref, err);
+	fw_daemon_unlock(d);
 	if (ret)
 		return ret;
 	if (bpf_obj_get_info_by_fd(ref.fd, &info, &len)) {
@@ -1069,7 +1080,7 @@ int fw_backend_map_stats(const char *name, json_t **out, struct fw_error *err)
 		close(ref.fd);
 		return ret;
 	}
-	n = map_entries(&ref, &info, &source, &age);
+	n = map_entries(d, &ref, &info, &source, &age);
 	*out = fw_maps_stats_json(ref.fd, n);
 	if (*out) {
 		json_object_set_new(*out, "name", json_string(ref.map));
@@ -1108,34 +1119,34 @@ static void collect_map(const char *map, int fd, void *data)
 
 /* The housekeeping thread's share: counts the maps whose count is due,
  * one map at a time, without any lock held while counting. */
-static void refresh_counts(void)
+static void refresh_counts(struct fw_daemon *d)
 {
 	struct map_ref *refs = NULL;
 	size_t n = 0, cap = 0;
 
 	struct collect_ctx ctx = { &refs, &n, &cap, NULL };
 
-	LOCK();
-	for (size_t i = 0; i < REG->n_progs; i++) {
-		ctx.program = REG->progs[i]->rec.name;
-		fw_pins_for_each_map(REG->root, ctx.program, collect_map, &ctx);
+	fw_daemon_lock(d);
+	for (size_t i = 0; i < d->reg.n_progs; i++) {
+		ctx.program = d->reg.progs[i]->rec.name;
+		fw_pins_for_each_map(d->reg.root, ctx.program, collect_map, &ctx);
 	}
-	UNLOCK();
-	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
+	fw_daemon_unlock(d);
+	for (size_t i = 0; i < n && !fw_backend_stopping(d); i++) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		uint64_t at;
 		long count;
-		int fd = open_map(refs[i].program, refs[i].map, &refs[i]);
+		int fd = open_map(d, refs[i].program, refs[i].map, &refs[i]);
 
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && countable(&info) &&
 		    info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
-		    !fw_blocklist_kept_count(refs[i].program, refs[i].map, info.id, &count) &&
-		    (!count_cached(info.id, &count, &at) ||
+		    !fw_program_exts_map_count(d, refs[i].program, refs[i].map, info.id, &count) &&
+		    (!count_cached(&d->counts, info.id, &count, &at) ||
 		     now_ns() - at >= FW_COUNT_REFRESH_S * 1000000000ull))
-			count_store(info.id, fw_map_count(fd));
+			count_store(&d->counts, info.id, fw_map_count(fd));
 		close(fd);
 	}
 	free(refs);
@@ -1148,33 +1159,76 @@ static void count_map(const char *map, int fd, void *n)
 	(*(size_t *)n)++;
 }
 
-json_t *fw_backend_stats(void)
+static json_t *backend_stats(void *ctx)
 {
+	struct fw_daemon *d = ctx;
 	json_t *progs = json_array(), *out;
 	size_t n_maps = 0;
 
-	LOCK();
-	for (size_t i = 0; i < REG->n_progs; i++) {
-		json_t *s = run_stats(REG->progs[i]);
+	fw_daemon_lock(d);
+	for (size_t i = 0; i < d->reg.n_progs; i++) {
+		json_t *s = run_stats(d->reg.progs[i]);
 
-		fw_pins_for_each_map(REG->root, REG->progs[i]->rec.name, count_map, &n_maps);
-		json_object_set_new(s, "hook", json_string(fw_hook_name(REG->progs[i]->rec.hook)));
+		fw_pins_for_each_map(d->reg.root, d->reg.progs[i]->rec.name, count_map, &n_maps);
+		json_object_set_new(s, "hook", json_string(fw_hook_name(d->reg.progs[i]->rec.hook)));
 		json_object_set_new(s, "attach",
-				    json_string(fw_attach_kind_name(REG->progs[i]->rec.attach)));
+				    json_string(fw_attach_kind_name(d->reg.progs[i]->rec.attach)));
 		json_array_append_new(progs, s);
 	}
 	out = json_pack("{s:o, s:I, s:I, s:b, s:s, s:o}", "programs", progs, "program_count",
-			(json_int_t)REG->n_progs, "map_count", (json_int_t)n_maps,
-			"stats_enabled", run_stats_on(), "pin_root", REG->root, "events",
-			fw_event_log_stats());
+			(json_int_t)d->reg.n_progs, "map_count", (json_int_t)n_maps,
+			"stats_enabled", run_stats_on(d), "pin_root", d->reg.root, "events",
+			fw_event_log_stats(d->events));
 	/* Under the lock: the probe borrows libbpf's print callback, which a
 	 * concurrent load also uses. */
 	json_object_set_new(out, "features", fw_features_to_json(fw_features_get()));
-	UNLOCK();
+	fw_daemon_unlock(d);
 	return out;
 }
 
-json_t *fw_backend_events_since(uint64_t since, size_t max, uint64_t *next)
+static json_t *backend_events_since(void *ctx, uint64_t since, size_t max, uint64_t *next)
 {
-	return fw_event_log_since(since, max, next);
+	struct fw_daemon *d = ctx;
+
+	return fw_event_log_since(d->events, since, max, next);
+}
+
+void fw_backend_init(struct fw_daemon *d)
+{
+	pthread_mutex_init(&d->hk.lock, NULL);
+	pthread_cond_init(&d->hk.wake, NULL);
+	pthread_mutex_init(&d->counts.lock, NULL);
+	pthread_mutex_init(&d->blocklist.lock, NULL);
+	d->backend = (struct fw_api_backend){
+		.ctx = d,
+		.program_dir = backend_program_dir,
+		.default_map_size = backend_default_map_size,
+		.programs = backend_programs,
+		.program = backend_program,
+		.program_stats = backend_program_stats,
+		.load = backend_load,
+		.update_args = backend_update_args,
+		.unload = backend_unload,
+		.maps = backend_maps,
+		.map_data = backend_map_data,
+		.map_stream = backend_map_stream,
+		.map_update = backend_map_update,
+		.map_begin = backend_map_begin,
+		.map_put = backend_map_put,
+		.map_commit = backend_map_commit,
+		.map_abort = backend_map_abort,
+		.map_delete = backend_map_delete,
+		.map_stats = backend_map_stats,
+		.stats = backend_stats,
+		.blocklist_add = fw_blocklist_add,
+		.blocklist_delete = fw_blocklist_delete,
+		.blocklist_page = fw_blocklist_page,
+		.blocklist_stream = fw_blocklist_stream,
+		.blocklist_begin = fw_blocklist_begin,
+		.blocklist_put = fw_blocklist_put,
+		.blocklist_commit = fw_blocklist_commit,
+		.blocklist_abort = fw_blocklist_abort,
+		.blocklist_default = fw_blocklist_default_program,
+		.events_since = backend_events_since,
+	};
 }

@@ -9,26 +9,36 @@
 
 #include "daemon/daemon.h"
 
-#define LOCK() pthread_mutex_lock(&fw_daemon_current->lock)
-#define UNLOCK() pthread_mutex_unlock(&fw_daemon_current->lock)
-#define REG (&fw_daemon_current->reg)
+/* Fills d->backend with the daemon's calls and d as their context, and sets
+ * up the state the backend keeps beside the registry. */
+void fw_backend_init(struct fw_daemon *d);
 
 /* The housekeeping thread (expiry, stats idle, entry counts): started once
  * the registry is open, stopped before the API server. fw_backend_stop also
  * makes long operations give up (an import in progress is undone). */
-int fw_backend_start(void);
-void fw_backend_stop(void);
+int fw_backend_start(struct fw_daemon *d, struct fw_error *err);
+void fw_backend_stop(struct fw_daemon *d);
 /* Stops and waits for the housekeeping thread. */
-void fw_backend_join(void);
-bool fw_backend_stopping(void);
+void fw_backend_join(struct fw_daemon *d);
+bool fw_backend_stopping(const struct fw_daemon *d);
 
-/* blocklist.c: deletes what expired, in bounded slices (lock not held). */
-void fw_blocklist_expire(void);
-/* The kept entry count of a program's blocklist or cidr_blocklist map with
- * this id; false when the daemon keeps none for it. */
-bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n);
-/* The maps were written behind the blocklist's back (map data): recounts
- * them before it returns. */
-void fw_blocklist_invalidate(const char *program);
+/* blocklist.c, the blocklist extension (fw_ext_blocklist): the blocklist
+ * calls of struct fw_api_backend (ctx is the daemon), and the program they
+ * act on when a request names none (docs/api.md). */
+extern const char fw_blocklist_default_program[];
+int fw_blocklist_add(void *ctx, const char *program, json_t *entries, struct fw_error *err);
+int fw_blocklist_delete(void *ctx, const char *program, json_t *addresses,
+			struct fw_error *err);
+int fw_blocklist_page(void *ctx, const char *program, const char *cursor, size_t limit,
+		      json_t **out, struct fw_error *err);
+int fw_blocklist_stream(void *ctx, const char *program, bool ndjson,
+			struct fw_api_stream *out, struct fw_error *err);
+int fw_blocklist_begin(void *ctx, const char *program, bool lines,
+		       struct fw_blocklist_batch **out, struct fw_error *err);
+int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b,
+		     const struct fw_blocklist_item *items, size_t n, struct fw_error *err);
+json_t *fw_blocklist_commit(void *ctx, struct fw_blocklist_batch *b);
+void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b);
+
 
 #endif

@@ -12,7 +12,7 @@
  * min-heap of the entries that expire, so expiry costs what expires. Writes
  * go in batches (BPF_NOEXIST first: a new address costs no lookup; one that
  * is there already is looked up, overwritten, and its old value kept to undo).
- * One mutex (bl_lock) covers these states; it is held for one chunk of work
+ * One mutex (the daemon's blocklist.lock) covers these states; it is held for one chunk of work
  * at a time (at most FW_MAP_BATCH entries), never while waiting for a client.
  */
 #include <arpa/inet.h>
@@ -28,6 +28,7 @@
 #include "api/backend.h"
 #include "common/log.h"
 #include "daemon/backend_internal.h"
+#include "daemon/program_ext.h"
 #include "ebpf/args.h"
 #include "ebpf/maps.h"
 #include "flywall/ddos.h"
@@ -51,20 +52,21 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int open_pinned(const char *program, const char *map)
+static int open_pinned(const struct fw_daemon *d, const char *program, const char *map)
 {
 	char path[FW_PATH_MAX];
 
-	fw_pins_map_path(REG->root, program, map, path);
+	fw_pins_map_path(d->reg.root, program, map, path);
 	return bpf_obj_get(path);
 }
 
-static int bl_open(const char *program, struct bl_maps *m, struct fw_error *err)
+static int bl_open(struct fw_daemon *d, const char *program, struct bl_maps *m,
+		   struct fw_error *err)
 {
-	if (!fw_registry_find(REG, program))
+	if (!fw_registry_find(&d->reg, program))
 		return fw_error_set(err, ENOENT, "no program named \"%s\"", program);
-	m->exact_fd = open_pinned(program, "blocklist");
-	m->cidr_fd = open_pinned(program, "cidr_blocklist");
+	m->exact_fd = open_pinned(d, program, "blocklist");
+	m->cidr_fd = open_pinned(d, program, "cidr_blocklist");
 	if (m->exact_fd < 0 || m->cidr_fd < 0) {
 		if (m->exact_fd >= 0)
 			close(m->exact_fd);
@@ -236,8 +238,6 @@ struct bl_state {
 	struct bl_state *next;
 };
 
-static pthread_mutex_t bl_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bl_state *states;
 
 static void heap_swap(struct expiring *h, size_t a, size_t b)
 {
@@ -356,13 +356,13 @@ static int state_rebuild(struct bl_state *s, const struct bl_maps *m)
 }
 
 /* The state of program's maps, rebuilt if they are not the ones it
- * describes. bl_lock held. */
-static struct bl_state *state_get(const char *program, const struct bl_maps *m,
-				  struct fw_error *err)
+ * describes. k->lock held. */
+static struct bl_state *state_get(struct fw_blocklist_kept *k, const char *program,
+				  const struct bl_maps *m, struct fw_error *err)
 {
 	struct bl_state *s;
 
-	for (s = states; s; s = s->next)
+	for (s = k->states; s; s = s->next)
 		if (!strcmp(s->program, program))
 			break;
 	if (!s) {
@@ -372,8 +372,8 @@ static struct bl_state *state_get(const char *program, const struct bl_maps *m,
 			return NULL;
 		}
 		snprintf(s->program, sizeof(s->program), "%s", program);
-		s->next = states;
-		states = s;
+		s->next = k->states;
+		k->states = s;
 	}
 	if (s->exact_id && s->exact_id == map_id(m->exact_fd) && s->cidr_id == map_id(m->cidr_fd))
 		return s;
@@ -384,9 +384,10 @@ static struct bl_state *state_get(const char *program, const struct bl_maps *m,
 	return s;
 }
 
-static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
+static void state_forget_others(struct fw_blocklist_kept *k, char (*keep)[FW_NAME_MAX],
+				size_t n)
 {
-	for (struct bl_state **p = &states; *p;) {
+	for (struct bl_state **p = &k->states; *p;) {
 		struct bl_state *s = *p;
 		bool kept = false;
 
@@ -404,31 +405,37 @@ static void state_forget_others(char (*keep)[FW_NAME_MAX], size_t n)
 	}
 }
 
-void fw_blocklist_invalidate(const char *program)
+/* The maps were written behind the blocklist's back (map data): recounts
+ * them before it returns. */
+static void invalidate(struct fw_daemon *d, const char *program)
 {
-	struct bl_maps m = { open_pinned(program, "blocklist"), open_pinned(program, "cidr_blocklist") };
+	struct bl_maps m = { open_pinned(d, program, "blocklist"),
+			     open_pinned(d, program, "cidr_blocklist") };
 
-	pthread_mutex_lock(&bl_lock);
-	for (struct bl_state *s = states; s; s = s->next)
+	pthread_mutex_lock(&d->blocklist.lock);
+	for (struct bl_state *s = d->blocklist.states; s; s = s->next)
 		if (!strcmp(s->program, program))
 			s->exact_id = s->cidr_id = 0;
 	/* Recounted now, by the writer: a count read right after the write
 	 * is exact (the rebuild costs ~0.3 s per million entries). */
 	if (m.exact_fd >= 0 && m.cidr_fd >= 0)
-		state_get(program, &m, NULL);
-	pthread_mutex_unlock(&bl_lock);
+		state_get(&d->blocklist, program, &m, NULL);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	if (m.exact_fd >= 0)
 		close(m.exact_fd);
 	if (m.cidr_fd >= 0)
 		close(m.cidr_fd);
 }
 
-bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, long *n)
+/* The kept entry count of a program's blocklist or cidr_blocklist map with
+ * this id; false when the daemon keeps none for it. */
+static bool kept_count(struct fw_daemon *d, const char *program, const char *map, __u32 id,
+		       long *n)
 {
 	bool known = false;
 
-	pthread_mutex_lock(&bl_lock);
-	for (struct bl_state *s = states; s && !known; s = s->next) {
+	pthread_mutex_lock(&d->blocklist.lock);
+	for (struct bl_state *s = d->blocklist.states; s && !known; s = s->next) {
 		if (strcmp(s->program, program))
 			continue;
 		if (!strcmp(map, "blocklist") && s->exact_id == id && id) {
@@ -439,7 +446,7 @@ bool fw_blocklist_kept_count(const char *program, const char *map, __u32 id, lon
 			known = true;
 		}
 	}
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	return known;
 }
 
@@ -555,9 +562,9 @@ static void undo_apply(struct fw_blocklist_batch *b, struct bl_state *s)
 /* The program's `blocklist_size` arg: how many exact entries user space may
  * keep in `blocklist` (docs/programs.md). 0 when the program has none.
  * Registry lock held. */
-static json_int_t blocklist_limit(const char *program)
+static json_int_t blocklist_limit(struct fw_daemon *d, const char *program)
 {
-	struct fw_program *p = fw_registry_find(REG, program);
+	struct fw_program *p = fw_registry_find(&d->reg, program);
 	json_t *args = p ? fw_args_read_running(p->prog_fd) : NULL;
 	json_int_t limit = json_integer_value(json_object_get(args, "blocklist_size"));
 
@@ -565,9 +572,10 @@ static json_int_t blocklist_limit(const char *program)
 	return limit;
 }
 
-int fw_backend_blocklist_begin(const char *program, bool lines, struct fw_blocklist_batch **out,
-			       struct fw_error *err)
+int fw_blocklist_begin(void *ctx, const char *program, bool lines, struct fw_blocklist_batch **out,
+		       struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_batch *b = calloc(1, sizeof(*b));
 	int ret;
 
@@ -576,11 +584,11 @@ int fw_backend_blocklist_begin(const char *program, bool lines, struct fw_blockl
 	snprintf(b->program, sizeof(b->program), "%s", program);
 	b->lines = lines;
 	b->exact_before = -1;
-	LOCK();
-	ret = bl_open(program, &b->m, err);
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &b->m, err);
 	if (!ret)
-		b->limit = blocklist_limit(program);
-	UNLOCK();
+		b->limit = blocklist_limit(d, program);
+	fw_daemon_unlock(d);
 	if (ret) {
 		free(b);
 		return ret;
@@ -698,9 +706,10 @@ out:
 	return ret;
 }
 
-int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-			     size_t n, struct fw_error *err)
+int fw_blocklist_put(void *ctx, struct fw_blocklist_batch *b,
+		     const struct fw_blocklist_item *items, size_t n, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct bl_entry *exact = calloc(n ? n : 1, sizeof(*exact));
 	struct bl_entry *cidr = calloc(n ? n : 1, sizeof(*cidr));
 	size_t *exact_at = calloc(n ? n : 1, sizeof(size_t)), *cidr_at = calloc(n ? n : 1, sizeof(size_t));
@@ -736,12 +745,12 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 	}
 	if (ret)
 		goto fail_unlocked;
-	if (fw_backend_stopping()) {
+	if (fw_backend_stopping(d)) {
 		ret = fw_error_set(err, ECANCELED, "the daemon is stopping: nothing was changed");
 		goto fail_unlocked;
 	}
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(b->program, &b->m, err);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, b->program, &b->m, err);
 	if (!s) {
 		ret = err->code;
 		goto fail;
@@ -761,19 +770,19 @@ int fw_backend_blocklist_put(struct fw_blocklist_batch *b, const struct fw_block
 				   (long long)b->limit);
 	}
 	if (!ret) {
-		pthread_mutex_unlock(&bl_lock);
+		pthread_mutex_unlock(&d->blocklist.lock);
 		goto out;
 	}
 fail:
 	undo_apply(b, s);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	b->failed = true;
 	goto out;
 fail_unlocked:
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(b->program, &b->m, NULL);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, b->program, &b->m, NULL);
 	undo_apply(b, s);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	b->failed = true;
 out:
 	free(exact);
@@ -783,7 +792,7 @@ out:
 	return ret;
 }
 
-json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b)
+json_t *fw_blocklist_commit(void *ctx, struct fw_blocklist_batch *b)
 {
 	json_t *out = json_pack("{s:s, s:I, s:I}", "program", b->program, "added",
 				(json_int_t)b->added, "duplicates", (json_int_t)b->duplicates);
@@ -797,16 +806,18 @@ json_t *fw_backend_blocklist_commit(struct fw_blocklist_batch *b)
 	return out;
 }
 
-void fw_backend_blocklist_abort(struct fw_blocklist_batch *b)
+void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b)
 {
+	struct fw_daemon *d = ctx;
+
 	if (!b)
 		return;
 	if (b->undo.n_created || b->undo.n_created_cidr || b->undo.n_overwritten) {
 		struct fw_error err = { 0 };
 
-		pthread_mutex_lock(&bl_lock);
-		undo_apply(b, state_get(b->program, &b->m, &err));
-		pthread_mutex_unlock(&bl_lock);
+		pthread_mutex_lock(&d->blocklist.lock);
+		undo_apply(b, state_get(&d->blocklist, b->program, &b->m, &err));
+		pthread_mutex_unlock(&d->blocklist.lock);
 		fw_error_clear(&err);
 		fw_info("blocklist of %s: a batch that did not finish was undone", b->program);
 	}
@@ -854,7 +865,7 @@ static struct fw_blocklist_item *items_from_json(json_t *list, size_t *n, struct
 	return items;
 }
 
-int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error *err)
+int fw_blocklist_add(void *ctx, const char *program, json_t *list, struct fw_error *err)
 {
 	struct fw_blocklist_item *items;
 	struct fw_blocklist_batch *b;
@@ -864,13 +875,13 @@ int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error 
 	items = items_from_json(list, &n, err);
 	if (!items)
 		return err->code;
-	ret = fw_backend_blocklist_begin(program, false, &b, err);
+	ret = fw_blocklist_begin(ctx, program, false, &b, err);
 	if (!ret) {
-		ret = fw_backend_blocklist_put(b, items, n, err);
+		ret = fw_blocklist_put(ctx, b, items, n, err);
 		if (ret)
-			fw_backend_blocklist_abort(b);
+			fw_blocklist_abort(ctx, b);
 		else
-			json_decref(fw_backend_blocklist_commit(b));
+			json_decref(fw_blocklist_commit(ctx, b));
 	}
 	free(items);
 	return ret;
@@ -878,8 +889,9 @@ int fw_backend_blocklist_add(const char *program, json_t *list, struct fw_error 
 
 /* ---- deleting ------------------------------------------------------------ */
 
-int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_error *err)
+int fw_blocklist_delete(void *ctx, const char *program, json_t *list, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_item *items;
 	struct fw_list_entry value;
 	struct bl_state *s;
@@ -891,9 +903,9 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 	items = items_from_json(list, &n, err);
 	if (!items)
 		return err->code;
-	LOCK();
-	ret = bl_open(program, &m, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &m, err);
+	fw_daemon_unlock(d);
 	if (ret)
 		goto out;
 	keys[0] = malloc(n * sizeof(struct fw_addr));
@@ -902,8 +914,8 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 		ret = fw_error_set(err, ENOMEM, "out of memory");
 		goto close;
 	}
-	pthread_mutex_lock(&bl_lock);
-	s = state_get(program, &m, err);
+	pthread_mutex_lock(&d->blocklist.lock);
+	s = state_get(&d->blocklist, program, &m, err);
 	ret = s ? 0 : err->code;
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct bl_entry e;
@@ -935,7 +947,7 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 		if (ret)
 			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
 	}
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_unlock(&d->blocklist.lock);
 close:
 	bl_close(&m);
 out:
@@ -1024,7 +1036,7 @@ static bool reader_batch(const void *keys, const void *values, size_t n, void *d
 	return false;   /* one batch per call: reader_fill decides what comes next */
 }
 
-int fw_blocklist_reader_open(const char *program, const char *cursor,
+int fw_blocklist_reader_open(struct fw_daemon *d, const char *program, const char *cursor,
 			     struct fw_blocklist_reader **out, struct fw_error *err)
 {
 	struct fw_blocklist_reader *r = calloc(1, sizeof(*r));
@@ -1038,9 +1050,9 @@ int fw_blocklist_reader_open(const char *program, const char *cursor,
 		return fw_error_set(err, EINVAL, "invalid cursor '%.64s' (use the next_cursor of the previous page)",
 				    cursor);
 	}
-	LOCK();
-	ret = bl_open(program, &r->m, err);
-	UNLOCK();
+	fw_daemon_lock(d);
+	ret = bl_open(d, program, &r->m, err);
+	fw_daemon_unlock(d);
 	if (ret) {
 		free(r);
 		return ret;
@@ -1093,14 +1105,15 @@ void fw_blocklist_reader_close(struct fw_blocklist_reader *r)
 
 /* ---- the API's views ---------------------------------------------------- */
 
-int fw_backend_blocklist_page(const char *program, const char *cursor, size_t limit,
-			      json_t **out, struct fw_error *err)
+int fw_blocklist_page(void *ctx, const char *program, const char *cursor, size_t limit,
+		      json_t **out, struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct fw_blocklist_reader *r;
 	json_t *entries;
 	json_error_t jerr;
 	char *text;
-	int ret = fw_blocklist_reader_open(program, cursor, &r, err);
+	int ret = fw_blocklist_reader_open(d, program, cursor, &r, err);
 
 	if (ret)
 		return ret;
@@ -1130,7 +1143,7 @@ int fw_backend_blocklist_page(const char *program, const char *cursor, size_t li
 
 /* ---- expiry -------------------------------------------------------------- */
 
-/* Deletes up to FW_MAP_BATCH entries of s that are due. bl_lock held.
+/* Deletes up to FW_MAP_BATCH entries of s that are due. d->blocklist.lock held.
  * Returns true while more are due. */
 static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t now)
 {
@@ -1169,41 +1182,42 @@ static bool expire_slice(struct bl_state *s, const struct bl_maps *m, uint64_t n
 	return s->heap_n && s->heap[0].at <= now;
 }
 
-void fw_blocklist_expire(void)
+/* Deletes what expired, in bounded slices (lock not held). */
+static void expire(struct fw_daemon *d)
 {
 	char (*names)[FW_NAME_MAX] = NULL;
 	size_t n = 0;
 
-	LOCK();
-	names = calloc(REG->n_progs + 1, sizeof(*names));
-	for (size_t i = 0; names && i < REG->n_progs; i++)
-		snprintf(names[n++], FW_NAME_MAX, "%s", REG->progs[i]->rec.name);
-	UNLOCK();
+	fw_daemon_lock(d);
+	names = calloc(d->reg.n_progs + 1, sizeof(*names));
+	for (size_t i = 0; names && i < d->reg.n_progs; i++)
+		snprintf(names[n++], FW_NAME_MAX, "%s", d->reg.progs[i]->rec.name);
+	fw_daemon_unlock(d);
 	if (!names)
 		return;
-	for (size_t i = 0; i < n && !fw_backend_stopping(); i++) {
-		struct bl_maps m = { open_pinned(names[i], "blocklist"),
-				     open_pinned(names[i], "cidr_blocklist") };
+	for (size_t i = 0; i < n && !fw_backend_stopping(d); i++) {
+		struct bl_maps m = { open_pinned(d, names[i], "blocklist"),
+				     open_pinned(d, names[i], "cidr_blocklist") };
 		bool more = m.exact_fd >= 0 && m.cidr_fd >= 0;
 
 		/* Bounded slices: the lock is let go between them, so API calls
 		 * and a stop get their turn. */
-		while (more && !fw_backend_stopping()) {
+		while (more && !fw_backend_stopping(d)) {
 			struct bl_state *s;
 
-			pthread_mutex_lock(&bl_lock);
-			s = state_get(names[i], &m, NULL);
+			pthread_mutex_lock(&d->blocklist.lock);
+			s = state_get(&d->blocklist, names[i], &m, NULL);
 			more = s && expire_slice(s, &m, monotonic_ns());
-			pthread_mutex_unlock(&bl_lock);
+			pthread_mutex_unlock(&d->blocklist.lock);
 		}
 		if (m.exact_fd >= 0)
 			close(m.exact_fd);
 		if (m.cidr_fd >= 0)
 			close(m.cidr_fd);
 	}
-	pthread_mutex_lock(&bl_lock);
-	state_forget_others(names, n);
-	pthread_mutex_unlock(&bl_lock);
+	pthread_mutex_lock(&d->blocklist.lock);
+	state_forget_others(&d->blocklist, names, n);
+	pthread_mutex_unlock(&d->blocklist.lock);
 	free(names);
 }
 
@@ -1276,15 +1290,16 @@ static void bl_stream_close(void *self)
 	free(st);
 }
 
-int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
-				struct fw_error *err)
+int fw_blocklist_stream(void *ctx, const char *program, bool ndjson, struct fw_api_stream *out,
+			struct fw_error *err)
 {
+	struct fw_daemon *d = ctx;
 	struct bl_stream *st = calloc(1, sizeof(*st));
 	int ret;
 
 	if (!st)
 		return fw_error_set(err, ENOMEM, "out of memory");
-	ret = fw_blocklist_reader_open(program, NULL, &st->r, err);
+	ret = fw_blocklist_reader_open(d, program, NULL, &st->r, err);
 	if (ret) {
 		free(st);
 		return ret;
@@ -1296,3 +1311,23 @@ int fw_backend_blocklist_stream(const char *program, bool ndjson, struct fw_api_
 	return 0;
 }
 
+/* ---- the extension ---------------------------------------------------------- */
+
+const char fw_blocklist_default_program[] = "ddos_filter";
+
+static const char *const bl_map_names[] = { "blocklist", "cidr_blocklist", NULL };
+
+static bool declares_maps(struct bpf_object *obj)
+{
+	return bpf_object__find_map_by_name(obj, bl_map_names[0]) &&
+	       bpf_object__find_map_by_name(obj, bl_map_names[1]);
+}
+
+const struct fw_program_ext fw_ext_blocklist = {
+	.name = "blocklist",
+	.matches = declares_maps,
+	.maps = bl_map_names,
+	.map_written = invalidate,
+	.map_count = kept_count,
+	.tick = expire,
+};

@@ -35,8 +35,6 @@
 #include "ebpf/hooks.h"
 #include "ebpf/loader.h"
 
-struct fw_daemon *fw_daemon_current;
-
 static double elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
@@ -110,7 +108,7 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		fw_config_release(&d->cfg);
 		d->cfg = cfg;
 	}
-	fw_event_log_sync(&d->reg);
+	fw_event_log_sync(d->events, &d->reg);
 	pthread_mutex_unlock(&d->lock);
 	if (!ret)
 		fw_info("applied %s in %.1f ms: %d attached, %d replaced, %d kept, %d removed%s",
@@ -248,6 +246,7 @@ struct daemon_options {
 	const char *config, *pin_root, *events_log;
 	uint64_t events_log_max;
 	long run_stats;                 /* -1 off, 0 while running, else seconds */
+	struct fw_hook_opts hook_opts;  /* --tc-attach */
 	bool oneshot, no_api;
 };
 
@@ -333,7 +332,7 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 					optarg);
 				return -1;
 			}
-			fw_hook_set_tc_clsact_only(strcmp(optarg, "clsact") == 0);
+			o->hook_opts.tc_clsact_only = strcmp(optarg, "clsact") == 0;
 			break;
 		case 'l':
 			level = fw_log_level_parse(optarg);
@@ -373,17 +372,17 @@ static unsigned int api_extra_caps(const struct fw_daemon *d)
 static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 			 struct fw_error *err)
 {
-	if (fw_event_log_start(err))
+	if (fw_event_log_start(d->events, err))
 		return err->code;
 	pthread_mutex_lock(&d->lock);
-	fw_event_log_sync(&d->reg);
+	fw_event_log_sync(d->events, &d->reg);
 	pthread_mutex_unlock(&d->lock);
 	if (!opt->no_api) {
-		d->api = fw_api_server_start(&d->cfg.api, err);
+		d->api = fw_api_server_start(&d->cfg.api, &d->backend, err);
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
-	return fw_backend_start();
+	return fw_backend_start(d, err);
 }
 
 int fw_cmd_daemon(int argc, char **argv)
@@ -405,11 +404,17 @@ int fw_cmd_daemon(int argc, char **argv)
 	snprintf(d.config_path, sizeof(d.config_path), "%s", opt.config);
 	fw_loader_init();
 	sig_fd = open_signals();
+	fw_backend_init(&d);
+	d.events = fw_event_log_new();
+	if (!d.events) {
+		fw_error_set(&err, ENOMEM, "out of memory");
+		goto out;
+	}
 	if (fw_registry_open(&d.reg, opt.pin_root, &err))
 		goto out;
-	fw_daemon_current = &d;
+	d.reg.hook_opts = opt.hook_opts;
 	if (!opt.oneshot && opt.events_log &&
-	    fw_event_log_open_file(opt.events_log, opt.events_log_max, &err))
+	    fw_event_log_open_file(d.events, opt.events_log, opt.events_log_max, &err))
 		goto out;
 	if (apply_config_file(&d, &err))
 		goto out;
@@ -433,11 +438,10 @@ out:
 		report_error(&err);
 	/* Long operations give up first (an unfinished import is undone), so
 	 * the API's connections end promptly. */
-	fw_backend_stop();
+	fw_backend_stop(&d);
 	fw_api_server_stop(d.api);
-	fw_backend_join();
-	fw_event_log_stop();
-	fw_daemon_current = NULL;
+	fw_backend_join(&d);
+	fw_event_log_free(d.events);
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);
 	fw_error_clear(&err);

@@ -7,25 +7,65 @@
 #ifndef FLYWALL_DAEMON_DAEMON_H
 #define FLYWALL_DAEMON_DAEMON_H
 
+#include <linux/types.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
+#include "api/backend.h"
 #include "config/ebpf_config.h"
 #include "daemon/registry.h"
 
 struct fw_api_server;
+struct fw_event_log;
+struct bl_state;
+
+/* The backend's housekeeping thread (backend.c). */
+struct fw_housekeeping {
+	pthread_t thread;
+	bool running;
+	bool stopping;                  /* read without the lock, atomically */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+};
+
+/* Entry counts the housekeeping thread took, by map id (backend.c). */
+struct fw_count_cache {
+	pthread_mutex_t lock;
+	struct { __u32 id; long n; uint64_t at_ns; } entries[256];
+};
+
+/* The blocklist's kept state, per program (blocklist.c). */
+struct fw_blocklist_kept {
+	pthread_mutex_t lock;           /* one chunk of work at a time */
+	struct bl_state *states;
+};
 
 struct fw_daemon {
 	pthread_mutex_t lock;
 	char config_path[FW_PATH_MAX];
 	struct fw_config cfg;           /* the configuration in force */
 	struct fw_registry reg;
+	struct fw_api_backend backend;  /* the API's calls, with this daemon as ctx */
 	struct fw_api_server *api;
+	struct fw_event_log *events;    /* the collector and the events ring */
 	int run_stats_fd;               /* bpf_enable_stats, or -1 */
 	time_t run_stats_until;         /* 0: while the daemon runs */
+	struct fw_housekeeping hk;
+	struct fw_count_cache counts;
+	struct fw_blocklist_kept blocklist;
 };
 
-/* The running daemon, for the API backend (one per process). */
-extern struct fw_daemon *fw_daemon_current;
+/* The one lock of the daemon (see above). */
+static inline void fw_daemon_lock(struct fw_daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+}
+
+static inline void fw_daemon_unlock(struct fw_daemon *d)
+{
+	pthread_mutex_unlock(&d->lock);
+}
 
 #endif

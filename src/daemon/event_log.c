@@ -33,7 +33,7 @@ static const struct kernel_event_counters {
 };
 #define N_KERNEL_COUNTERS (sizeof(kernel_counters) / sizeof(kernel_counters[0]))
 
-static struct {
+struct fw_event_log {
 	pthread_mutex_t lock;
 	/* Compact JSON text, not jansson trees: a decoded event tree costs a few
 	 * KiB of small allocations, its text a few hundred bytes. */
@@ -51,7 +51,25 @@ static struct {
 	int counter_fds[256];           /* the source's kernel_counters map, or -1 */
 	const struct kernel_event_counters *counters[256];
 	int n_sources;
-} log_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+};
+
+struct fw_event_log *fw_event_log_new(void)
+{
+	struct fw_event_log *log = calloc(1, sizeof(*log));
+
+	if (log)
+		pthread_mutex_init(&log->lock, NULL);
+	return log;
+}
+
+void fw_event_log_free(struct fw_event_log *log)
+{
+	if (!log)
+		return;
+	fw_event_log_stop(log);
+	pthread_mutex_destroy(&log->lock);
+	free(log);
+}
 
 /* Opens the events log for appending, 0600, never through a symlink (a user
  * who can write the directory must not point it at another file), and only a
@@ -92,63 +110,66 @@ static FILE *open_jsonl(const char *path, uint64_t *size, struct fw_error *err)
 
 /* Bounded: past jsonl_max bytes the file becomes <path>.1 (replacing the
  * previous one) and a new file starts, so the log takes at most twice that. */
-static void rotate_jsonl(void)
+static void rotate_jsonl(struct fw_event_log *log)
 {
 	char old[FW_PATH_MAX + 2];
 	struct fw_error err = {};
 	FILE *f;
 
-	snprintf(old, sizeof(old), "%s.1", log_state.jsonl_path);
-	fclose(log_state.jsonl);
-	log_state.jsonl = NULL;
-	if (rename(log_state.jsonl_path, old) < 0)
-		fw_warn("events log %s: cannot rotate to %s: %s", log_state.jsonl_path, old,
+	snprintf(old, sizeof(old), "%s.1", log->jsonl_path);
+	fclose(log->jsonl);
+	log->jsonl = NULL;
+	if (rename(log->jsonl_path, old) < 0)
+		fw_warn("events log %s: cannot rotate to %s: %s", log->jsonl_path, old,
 			strerror(errno));
-	f = open_jsonl(log_state.jsonl_path, &log_state.jsonl_bytes, &err);
+	f = open_jsonl(log->jsonl_path, &log->jsonl_bytes, &err);
 	if (!f)
 		fw_warn("%s; events are no longer written to a file", err.msg);
-	log_state.jsonl = f;
+	log->jsonl = f;
 	fw_error_clear(&err);
 }
 
-static void append_line(const char *text)
+static void append_line(struct fw_event_log *log, const char *text)
 {
 	size_t len = strlen(text) + 1;
 
-	if (log_state.jsonl_max && log_state.jsonl_bytes &&
-	    log_state.jsonl_bytes + len > log_state.jsonl_max) {
-		rotate_jsonl();
-		if (!log_state.jsonl)
+	if (log->jsonl_max && log->jsonl_bytes &&
+	    log->jsonl_bytes + len > log->jsonl_max) {
+		rotate_jsonl(log);
+		if (!log->jsonl)
 			return;
 	}
-	fputs(text, log_state.jsonl);
-	fputc('\n', log_state.jsonl);
-	fflush(log_state.jsonl);
-	log_state.jsonl_bytes += len;
+	fputs(text, log->jsonl);
+	fputc('\n', log->jsonl);
+	fflush(log->jsonl);
+	log->jsonl_bytes += len;
 }
 
 static void on_event(const char *source, json_t *event, void *ctx)
 {
+	struct fw_event_log *log = ctx;
 	json_t *numbered = json_copy(event); /* shallow: the event is borrowed */
 	uint64_t seq;
 	char *text;
 
-	pthread_mutex_lock(&log_state.lock);
-	seq = log_state.next_seq++;
+	pthread_mutex_lock(&log->lock);
+	seq = log->next_seq++;
 	json_object_set_new(numbered, "seq", json_integer((json_int_t)seq));
 	text = json_dumps(numbered, JSON_COMPACT);
 	json_decref(numbered);
-	free(log_state.ring[seq % FW_EVENT_LOG_CAPACITY]);
-	log_state.ring[seq % FW_EVENT_LOG_CAPACITY] = text;
-	if (log_state.jsonl && text)
-		append_line(text);
-	pthread_mutex_unlock(&log_state.lock);
+	free(log->ring[seq % FW_EVENT_LOG_CAPACITY]);
+	log->ring[seq % FW_EVENT_LOG_CAPACITY] = text;
+	if (log->jsonl && text)
+		append_line(log, text);
+	pthread_mutex_unlock(&log->lock);
 }
 
 static void *collector_thread(void *arg)
 {
-	while (!log_state.stop) {
-		int ret = fw_collector_poll(log_state.collector, 200);
+	struct fw_event_log *log = arg;
+
+	while (!log->stop) {
+		int ret = fw_collector_poll(log->collector, 200);
 
 		if (ret < 0 && ret != -EINTR)
 			fw_warn("event collector: %s", strerror(-ret));
@@ -156,58 +177,59 @@ static void *collector_thread(void *arg)
 	return NULL;
 }
 
-int fw_event_log_open_file(const char *jsonl_path, uint64_t max_bytes, struct fw_error *err)
+int fw_event_log_open_file(struct fw_event_log *log, const char *jsonl_path,
+			   uint64_t max_bytes, struct fw_error *err)
 {
-	if (strlen(jsonl_path) >= sizeof(log_state.jsonl_path))
+	if (strlen(jsonl_path) >= sizeof(log->jsonl_path))
 		return fw_error_set(err, ENAMETOOLONG, "events log %s: path too long", jsonl_path);
-	snprintf(log_state.jsonl_path, sizeof(log_state.jsonl_path), "%s", jsonl_path);
-	log_state.jsonl_max = max_bytes;
-	log_state.jsonl = open_jsonl(jsonl_path, &log_state.jsonl_bytes, err);
-	return log_state.jsonl ? 0 : err->code;
+	snprintf(log->jsonl_path, sizeof(log->jsonl_path), "%s", jsonl_path);
+	log->jsonl_max = max_bytes;
+	log->jsonl = open_jsonl(jsonl_path, &log->jsonl_bytes, err);
+	return log->jsonl ? 0 : err->code;
 }
 
-int fw_event_log_start(struct fw_error *err)
+int fw_event_log_start(struct fw_event_log *log, struct fw_error *err)
 {
 	int ret;
 
-	ret = fw_collector_new(on_event, NULL, &log_state.collector, err);
+	ret = fw_collector_new(on_event, log, &log->collector, err);
 	if (ret)
 		return ret;
-	log_state.stop = false;
-	ret = pthread_create(&log_state.thread, NULL, collector_thread, NULL);
+	log->stop = false;
+	ret = pthread_create(&log->thread, NULL, collector_thread, log);
 	if (ret)
 		return fw_error_set(err, ret, "starting the collector: %s", strerror(ret));
-	log_state.started = true;
+	log->started = true;
 	return 0;
 }
 
-static void forget_sources(void)
+static void forget_sources(struct fw_event_log *log)
 {
-	for (int i = 0; i < log_state.n_sources; i++) {
-		if (log_state.collector)
-			fw_collector_remove(log_state.collector, log_state.sources[i]);
-		if (log_state.counter_fds[i] >= 0)
-			close(log_state.counter_fds[i]);
+	for (int i = 0; i < log->n_sources; i++) {
+		if (log->collector)
+			fw_collector_remove(log->collector, log->sources[i]);
+		if (log->counter_fds[i] >= 0)
+			close(log->counter_fds[i]);
 	}
-	log_state.n_sources = 0;
+	log->n_sources = 0;
 }
 
-void fw_event_log_stop(void)
+void fw_event_log_stop(struct fw_event_log *log)
 {
-	if (log_state.started) {
-		log_state.stop = true;
-		pthread_join(log_state.thread, NULL);
-		log_state.started = false;
+	if (log->started) {
+		log->stop = true;
+		pthread_join(log->thread, NULL);
+		log->started = false;
 	}
-	forget_sources();
-	fw_collector_free(log_state.collector);
-	log_state.collector = NULL;
-	if (log_state.jsonl)
-		fclose(log_state.jsonl);
-	log_state.jsonl = NULL;
+	forget_sources(log);
+	fw_collector_free(log->collector);
+	log->collector = NULL;
+	if (log->jsonl)
+		fclose(log->jsonl);
+	log->jsonl = NULL;
 	for (size_t i = 0; i < FW_EVENT_LOG_CAPACITY; i++) {
-		free(log_state.ring[i]);
-		log_state.ring[i] = NULL;
+		free(log->ring[i]);
+		log->ring[i] = NULL;
 	}
 }
 
@@ -244,18 +266,18 @@ static void pick_event_map(const char *map, int fd, void *data)
 }
 
 
-void fw_event_log_sync(struct fw_registry *reg)
+void fw_event_log_sync(struct fw_event_log *log, struct fw_registry *reg)
 {
-	if (!log_state.collector)
+	if (!log->collector)
 		return;
 	/* Re-reading every source after a change is simple and cheap: removing a
 	 * source delivers what it still holds first. */
-	forget_sources();
-	for (size_t i = 0; i < reg->n_progs && log_state.n_sources < 256; i++) {
+	forget_sources(log);
+	for (size_t i = 0; i < reg->n_progs && log->n_sources < 256; i++) {
 		const char *name = reg->progs[i]->rec.name;
 		struct event_maps m = { -1, -1, -1, NULL, "" };
 		struct fw_error err = {};
-		int n = log_state.n_sources;
+		int n = log->n_sources;
 
 		fw_pins_for_each_map(reg->root, name, pick_event_map, &m);
 		if (m.counters && strcmp(m.counters->events, m.event_map) != 0) {
@@ -264,14 +286,14 @@ void fw_event_log_sync(struct fw_registry *reg)
 			m.counters = NULL;
 		}
 		if (m.event_fd >= 0) {
-			if (fw_collector_add(log_state.collector, name, m.event_fd, m.stack_fd, &err)) {
+			if (fw_collector_add(log->collector, name, m.event_fd, m.stack_fd, &err)) {
 				fw_warn("events of %s: %s", name, err.msg);
 			} else {
-				snprintf(log_state.sources[n], FW_NAME_MAX, "%s", name);
-				log_state.counter_fds[n] = m.counter_fd;
-				log_state.counters[n] = m.counters;
+				snprintf(log->sources[n], FW_NAME_MAX, "%s", name);
+				log->counter_fds[n] = m.counter_fd;
+				log->counters[n] = m.counters;
 				m.counter_fd = -1;
-				log_state.n_sources++;
+				log->n_sources++;
 			}
 			close(m.event_fd);
 		}
@@ -283,24 +305,24 @@ void fw_event_log_sync(struct fw_registry *reg)
 	}
 }
 
-json_t *fw_event_log_since(uint64_t since, size_t max, uint64_t *next)
+json_t *fw_event_log_since(struct fw_event_log *log, uint64_t since, size_t max, uint64_t *next)
 {
 	json_t *out = json_array();
 	uint64_t seq, oldest;
 
-	pthread_mutex_lock(&log_state.lock);
-	oldest = log_state.next_seq > FW_EVENT_LOG_CAPACITY
-			 ? log_state.next_seq - FW_EVENT_LOG_CAPACITY : 0;
+	pthread_mutex_lock(&log->lock);
+	oldest = log->next_seq > FW_EVENT_LOG_CAPACITY
+			 ? log->next_seq - FW_EVENT_LOG_CAPACITY : 0;
 	seq = since < oldest ? oldest : since;
-	for (; seq < log_state.next_seq && json_array_size(out) < max; seq++) {
-		const char *text = log_state.ring[seq % FW_EVENT_LOG_CAPACITY];
+	for (; seq < log->next_seq && json_array_size(out) < max; seq++) {
+		const char *text = log->ring[seq % FW_EVENT_LOG_CAPACITY];
 		json_t *event = text ? json_loads(text, 0, NULL) : NULL;
 
 		if (event)
 			json_array_append_new(out, event);
 	}
 	*next = seq;
-	pthread_mutex_unlock(&log_state.lock);
+	pthread_mutex_unlock(&log->lock);
 	return out;
 }
 
@@ -327,18 +349,18 @@ static uint64_t percpu_sum(int fd, int index)
  * budget) and lost (ring full, or perf samples the kernel could not write)
  * as the kernel counts them, dropped by the collector's own rate limit.
  */
-json_t *fw_event_log_stats(void)
+json_t *fw_event_log_stats(struct fw_event_log *log)
 {
 	uint64_t total, lost = 0, emitted = 0, suppressed = 0, dropped = 0;
 	json_t *programs = json_object();
 
-	for (int i = 0; log_state.collector && i < log_state.n_sources; i++) {
-		const struct kernel_event_counters *k = log_state.counters[i];
-		int fd = log_state.counter_fds[i];
+	for (int i = 0; log->collector && i < log->n_sources; i++) {
+		const struct kernel_event_counters *k = log->counters[i];
+		int fd = log->counter_fds[i];
 		struct fw_collector_stats st = {};
 		uint64_t e, sup, l;
 
-		if (fw_collector_stats(log_state.collector, log_state.sources[i], &st))
+		if (fw_collector_stats(log->collector, log->sources[i], &st))
 			continue;
 		e = k ? percpu_sum(fd, k->emitted) : st.events;
 		sup = k ? percpu_sum(fd, k->suppressed) : 0;
@@ -347,15 +369,15 @@ json_t *fw_event_log_stats(void)
 		suppressed += sup;
 		lost += l;
 		dropped += st.dropped;
-		json_object_set_new(programs, log_state.sources[i],
+		json_object_set_new(programs, log->sources[i],
 				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "emitted", (json_int_t)e,
 					      "suppressed", (json_int_t)sup, "lost", (json_int_t)l,
 					      "delivered", (json_int_t)st.events, "dropped",
 					      (json_int_t)st.dropped));
 	}
-	pthread_mutex_lock(&log_state.lock);
-	total = log_state.next_seq;
-	pthread_mutex_unlock(&log_state.lock);
+	pthread_mutex_lock(&log->lock);
+	total = log->next_seq;
+	pthread_mutex_unlock(&log->lock);
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "events", (json_int_t)total,
 			 "lost", (json_int_t)lost, "buffered",
 			 (json_int_t)(total < FW_EVENT_LOG_CAPACITY ? total : FW_EVENT_LOG_CAPACITY),

@@ -18,21 +18,29 @@
 #define FW_EVENT_LOG_CAPACITY 8192
 #define FW_EVENT_LOG_FILE_MAX_DEFAULT (64ull << 20) /* bytes, before FILE -> FILE.1 */
 
+/* One per daemon (struct fw_daemon's events). NULL when out of memory. */
+struct fw_event_log;
+struct fw_event_log *fw_event_log_new(void);
+/* Stops it if it runs, frees it; NULL is fine. */
+void fw_event_log_free(struct fw_event_log *log);
+
 /* Also appends every event to jsonl_path; max_bytes 0 never rotates. Call
  * before fw_event_log_start. */
-int fw_event_log_open_file(const char *jsonl_path, uint64_t max_bytes, struct fw_error *err);
+int fw_event_log_open_file(struct fw_event_log *log, const char *jsonl_path,
+			   uint64_t max_bytes, struct fw_error *err);
 /* Starts the collector thread. */
-int fw_event_log_start(struct fw_error *err);
-void fw_event_log_stop(void);
+int fw_event_log_start(struct fw_event_log *log, struct fw_error *err);
+void fw_event_log_stop(struct fw_event_log *log);
 
 /* Makes the collector read exactly the event maps of the registry's
  * programs (call with the daemon lock held, after every change). */
-void fw_event_log_sync(struct fw_registry *reg);
+void fw_event_log_sync(struct fw_event_log *log, struct fw_registry *reg);
 
 /* Events with seq >= since, at most max; *next is the seq to ask next. */
-json_t *fw_event_log_since(uint64_t since, size_t max, uint64_t *next);
+json_t *fw_event_log_since(struct fw_event_log *log, uint64_t since, size_t max,
+			   uint64_t *next);
 
 /* {"events": N, "lost": N, "buffered": N} */
-json_t *fw_event_log_stats(void);
+json_t *fw_event_log_stats(struct fw_event_log *log);
 
 #endif

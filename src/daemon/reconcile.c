@@ -10,7 +10,7 @@
 
 #include "common/crash_point.h"
 #include "common/log.h"
-#include "ebpf/args.h"
+#include "daemon/program_ext.h"
 #include "ebpf/shaping.h"
 
 enum step_action {
@@ -30,6 +30,8 @@ struct step {
 	int old_companion_fd;       /* a swapped companion's program, for rollback */
 	bool switched;
 	char shaping_mode[16];      /* set when this step set up queuing */
+	struct fw_ext_step ext;     /* what the program's extensions were given */
+	bool ext_applied;
 };
 
 static const char *const action_names[] = { "keep", "swap", "reattach", "attach" };
@@ -53,7 +55,7 @@ static int prepare_new(struct fw_registry *reg, struct step *s, struct fw_error 
 	}
 	p->has_spec = true;
 	fw_pins_map_dir(reg->root, s->spec->name, map_dir);
-	ret = fw_object_load(&p->spec, map_dir, &p->obj, err);
+	ret = fw_object_load(&p->spec, map_dir, &fw_program_ext_load_hook, &p->obj, err);
 	if (ret) {
 		fw_program_free(p);
 		return ret;
@@ -142,12 +144,9 @@ static int companion_prog_fd(const char *root, const char *name)
 	return prog_fd;
 }
 
-/* A tc egress block with `shaping` gets its queuing first, then the program
- * (loaded, not yet attached) learns the mode it runs in: packets it steers
- * must find their class already there. */
+/* A tc egress block with `shaping` gets its queuing first. */
 static int setup_shaping(struct step *s, struct fw_error *err)
 {
-	struct fw_arg args[FW_SHAPING_N_ARGS];
 	int ret;
 
 	if (!s->spec->shaping.set || s->action == STEP_KEEP)
@@ -157,17 +156,29 @@ static int setup_shaping(struct step *s, struct fw_error *err)
 	if (ret)
 		return fw_error_wrap(err, "program %s: shaping on %s", s->spec->name,
 				     s->spec->interface);
-	fw_shaping_program_args(&s->spec->shaping, s->shaping_mode, args);
-	ret = fw_args_update_running(bpf_program__fd(s->new->obj->prog), args,
-				     FW_SHAPING_N_ARGS, err);
-	if (ret == -ENOENT) {
-		fw_warn("program %s: the object does not declare the shaper's globals (%s); "
-			"packets are shaped only if it steers them into the class itself",
-			s->spec->name, err->msg);
-		fw_error_clear(err);
-		ret = 0;
-	}
-	return ret;
+	return 0;
+}
+
+/* Then the program (loaded, not yet attached) gets what its extensions set
+ * (src/daemon/program_ext.h), the shaper's mode among them: packets it
+ * steers must find their class already there. */
+static int apply_extensions(struct step *s, struct fw_error *err)
+{
+	int ret;
+
+	if (s->action == STEP_KEEP)
+		return 0;
+	s->ext = (struct fw_ext_step){ .spec = s->spec, .obj = s->new->obj,
+				       .ifindex = s->ifindex, .shaping_mode = s->shaping_mode };
+	ret = fw_program_exts_apply(&s->ext, err);
+	if (ret)
+		return fw_error_wrap(err, "program %s", s->spec->name);
+	if (s->shaping_mode[0] && !s->ext.shaping_taken)
+		fw_warn("program %s: the object does not declare the shaper's globals (mode, "
+			"classid, rate_bps, burst_bytes); packets are shaped only if it steers "
+			"them into the class itself", s->spec->name);
+	s->ext_applied = true;
+	return 0;
 }
 
 static void undo_shaping(struct step *s)
@@ -180,13 +191,24 @@ static void undo_shaping(struct step *s)
 	s->shaping_mode[0] = '\0';
 }
 
+static void undo_extensions(struct step *s)
+{
+	if (s->ext_applied)
+		fw_program_exts_rollback(&s->ext);
+	s->ext_applied = false;
+}
+
 static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error *err)
 {
 	int ret;
 
 	ret = setup_shaping(s, err);
-	if (ret)
+	if (!ret)
+		ret = apply_extensions(s, err);
+	if (ret) {
+		undo_shaping(s);
 		return ret;
+	}
 
 	switch (s->action) {
 	case STEP_KEEP:
@@ -217,7 +239,8 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		}
 		/* fall through */
 	case STEP_ATTACH:
-		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &s->new->att, err);
+		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &reg->hook_opts,
+				     &s->new->att, err);
 		if (ret)
 			goto fail;
 		s->new->link_fd = s->new->att.link_fd >= 0 ? dup(s->new->att.link_fd) : -1;
@@ -226,6 +249,7 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 	s->switched = true;
 	return 0;
 fail:
+	undo_extensions(s);
 	undo_shaping(s);
 	return ret;
 }
@@ -242,6 +266,7 @@ static void rollback_step(struct fw_registry *reg, struct step *s)
 		fw_err_log("rollback of %s failed: %s", s->spec->name, err.msg);
 	if (s->action == STEP_ATTACH || s->action == STEP_REATTACH)
 		fw_attachment_release(&s->new->att, true);
+	undo_extensions(s);
 	undo_shaping(s);
 	fw_error_clear(&err);
 	s->switched = false;

@@ -32,6 +32,7 @@ struct fw_registry {
 	int state_fd;
 	struct fw_program **progs;
 	size_t n_progs;
+	struct fw_hook_opts hook_opts;  /* how reconcile attaches */
 };
 
 /* Prepares and locks the pin root (fw_pins_prepare) and adopts every

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/sha256.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -141,8 +142,6 @@ static void temp_path(char *buf, size_t size, const char *dir, const char *name)
 
 	snprintf(buf, size, "%.3900s/.%.32s.%d.%u.tmp", dir, name, getpid(), counter++);
 }
-
-static int write_file_atomic(const char *dir, const char *path, const char *text);
 
 /* ---- running tools: argv straight to execve, no shell, within limits ---- */
 
@@ -417,6 +416,8 @@ static void tool_line(const struct compile *c, char *const argv[], char *line, s
  */
 static int push_stubs_shim(const struct compile *c, struct strv *argv, const char *multiarch)
 {
+	static const char stub[] = "/* stands in for glibc's gnu/stubs-32.h "
+				   "under -target bpf (written by flywall) */\n";
 	char path[FW_PATH_MAX], dir[FW_PATH_MAX];
 	int ret;
 
@@ -427,8 +428,7 @@ static int push_stubs_shim(const struct compile *c, struct strv *argv, const cha
 	snprintf(path, sizeof(path), "%.3900s/stubs-32.h", dir);
 	if (!is_file(path)) {
 		ret = mkdir_p(dir);
-		ret = ret ?: write_file_atomic(dir, path, "/* stands in for glibc's gnu/stubs-32.h "
-					       "under -target bpf (written by flywall) */\n");
+		ret = ret ?: fw_file_replace_data(path, stub, strlen(stub));
 		if (ret)
 			return 0;       /* a compile that needs it says what is missing */
 	}
@@ -653,27 +653,6 @@ static char *parse_depfile(const char *text)
 	return out;
 }
 
-static int write_file_atomic(const char *dir, const char *path, const char *text)
-{
-	char tmp[FW_PATH_MAX];
-	FILE *f;
-	int ret = 0;
-
-	temp_path(tmp, sizeof(tmp), dir, "write");
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) == EOF)
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
-}
-
 /* Files of one clang run, all temporary until the object is renamed into place. */
 struct compile_run {
 	char obj[FW_PATH_MAX], dep[FW_PATH_MAX], log[FW_PATH_MAX];
@@ -695,7 +674,7 @@ static int store_result(const struct compile *c, const struct compile_run *run,
 		object_path(c, c->key, ".deps", manifest, sizeof(manifest));
 		object_path(c, hash, ".o", res->object, sizeof(res->object));
 		object_path(c, hash, ".log", log, sizeof(log));
-		ret = write_file_atomic(c->objects, manifest, deps);
+		ret = fw_file_replace_data(manifest, deps, strlen(deps));
 	}
 	if (!ret && (rename(run->log, log) || rename(run->obj, res->object)))
 		ret = -errno;

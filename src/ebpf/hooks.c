@@ -23,13 +23,6 @@
 #define BPF_TCX_EGRESS 47
 #endif
 
-static bool tc_clsact_only;
-
-void fw_hook_set_tc_clsact_only(bool clsact_only)
-{
-	tc_clsact_only = clsact_only;
-}
-
 void fw_attachment_init(struct fw_attachment *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -159,12 +152,12 @@ static int attach_clsact(const struct fw_prog_spec *spec, int prog_fd, int ifind
 }
 
 static int attach_tc(const struct fw_prog_spec *spec, int prog_fd, int ifindex,
-		     struct fw_attachment *a, struct fw_error *err)
+		     bool clsact_only, struct fw_attachment *a, struct fw_error *err)
 {
 	int type = spec->direction == FW_TC_EGRESS ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
 	int fd;
 
-	if (tc_clsact_only) {
+	if (clsact_only) {
 		note_add(a, "clsact as asked (--tc-attach clsact)");
 		return attach_clsact(spec, prog_fd, ifindex, a, err);
 	}
@@ -181,7 +174,8 @@ static int attach_tc(const struct fw_prog_spec *spec, int prog_fd, int ifindex,
 /* The companion runs on the other direction of the same interface; the
  * block is attached only when both are. */
 static int attach_companion(const struct fw_prog_spec *spec, struct fw_object *o,
-			    int ifindex, struct fw_attachment *a, struct fw_error *err)
+			    int ifindex, bool clsact_only, struct fw_attachment *a,
+			    struct fw_error *err)
 {
 	struct fw_prog_spec *other = malloc(sizeof(*other));
 	struct fw_attachment c;
@@ -192,7 +186,7 @@ static int attach_companion(const struct fw_prog_spec *spec, struct fw_object *o
 	*other = *spec; /* read-only use of the borrowed maps/args */
 	other->direction = spec->direction == FW_TC_INGRESS ? FW_TC_EGRESS : FW_TC_INGRESS;
 	fw_attachment_init(&c);
-	ret = attach_tc(other, bpf_program__fd(o->companion), ifindex, &c, err);
+	ret = attach_tc(other, bpf_program__fd(o->companion), ifindex, clsact_only, &c, err);
 	if (!ret) {
 		a->companion_kind = c.kind;
 		a->companion_link_fd = c.link_fd;
@@ -334,7 +328,7 @@ static int attach_kprobe(const struct fw_prog_spec *spec, struct fw_object *o,
 /* ---- the hook manager's entry points --------------------------------------- */
 
 int fw_hook_attach(const struct fw_prog_spec *spec, struct fw_object *o, int ifindex,
-		   struct fw_attachment *a, struct fw_error *err)
+		   const struct fw_hook_opts *opts, struct fw_attachment *a, struct fw_error *err)
 {
 	int prog_fd = bpf_program__fd(o->prog);
 
@@ -345,9 +339,11 @@ int fw_hook_attach(const struct fw_prog_spec *spec, struct fw_object *o, int ifi
 	case FW_HOOK_XDP:
 		return attach_xdp(spec, prog_fd, ifindex, a, err);
 	case FW_HOOK_TC: {
-		int ret = attach_tc(spec, prog_fd, ifindex, a, err);
+		bool clsact_only = opts && opts->tc_clsact_only;
+		int ret = attach_tc(spec, prog_fd, ifindex, clsact_only, a, err);
 
-		if (!ret && o->companion && (ret = attach_companion(spec, o, ifindex, a, err)))
+		if (!ret && o->companion &&
+		    (ret = attach_companion(spec, o, ifindex, clsact_only, a, err)))
 			fw_attachment_release(a, true);
 		return ret;
 	}

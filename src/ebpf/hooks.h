@@ -37,17 +37,21 @@ struct fw_attachment {
 
 void fw_attachment_init(struct fw_attachment *a);
 
-/* Attach tc blocks as clsact filters even where tcx links exist (for hosts
- * whose other tc tooling does not know tcx). Process-wide; off by default. */
-void fw_hook_set_tc_clsact_only(bool clsact_only);
+/* How the daemon asks blocks to be attached; zero is the default. */
+struct fw_hook_opts {
+	/* Attach tc blocks as clsact filters even where tcx links exist (for
+	 * hosts whose other tc tooling does not know tcx). */
+	bool tc_clsact_only;
+};
 
 /* Checks that the block's interface exists; returns its ifindex (0 when the
  * block has none) or a negative errno with a message naming it. */
 int fw_hook_resolve_interface(const struct fw_prog_spec *spec, struct fw_error *err);
 
-/* Attaches o->prog (or a fallback form) for spec. */
+/* Attaches o->prog (or a fallback form) for spec; opts NULL: the defaults. */
 int fw_hook_attach(const struct fw_prog_spec *spec, struct fw_object *o, int ifindex,
-		   struct fw_attachment *out, struct fw_error *err);
+		   const struct fw_hook_opts *opts, struct fw_attachment *out,
+		   struct fw_error *err);
 
 /* Whether an attachment can take a new program atomically, in place. */
 bool fw_hook_can_replace(const struct fw_pin_record *old, const struct fw_prog_spec *spec,

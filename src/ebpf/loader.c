@@ -308,18 +308,6 @@ static void set_autoload(struct bpf_object *obj, const struct bpf_program *a,
 		bpf_program__set_autoload(p, p == a || (b && p == b) || (c && p == c));
 }
 
-/* The optional global a socket filter learns its services from. */
-static int set_services(struct bpf_object *obj, const struct fw_prog_spec *spec,
-			struct fw_error *err)
-{
-	struct fw_arg arg = { .name = "flywall_services", .kind = FW_ARG_INT,
-			      .i = spec->services };
-
-	if (spec->hook != FW_HOOK_SOCKET_FILTER || !fw_args_has_global(obj, arg.name))
-		return 0;
-	return fw_args_apply(obj, &arg, 1, err);
-}
-
 static int open_object(const char *path, struct bpf_object **obj, struct fw_error *err)
 {
 	char magic[4] = {};
@@ -377,15 +365,16 @@ static int load_object(struct fw_object *o, const struct fw_prog_spec *spec,
 }
 
 static int configure(struct fw_object *o, const struct fw_prog_spec *spec,
-		     const char *map_pin_dir, struct fw_error *err)
+		     const char *map_pin_dir, const struct fw_load_hook *hook,
+		     struct fw_error *err)
 {
 	int ret;
 
 	ret = fw_maps_apply_overrides(o->obj, spec, err);
 	if (!ret)
 		ret = fw_args_apply(o->obj, spec->args, spec->n_args, err);
-	if (!ret)
-		ret = set_services(o->obj, spec, err);
+	if (!ret && hook && hook->before_load)
+		ret = hook->before_load(o->obj, spec, err);
 	if (!ret && map_pin_dir)
 		ret = fw_maps_plan_reuse(o->obj, map_pin_dir, &o->maps, err);
 	if (ret && !strstr(err->msg, spec->object))
@@ -409,7 +398,8 @@ static struct fw_object *object_new(const struct fw_prog_spec *spec, struct fw_e
 }
 
 int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
-		   struct fw_object **out, struct fw_error *err)
+		   const struct fw_load_hook *hook, struct fw_object **out,
+		   struct fw_error *err)
 {
 	struct fw_object *o = object_new(spec, err);
 	int ret;
@@ -426,7 +416,7 @@ int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
 	if (spec->hook == FW_HOOK_TC)
 		o->companion = choose_companion(o->obj, spec, o->prog);
 	set_autoload(o->obj, o->prog, o->standin, o->companion);
-	ret = configure(o, spec, map_pin_dir, err);
+	ret = configure(o, spec, map_pin_dir, hook, err);
 	if (!ret)
 		ret = load_object(o, spec, err);
 	if (!ret)
@@ -457,7 +447,7 @@ int fw_object_load_alone(const struct fw_prog_spec *spec, const struct fw_object
 		goto fail;
 	}
 	set_autoload(o->obj, o->prog, NULL, NULL);
-	ret = configure(o, spec, NULL, err);
+	ret = configure(o, spec, NULL, NULL, err);
 	/* Share every map (data sections included) with the loaded base. */
 	bpf_object__for_each_map(map, o->obj) {
 		struct bpf_map *twin = bpf_object__find_map_by_name(base->obj, bpf_map__name(map));

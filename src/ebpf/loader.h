@@ -27,10 +27,19 @@ struct fw_object {
 	struct fw_map_plan maps;
 };
 
+/* What a caller sets in an object beyond its spec (the daemon's program
+ * extensions, src/daemon/program_ext.h): called once the object is opened
+ * and configured, before it loads. */
+struct fw_load_hook {
+	int (*before_load)(struct bpf_object *obj, const struct fw_prog_spec *spec,
+			   struct fw_error *err);
+};
+
 /* Opens, configures and loads spec->object. map_pin_dir is where this
- * block's maps are pinned (reused when compatible). */
+ * block's maps are pinned (reused when compatible); hook may be NULL. */
 int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
-		   struct fw_object **out, struct fw_error *err);
+		   const struct fw_load_hook *hook, struct fw_object **out,
+		   struct fw_error *err);
 
 /* Loads one more form of the same block alone (a kprobe block's fentry form),
  * sharing the maps of an object loaded already. */

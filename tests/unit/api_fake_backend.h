@@ -18,6 +18,7 @@
 static struct {
 	char program_dir[256];
 	char last_call[32];
+	void *last_ctx;                 /* the context the last call got */
 	char last_name[128];
 	json_t *last_json;              /* entries/keys/addresses passed in */
 	struct fw_prog_spec last_spec;
@@ -63,26 +64,28 @@ static int fake_called(const char *call, const char *name, struct fw_error *err)
 	return 0;
 }
 
-static const char *fake_program_dir(void) { return fake.program_dir; }
-static uint32_t fake_default_map_size(void) { return 1024; }
+static const char *fake_program_dir(void *ctx) { return fake.program_dir; }
+static uint32_t fake_default_map_size(void *ctx) { return 1024; }
 
-static json_t *fake_programs(void)
+static json_t *fake_programs(void *ctx)
 {
 	fake_called("programs", NULL, NULL);
+	fake.last_ctx = ctx;
 	return json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "name", "ddos_filter", "hook", "xdp",
 			 "interface", "eth0", "name", "monitor", "hook", "socket_filter");
 }
 
-static int fake_program(const char *name, json_t **out, struct fw_error *err)
+static int fake_program(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("program", name, err);
 
+	fake.last_ctx = ctx;
 	if (!ret)
 		*out = json_pack("{s:s}", "name", name);
 	return ret;
 }
 
-static int fake_program_stats(const char *name, json_t **out, struct fw_error *err)
+static int fake_program_stats(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("program_stats", name, err);
 
@@ -96,7 +99,7 @@ static int fake_program_stats(const char *name, json_t **out, struct fw_error *e
 	return ret;
 }
 
-static int fake_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *err)
+static int fake_load(void *ctx, struct fw_prog_spec *spec, json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("load", spec->name, err);
 
@@ -117,7 +120,7 @@ static int fake_load(struct fw_prog_spec *spec, json_t **out, struct fw_error *e
 	return ret;
 }
 
-static int fake_update_args(const char *name, const struct fw_arg *args, size_t n,
+static int fake_update_args(void *ctx, const char *name, const struct fw_arg *args, size_t n,
 			    json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("update_args", name, err);
@@ -134,19 +137,19 @@ static int fake_update_args(const char *name, const struct fw_arg *args, size_t 
 	return ret;
 }
 
-static int fake_unload(const char *name, struct fw_error *err)
+static int fake_unload(void *ctx, const char *name, struct fw_error *err)
 {
 	return fake_called("unload", name, err);
 }
 
-static json_t *fake_maps(void)
+static json_t *fake_maps(void *ctx)
 {
 	fake_called("maps", NULL, NULL);
 	return json_pack("[{s:s, s:s}]", "name", "blocklist", "qualified", "ddos_filter.blocklist");
 }
 
-static int fake_map_data(const char *name, const char *cursor, size_t offset, size_t limit,
-			 json_t **out, struct fw_error *err)
+static int fake_map_data(void *ctx, const char *name, const char *cursor, size_t offset,
+			 size_t limit, json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("map_data", name, err);
 
@@ -167,17 +170,17 @@ static int fake_keep_json(const char *call, const char *name, json_t *j, struct 
 	return ret;
 }
 
-static int fake_map_update(const char *name, json_t *entries, struct fw_error *err)
+static int fake_map_update(void *ctx, const char *name, json_t *entries, struct fw_error *err)
 {
 	return fake_keep_json("map_update", name, entries, err);
 }
 
-static int fake_map_delete(const char *name, json_t *keys, struct fw_error *err)
+static int fake_map_delete(void *ctx, const char *name, json_t *keys, struct fw_error *err)
 {
 	return fake_keep_json("map_delete", name, keys, err);
 }
 
-static int fake_map_stats(const char *name, json_t **out, struct fw_error *err)
+static int fake_map_stats(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("map_stats", name, err);
 
@@ -187,18 +190,19 @@ static int fake_map_stats(const char *name, json_t **out, struct fw_error *err)
 	return ret;
 }
 
-static json_t *fake_stats(void)
+static json_t *fake_stats(void *ctx)
 {
 	fake_called("stats", NULL, NULL);
 	return json_pack("{s:i}", "programs", 2);
 }
 
-static int fake_blocklist_add(const char *program, json_t *entries, struct fw_error *err)
+static int fake_blocklist_add(void *ctx, const char *program, json_t *entries, struct fw_error *err)
 {
 	return fake_keep_json("blocklist_add", program, entries, err);
 }
 
-static int fake_blocklist_delete(const char *program, json_t *addresses, struct fw_error *err)
+static int fake_blocklist_delete(void *ctx, const char *program, json_t *addresses,
+				 struct fw_error *err)
 {
 	return fake_keep_json("blocklist_delete", program, addresses, err);
 }
@@ -241,14 +245,14 @@ static int fake_open_stream(const char *call, const char *name, bool ndjson, con
 	return 0;
 }
 
-static int fake_map_stream(const char *name, bool ndjson, struct fw_api_stream *out,
+static int fake_map_stream(void *ctx, const char *name, bool ndjson, struct fw_api_stream *out,
 			   struct fw_error *err)
 {
 	return fake_open_stream("map_stream", name, ndjson, "{\"entries\": [], \"total\": 0}\n",
 				out, err);
 }
 
-static int fake_blocklist_page(const char *program, const char *cursor, size_t limit,
+static int fake_blocklist_page(void *ctx, const char *program, const char *cursor, size_t limit,
 			       json_t **out, struct fw_error *err)
 {
 	int ret = fake_called("blocklist_page", program, err);
@@ -260,15 +264,15 @@ static int fake_blocklist_page(const char *program, const char *cursor, size_t l
 	return ret;
 }
 
-static int fake_blocklist_stream(const char *program, bool ndjson, struct fw_api_stream *out,
-				 struct fw_error *err)
+static int fake_blocklist_stream(void *ctx, const char *program, bool ndjson,
+				 struct fw_api_stream *out, struct fw_error *err)
 {
 	return fake_open_stream("blocklist_stream", program, ndjson, "{\"entries\": []}\n", out,
 				err);
 }
 
 /* A batch collects the addresses it is given into fake.last_json. */
-static int fake_blocklist_begin(const char *program, bool lines,
+static int fake_blocklist_begin(void *ctx, const char *program, bool lines,
 				struct fw_blocklist_batch **out, struct fw_error *err)
 {
 	int ret = fake_keep_json("blocklist_begin", program, NULL, err);
@@ -281,8 +285,8 @@ static int fake_blocklist_begin(const char *program, bool lines,
 	return ret;
 }
 
-static int fake_blocklist_put(struct fw_blocklist_batch *b, const struct fw_blocklist_item *items,
-			      size_t n, struct fw_error *err)
+static int fake_blocklist_put(void *ctx, struct fw_blocklist_batch *b,
+			      const struct fw_blocklist_item *items, size_t n, struct fw_error *err)
 {
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(fake.last_json,
@@ -292,21 +296,22 @@ static int fake_blocklist_put(struct fw_blocklist_batch *b, const struct fw_bloc
 	return 0;
 }
 
-static json_t *fake_blocklist_commit(struct fw_blocklist_batch *b)
+static json_t *fake_blocklist_commit(void *ctx, struct fw_blocklist_batch *b)
 {
 	fake.batches_open--;
 	return json_pack("{s:I, s:i}", "added", (json_int_t)json_array_size(fake.last_json),
 			 "duplicates", 0);
 }
 
-static void fake_blocklist_abort(struct fw_blocklist_batch *b)
+static void fake_blocklist_abort(void *ctx, struct fw_blocklist_batch *b)
 {
 	fake.batches_open--;
 	fake.batches_aborted++;
 }
 
 /* A map batch collects its entries into fake.last_json, with their lines. */
-static int fake_map_begin(const char *name, struct fw_map_batch **out, struct fw_error *err)
+static int fake_map_begin(void *ctx, const char *name, struct fw_map_batch **out,
+			  struct fw_error *err)
 {
 	int ret = fake_keep_json("map_begin", name, NULL, err);
 
@@ -318,8 +323,8 @@ static int fake_map_begin(const char *name, struct fw_map_batch **out, struct fw
 	return ret;
 }
 
-static int fake_map_put(struct fw_map_batch *b, json_t *const *entries, const size_t *lines,
-			size_t n, struct fw_error *err)
+static int fake_map_put(void *ctx, struct fw_map_batch *b, json_t *const *entries,
+			const size_t *lines, size_t n, struct fw_error *err)
 {
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(fake.last_json, json_pack("{s:O, s:i}", "entry", entries[i],
@@ -327,20 +332,20 @@ static int fake_map_put(struct fw_map_batch *b, json_t *const *entries, const si
 	return 0;
 }
 
-static json_t *fake_map_commit(struct fw_map_batch *b)
+static json_t *fake_map_commit(void *ctx, struct fw_map_batch *b)
 {
 	fake.batches_open--;
 	return json_pack("{s:I}", "updated", (json_int_t)json_array_size(fake.last_json));
 }
 
-static void fake_map_abort(struct fw_map_batch *b)
+static void fake_map_abort(void *ctx, struct fw_map_batch *b)
 {
 	fake.batches_open--;
 	fake.batches_aborted++;
 }
 
 /* Events 0..events_total-1, each {"seq": N, "type": "ddos_drop"}. */
-static json_t *fake_events_since(uint64_t since, size_t max, uint64_t *next)
+static json_t *fake_events_since(void *ctx, uint64_t since, size_t max, uint64_t *next)
 {
 	json_t *out = json_array();
 	uint64_t seq;
@@ -353,6 +358,7 @@ static json_t *fake_events_since(uint64_t since, size_t max, uint64_t *next)
 }
 
 static const struct fw_api_backend fake_backend = {
+	.ctx = &fake,
 	.program_dir = fake_program_dir,
 	.default_map_size = fake_default_map_size,
 	.programs = fake_programs,
@@ -380,6 +386,7 @@ static const struct fw_api_backend fake_backend = {
 	.blocklist_put = fake_blocklist_put,
 	.blocklist_commit = fake_blocklist_commit,
 	.blocklist_abort = fake_blocklist_abort,
+	.blocklist_default = "ddos_filter",
 	.events_since = fake_events_since,
 };
 

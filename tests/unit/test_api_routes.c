@@ -57,6 +57,20 @@ static void test_read_endpoints_reach_their_call(void **state)
 	}
 }
 
+/* The backend's calls get the context it was registered with. */
+static void test_calls_get_the_registered_context(void **state)
+{
+	struct fw_api_response r = call("GET", "/api/ebpf/programs", NULL, false);
+
+	assert_status(r, 200);
+	assert_ptr_equal(fake.last_ctx, fake_backend.ctx);
+	fw_api_response_release(&r);
+	r = call("GET", "/api/ebpf/programs/ddos_filter", NULL, false);
+	assert_status(r, 200);
+	assert_ptr_equal(fake.last_ctx, &fake);
+	fw_api_response_release(&r);
+}
+
 static void test_unknown_paths_and_methods(void **state)
 {
 	struct fw_api_response r;
@@ -635,6 +649,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_endpoints_reach_their_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_get_the_registered_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_paths_and_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutations_need_the_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bodies_must_be_json_objects, setup, teardown),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* SHA-256 against the FIPS 180-4 examples and a file read in pieces. */
+/* SHA-256 (nettle behind fw_sha256_*) against the FIPS 180-4 examples and a file read in pieces. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
