@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -338,6 +339,23 @@ void fw_api_args_free(struct fw_arg *args, size_t n)
 	free(args);
 }
 
+/* A whole number is an integer however it is written (1e6, 1000000.0), as
+ * in a configuration file: a program's integer global takes it. One too large
+ * for 64 bits is refused rather than rounded into a float. */
+static bool real_arg(struct fw_arg *arg, double f)
+{
+	if (f != floor(f)) {
+		arg->kind = FW_ARG_FLOAT;
+		arg->f = f;
+		return true;
+	}
+	if (fabs(f) >= 9223372036854775808.0)
+		return false;
+	arg->kind = FW_ARG_INT;
+	arg->i = (int64_t)f;
+	return true;
+}
+
 static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
 {
 	snprintf(arg->name, sizeof(arg->name), "%s", name);
@@ -347,9 +365,7 @@ static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
 		arg->i = json_integer_value(value);
 		return true;
 	case JSON_REAL:
-		arg->kind = FW_ARG_FLOAT;
-		arg->f = json_real_value(value);
-		return true;
+		return real_arg(arg, json_real_value(value));
 	case JSON_TRUE:
 	case JSON_FALSE:
 		arg->kind = FW_ARG_BOOL;
@@ -392,6 +408,10 @@ unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n
 		}
 		if (!arg_from_json(&args[i], name, value)) {
 			fw_api_args_free(args, i);
+			if (json_is_real(value))
+				return fw_api_fail(resp, 400, "integers are 64-bit",
+						   "args.%s: %g does not fit in a 64-bit integer",
+						   name, json_real_value(value));
 			return fw_api_fail(resp, 400, "args are numbers, booleans or strings "
 					   "(at most 4096 bytes)",
 					   "args.%s: unsupported value", name);
