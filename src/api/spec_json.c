@@ -101,27 +101,6 @@ static unsigned int resolve_object(const struct fw_api_backend *be, const char *
 
 /* ---- the hook, from the request or from the object -------------------- */
 
-/* "tracepoint/net/netif_receive_skb" → "net:netif_receive_skb", and
- * "kprobe/tcp_v4_connect" → "tcp_v4_connect", for requests that leave the
- * target to the object's section name. */
-static void target_from_section(const char *sec, struct fw_prog_spec *spec)
-{
-	const char *slash = strchr(sec, '/');
-
-	if (!slash)
-		return;
-	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0] &&
-	    (!strncmp(sec, "tracepoint/", 11) || !strncmp(sec, "tp/", 3))) {
-		snprintf(spec->tracepoint, sizeof(spec->tracepoint), "%s", slash + 1);
-		char *sep = strchr(spec->tracepoint, '/');
-		if (sep)
-			*sep = ':';
-	} else if (spec->hook == FW_HOOK_KPROBE && !spec->function[0] &&
-		   !strncmp(sec, "kprobe/", 7)) {
-		snprintf(spec->function, sizeof(spec->function), "%s", slash + 1);
-	}
-}
-
 static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 				     struct fw_api_response *resp)
 {
@@ -142,37 +121,52 @@ static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 	hook = fw_hook_of_prog_type(bpf_program__type(prog));
 	if (!hook_given) {
 		if (hook < 0) {
+			char hooks[200], hint[256], sec[64];
+
+			snprintf(sec, sizeof(sec), "%s", bpf_program__section_name(prog));
 			bpf_object__close(obj);
-			return fw_api_fail(resp, 400, "add \"hook\": \"xdp\" (or tc, "
-					   "socket_filter, tracepoint, kprobe)",
-					   "cannot tell the hook from section '%.64s'",
-					   bpf_program__section_name(prog));
+			fw_hook_names_joined(" or ", hooks, sizeof(hooks));
+			snprintf(hint, sizeof(hint), "add \"hook\": %s", hooks);
+			return fw_api_fail(resp, 400, hint,
+					   "cannot tell the hook from section '%s'", sec);
 		}
 		spec->hook = hook;
 	}
-	target_from_section(bpf_program__section_name(prog), spec);
+	/* a request may leave the target to the object's section name */
+	if (fw_hook_ops_of(spec->hook)->target_from_section)
+		fw_hook_ops_of(spec->hook)->target_from_section(bpf_program__section_name(prog),
+								spec);
 	bpf_object__close(obj);
 	return 0;
 }
 
 /* ---- per-hook fields --------------------------------------------------- */
 
+/* "tracepoint programs need a tracepoint", hint: add "tracepoint": "category:name" */
+static unsigned int missing_field(struct fw_api_response *resp, const struct fw_prog_spec *spec,
+				  enum fw_hook_field field)
+{
+	const struct fw_hook_field_info *info = fw_hook_field_info(field);
+	char hint[128];
+
+	snprintf(hint, sizeof(hint), "add \"%s\": %s", info->name, info->example);
+	return fw_api_fail(resp, 400, hint, "%s programs need %s", fw_hook_name(spec->hook),
+			   info->noun);
+}
+
 static unsigned int interface_field(const struct load_fields *f, struct fw_prog_spec *spec,
 				    struct fw_api_response *resp)
 {
-	bool needed = spec->hook == FW_HOOK_XDP || spec->hook == FW_HOOK_TC;
 	struct fw_error err = { 0 };
 
 	if (!f->interface) {
-		if (needed)
-			return fw_api_fail(resp, 400, "add \"interface\": \"eth0\"",
-					   "%s programs need an interface",
-					   fw_hook_name(spec->hook));
+		if (fw_hook_requires(spec->hook, FW_FIELD_INTERFACE))
+			return missing_field(resp, spec, FW_FIELD_INTERFACE);
 		return 0;
 	}
 	if (fw_ifname_valid(f->interface, &err))
 		return field_fail(resp, &err, "interface", "the name of a network interface");
-	if (spec->hook == FW_HOOK_TRACEPOINT || spec->hook == FW_HOOK_KPROBE)
+	if (!fw_hook_takes(spec->hook, FW_FIELD_INTERFACE))
 		return fw_api_fail(resp, 400, "remove \"interface\"",
 				   "%s programs take no interface", fw_hook_name(spec->hook));
 	snprintf(spec->interface, sizeof(spec->interface), "%s", f->interface);
@@ -182,14 +176,16 @@ static unsigned int interface_field(const struct load_fields *f, struct fw_prog_
 /* A field that only some hooks take is refused on the others, so a typo in
  * the hook is not silently ignored. */
 static unsigned int only_for(struct fw_api_response *resp, const void *given,
-			     const char *field, const struct fw_prog_spec *spec,
-			     enum fw_hook hook)
+			     const struct fw_prog_spec *spec, enum fw_hook_field field)
 {
-	if (!given || spec->hook == hook)
+	char hooks[128];
+
+	if (!given || fw_hook_takes(spec->hook, field))
 		return 0;
+	fw_hooks_taking(field, hooks, sizeof(hooks));
 	return fw_api_fail(resp, 400, "remove it or change \"hook\"",
-			   "\"%s\" applies to %s programs, not %s", field,
-			   fw_hook_name(hook), fw_hook_name(spec->hook));
+			   "\"%s\" applies to %s programs, not %s",
+			   fw_hook_field_info(field)->name, hooks, fw_hook_name(spec->hook));
 }
 
 static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
@@ -197,9 +193,9 @@ static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_sp
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->direction, "direction", spec, FW_HOOK_TC) ||
-	    only_for(resp, f->shaping, "shaping", spec, FW_HOOK_TC) ||
-	    only_for(resp, f->mode, "mode", spec, FW_HOOK_XDP))
+	if (only_for(resp, f->direction, spec, FW_FIELD_DIRECTION) ||
+	    only_for(resp, f->shaping, spec, FW_FIELD_SHAPING) ||
+	    only_for(resp, f->mode, spec, FW_FIELD_MODE))
 		return resp->status;
 	if (f->direction && fw_tc_direction_parse(f->direction, &spec->direction, &err))
 		return field_fail(resp, &err, "direction", "tc programs: ingress or egress");
@@ -235,9 +231,9 @@ static unsigned int target_fields(const struct load_fields *f, struct fw_prog_sp
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->tracepoint, "tracepoint", spec, FW_HOOK_TRACEPOINT) ||
-	    only_for(resp, f->function, "function", spec, FW_HOOK_KPROBE) ||
-	    only_for(resp, f->sockets, "sockets", spec, FW_HOOK_SOCKET_FILTER))
+	if (only_for(resp, f->tracepoint, spec, FW_FIELD_TRACEPOINT) ||
+	    only_for(resp, f->function, spec, FW_FIELD_FUNCTION) ||
+	    only_for(resp, f->sockets, spec, FW_FIELD_SOCKETS))
 		return resp->status;
 	if (f->tracepoint) {
 		if (fw_tracepoint_valid(f->tracepoint, &err))
@@ -249,12 +245,10 @@ static unsigned int target_fields(const struct load_fields *f, struct fw_prog_sp
 			return field_fail(resp, &err, "function", "e.g. \"tcp_v4_connect\"");
 		snprintf(spec->function, sizeof(spec->function), "%s", f->function);
 	}
-	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0])
-		return fw_api_fail(resp, 400, "add \"tracepoint\": \"category:name\"",
-				   "tracepoint programs need a tracepoint");
-	if (spec->hook == FW_HOOK_KPROBE && !spec->function[0])
-		return fw_api_fail(resp, 400, "add \"function\": \"tcp_v4_connect\"",
-				   "kprobe programs need a function");
+	if (fw_hook_requires(spec->hook, FW_FIELD_TRACEPOINT) && !spec->tracepoint[0])
+		return missing_field(resp, spec, FW_FIELD_TRACEPOINT);
+	if (fw_hook_requires(spec->hook, FW_FIELD_FUNCTION) && !spec->function[0])
+		return missing_field(resp, spec, FW_FIELD_FUNCTION);
 	return 0;
 }
 

@@ -100,22 +100,16 @@ static int prepare_step(struct fw_registry *reg, struct step *s, struct fw_error
  * a swap that keeps the attachment itself. */
 static void inherit_attachment(struct fw_program *new, const struct fw_program *old)
 {
-	new->att.kind = old->rec.attach;
-	new->att.ifindex = old->rec.ifindex;
-	new->att.tc_direction = old->rec.tc_direction;
-	new->att.tc_handle = old->rec.tc_handle;
-	new->att.tc_priority = old->rec.tc_priority;
-	new->att.companion_kind = old->rec.companion_attach;
-	new->att.companion_tc_handle = old->rec.companion_tc_handle;
-	new->att.companion_tc_priority = old->rec.companion_tc_priority;
-	snprintf(new->att.note, sizeof(new->att.note), "%s", old->rec.attach_note);
+	fw_attachment_from_record(&new->att, &old->rec);
 	new->link_fd = old->link_fd >= 0 ? dup(old->link_fd) : -1;
 }
 
-/* XDP allows one program per interface and mode: the old one must go first. */
+/* A hook with one program per interface (XDP, per mode): the old one must
+ * go first. */
 static bool must_detach_first(const struct step *s)
 {
-	return s->old->rec.hook == FW_HOOK_XDP && s->spec->hook == FW_HOOK_XDP &&
+	return s->old->rec.hook == (uint32_t)s->spec->hook &&
+	       fw_hook_ops_of(s->spec->hook)->one_per_interface &&
 	       s->old->rec.ifindex == (uint32_t)s->ifindex;
 }
 
@@ -267,15 +261,7 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	snprintf(r->name, sizeof(r->name), "%s", s->spec->name);
 	r->spec_hash = s->hash;
 	r->load_time_ns = now_ns();
-	r->hook = s->spec->hook;
-	r->attach = p->att.kind;
-	r->ifindex = s->ifindex;
-	r->tc_direction = s->spec->direction;
-	r->tc_handle = p->att.tc_handle;
-	r->tc_priority = p->att.tc_priority;
-	r->companion_attach = p->att.companion_kind;
-	r->companion_tc_handle = p->att.companion_tc_handle;
-	r->companion_tc_priority = p->att.companion_tc_priority;
+	fw_attachment_to_record(&p->att, r);
 	r->services = s->spec->services;
 	r->origin = origin;
 	snprintf(r->interface, sizeof(r->interface), "%s", s->spec->interface);
@@ -289,8 +275,6 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	if (r->shaping)
 		snprintf(r->attach_note, sizeof(r->attach_note), "%.200s%sshaping: %.15s",
 			 p->att.note, p->att.note[0] ? "; " : "", s->shaping_mode);
-	else
-		snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
 }
 
 static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_error *err)

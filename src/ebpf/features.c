@@ -33,6 +33,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "ebpf/hook_ops.h"
 #include "feature_probes.skel.h"
 
 #ifndef BPF_TCX_INGRESS
@@ -134,19 +135,24 @@ static const struct {
 	[FW_PROBE_ATTACH_CGROUP_SKB] = { "cgroup_skb", FW_PROBE_PROG_CGROUP_SKB, attach_cgroup },
 };
 
+/* "?" also for an entry missing from a table (tests/unit/test_hook_table.c
+ * checks that none is). */
 const char *fw_prog_probe_name(enum fw_prog_probe which)
 {
-	return which < FW_PROBE_PROG__COUNT ? prog_probes[which].name : "?";
+	return which < FW_PROBE_PROG__COUNT && prog_probes[which].name ?
+	       prog_probes[which].name : "?";
 }
 
 const char *fw_map_probe_name(enum fw_map_probe which)
 {
-	return which < FW_PROBE_MAP__COUNT ? map_probes[which].name : "?";
+	return which < FW_PROBE_MAP__COUNT && map_probes[which].name ?
+	       map_probes[which].name : "?";
 }
 
 const char *fw_attach_probe_name(enum fw_attach_probe which)
 {
-	return which < FW_PROBE_ATTACH__COUNT ? attach_probes[which].name : "?";
+	return which < FW_PROBE_ATTACH__COUNT && attach_probes[which].name ?
+	       attach_probes[which].name : "?";
 }
 
 enum fw_prog_probe fw_attach_probe_prog(enum fw_attach_probe which)
@@ -751,7 +757,30 @@ bool fw_features_map_works(enum fw_map_probe which)
 	return which < FW_PROBE_MAP__COUNT && fw_features_get()->map[which].ok;
 }
 
+enum fw_attach_probe fw_features_hook_attach(const struct fw_features *f, enum fw_hook hook)
+{
+	const struct fw_hook_ops *ops = fw_hook_ops_of(hook);
+
+	for (size_t i = 0; ops && i < ops->n_probes; i++)
+		if (f->attach[ops->probes[i]].ok)
+			return ops->probes[i];
+	return FW_PROBE_ATTACH__COUNT;
+}
+
 /* ---- JSON ---- */
+
+static json_t *hooks_to_json(const struct fw_features *f)
+{
+	json_t *hooks = json_object();
+
+	for (int h = 0; h < FW_HOOK__COUNT; h++) {
+		enum fw_attach_probe a = fw_features_hook_attach(f, h);
+
+		json_object_set_new(hooks, fw_hook_name(h), a < FW_PROBE_ATTACH__COUNT ?
+				    json_string(fw_attach_probe_name(a)) : json_null());
+	}
+	return hooks;
+}
 
 static json_t *result_to_json(const struct fw_probe_result *r)
 {
@@ -777,19 +806,20 @@ json_t *fw_features_to_json(const struct fw_features *f)
 
 		if (f->libbpf_says[p] >= 0)
 			json_object_set_new(r, "libbpf_probe", json_boolean(f->libbpf_says[p] > 0));
-		json_object_set_new(progs, prog_probes[p].name, r);
+		json_object_set_new(progs, fw_prog_probe_name(p), r);
 	}
 	for (int m = 0; m < FW_PROBE_MAP__COUNT; m++)
-		json_object_set_new(maps, map_probes[m].name, result_to_json(&f->map[m]));
+		json_object_set_new(maps, fw_map_probe_name(m), result_to_json(&f->map[m]));
 	for (int a = 0; a < FW_PROBE_ATTACH__COUNT; a++)
-		json_object_set_new(attach, attach_probes[a].name, result_to_json(&f->attach[a]));
+		json_object_set_new(attach, fw_attach_probe_name(a), result_to_json(&f->attach[a]));
 
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:i, s:o}, s:{s:o, s:I}, s:{s:i, s:o},"
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i, s:o}, s:{s:o, s:I}, s:{s:i, s:o},"
 			 " s:{s:b, s:b}, s:f}",
 			 "kernel", f->kernel,
 			 "program_types", progs,
 			 "map_types", maps,
 			 "attach_points", attach,
+			 "hooks", hooks_to_json(f),
 			 "jit", "bpf_jit_enable", f->jit_enable, "jited", result_to_json(&f->jited),
 			 "btf", "vmlinux", result_to_json(&f->btf), "types",
 			 (json_int_t)f->btf_types,
