@@ -296,7 +296,8 @@ static int configure(struct fw_object *o, const struct fw_prog_spec *spec,
 		ret = set_services(o->obj, spec, err);
 	if (!ret && map_pin_dir)
 		ret = fw_maps_plan_reuse(o->obj, map_pin_dir, &o->maps, err);
-	if (ret && !strstr(err->msg, spec->object))
+	/* Maps and args name themselves, never the object: say which it is. */
+	if (ret)
 		fw_error_wrap(err, "object %s", spec->object);
 	return ret;
 }
