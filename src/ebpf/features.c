@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "ebpf/hook_ops.h"
+#include "ebpf/rtnl.h"
 #include "feature_probes.skel.h"
 
 #ifndef BPF_TCX_INGRESS
@@ -248,80 +249,30 @@ struct probe_env {
 
 /* ---- a veth pair, made over rtnetlink (libbpf does not export its own) ---- */
 
-struct nl_request {
-	struct nlmsghdr nh;
-	struct ifinfomsg ifi;
-	char attrs[256];
-};
-
-static struct rtattr *nl_put(struct nl_request *req, int type, const void *data, size_t len)
-{
-	struct rtattr *rta = (void *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void nl_nest_end(struct nl_request *req, struct rtattr *nest)
-{
-	nest->rta_len = (char *)req + req->nh.nlmsg_len - (char *)nest;
-}
-
-/* Sends one request and waits for its acknowledgement. 0 or negative errno. */
-static int nl_transact(struct nl_request *req)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char reply[512];
-	struct nlmsghdr *nh = (void *)reply;
-	int fd, err;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, req, req->nh.nlmsg_len, 0, (void *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	n = recv(fd, reply, sizeof(reply), 0);
-	if (n < 0)
-		err = -errno;
-	else if (!NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != NLMSG_ERROR)
-		err = -EPROTO;
-	else
-		err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-out:
-	close(fd);
-	return err;
-}
-
 static int veth_create(const char *name, const char *peer)
 {
-	struct nl_request req = {
-		.nh = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-			.nlmsg_type = RTM_NEWLINK,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-		},
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
-	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
-	struct rtattr *linkinfo, *data, *peer_info;
+	char buf[FW_RTNL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO))), why[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *linkinfo, *data, *peer_info;
+	struct ifinfomsg *ifi;
 
-	nl_put(&req, IFLA_IFNAME, name, strlen(name) + 1);
-	linkinfo = nl_put(&req, IFLA_LINKINFO, NULL, 0);
-	nl_put(&req, IFLA_INFO_KIND, "veth", 5);
-	data = nl_put(&req, IFLA_INFO_DATA, NULL, 0);
-	peer_info = nl_put(&req, VETH_INFO_PEER, &peer_ifi, sizeof(peer_ifi));
-	nl_put(&req, IFLA_IFNAME, peer, strlen(peer) + 1);
-	nl_nest_end(&req, peer_info);
-	nl_nest_end(&req, data);
-	nl_nest_end(&req, linkinfo);
-	return nl_transact(&req);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* the peer: an ifinfomsg, then its own attributes */
+	peer_info = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, peer_info);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return fw_rtnl_talk(nlh, NULL, NULL, why, sizeof(why));
 }
 
 /* A private network namespace for this thread, with a veth pair in it. */
