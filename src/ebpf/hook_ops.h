@@ -100,7 +100,8 @@ struct fw_hook_ops {
 
 	/* The attach kinds it makes (up to the first without a name). */
 	struct fw_attach_kind_info kinds[FW_HOOK_MAX_KINDS];
-	/* The feature probes of its attach points, in its fallback order. */
+	/* The feature probes of its attach points, in its fallback order
+	 * (none: `ebpf features` does not say how it attaches). */
 	enum fw_attach_probe probes[FW_HOOK_MAX_PROBES];
 	size_t n_probes;
 };
