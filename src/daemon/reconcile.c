@@ -184,14 +184,9 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 
 	switch (s->action) {
 	case STEP_KEEP:
-		/* A socket filter lives in our socket: an adopted one needs a new one. */
-		if (s->old->rec.attach == FW_ATTACH_SOCKET && s->old->att.sock_fd < 0) {
-			ret = fw_hook_socket_attach(s->old->prog_fd, s->ifindex, err);
-			if (ret < 0)
-				return ret;
-			s->old->att.sock_fd = ret;
-		}
-		return 0;
+		/* What died with the daemon that attached it (a socket filter's
+		 * socket) is made again for an adopted program. */
+		return fw_hook_revive(&s->old->rec, s->old->prog_fd, &s->old->att, err);
 	case STEP_SWAP:
 		if (s->new->obj->companion)
 			s->old_companion_fd = companion_prog_fd(reg->root, s->spec->name);
@@ -205,8 +200,8 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		break;
 	case STEP_REATTACH:
 		if (must_detach_first(s)) {
-			fw_warn("program %s: XDP mode changes on %s: detaching the old program first",
-				s->spec->name, s->spec->interface);
+			fw_warn("program %s: %s holds one %s program: detaching the old program first",
+				s->spec->name, s->spec->interface, fw_hook_name(s->spec->hook));
 			detach_old(reg, s->old);
 		}
 		/* fall through */
@@ -315,7 +310,7 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 	if (s->old) {
 		/* A reattached program's old attachment goes now; a swapped one's
 		 * link is the new program's. */
-		if (s->action == STEP_REATTACH && s->old->rec.attach == FW_ATTACH_CLSACT)
+		if (s->action == STEP_REATTACH)
 			fw_hook_detach_record(&s->old->rec, NULL);
 		if (s->old->rec.shaping && !p->rec.shaping)
 			fw_shaping_remove(s->old->rec.ifindex, NULL);

@@ -130,8 +130,8 @@ const struct fw_hook_ops fw_hook_kprobe = {
 	.replace = fw_hook_link_replace,
 	.detach = fw_hook_nothing_to_detach,
 	.describe = describe,
-	.kinds = { { FW_ATTACH_KPROBE, "kprobe" }, { FW_ATTACH_FENTRY, "fentry" },
-		   { FW_ATTACH_STANDIN, "tracepoint-standin" } },
+	.kinds = { { FW_ATTACH_KPROBE, "kprobe", true }, { FW_ATTACH_FENTRY, "fentry", true },
+		   { FW_ATTACH_STANDIN, "tracepoint-standin", true } },
 	.probes = { FW_PROBE_ATTACH_KPROBE, FW_PROBE_ATTACH_FENTRY, FW_PROBE_ATTACH_TRACEPOINT },
 	.n_probes = 3,
 };

@@ -48,10 +48,12 @@ struct fw_hook_field_info {
 	const char *example;
 };
 
-/* An attach kind this hook makes, and its name in records and the API. */
+/* An attach kind this hook makes, its name in records and the API, and
+ * whether a pinned bpf_link holds it (else: a clsact filter, a socket). */
 struct fw_attach_kind_info {
 	enum fw_attach_kind kind;
 	const char *name;
+	bool link;
 };
 
 #define FW_HOOK_MAX_PROG_TYPES 4
@@ -93,6 +95,10 @@ struct fw_hook_ops {
 	/* Undoes what a link pin does not hold; fw_hook_nothing_to_detach when
 	 * the link pin is the whole attachment. */
 	int (*detach)(const struct fw_pin_record *rec, struct fw_error *err);
+	/* An adopted program whose attachment died with the daemon that made it
+	 * (a socket filter's socket) is attached again; NULL: its pins hold it. */
+	int (*revive)(const struct fw_pin_record *rec, int prog_fd, struct fw_attachment *a,
+		      struct fw_error *err);
 	/* Where a block attaches, in words ("eth0 egress", "net:x"). */
 	void (*describe)(const struct fw_prog_spec *spec, char *out, size_t size);
 	/* A test run's return code in words; NULL: the hook runs no frames. */
@@ -119,6 +125,8 @@ bool fw_hook_requires(enum fw_hook hook, enum fw_hook_field field);
 void fw_hooks_taking(enum fw_hook_field field, char *out, size_t size);
 /* "xdp, tc, socket_filter, tracepoint or kprobe". */
 void fw_hook_names_joined(const char *last_sep, char *out, size_t size);
+/* Whether a pinned bpf_link holds an attachment of this kind. */
+bool fw_attach_kind_has_link(enum fw_attach_kind kind);
 /* The field's words; NULL for a value that is not one field. */
 const struct fw_hook_field_info *fw_hook_field_info(enum fw_hook_field field);
 

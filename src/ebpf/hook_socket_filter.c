@@ -44,6 +44,17 @@ static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 	return 0;
 }
 
+/* The socket died with the daemon that opened it: an adopted program gets a
+ * new one from this daemon. */
+static int revive(const struct fw_pin_record *rec, int prog_fd, struct fw_attachment *a,
+		  struct fw_error *err)
+{
+	if (a->sock_fd >= 0)
+		return 0;
+	a->sock_fd = fw_hook_socket_attach(prog_fd, rec->ifindex, err);
+	return a->sock_fd < 0 ? a->sock_fd : 0;
+}
+
 static void describe(const struct fw_prog_spec *s, char *out, size_t size)
 {
 	snprintf(out, size, "sockets%s%s%s%s%s",
@@ -74,9 +85,10 @@ const struct fw_hook_ops fw_hook_socket_filter = {
 	.can_replace = fw_hook_never_replace,
 	.replace = fw_hook_link_replace,
 	.detach = fw_hook_nothing_to_detach,
+	.revive = revive,
 	.describe = describe,
 	.verdict_name = verdict_name,
-	.kinds = { { FW_ATTACH_SOCKET, "packet-socket" } },
+	.kinds = { { FW_ATTACH_SOCKET, "packet-socket", false } },
 	.probes = { FW_PROBE_ATTACH_SOCKET_FILTER },
 	.n_probes = 1,
 };

@@ -120,3 +120,12 @@ const char *fw_section_target(const char *sec)
 
 	return slash && slash[1] ? slash + 1 : NULL;
 }
+
+bool fw_attach_kind_has_link(enum fw_attach_kind kind)
+{
+	for (int h = 0; h < FW_HOOK__COUNT; h++)
+		for (int k = 0; k < FW_HOOK_MAX_KINDS && hook_table[h]->kinds[k].name; k++)
+			if (hook_table[h]->kinds[k].kind == kind)
+				return hook_table[h]->kinds[k].link;
+	return false;
+}

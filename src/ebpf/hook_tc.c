@@ -286,7 +286,7 @@ const struct fw_hook_ops fw_hook_tc = {
 	.detach = detach,
 	.describe = describe,
 	.verdict_name = verdict_name,
-	.kinds = { { FW_ATTACH_TCX, "tcx" }, { FW_ATTACH_CLSACT, "clsact" } },
+	.kinds = { { FW_ATTACH_TCX, "tcx", true }, { FW_ATTACH_CLSACT, "clsact", false } },
 	.probes = { FW_PROBE_ATTACH_TCX, FW_PROBE_ATTACH_TC_CLSACT },
 	.n_probes = 2,
 };

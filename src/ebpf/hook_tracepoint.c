@@ -98,7 +98,7 @@ const struct fw_hook_ops fw_hook_tracepoint = {
 	.replace = fw_hook_link_replace,
 	.detach = fw_hook_nothing_to_detach,
 	.describe = describe,
-	.kinds = { { FW_ATTACH_TRACEPOINT, "tracepoint" } },
+	.kinds = { { FW_ATTACH_TRACEPOINT, "tracepoint", true } },
 	.probes = { FW_PROBE_ATTACH_TRACEPOINT, FW_PROBE_ATTACH_RAW_TRACEPOINT,
 		    FW_PROBE_ATTACH_TP_BTF },
 	.n_probes = 3,

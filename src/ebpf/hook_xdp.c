@@ -110,7 +110,8 @@ const struct fw_hook_ops fw_hook_xdp = {
 	.detach = fw_hook_nothing_to_detach,
 	.describe = describe,
 	.verdict_name = verdict_name,
-	.kinds = { { FW_ATTACH_XDP_NATIVE, "xdp-native" }, { FW_ATTACH_XDP_GENERIC, "xdp-generic" } },
+	.kinds = { { FW_ATTACH_XDP_NATIVE, "xdp-native", true },
+		   { FW_ATTACH_XDP_GENERIC, "xdp-generic", true } },
 	.probes = { FW_PROBE_ATTACH_XDP_NATIVE, FW_PROBE_ATTACH_XDP_GENERIC },
 	.n_probes = 2,
 };

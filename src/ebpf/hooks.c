@@ -176,6 +176,14 @@ int fw_hook_detach_record(const struct fw_pin_record *rec, struct fw_error *err)
 	return ops ? ops->detach(rec, err) : 0;
 }
 
+int fw_hook_revive(const struct fw_pin_record *rec, int prog_fd, struct fw_attachment *a,
+		   struct fw_error *err)
+{
+	const struct fw_hook_ops *ops = fw_hook_ops_of(rec->hook);
+
+	return ops && ops->revive ? ops->revive(rec, prog_fd, a, err) : 0;
+}
+
 void fw_attachment_release(struct fw_attachment *a, bool detach)
 {
 	if (detach) {

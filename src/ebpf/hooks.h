@@ -80,7 +80,12 @@ void fw_attachment_release(struct fw_attachment *a, bool detach);
  * a clsact filter. Link pins are removed by the caller. */
 int fw_hook_detach_record(const struct fw_pin_record *rec, struct fw_error *err);
 
-/* Re-creates a socket filter's packet socket for an adopted program. */
+/* Attaches again what died with the daemon that adopted rec's program made
+ * it (ops->revive; 0 when the pins hold everything). */
+int fw_hook_revive(const struct fw_pin_record *rec, int prog_fd, struct fw_attachment *a,
+		   struct fw_error *err);
+
+/* A packet socket (bound to ifindex, 0: all) running prog_fd; its fd. */
 int fw_hook_socket_attach(int prog_fd, int ifindex, struct fw_error *err);
 
 #endif

@@ -344,6 +344,15 @@ static void test_socket_filter_on_a_packet_socket(void **state)
 	rec = record_of(&s, &a);
 	assert_false(fw_hook_can_replace(&rec, &s, ifindex));
 	fw_attachment_release(&a, true);
+
+	/* a daemon that adopts the program opens a packet socket of its own */
+	fw_attachment_init(&a);
+	assert_int_equal(fw_hook_revive(&rec, bpf_program__fd(o->prog), &a, NULL), 0);
+	assert_true(a.sock_fd >= 0);
+	len = sizeof(sll);
+	assert_int_equal(getsockname(a.sock_fd, (struct sockaddr *)&sll, &len), 0);
+	assert_int_equal(sll.sll_ifindex, ifindex);
+	fw_attachment_release(&a, false);
 	fw_object_close(o);
 }
 

@@ -102,6 +102,13 @@ static void test_attach_kinds(void **state)
 			fail_msg("attach kind %d is named by %d hooks", k, owners);
 		assert_string_not_equal(fw_attach_kind_name(k), "?");
 	}
+	/* which kinds a pinned link holds (adoption opens the link pin) */
+	assert_true(fw_attach_kind_has_link(FW_ATTACH_XDP_NATIVE));
+	assert_true(fw_attach_kind_has_link(FW_ATTACH_TCX));
+	assert_true(fw_attach_kind_has_link(FW_ATTACH_STANDIN));
+	assert_false(fw_attach_kind_has_link(FW_ATTACH_CLSACT));
+	assert_false(fw_attach_kind_has_link(FW_ATTACH_SOCKET));
+	assert_false(fw_attach_kind_has_link(FW_ATTACH_NONE));
 	assert_string_equal(fw_attach_kind_name(FW_ATTACH_TCX), "tcx");
 	assert_string_equal(fw_attach_kind_name(FW_ATTACH_STANDIN), "tracepoint-standin");
 	assert_string_equal(fw_attach_kind_name(FW_ATTACH__COUNT), "?");
