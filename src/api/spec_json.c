@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,27 +121,6 @@ static unsigned int compile_source(struct fw_prog_spec *spec, struct fw_api_resp
 
 /* ---- the hook, from the request or from the object -------------------- */
 
-/* "tracepoint/net/netif_receive_skb" → "net:netif_receive_skb", and
- * "kprobe/tcp_v4_connect" → "tcp_v4_connect", for requests that leave the
- * target to the object's section name. */
-static void target_from_section(const char *sec, struct fw_prog_spec *spec)
-{
-	const char *slash = strchr(sec, '/');
-
-	if (!slash)
-		return;
-	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0] &&
-	    (!strncmp(sec, "tracepoint/", 11) || !strncmp(sec, "tp/", 3))) {
-		snprintf(spec->tracepoint, sizeof(spec->tracepoint), "%s", slash + 1);
-		char *sep = strchr(spec->tracepoint, '/');
-		if (sep)
-			*sep = ':';
-	} else if (spec->hook == FW_HOOK_KPROBE && !spec->function[0] &&
-		   !strncmp(sec, "kprobe/", 7)) {
-		snprintf(spec->function, sizeof(spec->function), "%s", slash + 1);
-	}
-}
-
 static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 				     struct fw_api_response *resp)
 {
@@ -161,37 +141,52 @@ static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 	hook = fw_hook_of_prog_type(bpf_program__type(prog));
 	if (!hook_given) {
 		if (hook < 0) {
+			char hooks[200], hint[256], sec[64];
+
+			snprintf(sec, sizeof(sec), "%s", bpf_program__section_name(prog));
 			bpf_object__close(obj);
-			return fw_api_fail(resp, 400, "add \"hook\": \"xdp\" (or tc, "
-					   "socket_filter, tracepoint, kprobe)",
-					   "cannot tell the hook from section '%.64s'",
-					   bpf_program__section_name(prog));
+			fw_hook_names_joined(" or ", hooks, sizeof(hooks));
+			snprintf(hint, sizeof(hint), "add \"hook\": %s", hooks);
+			return fw_api_fail(resp, 400, hint,
+					   "cannot tell the hook from section '%s'", sec);
 		}
 		spec->hook = hook;
 	}
-	target_from_section(bpf_program__section_name(prog), spec);
+	/* a request may leave the target to the object's section name */
+	if (fw_hook_ops_of(spec->hook)->target_from_section)
+		fw_hook_ops_of(spec->hook)->target_from_section(bpf_program__section_name(prog),
+								spec);
 	bpf_object__close(obj);
 	return 0;
 }
 
 /* ---- per-hook fields --------------------------------------------------- */
 
+/* "tracepoint programs need a tracepoint", hint: add "tracepoint": "category:name" */
+static unsigned int missing_field(struct fw_api_response *resp, const struct fw_prog_spec *spec,
+				  enum fw_hook_field field)
+{
+	const struct fw_hook_field_info *info = fw_hook_field_info(field);
+	char hint[128];
+
+	snprintf(hint, sizeof(hint), "add \"%s\": %s", info->name, info->example);
+	return fw_api_fail(resp, 400, hint, "%s programs need %s", fw_hook_name(spec->hook),
+			   info->noun);
+}
+
 static unsigned int interface_field(const struct load_fields *f, struct fw_prog_spec *spec,
 				    struct fw_api_response *resp)
 {
-	bool needed = spec->hook == FW_HOOK_XDP || spec->hook == FW_HOOK_TC;
 	struct fw_error err = { 0 };
 
 	if (!f->interface) {
-		if (needed)
-			return fw_api_fail(resp, 400, "add \"interface\": \"eth0\"",
-					   "%s programs need an interface",
-					   fw_hook_name(spec->hook));
+		if (fw_hook_requires(spec->hook, FW_FIELD_INTERFACE))
+			return missing_field(resp, spec, FW_FIELD_INTERFACE);
 		return 0;
 	}
 	if (fw_ifname_valid(f->interface, &err))
 		return field_fail(resp, &err, "interface", "the name of a network interface");
-	if (spec->hook == FW_HOOK_TRACEPOINT || spec->hook == FW_HOOK_KPROBE)
+	if (!fw_hook_takes(spec->hook, FW_FIELD_INTERFACE))
 		return fw_api_fail(resp, 400, "remove \"interface\"",
 				   "%s programs take no interface", fw_hook_name(spec->hook));
 	snprintf(spec->interface, sizeof(spec->interface), "%s", f->interface);
@@ -201,14 +196,16 @@ static unsigned int interface_field(const struct load_fields *f, struct fw_prog_
 /* A field that only some hooks take is refused on the others, so a typo in
  * the hook is not silently ignored. */
 static unsigned int only_for(struct fw_api_response *resp, const void *given,
-			     const char *field, const struct fw_prog_spec *spec,
-			     enum fw_hook hook)
+			     const struct fw_prog_spec *spec, enum fw_hook_field field)
 {
-	if (!given || spec->hook == hook)
+	char hooks[128];
+
+	if (!given || fw_hook_takes(spec->hook, field))
 		return 0;
+	fw_hooks_taking(field, hooks, sizeof(hooks));
 	return fw_api_fail(resp, 400, "remove it or change \"hook\"",
-			   "\"%s\" applies to %s programs, not %s", field,
-			   fw_hook_name(hook), fw_hook_name(spec->hook));
+			   "\"%s\" applies to %s programs, not %s",
+			   fw_hook_field_info(field)->name, hooks, fw_hook_name(spec->hook));
 }
 
 static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
@@ -216,9 +213,9 @@ static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_sp
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->direction, "direction", spec, FW_HOOK_TC) ||
-	    only_for(resp, f->shaping, "shaping", spec, FW_HOOK_TC) ||
-	    only_for(resp, f->mode, "mode", spec, FW_HOOK_XDP))
+	if (only_for(resp, f->direction, spec, FW_FIELD_DIRECTION) ||
+	    only_for(resp, f->shaping, spec, FW_FIELD_SHAPING) ||
+	    only_for(resp, f->mode, spec, FW_FIELD_MODE))
 		return resp->status;
 	if (f->direction && fw_tc_direction_parse(f->direction, &spec->direction, &err))
 		return field_fail(resp, &err, "direction", "tc programs: ingress or egress");
@@ -254,9 +251,9 @@ static unsigned int target_fields(const struct load_fields *f, struct fw_prog_sp
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->tracepoint, "tracepoint", spec, FW_HOOK_TRACEPOINT) ||
-	    only_for(resp, f->function, "function", spec, FW_HOOK_KPROBE) ||
-	    only_for(resp, f->sockets, "sockets", spec, FW_HOOK_SOCKET_FILTER))
+	if (only_for(resp, f->tracepoint, spec, FW_FIELD_TRACEPOINT) ||
+	    only_for(resp, f->function, spec, FW_FIELD_FUNCTION) ||
+	    only_for(resp, f->sockets, spec, FW_FIELD_SOCKETS))
 		return resp->status;
 	if (f->tracepoint) {
 		if (fw_tracepoint_valid(f->tracepoint, &err))
@@ -268,12 +265,10 @@ static unsigned int target_fields(const struct load_fields *f, struct fw_prog_sp
 			return field_fail(resp, &err, "function", "e.g. \"tcp_v4_connect\"");
 		snprintf(spec->function, sizeof(spec->function), "%s", f->function);
 	}
-	if (spec->hook == FW_HOOK_TRACEPOINT && !spec->tracepoint[0])
-		return fw_api_fail(resp, 400, "add \"tracepoint\": \"category:name\"",
-				   "tracepoint programs need a tracepoint");
-	if (spec->hook == FW_HOOK_KPROBE && !spec->function[0])
-		return fw_api_fail(resp, 400, "add \"function\": \"tcp_v4_connect\"",
-				   "kprobe programs need a function");
+	if (fw_hook_requires(spec->hook, FW_FIELD_TRACEPOINT) && !spec->tracepoint[0])
+		return missing_field(resp, spec, FW_FIELD_TRACEPOINT);
+	if (fw_hook_requires(spec->hook, FW_FIELD_FUNCTION) && !spec->function[0])
+		return missing_field(resp, spec, FW_FIELD_FUNCTION);
 	return 0;
 }
 
@@ -358,6 +353,23 @@ void fw_api_args_free(struct fw_arg *args, size_t n)
 	free(args);
 }
 
+/* A whole number is an integer however it is written (1e6, 1000000.0), as
+ * in a configuration file: a program's integer global takes it. One too large
+ * for 64 bits is refused rather than rounded into a float. */
+static bool real_arg(struct fw_arg *arg, double f)
+{
+	if (f != floor(f)) {
+		arg->kind = FW_ARG_FLOAT;
+		arg->f = f;
+		return true;
+	}
+	if (fabs(f) >= 9223372036854775808.0)
+		return false;
+	arg->kind = FW_ARG_INT;
+	arg->i = (int64_t)f;
+	return true;
+}
+
 static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
 {
 	snprintf(arg->name, sizeof(arg->name), "%s", name);
@@ -367,9 +379,7 @@ static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
 		arg->i = json_integer_value(value);
 		return true;
 	case JSON_REAL:
-		arg->kind = FW_ARG_FLOAT;
-		arg->f = json_real_value(value);
-		return true;
+		return real_arg(arg, json_real_value(value));
 	case JSON_TRUE:
 	case JSON_FALSE:
 		arg->kind = FW_ARG_BOOL;
@@ -412,6 +422,10 @@ unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n
 		}
 		if (!arg_from_json(&args[i], name, value)) {
 			fw_api_args_free(args, i);
+			if (json_is_real(value))
+				return fw_api_fail(resp, 400, "integers are 64-bit",
+						   "args.%s: %g does not fit in a 64-bit integer",
+						   name, json_real_value(value));
 			return fw_api_fail(resp, 400, "args are numbers, booleans or strings "
 					   "(at most 4096 bytes)",
 					   "args.%s: unsupported value", name);

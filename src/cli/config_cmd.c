@@ -14,56 +14,7 @@
 #include "config/ebpf_config.h"
 #include "config/hcl.h"
 #include "ebpf/compiler.h"
-
-/* "1 Gbit/s", "512 kbit/s", "100 Mbit": a bit count the way people write it. */
-static void format_bits(uint64_t bits, const char *suffix, char *out, size_t size)
-{
-	static const char *const prefixes[] = { "", "k", "M", "G", "T" };
-	double v = bits;
-	size_t i = 0;
-
-	while (v >= 1000 && i + 1 < sizeof(prefixes) / sizeof(prefixes[0])) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, size, "%.4g %sbit%s", v, prefixes[i], suffix);
-}
-
-/* Where a program attaches, in words. */
-static void describe_target(const struct fw_prog_spec *s, char *out, size_t size)
-{
-	char rate[32], burst[32];
-
-	switch (s->hook) {
-	case FW_HOOK_XDP:
-		snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
-		break;
-	case FW_HOOK_TC:
-		if (s->shaping.set) {
-			format_bits(s->shaping.rate_bps, "/s", rate, sizeof(rate));
-			format_bits(s->shaping.burst_bits, "", burst, sizeof(burst));
-			snprintf(out, size, "%s %s, shaping %s, burst %s", s->interface,
-				 fw_tc_direction_name(s->direction), rate,
-				 s->shaping.burst_bits ? burst : "default");
-		} else {
-			snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
-		}
-		break;
-	case FW_HOOK_SOCKET_FILTER:
-		snprintf(out, size, "sockets%s%s%s%s%s",
-			 s->services & FW_SVC_DNS ? " dns" : "",
-			 s->services & FW_SVC_DHCP ? " dhcp" : "",
-			 s->services ? "" : " (none)",
-			 s->interface[0] ? " on " : "", s->interface);
-		break;
-	case FW_HOOK_TRACEPOINT:
-		snprintf(out, size, "%s", s->tracepoint);
-		break;
-	default:
-		snprintf(out, size, "%s", s->function);
-		break;
-	}
-}
+#include "ebpf/hook_ops.h"
 
 static void print_arg(const struct fw_arg *a, bool first)
 {
@@ -80,7 +31,7 @@ static void print_prog(const struct fw_prog_spec *s)
 {
 	char target[256];
 
-	describe_target(s, target, sizeof(target));
+	fw_hook_ops_of(s->hook)->describe(s, target, sizeof(target));
 	printf("  %-13s %-16s %s\n  %-13s %-16s %s\n", fw_hook_name(s->hook), s->name, target,
 	       "", "", s->object);
 	if (fw_compile_is_source(s->object))

@@ -58,6 +58,13 @@ static void print_table(const struct fw_features *f)
 	       "in a throw-away network namespace)\n");
 	for (int a = 0; a < FW_PROBE_ATTACH__COUNT; a++)
 		print_result(fw_attach_probe_name(a), &f->attach[a], attach_note(f, a));
+	printf("\nHooks (how a block of each type attaches here)\n");
+	for (int h = 0; h < FW_HOOK__COUNT; h++) {
+		enum fw_attach_probe a = fw_features_hook_attach(f, h);
+
+		printf("  %-18s %s\n", fw_hook_name(h),
+		       a < FW_PROBE_ATTACH__COUNT ? fw_attach_probe_name(a) : "NO: none of its attach points works");
+	}
 	printf("\nRuntime\n");
 	printf("  %-18s %d\n", "bpf_jit_enable", f->jit_enable);
 	print_result("jited", &f->jited, NULL);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/hcl.h"
+#include "ebpf/hook_ops.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -171,12 +172,10 @@ static void report_labels(struct checker *c, const struct hcl_block *b)
 
 /* ---- program blocks -------------------------------------------------- */
 
-#define HOOK(h) (1u << (h))
-#define ALL_HOOKS (HOOK(FW_HOOK__COUNT) - 1)
-
 struct prog_field {
 	const char *name;
-	unsigned hooks;         /* block kinds that allow it */
+	/* which hooks take it (ebpf/hook_ops.h); 0: every hook takes it */
+	enum fw_hook_field field;
 	bool (*apply)(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a);
 };
 
@@ -504,31 +503,17 @@ static bool apply_shaping(struct checker *c, struct fw_prog_spec *spec, const st
 	return ok;
 }
 
-#define XDP HOOK(FW_HOOK_XDP)
-#define TC HOOK(FW_HOOK_TC)
-#define SOCK HOOK(FW_HOOK_SOCKET_FILTER)
-#define TP HOOK(FW_HOOK_TRACEPOINT)
-#define KP HOOK(FW_HOOK_KPROBE)
-
 static const struct prog_field prog_fields[] = {
-	{ "program", ALL_HOOKS, apply_program },
-	{ "interface", XDP | TC | SOCK, apply_interface },
-	{ "direction", TC, apply_direction },
-	{ "mode", XDP, apply_mode },
-	{ "maps", ALL_HOOKS, apply_maps },
-	{ "args", ALL_HOOKS, apply_args },
-	{ "shaping", TC, apply_shaping },
-	{ "sockets", SOCK, apply_sockets },
-	{ "tracepoint", TP, apply_tracepoint },
-	{ "function", KP, apply_function },
-};
-
-/* Fields a block kind cannot do without. */
-static const struct { const char *field; unsigned hooks; } required_fields[] = {
-	{ "program", ALL_HOOKS },
-	{ "interface", XDP | TC },
-	{ "tracepoint", TP },
-	{ "function", KP },
+	{ "program", 0, apply_program },
+	{ "interface", FW_FIELD_INTERFACE, apply_interface },
+	{ "direction", FW_FIELD_DIRECTION, apply_direction },
+	{ "mode", FW_FIELD_MODE, apply_mode },
+	{ "maps", 0, apply_maps },
+	{ "args", 0, apply_args },
+	{ "shaping", FW_FIELD_SHAPING, apply_shaping },
+	{ "sockets", FW_FIELD_SOCKETS, apply_sockets },
+	{ "tracepoint", FW_FIELD_TRACEPOINT, apply_tracepoint },
+	{ "function", FW_FIELD_FUNCTION, apply_function },
 };
 
 static const struct prog_field *find_prog_field(const char *name)
@@ -539,23 +524,10 @@ static const struct prog_field *find_prog_field(const char *name)
 	return NULL;
 }
 
-/* "tc blocks", "xdp, tc and socket_filter blocks" */
-static void describe_hooks(unsigned hooks, char *out, size_t size)
+/* Every hook needs its program; the rest is the hook's to say. */
+static bool field_required(const struct prog_field *f, enum fw_hook hook)
 {
-	size_t used = 0, n = 0, k = 0;
-
-	for (int h = 0; h < FW_HOOK__COUNT; h++)
-		n += !!(hooks & HOOK(h));
-	out[0] = '\0';
-	for (int h = 0; h < FW_HOOK__COUNT && used < size; h++) {
-		if (!(hooks & HOOK(h)))
-			continue;
-		used += snprintf(out + used, size - used, "%s%s",
-				 k == 0 ? "" : k == n - 1 ? " and " : ", ", fw_hook_name(h));
-		k++;
-	}
-	if (used < size)
-		snprintf(out + used, size - used, " blocks");
+	return f->apply == apply_program || (f->field && fw_hook_requires(hook, f->field));
 }
 
 /* How messages name a program block: xdp "ddos_filter", or "this xdp block". */
@@ -583,9 +555,9 @@ static void check_prog_attr(struct checker *c, const struct hcl_block *b,
 			       names, ARRAY_SIZE(names));
 		return;
 	}
-	if (!(f->hooks & HOOK(spec->hook))) {
-		describe_hooks(f->hooks, belongs, sizeof(belongs));
-		report(c, a->pos, "%s is not valid in %s blocks; it belongs in %s",
+	if (f->field && !fw_hook_takes(spec->hook, f->field)) {
+		fw_hooks_taking(f->field, belongs, sizeof(belongs));
+		report(c, a->pos, "%s is not valid in %s blocks; it belongs in %s blocks",
 		       a->key, b->type, belongs);
 		return;
 	}
@@ -597,16 +569,16 @@ static void check_required(struct checker *c, const struct hcl_block *b,
 {
 	char where[128];
 
-	for (size_t i = 0; i < ARRAY_SIZE(required_fields); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(prog_fields); i++) {
 		const struct hcl_attr *a = b->body.attrs;
 
-		if (!(required_fields[i].hooks & HOOK(spec->hook)))
+		if (!field_required(&prog_fields[i], spec->hook))
 			continue;
-		while (a && strcmp(a->key, required_fields[i].field) != 0)
+		while (a && strcmp(a->key, prog_fields[i].name) != 0)
 			a = a->next;
 		if (!a)
 			report(c, b->pos, "%s is missing the required field \"%s\"",
-			       block_where(b, where, sizeof(where)), required_fields[i].field);
+			       block_where(b, where, sizeof(where)), prog_fields[i].name);
 	}
 }
 
@@ -1114,45 +1086,50 @@ static json_t *arg_to_json(const struct fw_arg *arg)
 	}
 }
 
+static json_t *sockets_to_json(uint32_t services)
+{
+	json_t *socks = json_array();
+
+	for (unsigned bit = 1; bit && bit <= FW_SVC_DHCP; bit <<= 1)
+		if (services & bit)
+			json_array_append_new(socks, json_string(fw_service_name(bit)));
+	return socks;
+}
+
+/* The fields the spec's hook takes (an optional interface or shaping only
+ * when set), in the order the configuration reference lists them. */
+static void add_hook_fields(json_t *o, const struct fw_prog_spec *spec)
+{
+	enum fw_hook h = spec->hook;
+
+	if (fw_hook_takes(h, FW_FIELD_INTERFACE) &&
+	    (spec->interface[0] || fw_hook_requires(h, FW_FIELD_INTERFACE)))
+		json_object_set_new(o, "interface", json_string(spec->interface));
+	if (fw_hook_takes(h, FW_FIELD_MODE))
+		json_object_set_new(o, "mode", json_string(fw_xdp_mode_name(spec->xdp_mode)));
+	if (fw_hook_takes(h, FW_FIELD_DIRECTION))
+		json_object_set_new(o, "direction",
+				    json_string(fw_tc_direction_name(spec->direction)));
+	if (fw_hook_takes(h, FW_FIELD_SHAPING) && spec->shaping.set)
+		json_object_set_new(o, "shaping",
+				    json_pack("{s:I, s:I}",
+					      "rate_bps", (json_int_t)spec->shaping.rate_bps,
+					      "burst_bits", (json_int_t)spec->shaping.burst_bits));
+	if (fw_hook_takes(h, FW_FIELD_SOCKETS))
+		json_object_set_new(o, "sockets", sockets_to_json(spec->services));
+	if (fw_hook_takes(h, FW_FIELD_TRACEPOINT))
+		json_object_set_new(o, "tracepoint", json_string(spec->tracepoint));
+	if (fw_hook_takes(h, FW_FIELD_FUNCTION))
+		json_object_set_new(o, "function", json_string(spec->function));
+}
+
 json_t *fw_prog_spec_to_json(const struct fw_prog_spec *spec)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", spec->name,
 			      "hook", fw_hook_name(spec->hook), "object", spec->object);
 	json_t *maps = json_array(), *args = json_object();
 
-	switch (spec->hook) {
-	case FW_HOOK_XDP:
-		json_object_set_new(o, "interface", json_string(spec->interface));
-		json_object_set_new(o, "mode", json_string(fw_xdp_mode_name(spec->xdp_mode)));
-		break;
-	case FW_HOOK_TC:
-		json_object_set_new(o, "interface", json_string(spec->interface));
-		json_object_set_new(o, "direction",
-				    json_string(fw_tc_direction_name(spec->direction)));
-		if (spec->shaping.set)
-			json_object_set_new(o, "shaping",
-					    json_pack("{s:I, s:I}",
-						      "rate_bps", (json_int_t)spec->shaping.rate_bps,
-						      "burst_bits", (json_int_t)spec->shaping.burst_bits));
-		break;
-	case FW_HOOK_SOCKET_FILTER: {
-		json_t *socks = json_array();
-
-		if (spec->interface[0])
-			json_object_set_new(o, "interface", json_string(spec->interface));
-		for (unsigned bit = 1; bit && bit <= FW_SVC_DHCP; bit <<= 1)
-			if (spec->services & bit)
-				json_array_append_new(socks, json_string(fw_service_name(bit)));
-		json_object_set_new(o, "sockets", socks);
-		break;
-	}
-	case FW_HOOK_TRACEPOINT:
-		json_object_set_new(o, "tracepoint", json_string(spec->tracepoint));
-		break;
-	default:
-		json_object_set_new(o, "function", json_string(spec->function));
-		break;
-	}
+	add_hook_fields(o, spec);
 	json_object_set_new(o, "default_map_size", json_integer(spec->default_map_size));
 	for (size_t i = 0; i < spec->n_maps; i++) {
 		const struct fw_map_override *m = &spec->maps[i];

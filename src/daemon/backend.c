@@ -173,7 +173,7 @@ static json_t *program_summary(const struct fw_program *p)
 			"program", r->prog_name);
 	json_object_set_new(out, "interface", r->interface[0] ? json_string(r->interface)
 							      : json_null());
-	if (r->hook == FW_HOOK_TC)
+	if (fw_hook_takes(r->hook, FW_FIELD_DIRECTION))
 		json_object_set_new(out, "direction", json_string(fw_tc_direction_name(r->tc_direction)));
 	json_object_set_new(out, "fallback", r->attach_note[0] ? json_string(r->attach_note)
 							       : json_null());

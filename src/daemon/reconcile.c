@@ -102,22 +102,16 @@ static int prepare_step(struct fw_registry *reg, struct step *s, struct fw_error
  * a swap that keeps the attachment itself. */
 static void inherit_attachment(struct fw_program *new, const struct fw_program *old)
 {
-	new->att.kind = old->rec.attach;
-	new->att.ifindex = old->rec.ifindex;
-	new->att.tc_direction = old->rec.tc_direction;
-	new->att.tc_handle = old->rec.tc_handle;
-	new->att.tc_priority = old->rec.tc_priority;
-	new->att.companion_kind = old->rec.companion_attach;
-	new->att.companion_tc_handle = old->rec.companion_tc_handle;
-	new->att.companion_tc_priority = old->rec.companion_tc_priority;
-	snprintf(new->att.note, sizeof(new->att.note), "%s", old->rec.attach_note);
+	fw_attachment_from_record(&new->att, &old->rec);
 	new->link_fd = old->link_fd >= 0 ? dup(old->link_fd) : -1;
 }
 
-/* XDP allows one program per interface and mode: the old one must go first. */
+/* A hook with one program per interface (XDP, per mode): the old one must
+ * go first. */
 static bool must_detach_first(const struct step *s)
 {
-	return s->old->rec.hook == FW_HOOK_XDP && s->spec->hook == FW_HOOK_XDP &&
+	return s->old->rec.hook == (uint32_t)s->spec->hook &&
+	       fw_hook_ops_of(s->spec->hook)->one_per_interface &&
 	       s->old->rec.ifindex == (uint32_t)s->ifindex;
 }
 
@@ -212,14 +206,9 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 
 	switch (s->action) {
 	case STEP_KEEP:
-		/* A socket filter lives in our socket: an adopted one needs a new one. */
-		if (s->old->rec.attach == FW_ATTACH_SOCKET && s->old->att.sock_fd < 0) {
-			ret = fw_hook_socket_attach(s->old->prog_fd, s->ifindex, err);
-			if (ret < 0)
-				return ret;
-			s->old->att.sock_fd = ret;
-		}
-		return 0;
+		/* What died with the daemon that attached it (a socket filter's
+		 * socket) is made again for an adopted program. */
+		return fw_hook_revive(&s->old->rec, s->old->prog_fd, &s->old->att, err);
 	case STEP_SWAP:
 		if (s->new->obj->companion)
 			s->old_companion_fd = companion_prog_fd(reg->root, s->spec->name);
@@ -233,8 +222,8 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		break;
 	case STEP_REATTACH:
 		if (must_detach_first(s)) {
-			fw_warn("program %s: XDP mode changes on %s: detaching the old program first",
-				s->spec->name, s->spec->interface);
+			fw_warn("program %s: %s holds one %s program: detaching the old program first",
+				s->spec->name, s->spec->interface, fw_hook_name(s->spec->hook));
 			detach_old(reg, s->old);
 		}
 		/* fall through */
@@ -292,15 +281,7 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	snprintf(r->name, sizeof(r->name), "%s", s->spec->name);
 	r->spec_hash = s->hash;
 	r->load_time_ns = now_ns();
-	r->hook = s->spec->hook;
-	r->attach = p->att.kind;
-	r->ifindex = s->ifindex;
-	r->tc_direction = s->spec->direction;
-	r->tc_handle = p->att.tc_handle;
-	r->tc_priority = p->att.tc_priority;
-	r->companion_attach = p->att.companion_kind;
-	r->companion_tc_handle = p->att.companion_tc_handle;
-	r->companion_tc_priority = p->att.companion_tc_priority;
+	fw_attachment_to_record(&p->att, r);
 	r->services = s->spec->services;
 	r->origin = origin;
 	snprintf(r->interface, sizeof(r->interface), "%s", s->spec->interface);
@@ -314,8 +295,6 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	if (r->shaping)
 		snprintf(r->attach_note, sizeof(r->attach_note), "%.200s%sshaping: %.15s",
 			 p->att.note, p->att.note[0] ? "; " : "", s->shaping_mode);
-	else
-		snprintf(r->attach_note, sizeof(r->attach_note), "%s", p->att.note);
 }
 
 static int pin_program(struct fw_registry *reg, struct fw_program *p, struct fw_error *err)
@@ -356,7 +335,7 @@ static int commit_step(struct fw_registry *reg, struct step *s, enum fw_origin o
 	if (s->old) {
 		/* A reattached program's old attachment goes now; a swapped one's
 		 * link is the new program's. */
-		if (s->action == STEP_REATTACH && s->old->rec.attach == FW_ATTACH_CLSACT)
+		if (s->action == STEP_REATTACH)
 			fw_hook_detach_record(&s->old->rec, NULL);
 		if (s->old->rec.shaping && !p->rec.shaping)
 			fw_shaping_remove(s->old->rec.ifindex, NULL);

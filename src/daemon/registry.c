@@ -38,10 +38,6 @@ void fw_program_free(struct fw_program *p)
 	free(p);
 }
 
-static bool uses_link(enum fw_attach_kind kind)
-{
-	return kind != FW_ATTACH_CLSACT && kind != FW_ATTACH_SOCKET && kind != FW_ATTACH_NONE;
-}
 
 /* A pinned link whose interface went away is still a pin, but attaches
  * nothing: treat it as dead so reconcile attaches afresh. */
@@ -73,7 +69,7 @@ int fw_program_adopt(const char *root, const struct fw_pin_record *rec,
 		fw_program_free(p);
 		return fw_error_set(err, ENOENT, "program %s: its pin %s is gone", rec->name, path);
 	}
-	if (uses_link(rec->attach)) {
+	if (fw_attach_kind_has_link(rec->attach)) {
 		fw_pins_link_path(root, rec->name, path);
 		p->link_fd = bpf_obj_get(path);
 		if (p->link_fd < 0 || !link_alive(p->link_fd)) {

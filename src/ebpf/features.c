@@ -33,6 +33,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "ebpf/hook_ops.h"
+#include "ebpf/rtnl.h"
 #include "feature_probes.skel.h"
 
 #ifndef BPF_TCX_INGRESS
@@ -134,19 +136,24 @@ static const struct {
 	[FW_PROBE_ATTACH_CGROUP_SKB] = { "cgroup_skb", FW_PROBE_PROG_CGROUP_SKB, attach_cgroup },
 };
 
+/* "?" also for an entry missing from a table (tests/unit/test_hook_table.c
+ * checks that none is). */
 const char *fw_prog_probe_name(enum fw_prog_probe which)
 {
-	return which < FW_PROBE_PROG__COUNT ? prog_probes[which].name : "?";
+	return which < FW_PROBE_PROG__COUNT && prog_probes[which].name ?
+	       prog_probes[which].name : "?";
 }
 
 const char *fw_map_probe_name(enum fw_map_probe which)
 {
-	return which < FW_PROBE_MAP__COUNT ? map_probes[which].name : "?";
+	return which < FW_PROBE_MAP__COUNT && map_probes[which].name ?
+	       map_probes[which].name : "?";
 }
 
 const char *fw_attach_probe_name(enum fw_attach_probe which)
 {
-	return which < FW_PROBE_ATTACH__COUNT ? attach_probes[which].name : "?";
+	return which < FW_PROBE_ATTACH__COUNT && attach_probes[which].name ?
+	       attach_probes[which].name : "?";
 }
 
 enum fw_prog_probe fw_attach_probe_prog(enum fw_attach_probe which)
@@ -242,80 +249,30 @@ struct probe_env {
 
 /* ---- a veth pair, made over rtnetlink (libbpf does not export its own) ---- */
 
-struct nl_request {
-	struct nlmsghdr nh;
-	struct ifinfomsg ifi;
-	char attrs[256];
-};
-
-static struct rtattr *nl_put(struct nl_request *req, int type, const void *data, size_t len)
-{
-	struct rtattr *rta = (void *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void nl_nest_end(struct nl_request *req, struct rtattr *nest)
-{
-	nest->rta_len = (char *)req + req->nh.nlmsg_len - (char *)nest;
-}
-
-/* Sends one request and waits for its acknowledgement. 0 or negative errno. */
-static int nl_transact(struct nl_request *req)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char reply[512];
-	struct nlmsghdr *nh = (void *)reply;
-	int fd, err;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, req, req->nh.nlmsg_len, 0, (void *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	n = recv(fd, reply, sizeof(reply), 0);
-	if (n < 0)
-		err = -errno;
-	else if (!NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != NLMSG_ERROR)
-		err = -EPROTO;
-	else
-		err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-out:
-	close(fd);
-	return err;
-}
-
 static int veth_create(const char *name, const char *peer)
 {
-	struct nl_request req = {
-		.nh = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-			.nlmsg_type = RTM_NEWLINK,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-		},
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
-	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
-	struct rtattr *linkinfo, *data, *peer_info;
+	char buf[FW_RTNL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO))), why[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *linkinfo, *data, *peer_info;
+	struct ifinfomsg *ifi;
 
-	nl_put(&req, IFLA_IFNAME, name, strlen(name) + 1);
-	linkinfo = nl_put(&req, IFLA_LINKINFO, NULL, 0);
-	nl_put(&req, IFLA_INFO_KIND, "veth", 5);
-	data = nl_put(&req, IFLA_INFO_DATA, NULL, 0);
-	peer_info = nl_put(&req, VETH_INFO_PEER, &peer_ifi, sizeof(peer_ifi));
-	nl_put(&req, IFLA_IFNAME, peer, strlen(peer) + 1);
-	nl_nest_end(&req, peer_info);
-	nl_nest_end(&req, data);
-	nl_nest_end(&req, linkinfo);
-	return nl_transact(&req);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	/* the peer: an ifinfomsg, then its own attributes */
+	peer_info = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, peer_info);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return fw_rtnl_talk(nlh, NULL, NULL, why, sizeof(why));
 }
 
 /* A private network namespace for this thread, with a veth pair in it. */
@@ -751,7 +708,30 @@ bool fw_features_map_works(enum fw_map_probe which)
 	return which < FW_PROBE_MAP__COUNT && fw_features_get()->map[which].ok;
 }
 
+enum fw_attach_probe fw_features_hook_attach(const struct fw_features *f, enum fw_hook hook)
+{
+	const struct fw_hook_ops *ops = fw_hook_ops_of(hook);
+
+	for (size_t i = 0; ops && i < ops->n_probes; i++)
+		if (f->attach[ops->probes[i]].ok)
+			return ops->probes[i];
+	return FW_PROBE_ATTACH__COUNT;
+}
+
 /* ---- JSON ---- */
+
+static json_t *hooks_to_json(const struct fw_features *f)
+{
+	json_t *hooks = json_object();
+
+	for (int h = 0; h < FW_HOOK__COUNT; h++) {
+		enum fw_attach_probe a = fw_features_hook_attach(f, h);
+
+		json_object_set_new(hooks, fw_hook_name(h), a < FW_PROBE_ATTACH__COUNT ?
+				    json_string(fw_attach_probe_name(a)) : json_null());
+	}
+	return hooks;
+}
 
 static json_t *result_to_json(const struct fw_probe_result *r)
 {
@@ -777,19 +757,20 @@ json_t *fw_features_to_json(const struct fw_features *f)
 
 		if (f->libbpf_says[p] >= 0)
 			json_object_set_new(r, "libbpf_probe", json_boolean(f->libbpf_says[p] > 0));
-		json_object_set_new(progs, prog_probes[p].name, r);
+		json_object_set_new(progs, fw_prog_probe_name(p), r);
 	}
 	for (int m = 0; m < FW_PROBE_MAP__COUNT; m++)
-		json_object_set_new(maps, map_probes[m].name, result_to_json(&f->map[m]));
+		json_object_set_new(maps, fw_map_probe_name(m), result_to_json(&f->map[m]));
 	for (int a = 0; a < FW_PROBE_ATTACH__COUNT; a++)
-		json_object_set_new(attach, attach_probes[a].name, result_to_json(&f->attach[a]));
+		json_object_set_new(attach, fw_attach_probe_name(a), result_to_json(&f->attach[a]));
 
-	return json_pack("{s:s, s:o, s:o, s:o, s:{s:i, s:o}, s:{s:o, s:I}, s:{s:i, s:o},"
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i, s:o}, s:{s:o, s:I}, s:{s:i, s:o},"
 			 " s:{s:b, s:b}, s:f}",
 			 "kernel", f->kernel,
 			 "program_types", progs,
 			 "map_types", maps,
 			 "attach_points", attach,
+			 "hooks", hooks_to_json(f),
 			 "jit", "bpf_jit_enable", f->jit_enable, "jited", result_to_json(&f->jited),
 			 "btf", "vmlinux", result_to_json(&f->btf), "types",
 			 (json_int_t)f->btf_types,

@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "ebpf/spec.h"
+
 #define FW_FEATURE_DETAIL_MAX 384
 
 /* One thing tried: did it work, and if not, exactly why. */
@@ -113,6 +115,11 @@ bool fw_features_attach_works(enum fw_attach_probe which);
 bool fw_features_prog_loads(enum fw_prog_probe which);
 bool fw_features_map_works(enum fw_map_probe which);
 
+/* How a hook attaches on this kernel: the first of its attach points (in its
+ * fallback order, ebpf/hook_ops.h) that worked, or FW_PROBE_ATTACH__COUNT
+ * when none did. */
+enum fw_attach_probe fw_features_hook_attach(const struct fw_features *f, enum fw_hook hook);
+
 /* Stable names used in the table and the JSON ("xdp_native", "lru_hash"). */
 const char *fw_prog_probe_name(enum fw_prog_probe which);
 const char *fw_map_probe_name(enum fw_map_probe which);
@@ -121,7 +128,8 @@ const char *fw_attach_probe_name(enum fw_attach_probe which);
 enum fw_prog_probe fw_attach_probe_prog(enum fw_attach_probe which);
 
 /* New reference: {"kernel", "program_types", "map_types", "attach_points",
- * "jit", "btf", "stats", "mounts", "probe_ms"}. Each result is {"ok": bool}
+ * "hooks", "jit", "btf", "stats", "mounts", "probe_ms"}; "hooks" maps each
+ * hook to fw_features_hook_attach's answer (null: none works). Each result is {"ok": bool}
  * plus, on failure, "errno" (positive), "error" (strerror) and "detail"
  * (libbpf's messages); a step not tried has "skipped": true and a "detail". */
 json_t *fw_features_to_json(const struct fw_features *f);

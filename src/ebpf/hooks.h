@@ -7,6 +7,8 @@
  *   tc:      tcx link -> clsact filter
  *   kprobe:  kprobe -> fentry -> the object's tracepoint stand-in
  * A socket filter has no link: the daemon's packet socket holds it.
+ * Each hook's part lives in its own src/ebpf/hook_<name>.c (hook_ops.h);
+ * this is what they share and the entry points that dispatch to them.
  */
 #ifndef FLYWALL_EBPF_HOOKS_H
 #define FLYWALL_EBPF_HOOKS_H
@@ -14,11 +16,13 @@
 #include <bpf/libbpf.h>
 
 #include "common/error.h"
+#include "ebpf/hook_ops.h"
 #include "ebpf/loader.h"
 #include "ebpf/pins.h"
 #include "ebpf/spec.h"
 
 struct fw_attachment {
+	enum fw_hook hook;
 	enum fw_attach_kind kind;
 	int link_fd;               /* -1 when the hook has no link */
 	struct bpf_link *link;     /* libbpf's, for perf-event hooks (owns link_fd) */
@@ -37,12 +41,12 @@ struct fw_attachment {
 
 void fw_attachment_init(struct fw_attachment *a);
 
-/* How the daemon asks blocks to be attached; zero is the default. */
-struct fw_hook_opts {
-	/* Attach tc blocks as clsact filters even where tcx links exist (for
-	 * hosts whose other tc tooling does not know tcx). */
-	bool tc_clsact_only;
-};
+/* The one copy between an attachment and its pin record: what is attached
+ * and how (hook, kind, interface, tc handles, companion, note), both ways.
+ * from_record does not take links: the caller opens or dups those. */
+void fw_attachment_to_record(const struct fw_attachment *a, struct fw_pin_record *rec);
+void fw_attachment_from_record(struct fw_attachment *a, const struct fw_pin_record *rec);
+
 
 /* Checks that the block's interface exists; returns its ifindex (0 when the
  * block has none) or a negative errno with a message naming it. */
@@ -74,7 +78,12 @@ void fw_attachment_release(struct fw_attachment *a, bool detach);
  * a clsact filter. Link pins are removed by the caller. */
 int fw_hook_detach_record(const struct fw_pin_record *rec, struct fw_error *err);
 
-/* Re-creates a socket filter's packet socket for an adopted program. */
+/* Attaches again what died with the daemon that adopted rec's program made
+ * it (ops->revive; 0 when the pins hold everything). */
+int fw_hook_revive(const struct fw_pin_record *rec, int prog_fd, struct fw_attachment *a,
+		   struct fw_error *err);
+
+/* A packet socket (bound to ifindex, 0: all) running prog_fd; its fd. */
 int fw_hook_socket_attach(int prog_fd, int ifindex, struct fw_error *err);
 
 #endif

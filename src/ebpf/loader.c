@@ -142,69 +142,11 @@ static void libbpf_last_error(char *out, size_t len)
 
 /* ---- choosing the program a block attaches ------------------------------- */
 
-static bool hook_accepts(enum fw_hook hook, const struct bpf_program *p)
-{
-	enum bpf_prog_type type = bpf_program__type(p);
-	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
-
-	switch (hook) {
-	case FW_HOOK_XDP: return type == BPF_PROG_TYPE_XDP;
-	case FW_HOOK_TC: return type == BPF_PROG_TYPE_SCHED_CLS;
-	case FW_HOOK_SOCKET_FILTER: return type == BPF_PROG_TYPE_SOCKET_FILTER;
-	case FW_HOOK_TRACEPOINT:
-		return type == BPF_PROG_TYPE_TRACEPOINT || type == BPF_PROG_TYPE_RAW_TRACEPOINT ||
-		       (type == BPF_PROG_TYPE_TRACING && at == BPF_TRACE_RAW_TP);
-	case FW_HOOK_KPROBE: return type == BPF_PROG_TYPE_KPROBE;
-	default: return false;
-	}
-}
-
-int fw_hook_of_prog_type(enum bpf_prog_type type)
-{
-	switch (type) {
-	case BPF_PROG_TYPE_XDP: return FW_HOOK_XDP;
-	case BPF_PROG_TYPE_SCHED_CLS:
-	case BPF_PROG_TYPE_SCHED_ACT: return FW_HOOK_TC;
-	case BPF_PROG_TYPE_SOCKET_FILTER: return FW_HOOK_SOCKET_FILTER;
-	case BPF_PROG_TYPE_TRACEPOINT:
-	case BPF_PROG_TYPE_RAW_TRACEPOINT:
-	case BPF_PROG_TYPE_TRACING: return FW_HOOK_TRACEPOINT;
-	case BPF_PROG_TYPE_KPROBE: return FW_HOOK_KPROBE;
-	default: return -1;
-	}
-}
-
-static bool is_fentry(const struct bpf_program *p)
-{
-	return bpf_program__type(p) == BPF_PROG_TYPE_TRACING &&
-	       bpf_program__expected_attach_type(p) == BPF_TRACE_FENTRY;
-}
-
-/* What in a section name says a program is meant for this block:
- * "tracepoint/net/netif_receive_skb" for net:netif_receive_skb,
- * "kprobe/tcp_v4_connect" for tcp_v4_connect, "tc/ingress" for ingress. */
 static bool section_matches(const struct fw_prog_spec *spec, const struct bpf_program *p)
 {
-	const char *sec = bpf_program__section_name(p);
-	const char *slash = strchr(sec, '/');
-	char tp[sizeof(spec->tracepoint)];
+	const struct fw_hook_ops *ops = fw_hook_ops_of(spec->hook);
 
-	switch (spec->hook) {
-	case FW_HOOK_TC:
-		return strstr(sec, fw_tc_direction_name(spec->direction)) ||
-		       strstr(bpf_program__name(p), fw_tc_direction_name(spec->direction));
-	case FW_HOOK_TRACEPOINT:
-		snprintf(tp, sizeof(tp), "%s", spec->tracepoint);
-		if (strchr(tp, ':'))
-			*strchr(tp, ':') = '/';
-		/* tracepoint/cat/name, tp/cat/name, raw_tp/name, tp_btf/name */
-		return slash && (strcmp(slash + 1, tp) == 0 ||
-				 strcmp(slash + 1, strchr(tp, '/') ? strchr(tp, '/') + 1 : tp) == 0);
-	case FW_HOOK_KPROBE:
-		return slash && strcmp(slash + 1, spec->function) == 0;
-	default:
-		return false;
-	}
+	return ops && ops->section_matches && ops->section_matches(spec, p);
 }
 
 static void list_programs(struct bpf_object *obj, char *buf, size_t len)
@@ -233,7 +175,7 @@ static struct bpf_program *choose_program(struct bpf_object *obj,
 	char names[1024];
 
 	bpf_object__for_each_program(p, obj) {
-		if (!hook_accepts(spec->hook, p))
+		if (!fw_hook_accepts(spec->hook, p))
 			continue;
 		candidates++;
 		only = p;
@@ -260,40 +202,6 @@ static struct bpf_program *choose_program(struct bpf_object *obj,
 			     "name one after the block (its programs: %s)",
 			     spec->object, candidates, fw_hook_name(spec->hook), spec->name, names);
 	return NULL;
-}
-
-/* A kprobe block's other forms: fentry on the same function, and a stand-in
- * (any tracepoint-like program in the object). */
-static void choose_kprobe_fallbacks(struct bpf_object *obj, const struct fw_prog_spec *spec,
-				    struct fw_object *o)
-{
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, obj) {
-		const char *sec = bpf_program__section_name(p);
-		const char *slash = strchr(sec, '/');
-
-		if (!o->fentry && is_fentry(p) && slash && strcmp(slash + 1, spec->function) == 0)
-			o->fentry = p;
-		else if (!o->standin && hook_accepts(FW_HOOK_TRACEPOINT, p))
-			o->standin = p;
-	}
-}
-
-/* A tc program's companion for the other direction, by name. */
-static struct bpf_program *choose_companion(struct bpf_object *obj,
-					    const struct fw_prog_spec *spec,
-					    const struct bpf_program *prog)
-{
-	enum fw_tc_direction other = spec->direction == FW_TC_INGRESS ? FW_TC_EGRESS
-								     : FW_TC_INGRESS;
-	char name[FW_NAME_MAX * 2];
-	struct bpf_program *p;
-
-	snprintf(name, sizeof(name), "%s_%s", bpf_program__name(prog),
-		 fw_tc_direction_name(other));
-	p = bpf_object__find_program_by_name(obj, name);
-	return p && hook_accepts(FW_HOOK_TC, p) ? p : NULL;
 }
 
 /* Loads only the chosen programs: the others of a multi-form object may not
@@ -377,7 +285,8 @@ static int configure(struct fw_object *o, const struct fw_prog_spec *spec,
 		ret = hook->before_load(o->obj, spec, err);
 	if (!ret && map_pin_dir)
 		ret = fw_maps_plan_reuse(o->obj, map_pin_dir, &o->maps, err);
-	if (ret && !strstr(err->msg, spec->object))
+	/* Maps and args name themselves, never the object: say which it is. */
+	if (ret)
 		fw_error_wrap(err, "object %s", spec->object);
 	return ret;
 }
@@ -411,10 +320,8 @@ int fw_object_load(const struct fw_prog_spec *spec, const char *map_pin_dir,
 		ret = err->code;
 		goto fail;
 	}
-	if (spec->hook == FW_HOOK_KPROBE)
-		choose_kprobe_fallbacks(o->obj, spec, o);
-	if (spec->hook == FW_HOOK_TC)
-		o->companion = choose_companion(o->obj, spec, o->prog);
+	if (fw_hook_ops_of(spec->hook)->choose_forms)
+		fw_hook_ops_of(spec->hook)->choose_forms(o->obj, spec, o);
 	set_autoload(o->obj, o->prog, o->standin, o->companion);
 	ret = configure(o, spec, map_pin_dir, hook, err);
 	if (!ret)

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/error.h"
+#include "ebpf/hook_ops.h"
 #include "ebpf/maps.h"
 #include "ebpf/spec.h"
 
@@ -47,10 +48,6 @@ int fw_object_load_alone(const struct fw_prog_spec *spec, const struct fw_object
 			 const char *prog_name, struct fw_object **out, struct fw_error *err);
 
 void fw_object_close(struct fw_object *o);
-
-/* The hook a program type attaches to (FW_HOOK_*), or -1 for a type no
- * block takes. */
-int fw_hook_of_prog_type(enum bpf_prog_type type);
 
 /* Routes libbpf's messages into our log (debug level) and captures verifier
  * logs for error reports. Call once at start. */

@@ -22,50 +22,18 @@ int fw_pcap_hook_of(enum bpf_prog_type type)
 {
 	int hook = fw_hook_of_prog_type(type);
 
-	/* BPF_PROG_TEST_RUN takes packets for these three only. */
-	if (hook == FW_HOOK_XDP || hook == FW_HOOK_TC || hook == FW_HOOK_SOCKET_FILTER)
+	/* BPF_PROG_TEST_RUN takes packets for hooks that name their verdicts. */
+	if (hook >= 0 && fw_hook_ops_of(hook)->verdict_name)
 		return hook;
 	return -EOPNOTSUPP;
 }
 
-/* ---- names ---------------------------------------------------------------- */
-
-static const char *const xdp_names[] = {
-	"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
-};
-
-/* TC_ACT_* from linux/pkt_cls.h, 0 .. 8 */
-static const char *const tc_names[] = {
-	"TC_ACT_OK", "TC_ACT_RECLASSIFY", "TC_ACT_SHOT", "TC_ACT_PIPE", "TC_ACT_STOLEN",
-	"TC_ACT_QUEUED", "TC_ACT_REPEAT", "TC_ACT_REDIRECT", "TC_ACT_TRAP",
-};
-
-#define N_OF(a) (sizeof(a) / sizeof(*(a)))
-
 const char *fw_pcap_verdict_name(enum fw_hook hook, uint32_t retval, char *buf, size_t len)
 {
-	switch (hook) {
-	case FW_HOOK_XDP:
-		if (retval < N_OF(xdp_names))
-			return snprintf(buf, len, "%s", xdp_names[retval]), buf;
-		break;
-	case FW_HOOK_TC:
-		if ((int32_t)retval == -1)      /* TC_ACT_UNSPEC: the next program decides */
-			return snprintf(buf, len, "pass (next)"), buf;
-		if (retval < N_OF(tc_names))
-			return snprintf(buf, len, "%s", tc_names[retval]), buf;
-		break;
-	case FW_HOOK_SOCKET_FILTER:
-		/* the number of bytes kept; 0xffffffff (or anything at least the
-		 * frame's length) keeps the whole frame */
-		if (retval == 0)
-			return snprintf(buf, len, "drop"), buf;
-		if (retval == UINT32_MAX)
-			return snprintf(buf, len, "accept all"), buf;
-		return snprintf(buf, len, "accept %u bytes", retval), buf;
-	default:
-		break;
-	}
+	const struct fw_hook_ops *ops = fw_hook_ops_of(hook);
+
+	if (ops && ops->verdict_name)
+		return ops->verdict_name(retval, buf, len);
 	snprintf(buf, len, "%d", (int32_t)retval);
 	return buf;
 }

@@ -16,25 +16,23 @@
 #include <unistd.h>
 
 #include "common/crash_point.h"
+#include "ebpf/hook_ops.h"
 
 #define STATE_MAX_PROGRAMS 1024
 
-static const char *const attach_kind_names[FW_ATTACH__COUNT] = {
-	[FW_ATTACH_NONE] = "none",
-	[FW_ATTACH_XDP_NATIVE] = "xdp-native",
-	[FW_ATTACH_XDP_GENERIC] = "xdp-generic",
-	[FW_ATTACH_TCX] = "tcx",
-	[FW_ATTACH_CLSACT] = "clsact",
-	[FW_ATTACH_SOCKET] = "packet-socket",
-	[FW_ATTACH_TRACEPOINT] = "tracepoint",
-	[FW_ATTACH_KPROBE] = "kprobe",
-	[FW_ATTACH_FENTRY] = "fentry",
-	[FW_ATTACH_STANDIN] = "tracepoint-standin",
-};
-
+/* Each hook names the attach kinds it makes (hook_ops.h). */
 const char *fw_attach_kind_name(enum fw_attach_kind kind)
 {
-	return kind < FW_ATTACH__COUNT ? attach_kind_names[kind] : "?";
+	if (kind == FW_ATTACH_NONE)
+		return "none";
+	for (int h = 0; h < FW_HOOK__COUNT; h++) {
+		const struct fw_hook_ops *ops = fw_hook_ops_of(h);
+
+		for (int k = 0; k < FW_HOOK_MAX_KINDS && ops->kinds[k].name; k++)
+			if (ops->kinds[k].kind == kind)
+				return ops->kinds[k].name;
+	}
+	return "?";
 }
 
 void fw_pins_prog_path(const char *root, const char *name, char *out)

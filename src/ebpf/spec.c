@@ -7,13 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const hook_names[FW_HOOK__COUNT] = {
-	[FW_HOOK_XDP] = "xdp",
-	[FW_HOOK_TC] = "tc",
-	[FW_HOOK_SOCKET_FILTER] = "socket_filter",
-	[FW_HOOK_TRACEPOINT] = "tracepoint",
-	[FW_HOOK_KPROBE] = "kprobe",
-};
+#include "ebpf/hook_ops.h"
 
 static const char *const map_type_names[FW_MAP__COUNT] = {
 	[FW_MAP_DEFAULT] = "default",
@@ -32,12 +26,14 @@ static const char *const map_type_names[FW_MAP__COUNT] = {
 
 const char *fw_hook_name(enum fw_hook hook)
 {
-	return hook < FW_HOOK__COUNT ? hook_names[hook] : "?";
+	const struct fw_hook_ops *ops = fw_hook_ops_of(hook);
+
+	return ops ? ops->name : "?";
 }
 
 const char *fw_map_type_name(enum fw_map_type type)
 {
-	return type < FW_MAP__COUNT ? map_type_names[type] : "?";
+	return type < FW_MAP__COUNT && map_type_names[type] ? map_type_names[type] : "?";
 }
 
 const char *fw_tc_direction_name(enum fw_tc_direction dir)

@@ -20,12 +20,12 @@
 #define FW_MAP_SIZE_MAX (16u * 1024 * 1024)
 #define FW_MAP_SIZE_DEFAULT 1024
 
+/* FW_HOOK_XDP, FW_HOOK_TC, ...: one per line of ebpf/hook_list.h, whose
+ * operations (ebpf/hook_ops.h) say everything the hook means. */
 enum fw_hook {
-	FW_HOOK_XDP,
-	FW_HOOK_TC,
-	FW_HOOK_SOCKET_FILTER,
-	FW_HOOK_TRACEPOINT,
-	FW_HOOK_KPROBE,
+#define FW_HOOK_ENTRY(id, ops) FW_HOOK_##id,
+#include "ebpf/hook_list.h"
+#undef FW_HOOK_ENTRY
 	FW_HOOK__COUNT,
 };
 

@@ -179,6 +179,36 @@ static void test_targets_from_sections(void **state)
 	assert_int_equal(fake.last_spec.services, FW_SVC_DNS | FW_SVC_DHCP);
 }
 
+/* JSON has no integer notation of its own: 1e6 and 2.0 are whole numbers, and
+ * an integer global takes them, as in a configuration file. */
+static void test_whole_number_args_are_integers(void **state)
+{
+	const struct fw_arg *a;
+
+	assert_loaded("{\"name\": \"d\", \"program\": \"ddos_filter.o\", "
+		      "\"interface\": \"eth0\", \"args\": {\"max_pps\": 1e6, "
+		      "\"burst\": 2.0, \"ratio\": 0.25, \"low\": -3E2}}");
+	a = fake.last_spec.args;
+	assert_int_equal(fake.last_spec.n_args, 4);
+	assert_string_equal(a[0].name, "max_pps");
+	assert_int_equal(a[0].kind, FW_ARG_INT);
+	assert_true(a[0].i == 1000000);
+	assert_int_equal(a[1].kind, FW_ARG_INT);
+	assert_true(a[1].i == 2);
+	assert_int_equal(a[2].kind, FW_ARG_FLOAT);
+	assert_true(a[2].f == 0.25);
+	assert_int_equal(a[3].kind, FW_ARG_INT);
+	assert_true(a[3].i == -300);
+	fake_reset();
+	snprintf(fake.program_dir, sizeof(fake.program_dir), "%s", dir);
+	assert_load_refused("{\"name\": \"d\", \"program\": \"ddos_filter.o\", "
+			    "\"interface\": \"eth0\", \"args\": {\"max_pps\": 1e30}}", 400,
+			    "args.max_pps: 1e+30 does not fit in a 64-bit integer");
+	assert_load_refused("{\"name\": \"d\", \"program\": \"ddos_filter.o\", "
+			    "\"interface\": \"eth0\", \"args\": {\"max_pps\": 9223372036854775808.0}}",
+			    400, "does not fit in a 64-bit integer");
+}
+
 static void test_paths_outside_program_dir(void **state)
 {
 	char body[512];
@@ -283,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_absolute_path_and_symlink_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_targets_from_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_number_args_are_integers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths_outside_program_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_conflict_passes_through, setup, teardown),

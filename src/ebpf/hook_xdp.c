@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* xdp blocks: a bpf_link on the interface, native first when mode = "auto". */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ebpf/hooks.h"
+
+static int xdp_link(int prog_fd, int ifindex, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Names the XDP program someone else left on the interface, so the user
+ * knows what is in the way. */
+static int xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct fw_error *err)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	bpf_xdp_query(ifindex, 0, &q);
+	id = q.prog_id ? q.prog_id : q.skb_prog_id ? q.skb_prog_id : q.drv_prog_id;
+	fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (fd >= 0) {
+		bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+	}
+	return fw_error_set(err, EBUSY,
+			    "program %s: interface %s already has an XDP program (id %u, name %s) that Flywall did not attach; "
+			    "remove it first (ip link set dev %s xdp off)",
+			    spec->name, spec->interface, id, info.name[0] ? info.name : "?",
+			    spec->interface);
+}
+
+static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
+		  const struct fw_hook_opts *opts, struct fw_attachment *a, struct fw_error *err)
+{
+	int fd = -EINVAL, ifindex = a->ifindex;
+
+	if (spec->xdp_mode != FW_XDP_GENERIC) {
+		fd = xdp_link(a->prog_fd, ifindex, XDP_FLAGS_DRV_MODE);
+		if (fd >= 0) {
+			a->kind = FW_ATTACH_XDP_NATIVE;
+			goto done;
+		}
+		if (fd == -EBUSY || fd == -EEXIST)
+			return xdp_busy_error(spec, ifindex, err);
+		if (spec->xdp_mode == FW_XDP_NATIVE)
+			return fw_error_set(err, fd, "program %s: native XDP on %s failed: %s",
+					    spec->name, spec->interface, strerror(-fd));
+		fw_hook_note(a, "native XDP failed (%s), fell back to generic", strerror(-fd));
+	}
+	fd = xdp_link(a->prog_fd, ifindex, XDP_FLAGS_SKB_MODE);
+	if (fd == -EBUSY || fd == -EEXIST)
+		return xdp_busy_error(spec, ifindex, err);
+	if (fd < 0)
+		return fw_error_set(err, fd, "program %s: generic XDP on %s failed: %s",
+				    spec->name, spec->interface, strerror(-fd));
+	a->kind = FW_ATTACH_XDP_GENERIC;
+done:
+	a->link_fd = fd;
+	return 0;
+}
+
+/* The link keeps its mode: a block now asking for the other one reattaches. */
+static bool can_replace(const struct fw_pin_record *old, const struct fw_prog_spec *spec)
+{
+	if (old->attach == FW_ATTACH_XDP_NATIVE)
+		return spec->xdp_mode != FW_XDP_GENERIC;
+	if (old->attach == FW_ATTACH_XDP_GENERIC)
+		return spec->xdp_mode != FW_XDP_NATIVE;
+	return false;
+}
+
+static void describe(const struct fw_prog_spec *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+}
+
+static const char *const verdicts[] = {
+	"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
+};
+
+static const char *verdict_name(uint32_t retval, char *buf, size_t len)
+{
+	if (retval < sizeof(verdicts) / sizeof(*verdicts))
+		snprintf(buf, len, "%s", verdicts[retval]);
+	else
+		snprintf(buf, len, "%d", (int32_t)retval);
+	return buf;
+}
+
+const struct fw_hook_ops fw_hook_xdp = {
+	.name = "xdp",
+	.prog_types = { BPF_PROG_TYPE_XDP },
+	.takes = FW_FIELD_INTERFACE | FW_FIELD_MODE,
+	.requires = FW_FIELD_INTERFACE,
+	.one_per_interface = true,
+	.attach = attach,
+	.can_replace = can_replace,
+	.replace = fw_hook_link_replace,
+	.detach = fw_hook_nothing_to_detach,
+	.describe = describe,
+	.verdict_name = verdict_name,
+	.kinds = { { FW_ATTACH_XDP_NATIVE, "xdp-native", true },
+		   { FW_ATTACH_XDP_GENERIC, "xdp-generic", true } },
+	.probes = { FW_PROBE_ATTACH_XDP_NATIVE, FW_PROBE_ATTACH_XDP_GENERIC },
+	.n_probes = 2,
+};
