@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,32 @@ static int open_pinned(const char *program, const char *map)
 
 	fw_pins_map_path(REG->root, program, map, path);
 	return bpf_obj_get(path);
+}
+
+/*
+ * Tells the program's per-CPU verdict cache that `blocklist` changed: a new
+ * value in its `blocklist_generation` (include/flywall/ddos.h), after the
+ * write. Any value never written before will do: the clock, or one past the
+ * last when two writers read the same time; it stays ahead of an earlier
+ * daemon's values too. An object without the map has no cache.
+ */
+static void blocklist_changed(const char *program)
+{
+	static _Atomic uint64_t last;
+	uint64_t prev = atomic_load(&last), next;
+	int fd = open_pinned(program, "blocklist_generation");
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return;
+	do {
+		next = monotonic_ns();
+		if (next <= prev)
+			next = prev + 1;
+	} while (!atomic_compare_exchange_weak(&last, &prev, next));
+	if (bpf_map_update_elem(fd, &zero, &next, BPF_ANY))
+		fw_warn("blocklist of %s: could not announce a change: %s", program, strerror(errno));
+	close(fd);
 }
 
 static int bl_open(const char *program, struct bl_maps *m, struct fw_error *err)
@@ -417,6 +444,7 @@ void fw_blocklist_invalidate(const char *program)
 	if (m.exact_fd >= 0 && m.cidr_fd >= 0)
 		state_get(program, &m, NULL);
 	pthread_mutex_unlock(&bl_lock);
+	blocklist_changed(program);
 	if (m.exact_fd >= 0)
 		close(m.exact_fd);
 	if (m.cidr_fd >= 0)
@@ -776,6 +804,7 @@ fail_unlocked:
 	pthread_mutex_unlock(&bl_lock);
 	b->failed = true;
 out:
+	blocklist_changed(b->program);
 	free(exact);
 	free(cidr);
 	free(exact_at);
@@ -808,6 +837,7 @@ void fw_backend_blocklist_abort(struct fw_blocklist_batch *b)
 		undo_apply(b, state_get(b->program, &b->m, &err));
 		pthread_mutex_unlock(&bl_lock);
 		fw_error_clear(&err);
+		blocklist_changed(b->program);
 		fw_info("blocklist of %s: a batch that did not finish was undone", b->program);
 	}
 	bl_close(&b->m);
@@ -936,6 +966,7 @@ int fw_backend_blocklist_delete(const char *program, json_t *list, struct fw_err
 			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
 	}
 	pthread_mutex_unlock(&bl_lock);
+	blocklist_changed(program);
 close:
 	bl_close(&m);
 out:
