@@ -429,25 +429,37 @@ static void test_drops_summarised_per_source(void **state)
 /* A source that keeps being dropped is summarised once per interval. */
 static void test_summary_per_interval(void **state)
 {
-	struct frame_spec a = UDP4("198.51.100.71");
+	static const char *const sources[] = { "198.51.100.71", "198.51.100.81", "198.51.100.91" };
+	struct frame_spec a;
 	struct ring_buffer *rb;
 	struct summaries got;
+	const char *src = NULL;
 
 	pin_to_cpu0();
 	rb = ring_buffer__new(bpf_test_map_fd(obj, "ddos_events"), on_summary, &got, NULL);
 	assert_non_null(rb);
-	block("198.51.100.71", 0);
 	set_u32("summary_interval_ms", 20);
-	assert_int_equal(run_repeat(&a, 1), XDP_DROP);
-	read_summaries(rb, &got);
-	assert_int_equal(run_repeat(&a, 9), XDP_DROP);
-	read_summaries(rb, &got);
+	/* The 10 drops must come within the interval: on a busy machine the
+	 * test can be stalled longer than that, then it tries another source. */
+	for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
+		uint64_t start = monotonic_ns();
+
+		src = sources[i];
+		a = (struct frame_spec)UDP4(src);
+		block(src, 0);
+		assert_int_equal(run_repeat(&a, 1), XDP_DROP);
+		read_summaries(rb, &got);
+		assert_int_equal(run_repeat(&a, 9), XDP_DROP);
+		read_summaries(rb, &got);
+		if (monotonic_ns() - start < 15 * 1000000ull)
+			break;
+	}
 	assert_int_equal(got.n, 0);
 	usleep(60 * 1000);      /* past the interval, whatever the tick */
 	assert_int_equal(run_repeat(&a, 1), XDP_DROP);
 	read_summaries(rb, &got);
 	assert_int_equal(got.n, 1);
-	expect_summary(&got.ev[0], "198.51.100.71", 10, FW_DDOS_REASON_BLOCKLIST);
+	expect_summary(&got.ev[0], src, 10, FW_DDOS_REASON_BLOCKLIST);
 	assert_true(got.ev[0].hdr.ts_ns - got.ev[0].first_ns >= 20 * 1000000ull);
 	set_u32("summary_interval_ms", 1000);
 	ring_buffer__free(rb);
