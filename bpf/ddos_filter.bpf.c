@@ -25,6 +25,7 @@
 #include "once.h"
 #include "parse.h"
 #include "ringbuf.h"
+#include "telemetry.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */
@@ -142,15 +143,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } ddos_events SEC(".maps");
-
-static __always_inline __u64 count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&ddos_counters, &index);
-
-	if (!value)
-		return 0;
-	return ++*value;
-}
 
 /* The derived values, refreshed when max_pps, rate_burst or event_budget
  * changed. NULL only if the map is missing (then: no limit, no events). */
@@ -343,18 +335,15 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	struct fw_ddos_summary *ev;
 
 	if (!within_budget(derive(), now)) {
-		count(FW_DDOS_EVENT_SUPPRESSED);
+		fw_count(&ddos_counters, FW_DDOS_EVENT_SUPPRESSED);
 		return;
 	}
 	ev = bpf_ringbuf_reserve(&ddos_events, sizeof(*ev), 0);
 	if (!ev) {
-		count(FW_DDOS_EVENT_LOST);
+		fw_count(&ddos_counters, FW_DDOS_EVENT_LOST);
 		return;
 	}
-	ev->hdr.type = FW_EVENT_DDOS_SUMMARY;
-	ev->hdr.len = sizeof(*ev);
-	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = now;
+	fw_event_start(ev, FW_EVENT_DDOS_SUMMARY, now);
 	__builtin_memcpy(ev->saddr, slot->saddr, 16);
 	ev->packets = slot->packets;
 	ev->first_ns = slot->first_ns;
@@ -363,7 +352,7 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	ev->family = slot->family;
 	ev->vlan_id = slot->vlan_id;
 	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events));
-	count(FW_DDOS_EVENT_SENT);
+	fw_count(&ddos_counters, FW_DDOS_EVENT_SENT);
 }
 
 static __always_inline bool same_source(const struct fw_ddos_drop_slot *slot,
@@ -412,7 +401,7 @@ static __always_inline void summarise(struct xdp_md *ctx, const struct fw_pkt *p
 static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason,
 				__u64 *now)
 {
-	count(reason);
+	fw_count(&ddos_counters, reason);
 	summarise(ctx, pkt, reason, now);
 	return XDP_DROP;
 }
@@ -427,7 +416,7 @@ static __always_inline __u32 drop_reason(const struct fw_pkt *pkt, __u64 *now)
 	if (listed(&cidr_blocklist, pkt, now))
 		return FW_DDOS_REASON_CIDR;
 	if (pkt->later_fragment) {
-		count(FW_DDOS_FRAGMENT);
+		fw_count(&ddos_counters, FW_DDOS_FRAGMENT);
 		if (drop_fragments)
 			return FW_DDOS_REASON_FRAGMENT;
 	}
@@ -449,18 +438,18 @@ int ddos_filter(struct xdp_md *ctx)
 	case FW_PARSE_OK:
 		break;
 	case FW_PARSE_NOT_IP:
-		count(FW_DDOS_PASS_NON_IP);
+		fw_count(&ddos_counters, FW_DDOS_PASS_NON_IP);
 		return XDP_PASS;
 	default:
 		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, &now);
 	}
 	reason = drop_reason(&pkt, &now);
 	if (!reason) {
-		count(FW_DDOS_PASS);
+		fw_count(&ddos_counters, FW_DDOS_PASS);
 		return XDP_PASS;
 	}
 	if (listed(&allowlist, &pkt, &now)) {
-		count(FW_DDOS_PASS_ALLOWLIST);
+		fw_count(&ddos_counters, FW_DDOS_PASS_ALLOWLIST);
 		return XDP_PASS;
 	}
 	return drop(ctx, &pkt, reason, &now);
