@@ -249,6 +249,14 @@ static __always_inline bool same_addr(const __u8 cached[16], const struct fw_pkt
 /* Stops the compiler from moving memory accesses across this point. */
 #define compiler_barrier() asm volatile("" ::: "memory")
 
+/* The kernel's id of this program's `blocklist`, read from the map (a load):
+ * the cache and its generation may be pinned and reused by a program that
+ * has another blocklist, whose answers those entries are not. */
+static __always_inline __u32 blocklist_id(void)
+{
+	return ((struct bpf_map *)&blocklist)->id;
+}
+
 /*
  * Whether the source is in `blocklist` and live, answered from this CPU's
  * verdict cache while the generation it was read under is still current.
@@ -267,13 +275,14 @@ static __always_inline bool blocklisted(const struct fw_pkt *pkt, __u64 *now)
 	struct fw_list_entry *entry;
 
 	if (c && c->generation == gen && tick - c->jiffies < FW_DDOS_CACHE_TICKS &&
-	    same_addr(c->addr, pkt))
+	    same_addr(c->addr, pkt) && c->map_id == blocklist_id())
 		return c->listed && live(c->expires_ns, now);
 	compiler_barrier();
 	entry = bpf_map_lookup_elem(&blocklist, pkt->saddr);
 	expires = entry ? READ_ONCE(entry->expires_ns) : 0;
 	if (c) {
 		__builtin_memcpy(c->addr, pkt->saddr, 16);
+		c->map_id = blocklist_id();
 		c->generation = gen;
 		c->expires_ns = expires;
 		c->jiffies = tick;

@@ -58,11 +58,13 @@ struct fw_rate_slot {
  * `rate_limit`): each CPU keeps the blocklist's answer for the last source
  * it looked up in each slot, so a source that keeps sending costs no hash
  * lookup. An entry holds while `blocklist_generation` (array, 1 entry, a
- * __u64) still has the value it was read under, and for FW_DDOS_CACHE_TICKS
- * ticks at most. User space writes a new value there, one never written
- * before, after every change to `blocklist` (the daemon does, after each of
- * its writes); 0, the value at load, leaves the cache off. Expiry needs no
- * new value: the entry's expires_ns is cached with it.
+ * __u64) still has the value it was read under, for FW_DDOS_CACHE_TICKS
+ * ticks at most, and only for the `blocklist` map it was read from (not for
+ * a program with another one that reuses the pinned cache). User space
+ * writes a new value there, one never written before, after every change
+ * to `blocklist` (the daemon does, after each of its writes); 0, the value
+ * at load, leaves the cache off. Expiry needs no new value: the entry's
+ * expires_ns is cached with it.
  */
 #define FW_DDOS_CACHE_TICKS 32
 struct fw_ddos_cache_entry {
@@ -71,7 +73,7 @@ struct fw_ddos_cache_entry {
 	__u64 expires_ns;       /* the entry's, if listed */
 	__u64 jiffies;          /* the tick when read */
 	__u32 listed;           /* 1: in blocklist, 0: not */
-	__u32 reserved;
+	__u32 map_id;           /* the kernel's id of the `blocklist` it is from */
 };
 
 /* Indices of the per-CPU array `ddos_counters`; each counts packets. */
