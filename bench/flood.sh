@@ -10,6 +10,8 @@
 #   FLOOD_ROUNDS=3 FLOOD_SECONDS=2 FLOOD_RESULTS=bench/RESULTS.md FLOOD_NOTE=text
 #   FLOOD_DDOS_OBJ=path/to/ddos_filter.o FLOOD_INGRESS_OBJ=path/to/ingress_filter.o
 #                                          (other builds of them, to compare)
+#   FLOOD_CASES="floor daemon"             (some of: floor pass daemon xdp_filter nft
+#                                          conntrack; default all of them)
 #
 # The lab: two network namespaces made for this run, joined by one veth pair.
 # In the sender's, bench/flood/flood_gen sends 64-byte UDP (or TCP) frames with
@@ -38,6 +40,7 @@ CLANG=${CLANG:-clang}
 CC=${CC:-gcc}
 ROUNDS=${FLOOD_ROUNDS:-3}
 SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
+CASES=" ${FLOOD_CASES:-floor pass daemon xdp_filter nft conntrack} "
 RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
 FLYWALL=$BUILD/flywall
 DDOS_OBJ=${FLOOD_DDOS_OBJ:-$BUILD/bpf/ddos_filter.o}
@@ -416,19 +419,15 @@ build_tools
 lab_up
 write_config
 : >"$SAMPLES"
-echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s per receiver"
+echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s per receiver, cases:$CASES"
 TRACEPOINTS=$(foreign_tracepoints)
 [ "$TRACEPOINTS" -gt 0 ] && echo "warning: $TRACEPOINTS tracepoint programs attached by other" \
 	"processes: they run on every packet that reaches the stack (rows through the stack read low)"
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	round_floor
-	round_pass
-	round_daemon
-	round_floor
-	round_xdp_filter
-	round_nft
-	round_conntrack
+	for case in floor pass daemon floor xdp_filter nft conntrack; do
+		[[ $CASES == *" $case "* ]] && "round_$case"
+	done
 done
 TABLE=$(report)
 echo
@@ -445,7 +444,7 @@ ct_events=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.arg
 	echo
 	echo "\`bench/flood.sh\`, $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} s" \
 		"per receiver, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)," \
-		"tracepoint programs of other processes attached: $TRACEPOINTS (at the start)."
+		"tracepoint programs of other processes attached: $TRACEPOINTS (at the start)${FLOOD_CASES:+, cases: $FLOOD_CASES}."
 	echo
 	echo "$TABLE"
 	[ -n "$events" ] && echo && echo "Daemon's \`GET /api/ebpf/stats\` \"events\" after its last round: \`$events\`"

@@ -4,10 +4,15 @@
  * CIDR), rate-limits every source to max_pps, and lets an allowlist override
  * any drop. Policy, maps, args and counters: docs/programs.md#ddos_filter.
  *
- * The hot paths, cheapest first: a blocklisted packet costs the parse, one
- * hash lookup, the (usually empty) allowlist lookup, its counter and its
- * source's drop slot; a passed packet the parse, the hash and CIDR lookups,
- * the rate bucket (a clock read and one compare-and-swap) and its counter.
+ * The hot paths make no call while a source keeps sending (every helper
+ * or map call costs a return, which this CPU's speculation mitigations make
+ * dear; array lookups and the tick counter are inlined by the verifier): a
+ * blocklisted packet costs the parse, its source's entry in the per-CPU
+ * verdict cache, the (usually empty) allowlist's entry count, its counter
+ * and its source's drop slot; a passed or rate-limited one the parse, the
+ * cache entry, the CIDR trie's entry count, the rate bucket (one
+ * compare-and-swap when it passes) and its counter. The cache stands in for
+ * the blocklist's hash lookup; the clock is read once a tick per CPU.
  * Telemetry cannot amplify a flood: drops are summed per source and CPU and
  * summarised once per interval, and the summaries are held to event_budget
  * per second for the whole program by a token bucket here in the kernel.
@@ -20,6 +25,7 @@
 #include "once.h"
 #include "parse.h"
 #include "ringbuf.h"
+#include "telemetry.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */
@@ -74,12 +80,50 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } allowlist SEC(".maps");
 
+/* The blocklist verdict cache (include/flywall/ddos.h): user space writes a
+ * new generation after every change to `blocklist`; 0 leaves the cache off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} blocklist_generation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_ddos_cache_entry);
+	__uint(max_entries, FW_DDOS_RATE_SLOTS);
+} blocklist_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct fw_rate_slot);
 	__uint(max_entries, FW_DDOS_RATE_SLOTS);
 } rate_limit SEC(".maps");
+
+/* The slots' GCRA buckets, shared by all CPUs (an array: its lookup is
+ * inlined, where reaching another CPU's copy of a per-CPU map is a call). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, FW_DDOS_RATE_SLOTS);
+} rate_buckets SEC(".maps");
+
+/* Each CPU's coarse clock as last read, and the tick it was read in. */
+struct fw_ddos_clock {
+	__u64 jiffies;
+	__u64 coarse_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_ddos_clock);
+	__uint(max_entries, 1);
+} ddos_clock SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -99,15 +143,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } ddos_events SEC(".maps");
-
-static __always_inline __u64 count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&ddos_counters, &index);
-
-	if (!value)
-		return 0;
-	return ++*value;
-}
 
 /* The derived values, refreshed when max_pps, rate_burst or event_budget
  * changed. NULL only if the map is missing (then: no limit, no events). */
@@ -135,24 +170,44 @@ static __always_inline struct fw_ddos_derived *derive(void)
 
 /*
  * The clock for expiry and rate limiting: CLOCK_MONOTONIC at tick resolution.
- * The coarse clock costs a few ns where the precise one costs ~30 here, and a
- * tick is small against the limiter's burst window (100 ms by default): the
+ * The coarse clock moves once a tick, so each CPU reads it once a tick: the
+ * tick counter (bpf_jiffies64(), inlined into a load) says when. The tick
+ * handler moves the counter a moment before the clock: a read that finds
+ * the clock not yet moved is not kept, the next packet reads again. A tick is
+ * small against the limiter's burst window (100 ms by default): the
  * long-run rate is exact either way. Shorter windows use the precise clock.
  */
+static __always_inline __u64 tick_clock(void)
+{
+	__u32 zero = 0;
+	struct fw_ddos_clock *c = bpf_map_lookup_elem(&ddos_clock, &zero);
+	__u64 tick = bpf_jiffies64(), ns;
+
+	if (c && c->jiffies == tick)
+		return c->coarse_ns;
+	ns = bpf_ktime_get_coarse_ns();
+	if (c && ns != c->coarse_ns) {
+		c->jiffies = tick;
+		c->coarse_ns = ns;
+	}
+	return ns;
+}
+
 static __always_inline __u64 clock_now(__u64 *now)
 {
 	if (!*now)
-		*now = bpf_ktime_get_coarse_ns();
+		*now = tick_clock();
 	return *now;
+}
+
+static __always_inline bool live(__u64 expires_ns, __u64 *now)
+{
+	return !expires_ns || expires_ns > clock_now(now);
 }
 
 static __always_inline bool entry_live(const struct fw_list_entry *entry, __u64 *now)
 {
-	if (!entry)
-		return false;
-	if (!entry->expires_ns)
-		return true;
-	return entry->expires_ns > clock_now(now);
+	return entry && live(entry->expires_ns, now);
 }
 
 /*
@@ -184,42 +239,93 @@ static __always_inline __u32 slot_of(const struct fw_pkt *pkt)
 	return (h * 0x9E3779B1u) >> 22; /* Fibonacci hash to 10 bits */
 }
 
+static __always_inline bool same_addr(const __u8 cached[16], const struct fw_pkt *pkt)
+{
+	const __u64 *a = (const __u64 *)cached, *b = (const __u64 *)pkt->saddr;
+
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]));
+}
+
+/* Stops the compiler from moving memory accesses across this point. */
+#define compiler_barrier() asm volatile("" ::: "memory")
+
+/* The kernel's id of this program's `blocklist`, read from the map (a load):
+ * the cache and its generation may be pinned and reused by a program that
+ * has another blocklist, whose answers those entries are not. */
+static __always_inline __u32 blocklist_id(void)
+{
+	return ((struct bpf_map *)&blocklist)->id;
+}
+
+/*
+ * Whether the source is in `blocklist` and live, answered from this CPU's
+ * verdict cache while the generation it was read under is still current.
+ * The generation is read before the hash: a change user space makes after
+ * that lookup is followed by a new generation, so a verdict is never used
+ * after the change it missed was announced. The cache is off (generation 0)
+ * until user space announces changes; an entry is trusted for
+ * FW_DDOS_CACHE_TICKS ticks at most, in case a writer does not announce.
+ */
+static __always_inline bool blocklisted(const struct fw_pkt *pkt, __u64 *now)
+{
+	__u32 zero = 0, index = slot_of(pkt);
+	__u64 *generation = bpf_map_lookup_elem(&blocklist_generation, &zero);
+	__u64 gen = generation ? READ_ONCE(*generation) : 0, tick = bpf_jiffies64(), expires;
+	struct fw_ddos_cache_entry *c = gen ? bpf_map_lookup_elem(&blocklist_cache, &index) : NULL;
+	struct fw_list_entry *entry;
+
+	if (c && c->generation == gen && tick - c->jiffies < FW_DDOS_CACHE_TICKS &&
+	    same_addr(c->addr, pkt) && c->map_id == blocklist_id())
+		return c->listed && live(c->expires_ns, now);
+	compiler_barrier();
+	entry = bpf_map_lookup_elem(&blocklist, pkt->saddr);
+	expires = entry ? READ_ONCE(entry->expires_ns) : 0;
+	if (c) {
+		__builtin_memcpy(c->addr, pkt->saddr, 16);
+		c->map_id = blocklist_id();
+		c->generation = gen;
+		c->expires_ns = expires;
+		c->jiffies = tick;
+		c->listed = entry != NULL;
+	}
+	return entry && live(expires, now);
+}
+
 /*
  * GCRA (a token bucket in one number): each packet moves the slot's
  * theoretical arrival time on by 1/max_pps; a packet arriving more than the
  * burst tolerance before it is over the rate and does not move it.
  *
- * The limit must hold whichever CPU a source's packets land on, so the
- * bucket of a slot is CPU 0's copy in the per-CPU `rate_limit`, shared by all
- * CPUs through compare-and-swap; each CPU's own copy counts its drops. A
- * packet that loses the race three times passes.
+ * The limit must hold whichever CPU a source's packets land on, so a slot's
+ * bucket is in `rate_buckets`, shared by all CPUs through compare-and-swap;
+ * each CPU's copy of the slot in the per-CPU `rate_limit` counts its drops.
+ * A packet that loses the race three times passes.
  */
 static __always_inline bool over_rate(const struct fw_pkt *pkt, __u64 *now,
 				      const struct fw_ddos_derived *d)
 {
-	struct fw_rate_slot *bucket, *mine;
+	struct fw_rate_slot *mine;
+	__u64 *bucket, t;
 	__u32 index;
-	__u64 t;
 	int i;
 
 	if (!d || !d->interval_ns)
 		return false;
 	index = slot_of(pkt);
-	bucket = bpf_map_lookup_percpu_elem(&rate_limit, &index, 0);
-	if (!bucket)
+	mine = bpf_map_lookup_elem(&rate_limit, &index);
+	bucket = bpf_map_lookup_elem(&rate_buckets, &index);
+	if (!mine || !bucket)
 		return false; /* a map resized below 1024 slots fails open */
 	t = d->precise_clock ? bpf_ktime_get_ns() : clock_now(now);
 	for (i = 0; i < 3; i++) {
-		__u64 old = READ_ONCE(bucket->tat_ns);
+		__u64 old = READ_ONCE(*bucket);
 		__u64 tat = old > t ? old : t;
 
 		if (tat - t > d->tolerance_ns) {
-			mine = bpf_map_lookup_elem(&rate_limit, &index);
-			if (mine)
-				mine->dropped++;
+			mine->dropped++;
 			return true;
 		}
-		if (__sync_val_compare_and_swap(&bucket->tat_ns, old, tat + d->interval_ns) == old)
+		if (__sync_val_compare_and_swap(bucket, old, tat + d->interval_ns) == old)
 			return false;
 	}
 	return false;
@@ -238,18 +344,15 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	struct fw_ddos_summary *ev;
 
 	if (!within_budget(derive(), now)) {
-		count(FW_DDOS_EVENT_SUPPRESSED);
+		fw_count(&ddos_counters, FW_DDOS_EVENT_SUPPRESSED);
 		return;
 	}
 	ev = bpf_ringbuf_reserve(&ddos_events, sizeof(*ev), 0);
 	if (!ev) {
-		count(FW_DDOS_EVENT_LOST);
+		fw_count(&ddos_counters, FW_DDOS_EVENT_LOST);
 		return;
 	}
-	ev->hdr.type = FW_EVENT_DDOS_SUMMARY;
-	ev->hdr.len = sizeof(*ev);
-	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = now;
+	fw_event_start(ev, FW_EVENT_DDOS_SUMMARY, now);
 	__builtin_memcpy(ev->saddr, slot->saddr, 16);
 	ev->packets = slot->packets;
 	ev->first_ns = slot->first_ns;
@@ -258,7 +361,7 @@ static __always_inline void send_summary(const struct fw_ddos_drop_slot *slot, _
 	ev->family = slot->family;
 	ev->vlan_id = slot->vlan_id;
 	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ddos_events));
-	count(FW_DDOS_EVENT_SENT);
+	fw_count(&ddos_counters, FW_DDOS_EVENT_SENT);
 }
 
 static __always_inline bool same_source(const struct fw_ddos_drop_slot *slot,
@@ -307,7 +410,7 @@ static __always_inline void summarise(struct xdp_md *ctx, const struct fw_pkt *p
 static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason,
 				__u64 *now)
 {
-	count(reason);
+	fw_count(&ddos_counters, reason);
 	summarise(ctx, pkt, reason, now);
 	return XDP_DROP;
 }
@@ -317,12 +420,12 @@ static __always_inline __u32 drop_reason(const struct fw_pkt *pkt, __u64 *now)
 {
 	const struct fw_ddos_derived *d;
 
-	if (entry_live(bpf_map_lookup_elem(&blocklist, pkt->saddr), now))
+	if (blocklisted(pkt, now))
 		return FW_DDOS_REASON_BLOCKLIST;
 	if (listed(&cidr_blocklist, pkt, now))
 		return FW_DDOS_REASON_CIDR;
 	if (pkt->later_fragment) {
-		count(FW_DDOS_FRAGMENT);
+		fw_count(&ddos_counters, FW_DDOS_FRAGMENT);
 		if (drop_fragments)
 			return FW_DDOS_REASON_FRAGMENT;
 	}
@@ -344,18 +447,18 @@ int ddos_filter(struct xdp_md *ctx)
 	case FW_PARSE_OK:
 		break;
 	case FW_PARSE_NOT_IP:
-		count(FW_DDOS_PASS_NON_IP);
+		fw_count(&ddos_counters, FW_DDOS_PASS_NON_IP);
 		return XDP_PASS;
 	default:
 		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, &now);
 	}
 	reason = drop_reason(&pkt, &now);
 	if (!reason) {
-		count(FW_DDOS_PASS);
+		fw_count(&ddos_counters, FW_DDOS_PASS);
 		return XDP_PASS;
 	}
 	if (listed(&allowlist, &pkt, &now)) {
-		count(FW_DDOS_PASS_ALLOWLIST);
+		fw_count(&ddos_counters, FW_DDOS_PASS_ALLOWLIST);
 		return XDP_PASS;
 	}
 	return drop(ctx, &pkt, reason, &now);

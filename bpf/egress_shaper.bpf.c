@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "flywall/shaper.h"
+#include "telemetry.h"
 
 /* Pass, and let the next program on the hook have its say: a tcx chain stops
  * at TC_ACT_OK, so returning it would skip the programs after this one (the
@@ -47,14 +48,6 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_SHAPER_COUNTER_MAX);
 } shaper_counters SEC(".maps");
-
-static __always_inline void add(__u32 index, __u64 n)
-{
-	__u64 *value = bpf_map_lookup_elem(&shaper_counters, &index);
-
-	if (value)
-		*value += n;
-}
 
 /*
  * A packet of len bytes conforms if the bucket's arrival time is no more
@@ -93,21 +86,21 @@ int egress_shaper(struct __sk_buff *skb)
 
 	if (mode == FW_SHAPER_MODE_HTB) {
 		skb->priority = classid;
-		add(FW_SHAPER_STEERED_PKTS, 1);
-		add(FW_SHAPER_STEERED_BYTES, skb->len);
+		fw_count(&shaper_counters, FW_SHAPER_STEERED_PKTS);
+		fw_count_add(&shaper_counters, FW_SHAPER_STEERED_BYTES, skb->len);
 		return TC_ACT_UNSPEC;
 	}
 	if (!rate) {
-		add(FW_SHAPER_UNSHAPED_PKTS, 1);
+		fw_count(&shaper_counters, FW_SHAPER_UNSHAPED_PKTS);
 		return TC_ACT_UNSPEC;
 	}
 	if (police_conforms(skb->len, rate, burst_bytes)) {
-		add(FW_SHAPER_POLICE_PASS_PKTS, 1);
-		add(FW_SHAPER_POLICE_PASS_BYTES, skb->len);
+		fw_count(&shaper_counters, FW_SHAPER_POLICE_PASS_PKTS);
+		fw_count_add(&shaper_counters, FW_SHAPER_POLICE_PASS_BYTES, skb->len);
 		return TC_ACT_UNSPEC;
 	}
-	add(FW_SHAPER_POLICE_DROP_PKTS, 1);
-	add(FW_SHAPER_POLICE_DROP_BYTES, skb->len);
+	fw_count(&shaper_counters, FW_SHAPER_POLICE_DROP_PKTS);
+	fw_count_add(&shaper_counters, FW_SHAPER_POLICE_DROP_BYTES, skb->len);
 	return TC_ACT_SHOT;
 }
 

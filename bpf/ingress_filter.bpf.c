@@ -20,6 +20,7 @@
 #include "once.h"
 #include "parse.h"
 #include "ringbuf.h"
+#include "telemetry.h"
 
 /* Pass, and let the next program on the hook have its say: a tcx chain stops
  * at TC_ACT_OK, so returning it would skip the programs after this one (the
@@ -88,15 +89,6 @@ enum icmp_kind { ICMP_OTHER, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ERROR, ICM
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
-
-static __always_inline __u64 count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &index);
-
-	if (!value)
-		return 0;
-	return ++*value;
-}
 
 static __always_inline enum icmp_kind icmp_classify(__u8 proto, __u8 type)
 {
@@ -280,18 +272,15 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 	if (!sample || ((nth - 1) & (sample - 1)))
 		return;
 	if (!within_budget()) {
-		count(FW_CT_EVENT_SUPPRESSED);
+		fw_count(&counters, FW_CT_EVENT_SUPPRESSED);
 		return;
 	}
 	ev = bpf_ringbuf_reserve(&ct_events, sizeof(*ev), 0);
 	if (!ev) {
-		count(FW_CT_EVENT_LOST);
+		fw_count(&counters, FW_CT_EVENT_LOST);
 		return;
 	}
-	ev->hdr.type = FW_EVENT_CONNTRACK;
-	ev->hdr.len = sizeof(*ev);
-	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	fw_event_start(ev, FW_EVENT_CONNTRACK, bpf_ktime_get_ns());
 	__builtin_memcpy(ev->saddr, pkt->saddr, 16);
 	__builtin_memcpy(ev->daddr, pkt->daddr, 16);
 	ev->sport = l4->sport;
@@ -303,7 +292,7 @@ static __always_inline void send_event(struct __sk_buff *skb, const struct fw_pk
 	ev->ifindex = skb->ifindex;
 	ev->reserved = 0;
 	bpf_ringbuf_submit(ev, fw_ringbuf_wakeup(&ct_events));
-	count(FW_CT_EVENT_SENT);
+	fw_count(&counters, FW_CT_EVENT_SENT);
 }
 
 /* Counts a verdict; a drop on ingress also gets a sampled event. */
@@ -315,7 +304,7 @@ static __always_inline int verdict(struct __sk_buff *skb, bool egress, __u32 rea
 
 	if (egress)
 		return TC_ACT_UNSPEC; /* the companion observes, it never filters */
-	nth = count(reason);
+	nth = fw_count(&counters, reason);
 	if (!drop)
 		return TC_ACT_UNSPEC;
 	send_event(skb, pkt, l4, reason, nth);
@@ -369,7 +358,7 @@ static __always_inline struct fw_ct_entry *ct_lookup(const struct fw_ct_key *key
 
 	if (e && seen <= now && now - seen >= timeout_ns(e, key->proto)) {
 		bpf_map_delete_elem(&conntrack, key);
-		count(FW_CT_ENTRY_EXPIRED);
+		fw_count(&counters, FW_CT_ENTRY_EXPIRED);
 		return NULL;
 	}
 	return e;
@@ -426,9 +415,9 @@ static __always_inline __u32 ct_new(const struct fw_ct_key *key, enum fw_ct_side
 	if (!egress && !port_allowed(pkt->l4proto, l4->dport))
 		return FW_CT_DROP_NOT_ALLOWED;
 	if (bpf_map_update_elem(&conntrack, key, &e, BPF_NOEXIST) && !egress)
-		count(FW_CT_ENTRY_FAILED); /* a racing CPU may have inserted it */
+		fw_count(&counters, FW_CT_ENTRY_FAILED); /* a racing CPU may have inserted it */
 	if (egress)
-		count(FW_CT_EGRESS_NEW);
+		fw_count(&counters, FW_CT_EGRESS_NEW);
 	return FW_CT_PASS_NEW;
 }
 
@@ -444,7 +433,7 @@ static __always_inline int filter(struct __sk_buff *skb, bool egress)
 	__u32 reason;
 
 	if (egress)
-		count(FW_CT_EGRESS_SEEN);
+		fw_count(&counters, FW_CT_EGRESS_SEEN);
 	if (skb->data_end - skb->data < PULL_LEN && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN);
 	/* Keeps clang from precomputing &skb->data: the verifier refuses a

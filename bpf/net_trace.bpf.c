@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "flywall/trace.h"
+#include "telemetry.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -41,15 +42,6 @@ struct {
 } events SEC(".maps");
 
 /* Adds one to a counter and returns its new value on this CPU. */
-static __always_inline __u64 count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&trace_stats, &index);
-
-	if (!value)
-		return 0;
-	return ++*value;
-}
-
 static __always_inline void count_interface(const struct fw_net_if_key *key, __u32 len)
 {
 	struct fw_net_if_stats *st = bpf_map_lookup_elem(&if_stats, key);
@@ -68,7 +60,7 @@ static __always_inline void count_interface(const struct fw_net_if_key *key, __u
 		st->packets++;
 		st->bytes += len;
 	} else {
-		count(FW_NET_TRACE_IF_FULL);
+		fw_count(&trace_stats, FW_NET_TRACE_IF_FULL);
 	}
 }
 
@@ -102,10 +94,7 @@ static __always_inline void emit_sample(void *ctx, struct sk_buff *skb,
 {
 	struct fw_net_rx_event ev = {};
 
-	ev.hdr.type = FW_EVENT_NET_RX;
-	ev.hdr.len = sizeof(ev);
-	ev.hdr.cpu = bpf_get_smp_processor_id();
-	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	fw_event_start(&ev, FW_EVENT_NET_RX, bpf_ktime_get_ns());
 	ev.netns_ino = key->netns_ino;
 	ev.ifindex = key->ifindex;
 	ev.len = len;
@@ -113,9 +102,9 @@ static __always_inline void emit_sample(void *ctx, struct sk_buff *skb,
 	read_l3(skb, &ev);
 	BPF_CORE_READ_STR_INTO(&ev.ifname, skb, dev, name);
 	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &ev, sizeof(ev)))
-		count(FW_NET_TRACE_EVENTS_LOST);
+		fw_count(&trace_stats, FW_NET_TRACE_EVENTS_LOST);
 	else
-		count(FW_NET_TRACE_EVENTS);
+		fw_count(&trace_stats, FW_NET_TRACE_EVENTS);
 }
 
 SEC("tracepoint/net/netif_receive_skb")
@@ -126,7 +115,7 @@ int net_trace(struct trace_event_raw_net_dev_template *ctx)
 		.netns_ino = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum),
 		.ifindex = BPF_CORE_READ(skb, dev, ifindex),
 	};
-	__u64 seen = count(FW_NET_TRACE_PACKETS);
+	__u64 seen = fw_count(&trace_stats, FW_NET_TRACE_PACKETS);
 	__u32 every = sample_every;
 
 	count_interface(&key, ctx->len);

@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "flywall/monitor.h"
+#include "telemetry.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -81,14 +82,6 @@ struct udp_flow {
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
-
-static __always_inline void count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&stats, &index);
-
-	if (value)
-		*value += 1;
-}
 
 /*
  * Where the network header starts, counted from skb->data. An AF_PACKET
@@ -248,7 +241,7 @@ static long dns_name_step(__u32 i, void *data)
 static __always_inline void emit_dns(struct dns_scratch *s)
 {
 	if (bpf_ringbuf_output(&monitor_events, &s->ev, sizeof(s->ev), 0))
-		count(FW_MON_EVENTS_LOST);
+		fw_count(&stats, FW_MON_EVENTS_LOST);
 }
 
 static __always_inline void monitor_dns(struct __sk_buff *skb, const struct udp_flow *flow)
@@ -277,10 +270,7 @@ static __always_inline void monitor_dns(struct __sk_buff *skb, const struct udp_
 		goto malformed;
 
 	flags = bpf_ntohs(hdr[1]);
-	ev->hdr.type = FW_EVENT_DNS;
-	ev->hdr.len = sizeof(*ev);
-	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	fw_event_start(ev, FW_EVENT_DNS, bpf_ktime_get_ns());
 	ev->ifindex = skb->ifindex;
 	ev->family = flow->family;
 	ev->flags = (flags & DNS_QR ? FW_EVENT_F_RESPONSE : 0) |
@@ -298,19 +288,19 @@ static __always_inline void monitor_dns(struct __sk_buff *skb, const struct udp_
 	ev->_pad = 0;
 
 	if (flags & DNS_QR) {
-		count(FW_MON_DNS_RESPONSES);
-		count(FW_MON_DNS_RCODE_BASE + ev->rcode);
-		count(FW_MON_DNS_RESP_QTYPE_BASE + fw_dns_qtype_slot(ev->qtype));
+		fw_count(&stats, FW_MON_DNS_RESPONSES);
+		fw_count(&stats, FW_MON_DNS_RCODE_BASE + ev->rcode);
+		fw_count(&stats, FW_MON_DNS_RESP_QTYPE_BASE + fw_dns_qtype_slot(ev->qtype));
 	} else {
-		count(FW_MON_DNS_QUERIES);
-		count(FW_MON_DNS_QUERY_QTYPE_BASE + fw_dns_qtype_slot(ev->qtype));
+		fw_count(&stats, FW_MON_DNS_QUERIES);
+		fw_count(&stats, FW_MON_DNS_QUERY_QTYPE_BASE + fw_dns_qtype_slot(ev->qtype));
 	}
 	if (flags & DNS_TC)
-		count(FW_MON_DNS_TRUNCATED);
+		fw_count(&stats, FW_MON_DNS_TRUNCATED);
 	emit_dns(s);
 	return;
 malformed:
-	count(FW_MON_DNS_MALFORMED);
+	fw_count(&stats, FW_MON_DNS_MALFORMED);
 }
 
 /* ---- DHCP --------------------------------------------------------------- */
@@ -387,12 +377,9 @@ static __always_inline void monitor_dhcp(struct __sk_buff *skb, const struct udp
 	if (walk.status != 1)
 		goto malformed;
 
-	count(FW_MON_DHCP_MESSAGES);
-	count(FW_MON_DHCP_TYPE_BASE + fw_dhcp_type_slot(walk.msg_type));
-	ev.hdr.type = FW_EVENT_DHCP;
-	ev.hdr.len = sizeof(ev);
-	ev.hdr.cpu = bpf_get_smp_processor_id();
-	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	fw_count(&stats, FW_MON_DHCP_MESSAGES);
+	fw_count(&stats, FW_MON_DHCP_TYPE_BASE + fw_dhcp_type_slot(walk.msg_type));
+	fw_event_start(&ev, FW_EVENT_DHCP, bpf_ktime_get_ns());
 	ev.ifindex = skb->ifindex;
 	ev.xid = bpf_ntohl(head.xid);
 	ev.msg_type = walk.msg_type;
@@ -405,10 +392,10 @@ static __always_inline void monitor_dhcp(struct __sk_buff *skb, const struct udp
 	__builtin_memcpy(&ev.saddr, flow->saddr, 4);
 	__builtin_memcpy(&ev.daddr, flow->daddr, 4);
 	if (bpf_ringbuf_output(&monitor_events, &ev, sizeof(ev), 0))
-		count(FW_MON_EVENTS_LOST);
+		fw_count(&stats, FW_MON_EVENTS_LOST);
 	return;
 malformed:
-	count(FW_MON_DHCP_MALFORMED);
+	fw_count(&stats, FW_MON_DHCP_MALFORMED);
 }
 
 static __always_inline bool is_dns(const struct udp_flow *flow)
@@ -436,15 +423,15 @@ int socket_monitor(struct __sk_buff *skb)
 	if (parse_udp(skb, &flow, &l4))
 		return 0;
 	if (is_dns(&flow)) {
-		count(FW_MON_PACKETS);
+		fw_count(&stats, FW_MON_PACKETS);
 		if (locate_payload(skb, &flow, l4))
-			count(FW_MON_DNS_MALFORMED);
+			fw_count(&stats, FW_MON_DNS_MALFORMED);
 		else
 			monitor_dns(skb, &flow);
 	} else if (is_dhcp(&flow)) {
-		count(FW_MON_PACKETS);
+		fw_count(&stats, FW_MON_PACKETS);
 		if (locate_payload(skb, &flow, l4))
-			count(FW_MON_DHCP_MALFORMED);
+			fw_count(&stats, FW_MON_DHCP_MALFORMED);
 		else
 			monitor_dhcp(skb, &flow);
 	}

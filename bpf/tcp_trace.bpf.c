@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "flywall/trace.h"
+#include "telemetry.h"
 
 #define AF_INET 2
 #define PERF_MAX_STACK_DEPTH 127
@@ -42,14 +43,6 @@ struct {
 	__uint(max_entries, FW_TCP_TRACE__COUNT);
 } tcp_stats SEC(".maps");
 
-static __always_inline void count(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&tcp_stats, &index);
-
-	if (value)
-		*value += 1;
-}
-
 /* Sends the event; daddr in network order, dport and sport in host order. */
 static __always_inline void report_connect(void *ctx, enum fw_tcp_trace_form form,
 					   __u32 saddr, __u32 daddr, __u16 sport, __u16 dport)
@@ -57,22 +50,19 @@ static __always_inline void report_connect(void *ctx, enum fw_tcp_trace_form for
 	struct fw_tcp_connect_event *ev;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	count(FW_TCP_TRACE_CONNECTS);
+	fw_count(&tcp_stats, FW_TCP_TRACE_CONNECTS);
 	ev = bpf_ringbuf_reserve(&tcp_events, sizeof(*ev), 0);
 	if (!ev) {
-		count(FW_TCP_TRACE_EVENTS_LOST);
+		fw_count(&tcp_stats, FW_TCP_TRACE_EVENTS_LOST);
 		return;
 	}
-	ev->hdr.type = FW_EVENT_TCP_CONNECT;
-	ev->hdr.len = sizeof(*ev);
-	ev->hdr.cpu = bpf_get_smp_processor_id();
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	fw_event_start(ev, FW_EVENT_TCP_CONNECT, bpf_ktime_get_ns());
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	ev->uid = (__u32)bpf_get_current_uid_gid();
 	ev->stack_id = bpf_get_stackid(ctx, &stack_traces, 0);
 	if (ev->stack_id < 0)
-		count(FW_TCP_TRACE_STACK_ERRORS);
+		fw_count(&tcp_stats, FW_TCP_TRACE_STACK_ERRORS);
 	ev->saddr = saddr;
 	ev->daddr = daddr;
 	ev->sport = sport;

@@ -236,13 +236,4 @@ static __always_inline int fw_parse_packet(void *data, void *end, __u32 frame_le
 	return FW_PARSE_NOT_IP;
 }
 
-/* Adds one to a per-CPU counter array slot. */
-static __always_inline void fw_count(void *map, __u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(map, &index);
-
-	if (value)
-		*value += 1;
-}
-
 #endif

@@ -43,13 +43,37 @@ struct fw_lpm_key {
 /*
  * `rate_limit` (percpu_array, FW_DDOS_RATE_SLOTS entries): a source maps to
  * slot hash(address) % FW_DDOS_RATE_SLOTS; sources that collide share a
- * budget. The slot's GCRA bucket (tat_ns) is CPU 0's copy, shared by all CPUs
- * through compare-and-swap; every CPU's copy counts its own drops.
+ * budget. The slot's GCRA bucket (its theoretical arrival time) is entry
+ * `slot` of `rate_buckets` (array of __u64), shared by all CPUs through
+ * compare-and-swap; every CPU's copy in `rate_limit` counts its own drops.
  */
 #define FW_DDOS_RATE_SLOTS 1024
 struct fw_rate_slot {
-	__u64 tat_ns;           /* CPU 0's copy: theoretical arrival time */
+	__u64 reserved;         /* 0 (held the bucket before `rate_buckets`) */
 	__u64 dropped;          /* packets this slot dropped on this CPU */
+};
+
+/*
+ * `blocklist_cache` (percpu_array, FW_DDOS_RATE_SLOTS entries, indexed like
+ * `rate_limit`): each CPU keeps the blocklist's answer for the last source
+ * it looked up in each slot, so a source that keeps sending costs no hash
+ * lookup. An entry holds while `blocklist_generation` (array, 1 entry, a
+ * __u64) still has the value it was read under, for FW_DDOS_CACHE_TICKS
+ * ticks at most, and only for the `blocklist` map it was read from (not for
+ * a program with another one that reuses the pinned cache). User space
+ * writes a new value there, one never written before, after every change
+ * to `blocklist` (the daemon does, after each of its writes); 0, the value
+ * at load, leaves the cache off. Expiry needs no new value: the entry's
+ * expires_ns is cached with it.
+ */
+#define FW_DDOS_CACHE_TICKS 32
+struct fw_ddos_cache_entry {
+	__u8 addr[16];          /* the source, as in `blocklist` */
+	__u64 generation;       /* blocklist_generation when read */
+	__u64 expires_ns;       /* the entry's, if listed */
+	__u64 jiffies;          /* the tick when read */
+	__u32 listed;           /* 1: in blocklist, 0: not */
+	__u32 map_id;           /* the kernel's id of the `blocklist` it is from */
 };
 
 /* Indices of the per-CPU array `ddos_counters`; each counts packets. */
@@ -129,6 +153,7 @@ _Static_assert(sizeof(struct fw_addr) == 16, "fw_addr is ABI");
 _Static_assert(sizeof(struct fw_list_entry) == 8, "fw_list_entry is ABI");
 _Static_assert(sizeof(struct fw_lpm_key) == 20, "fw_lpm_key is ABI");
 _Static_assert(sizeof(struct fw_rate_slot) == 16, "fw_rate_slot is ABI");
+_Static_assert(sizeof(struct fw_ddos_cache_entry) == 48, "fw_ddos_cache_entry is ABI");
 _Static_assert(sizeof(struct fw_ddos_event) == 48, "fw_ddos_event is ABI");
 _Static_assert(sizeof(struct fw_ddos_drop_slot) == 40, "fw_ddos_drop_slot is ABI");
 _Static_assert(sizeof(struct fw_ddos_summary) == 56, "fw_ddos_summary is ABI");

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,32 @@ static int open_pinned(const struct fw_daemon *d, const char *program, const cha
 
 	fw_pins_map_path(d->reg.root, program, map, path);
 	return bpf_obj_get(path);
+}
+
+/*
+ * Tells the program's per-CPU verdict cache that `blocklist` changed: a new
+ * value in its `blocklist_generation` (include/flywall/ddos.h), after the
+ * write. Any value never written before will do: the clock, or one past the
+ * last when two writers read the same time; it stays ahead of an earlier
+ * daemon's values too. An object without the map has no cache.
+ */
+static void blocklist_changed(struct fw_daemon *d, const char *program)
+{
+	_Atomic uint64_t *last = &d->blocklist.generation;
+	uint64_t prev = atomic_load(last), next;
+	int fd = open_pinned(d, program, "blocklist_generation");
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return;
+	do {
+		next = monotonic_ns();
+		if (next <= prev)
+			next = prev + 1;
+	} while (!atomic_compare_exchange_weak(last, &prev, next));
+	if (bpf_map_update_elem(fd, &zero, &next, BPF_ANY))
+		fw_warn("blocklist of %s: could not announce a change: %s", program, strerror(errno));
+	close(fd);
 }
 
 static int bl_open(struct fw_daemon *d, const char *program, struct bl_maps *m,
@@ -421,6 +448,7 @@ static void invalidate(struct fw_daemon *d, const char *program)
 	if (m.exact_fd >= 0 && m.cidr_fd >= 0)
 		state_get(&d->blocklist, program, &m, NULL);
 	pthread_mutex_unlock(&d->blocklist.lock);
+	blocklist_changed(d, program);
 	if (m.exact_fd >= 0)
 		close(m.exact_fd);
 	if (m.cidr_fd >= 0)
@@ -785,6 +813,7 @@ fail_unlocked:
 	pthread_mutex_unlock(&d->blocklist.lock);
 	b->failed = true;
 out:
+	blocklist_changed(d, b->program);
 	free(exact);
 	free(cidr);
 	free(exact_at);
@@ -819,6 +848,7 @@ void fw_blocklist_abort(void *ctx, struct fw_blocklist_batch *b)
 		undo_apply(b, state_get(&d->blocklist, b->program, &b->m, &err));
 		pthread_mutex_unlock(&d->blocklist.lock);
 		fw_error_clear(&err);
+		blocklist_changed(d, b->program);
 		fw_info("blocklist of %s: a batch that did not finish was undone", b->program);
 	}
 	bl_close(&b->m);
@@ -948,6 +978,7 @@ int fw_blocklist_delete(void *ctx, const char *program, json_t *list, struct fw_
 			ret = fw_error_set(err, -ret, "deleting from the blocklist: %s", strerror(-ret));
 	}
 	pthread_mutex_unlock(&d->blocklist.lock);
+	blocklist_changed(d, program);
 close:
 	bl_close(&m);
 out:

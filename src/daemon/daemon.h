@@ -40,6 +40,7 @@ struct fw_count_cache {
 struct fw_blocklist_kept {
 	pthread_mutex_t lock;           /* one chunk of work at a time */
 	struct bl_state *states;
+	_Atomic uint64_t generation;    /* the last announced to verdict caches */
 };
 
 struct fw_daemon {
