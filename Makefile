@@ -39,6 +39,14 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(sort $(wildcard tes
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(sort $(wildcard tests/e2e/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
+# The dashboard's files (ui/), compiled into the binary as C arrays
+# (scripts/embed-ui.sh): the daemon serves them with no file at run time.
+UI_FILES  := $(sort $(wildcard ui/*.html ui/*.js ui/*.css))
+UI_GEN    := $(BUILD)/gen/ui_assets.c
+OBJS      += $(BUILD)/obj/gen/ui_assets.o
+LIB_OBJS  += $(BUILD)/obj/gen/ui_assets.o
+ASAN_OBJS += $(BUILD)/asan/gen/ui_assets.o
+
 # Objects named only in pattern rules would count as intermediate and be
 # deleted after each build, forcing a full rebuild of the test binaries.
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS) $(BPF_OBJS)
@@ -81,6 +89,21 @@ $(BUILD)/obj/%.o: src/%.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: src/%.c
+	$(call msg,CC-ASAN,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
+
+$(UI_GEN): $(UI_FILES) scripts/embed-ui.sh
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/embed-ui.sh $(UI_FILES) >$@
+
+$(BUILD)/obj/gen/ui_assets.o: $(UI_GEN)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/gen/ui_assets.o: $(UI_GEN)
 	$(call msg,CC-ASAN,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<

@@ -39,3 +39,51 @@ check "no sample is labelled by slot index for the shipped programs" \
 stats=$(flywall_fw ebpf stats ddos_filter -c "$cfg")
 check_contains "ebpf stats names the counter as /metrics does" "drop/blocklisted" "$stats"
 api -o /dev/null "${auth[@]}" -X DELETE -d "{\"addresses\": [\"$LAB_PEER_IP\"]}" "$API/api/ebpf/blocklist"
+
+# ---- the page and the rates, over HTTP ----------------------------------------
+hdrs=$(api -D - -o "$T_TMP/index.html" "$API/")
+check_contains "GET / serves the dashboard page" "<title>Flywall eBPF</title>" "$(cat "$T_TMP/index.html")"
+check_contains "as HTML" "Content-Type: text/html" "$hdrs"
+check_contains "with a Content-Security-Policy that allows no inline script" \
+	"Content-Security-Policy: default-src 'none'; script-src 'self';" "$hdrs"
+check_contains "and nosniff" "X-Content-Type-Options: nosniff" "$hdrs"
+check_eq "the page loads nothing from elsewhere (no http(s):// URL in it)" "" \
+	"$(grep -o 'https\?://[^"]*' "$T_TMP/index.html")"
+check_eq "its script is served from the binary" 200 "$(api -o /dev/null -w '%{http_code}' "$API/ui/app.js")"
+check_eq "an unknown asset is 404" 404 "$(api -o /dev/null -w '%{http_code}' "$API/ui/nope.js")"
+check_eq "the Host check covers the page (421)" 421 \
+	"$(api -o /dev/null -w '%{http_code}' -H 'Host: rebind.example:8080' "$API/")"
+api "$API/api/ebpf/rates" >/dev/null
+sleep 1.1
+rates=$(api "$API/api/ebpf/rates")
+check_eq "rates: one per named counter, computed over about a second" "ok" "$(/usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+p = {x["name"]: x for x in r["programs"]}
+d = [x for x in p["ddos_filter"]["rates"] if x["counter"] == "drop_blocklisted"]
+print("ok" if 0.9 <= r["interval_s"] <= 5 and len(d) == 1 and d[0]["per_s"] is not None
+      and d[0]["verdict"] == "drop" and len(p) == 6 else r)' <<<"$rates")"
+
+# ---- the dashboard in a browser ----------------------------------------------------
+if ! command -v chromium >/dev/null || ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
+	skip "the dashboard in a browser" "chromium or python3-websocket is not installed and could not be (scripts/install-deps.sh installs them)"
+	exit 0
+fi
+# Pings in (ICMP echo into ingress_filter's allowed_ports), so that blocking shows.
+api -o /dev/null "${auth[@]}" -X PUT \
+	-d '{"entries": [{"key": {"port": 0, "proto": 1, "pad": 0}, "value": 1}]}' \
+	"$API/api/ebpf/maps/allowed_ports/data"
+check_eq "the peer's pings are answered before the page blocks it (3/3)" 3 "$(ping_replies 3)"
+shots=$BUILD/screenshots
+mkdir -p "$shots"
+# Chromium and its driver run in the daemon's namespace: the page is
+# http://127.0.0.1:8080/ there, and nothing is reachable from the root namespace.
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "${line#ok }" ;;
+	"not ok "*) desc=${line#not ok }; not_ok "${desc%%: *}" "${desc#*: }" ;;
+	*) echo "# $line" ;;
+	esac
+done < <(in_fw /usr/bin/python3 "$E2E_ROOT/tests/browser/dashboard.py" "$API/" "$(cat "$T_TMP/api.token")" \
+	"$LAB_PEER" "$LAB_PEER_IP" "$LAB_FW_IP" "$shots" 2>&1)
+check "screenshots saved under $shots" test -s "$shots/dashboard-flood.png"

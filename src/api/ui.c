@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The dashboard's page and assets, and the rates it charts: see ui.h.
+ */
+#include "api/ui.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the page and its assets ---------------------------------------------- */
+
+static const struct fw_ui_asset *find_asset(const char *name)
+{
+	for (const struct fw_ui_asset *a = fw_ui_assets; a->name; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+static const char *content_type(const char *name)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+	};
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(*types); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+bool fw_api_ui_public(const char *method, const char *path)
+{
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return false;
+	if (strcmp(path, "/") == 0)
+		return true;
+	return strncmp(path, "/ui/", 4) == 0 && !strchr(path + 4, '/') &&
+	       find_asset(path + 4) != NULL;
+}
+
+void fw_api_ui_asset(const char *name, struct fw_api_response *resp)
+{
+	const struct fw_ui_asset *a = find_asset(name);
+
+	if (!a) {
+		fw_api_fail(resp, 404, "the dashboard is at / (docs/dashboard.md)",
+			    "no such dashboard file: %.64s", name);
+		return;
+	}
+	/* The assets are text (resp->text is sent up to its NUL). */
+	resp->text = strndup((const char *)a->data, a->len);
+	if (!resp->text) {
+		fw_api_fail(resp, 500, "out of memory", "cannot send %s", name);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = content_type(name);
+}
+
+/* ---- rates ------------------------------------------------------------------ */
+
+static struct {
+	pthread_mutex_t lock;
+	double at;              /* monotonic seconds of the last sample */
+	json_t *answer;         /* what was answered then */
+	json_t *samples;        /* {"PROGRAM": its stats then} */
+} rates = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* (now - before) / dt, or null when there is no earlier sample or the
+ * counter went back (the program was replaced). */
+static json_t *per_second(json_t *now, json_t *before, double dt)
+{
+	json_int_t a = json_integer_value(now), b = json_integer_value(before);
+
+	if (dt <= 0 || !json_is_integer(before) || a < b)
+		return json_null();
+	return json_real((double)(a - b) / dt);
+}
+
+/* One element of "rates": a named slot (or, in a map without names, a slot
+ * that counted something), its total and its rate. */
+static json_t *slot_rate(const char *map, size_t i, json_t *name, json_t *value,
+			 json_t *before, double dt)
+{
+	json_t *r;
+	char label[24];
+
+	if (name) {
+		r = json_deep_copy(name);
+	} else {
+		snprintf(label, sizeof(label), "[%zu]", i);
+		r = json_pack("{s:s}", "counter", label);
+	}
+	json_object_set_new(r, "map", json_string(map));
+	json_object_set(r, "total", value);
+	json_object_set_new(r, "per_s", per_second(value, before, dt));
+	return r;
+}
+
+static json_t *program_rates(json_t *stats, json_t *before, double dt)
+{
+	json_t *counters = json_object_get(stats, "counters"), *values, *v;
+	json_t *names = json_object_get(stats, "counter_names");
+	json_t *old = json_object_get(before, "counters"), *out = json_array();
+	const char *map;
+	size_t i;
+
+	json_object_foreach(counters, map, values) {
+		json_t *map_names = json_object_get(names, map);
+
+		json_array_foreach(values, i, v) {
+			json_t *name = json_array_get(map_names, i);
+
+			if (map_names ? !json_is_object(name) : json_integer_value(v) == 0)
+				continue;
+			json_array_append_new(out, slot_rate(map, i, name, v,
+				json_array_get(json_object_get(old, map), i), dt));
+		}
+	}
+	return out;
+}
+
+/* The program's summary with its counters' rates (and its run rate while
+ * the kernel's run statistics are on). */
+static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
+			     json_t *samples, double dt)
+{
+	const char *name = json_string_value(json_object_get(summary, "name"));
+	json_t *entry = json_copy(summary), *stats = NULL, *before;
+	struct fw_error err = { 0 };
+
+	if (!name || be->program_stats(name, &stats, &err) < 0) {
+		fw_error_clear(&err);
+		json_object_set_new(entry, "counters", json_false());
+		json_object_set_new(entry, "rates", json_array());
+		return entry;
+	}
+	before = json_object_get(rates.samples, name);
+	if (!json_equal(json_object_get(before, "id"), json_object_get(stats, "id")))
+		before = NULL;  /* replaced since: its counters started again */
+	json_object_set_new(entry, "counters",
+			    json_boolean(json_object_size(json_object_get(stats, "counters"))));
+	json_object_set_new(entry, "rates", program_rates(stats, before, dt));
+	json_object_set_new(entry, "runs_per_s",
+			    json_is_true(json_object_get(stats, "stats_enabled")) ?
+			    per_second(json_object_get(stats, "run_cnt"),
+				       json_object_get(before, "run_cnt"), dt) : json_null());
+	json_object_set_new(samples, name, stats);
+	return entry;
+}
+
+static json_t *compute_rates(const struct fw_api_backend *be, double now)
+{
+	double dt = rates.samples && now - rates.at <= FW_RATES_MAX_INTERVAL_S ? now - rates.at : 0;
+	json_t *programs = be->programs(), *list = json_array(), *samples = json_object();
+	json_t *summary;
+	size_t i;
+
+	json_array_foreach(programs, i, summary)
+		json_array_append_new(list, program_entry(be, summary, samples, dt));
+	json_decref(programs);
+	json_decref(rates.samples);
+	rates.samples = samples;
+	rates.at = now;
+	return json_pack("{s:o, s:o}", "interval_s", dt > 0 ? json_real(dt) : json_null(),
+			 "programs", list);
+}
+
+void fw_api_rates(const struct fw_api_backend *be, struct fw_api_response *resp)
+{
+	double now = monotonic_s();
+
+	pthread_mutex_lock(&rates.lock);
+	if (!rates.answer || now - rates.at >= FW_RATES_MIN_INTERVAL_S) {
+		json_decref(rates.answer);
+		rates.answer = compute_rates(be, now);
+	}
+	resp->json = json_incref(rates.answer);
+	pthread_mutex_unlock(&rates.lock);
+	resp->status = resp->json ? 200 : 500;
+	if (!resp->json)
+		fw_api_fail(resp, 500, "out of memory", "cannot compute the rates");
+}
