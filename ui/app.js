@@ -10,8 +10,9 @@ const RATE_MS = 1000;               // GET /api/ebpf/rates: once a second
 const BLOCKLIST_MS = 5000;
 const MAX_EVENTS = 200;             // rows kept in the event table
 const SOURCE_WINDOW_MS = 60000;     // top sources: drop summaries of the last minute
-const COLORS = ['#c0392b', '#2e7d32', '#1565c0', '#ef6c00', '#6a1b9a', '#00838f',
-	'#ad1457', '#558b2f', '#4e342e', '#37474f', '#f9a825', '#283593'];
+const COLORS = ['#d62728', '#2ca02c', '#1f77b4', '#ff7f0e', '#9467bd', '#17becf', '#e377c2',
+	'#8c564b', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#843c39', '#7b4173', '#3182bd',
+	'#e6550d'];
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -190,9 +191,16 @@ function drawChart(p, c) {
 	}));
 }
 
+// One request a second brings the rates and the events since the last one
+// (no stream held open: a browser gives a host only 6 connections).
+let nextSeq = null;
+
 async function pollRates() {
 	try {
-		const r = await api('/api/ebpf/rates');
+		const r = await api('/api/ebpf/rates?events_since=' + (nextSeq == null ? 0 : nextSeq));
+		const backlog = nextSeq == null;
+		for (const ev of r.events) onEvent(ev, backlog);
+		nextSeq = r.next_seq;
 		renderPrograms(r.programs);
 		renderRates(r.programs);
 		setStatus(r.programs.length + ' programs · updated ' + new Date().toLocaleTimeString());
@@ -293,11 +301,10 @@ async function unblock(address) {
 	loadBlocklist(false);
 }
 
-// ---- events (the SSE stream, read with fetch so that the token can go along) --
+// ---- events (brought by the rates request) ----------------------------------------
 
 const events = [];
 let paused = false;
-let lastSeq = null;
 
 function eventMatches(ev) {
 	const prog = $('#event-program').value, type = $('#event-type').value;
@@ -318,43 +325,15 @@ function renderEvents() {
 		el('td', {}, ev.type), el('td', { class: 'json', title: eventDetails(ev) }, eventDetails(ev)))));
 }
 
-function onEvent(ev) {
-	lastSeq = ev.seq;
-	noteDrop(ev);
+// Events already buffered when the page opened are listed, but not counted
+// among the last minute's top sources: they carry no time.
+function onEvent(ev, backlog) {
+	if (!backlog) noteDrop(ev);
 	events.push(ev);
 	if (events.length > MAX_EVENTS) events.shift();
 	const sel = $('#event-type');
 	if (ev.type && ![...sel.options].some((o) => o.value === ev.type))
 		sel.append(el('option', { value: ev.type }, ev.type));
-}
-
-async function followEvents() {
-	for (;;) {
-		try {
-			const h = headers({ Accept: 'text/event-stream' });
-			if (lastSeq != null) h['Last-Event-ID'] = String(lastSeq);
-			const resp = await fetch('/api/ebpf/events', { headers: h });
-			if (!resp.ok) throw new Error('HTTP ' + resp.status);
-			const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-			let buf = '';
-			for (;;) {
-				const { value, done } = await reader.read();
-				if (done) break;
-				buf += value;
-				let end;
-				while ((end = buf.indexOf('\n\n')) >= 0) {
-					const frame = buf.slice(0, end);
-					buf = buf.slice(end + 2);
-					const data = frame.split('\n').filter((l) => l.startsWith('data: '))
-						.map((l) => l.slice(6)).join('\n');
-					if (data) onEvent(JSON.parse(data));
-				}
-			}
-		} catch (e) {
-			// the daemon restarted or the stream limit was reached: retry
-		}
-		await new Promise((r) => setTimeout(r, 5000));
-	}
 }
 
 // ---- the map browser (cursor paging) -----------------------------------------------
@@ -425,7 +404,6 @@ function start() {
 	loadBlocklist(false);
 	setInterval(() => loadBlocklist(false), BLOCKLIST_MS);
 	setInterval(() => { renderEvents(); renderSources(); }, 1000);
-	followEvents();
 }
 
 document.addEventListener('DOMContentLoaded', start);

@@ -4,7 +4,10 @@
  */
 #include "api/ui.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -181,18 +184,47 @@ static json_t *compute_rates(const struct fw_api_backend *be, double now)
 			 "programs", list);
 }
 
-void fw_api_rates(const struct fw_api_backend *be, struct fw_api_response *resp)
+/* The events from since on, into the answer (a shallow copy of the shared one). */
+static void add_events(const struct fw_api_backend *be, uint64_t since, json_t *answer)
+{
+	uint64_t next = since;
+	json_t *events = be->events_since(since, FW_RATES_EVENTS_MAX, &next);
+
+	json_object_set_new(answer, "events", events ? events : json_array());
+	json_object_set_new(answer, "next_seq", json_integer((json_int_t)next));
+}
+
+void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
+		  struct fw_api_response *resp)
 {
 	double now = monotonic_s();
+	unsigned long long since = 0;
+	char *end = NULL;
+	json_t *answer;
 
+	if (events_since) {
+		errno = 0;
+		since = strtoull(events_since, &end, 10);
+		if (!*events_since || *end || errno || events_since[0] == '-') {
+			fw_api_fail(resp, 400, "events_since is a sequence number: 0, or the "
+				    "next_seq of the previous answer",
+				    "invalid events_since '%.32s'", events_since);
+			return;
+		}
+	}
 	pthread_mutex_lock(&rates.lock);
 	if (!rates.answer || now - rates.at >= FW_RATES_MIN_INTERVAL_S) {
 		json_decref(rates.answer);
 		rates.answer = compute_rates(be, now);
 	}
-	resp->json = json_incref(rates.answer);
+	answer = events_since ? json_copy(rates.answer) : json_incref(rates.answer);
 	pthread_mutex_unlock(&rates.lock);
-	resp->status = resp->json ? 200 : 500;
-	if (!resp->json)
+	if (!answer) {
 		fw_api_fail(resp, 500, "out of memory", "cannot compute the rates");
+		return;
+	}
+	if (events_since)
+		add_events(be, since, answer);
+	resp->status = 200;
+	resp->json = answer;
 }
