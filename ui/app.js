@@ -194,12 +194,17 @@ function drawChart(p, c) {
 // One request a second brings the rates and the events since the last one
 // (no stream held open: a browser gives a host only 6 connections).
 let nextSeq = null;
+let skippedEvents = 0;
 
 async function pollRates() {
 	try {
 		const r = await api('/api/ebpf/rates?events_since=' + (nextSeq == null ? 0 : nextSeq));
 		const backlog = nextSeq == null;
 		for (const ev of r.events) onEvent(ev, backlog);
+		if (!backlog && r.events_skipped) {
+			skippedEvents += r.events_skipped;
+			$('#events-skipped').textContent = skippedEvents + ' events passed over to stay live';
+		}
 		nextSeq = r.next_seq;
 		renderPrograms(r.programs);
 		renderRates(r.programs);

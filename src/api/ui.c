@@ -184,14 +184,92 @@ static json_t *compute_rates(const struct fw_api_backend *be, double now)
 			 "programs", list);
 }
 
-/* The events from since on, into the answer (a shallow copy of the shared one). */
-static void add_events(const struct fw_api_backend *be, uint64_t since, json_t *answer)
-{
-	uint64_t next = since;
-	json_t *events = be->events_since(since, FW_RATES_EVENTS_MAX, &next);
+/*
+ * Recent events, decoded once for every dashboard: each asks for the same
+ * new events every second, and the daemon keeps them as text, so without
+ * this each would be parsed once per open page. Kept by sequence number.
+ */
+#define EVENT_CACHE 1024
 
-	json_object_set_new(answer, "events", events ? events : json_array());
-	json_object_set_new(answer, "next_seq", json_integer((json_int_t)next));
+static struct {
+	uint64_t seq[EVENT_CACHE];
+	json_t *event[EVENT_CACHE];
+} recent;
+
+static json_t *cached_event(uint64_t seq)
+{
+	unsigned int i = seq % EVENT_CACHE;
+
+	return recent.event[i] && recent.seq[i] == seq ? recent.event[i] : NULL;
+}
+
+static void cache_event(json_t *event)
+{
+	json_int_t seq = json_integer_value(json_object_get(event, "seq"));
+	unsigned int i = (uint64_t)seq % EVENT_CACHE;
+
+	json_decref(recent.event[i]);
+	recent.seq[i] = (uint64_t)seq;
+	recent.event[i] = json_incref(event);
+}
+
+/* Up to max events from *next on, from the cache or else the daemon's log,
+ * appended to out; *next moves past them. Returns how many. */
+static size_t events_chunk(const struct fw_api_backend *be, uint64_t *next, size_t max,
+			   json_t *out)
+{
+	json_t *cached, *fetched, *ev;
+	size_t n = 0, i;
+
+	for (; n < max && (cached = cached_event(*next)); (*next)++, n++)
+		json_array_append(out, cached);
+	if (n == max)
+		return n;
+	fetched = be->events_since(*next, max - n, next);
+	json_array_foreach(fetched, i, ev) {
+		cache_event(ev);
+		json_array_append(out, ev);
+	}
+	n += json_array_size(fetched);
+	json_decref(fetched);
+	return n;
+}
+
+/*
+ * The newest events from since on, at most FW_RATES_EVENTS_MAX: a page that
+ * fell behind (a burst of events, a busy browser) skips to what is live
+ * rather than trailing further each second. *skipped says how many it
+ * passed over; *next is the seq after the last. Called with rates.lock held.
+ */
+static json_t *events_from(const struct fw_api_backend *be, uint64_t since, uint64_t *next,
+			   uint64_t *skipped)
+{
+	json_t *all = json_array(), *out;
+	size_t n = 0, total;
+
+	*next = since;
+	for (int round = 0; round < FW_RATES_EVENTS_ROUNDS; round++) {
+		n = events_chunk(be, next, FW_RATES_EVENTS_MAX, all);
+		if (n < FW_RATES_EVENTS_MAX)
+			break;
+	}
+	total = json_array_size(all);
+	if (total <= FW_RATES_EVENTS_MAX) {
+		out = all;
+	} else {
+		out = json_array();
+		for (size_t i = total - FW_RATES_EVENTS_MAX; i < total; i++)
+			json_array_append(out, json_array_get(all, i));
+		json_decref(all);
+	}
+	*skipped = 0;
+	if (json_array_size(out)) {
+		json_int_t first = json_integer_value(json_object_get(json_array_get(out, 0), "seq"));
+
+		if ((uint64_t)first > since)
+			*skipped = (uint64_t)first - since;
+	}
+	return out;
 }
 
 void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
@@ -218,13 +296,18 @@ void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
 		rates.answer = compute_rates(be, now);
 	}
 	answer = events_since ? json_copy(rates.answer) : json_incref(rates.answer);
+	if (answer && events_since) {
+		uint64_t next, skipped;
+
+		json_object_set_new(answer, "events", events_from(be, since, &next, &skipped));
+		json_object_set_new(answer, "next_seq", json_integer((json_int_t)next));
+		json_object_set_new(answer, "events_skipped", json_integer((json_int_t)skipped));
+	}
 	pthread_mutex_unlock(&rates.lock);
 	if (!answer) {
 		fw_api_fail(resp, 500, "out of memory", "cannot compute the rates");
 		return;
 	}
-	if (events_since)
-		add_events(be, since, answer);
 	resp->status = 200;
 	resp->json = answer;
 }

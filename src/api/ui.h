@@ -40,13 +40,15 @@ void fw_api_ui_asset(const char *name, struct fw_api_response *resp);
  * total and its rate per second. One computation a second serves every
  * client (the answer is kept for FW_RATES_MIN_INTERVAL_S), so N open
  * dashboards cost one. With events_since (a query value or NULL), also the
- * events numbered from SEQ on (at most FW_RATES_EVENTS_MAX) and next_seq:
+ * newest events numbered from SEQ on (at most FW_RATES_EVENTS_MAX; how many
+ * older ones were passed over in events_skipped) and next_seq:
  * a dashboard needs one short request a second, no stream held open (a
  * browser opens at most 6 connections to one host, which 6 open streams
  * would take). */
 #define FW_RATES_MIN_INTERVAL_S 0.9
 #define FW_RATES_MAX_INTERVAL_S 5.0    /* older samples give no rate */
 #define FW_RATES_EVENTS_MAX 500
+#define FW_RATES_EVENTS_ROUNDS 20      /* a page at most 10,000 events behind catches up */
 void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
 		  struct fw_api_response *resp);
 
