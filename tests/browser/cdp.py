@@ -93,7 +93,15 @@ class Browser:
             time.sleep(0.2)
         return None
 
-    def screenshot(self, path, full=True):
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=full)["data"]
+    def screenshot(self, path, full=True, scale=1.0):
+        """A PNG, or a JPEG when path ends in .jpg; scale < 1 makes it smaller."""
+        params = {"format": "jpeg" if path.endswith(".jpg") else "png",
+                  "captureBeyondViewport": full}
+        if path.endswith(".jpg"):
+            params["quality"] = 80
+        if scale != 1.0:
+            w, h = self.eval("[window.innerWidth, window.innerHeight]")
+            params["clip"] = {"x": 0, "y": 0, "width": w, "height": h, "scale": scale}
+        data = self.call("Page.captureScreenshot", **params)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
