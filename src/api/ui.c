@@ -144,7 +144,7 @@ static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
 			     json_t *samples, double dt)
 {
 	const char *name = json_string_value(json_object_get(summary, "name"));
-	json_t *entry = json_copy(summary), *stats = NULL, *before;
+	json_t *entry = json_copy(summary), *stats = NULL, *before, *id_now, *id_before;
 	struct fw_error err = { 0 };
 
 	if (!name || be->program_stats(name, &stats, &err) < 0) {
@@ -154,7 +154,9 @@ static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
 		return entry;
 	}
 	before = json_object_get(rates.samples, name);
-	if (!json_equal(json_object_get(before, "id"), json_object_get(stats, "id")))
+	id_now = json_object_get(stats, "id");
+	id_before = json_object_get(before, "id");
+	if ((id_now || id_before) && !json_equal(id_now, id_before))
 		before = NULL;  /* replaced since: its counters started again */
 	json_object_set_new(entry, "counters",
 			    json_boolean(json_object_size(json_object_get(stats, "counters"))));
