@@ -78,6 +78,13 @@ function fmtRate(v) {
 	return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
+// What the program's counters are: named in its BTF, by slot only, or none.
+function countersText(p) {
+	if (!p.counters) return 'no counters';
+	const named = p.rates.filter((r) => !r.counter.startsWith('[')).length;
+	return named ? named + ' named' : 'not named (by slot)';
+}
+
 function renderPrograms(programs) {
 	const body = $('#programs tbody');
 	body.replaceChildren(...programs.map((p) => el('tr', { 'data-name': p.name },
@@ -87,8 +94,7 @@ function renderPrograms(programs) {
 		el('td', {}, p.attach || '—'),
 		el('td', {}, p.fallback || 'none'),
 		el('td', { class: 'num' }, p.runs_per_s == null ? 'stats off' : fmtRate(p.runs_per_s)),
-		el('td', p.counters ? {} : { class: 'no-counters' },
-			p.counters ? p.rates.length + ' named' : 'no counters'))));
+		el('td', p.counters ? {} : { class: 'no-counters' }, countersText(p)))));
 	const sel = $('#event-program');
 	for (const p of programs)
 		if (![...sel.options].some((o) => o.value === p.name))

@@ -64,6 +64,19 @@ d = [x for x in p["ddos_filter"]["rates"] if x["counter"] == "drop_blocklisted"]
 print("ok" if 0.9 <= r["interval_s"] <= 5 and len(d) == 1 and d[0]["per_s"] is not None
       and d[0]["verdict"] == "drop" and len(p) == 6 else r)' <<<"$rates")"
 
+# A program whose counter map names nothing: its slots by index, and said so.
+api -o /dev/null "${auth[@]}" -X POST -d '{"name": "plain", "program": "xdp_pass.o", "hook": "xdp", "interface": "lo", "mode": "generic"}' \
+	"$API/api/ebpf/programs/load"
+api -o /dev/null "$API/api/ebpf/rates"
+sleep 1
+check_eq "a program without names is charted by slot" "ok" "$(api "$API/api/ebpf/rates" | /usr/bin/python3 -c '
+import json, sys
+p = [x for x in json.load(sys.stdin)["programs"] if x["name"] == "plain"]
+print("ok" if p and p[0]["counters"] and [r["counter"] for r in p[0]["rates"]] == ["[0]"] else p)')"
+check_contains "and in /metrics by slot" 'flywall_program_counts_total{program="plain",map="pass_count",slot="0"}' \
+	"$(api "$API/metrics")"
+api -o /dev/null "${auth[@]}" -X DELETE "$API/api/ebpf/programs/plain"
+
 # ---- the dashboard in a browser ----------------------------------------------------
 if ! command -v chromium >/dev/null || ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
 	skip "the dashboard in a browser" "chromium or python3-websocket is not installed and could not be (scripts/install-deps.sh installs them)"

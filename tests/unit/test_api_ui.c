@@ -128,6 +128,23 @@ static void test_rates_bring_the_newest_events(void **state)
 	json_decref(r);
 }
 
+/* A program whose stats cannot be read, or that has no counter map, says so. */
+static void test_rates_say_when_there_are_no_counters(void **state)
+{
+	json_t *r, *p;
+	size_t i;
+
+	sleep(1);       /* past the shared sample of the test before */
+	fake.fail = -ENOENT;
+	r = rates(NULL, 200);
+	assert_int_equal(json_array_size(json_object_get(r, "programs")), 2);
+	json_array_foreach(json_object_get(r, "programs"), i, p) {
+		assert_true(json_is_false(json_object_get(p, "counters")));
+		assert_int_equal(json_array_size(json_object_get(p, "rates")), 0);
+	}
+	json_decref(r);
+}
+
 static void test_rates_refuse_a_bad_seq(void **state)
 {
 	static const char *const bad[] = { "", "abc", "-1", "12x", "99999999999999999999999" };
@@ -149,6 +166,7 @@ int main(void)
 		cmocka_unit_test_setup(test_only_the_page_is_public, setup),
 		cmocka_unit_test_setup(test_rates_from_two_samples, setup),
 		cmocka_unit_test_setup(test_rates_bring_the_newest_events, setup),
+		cmocka_unit_test_setup(test_rates_say_when_there_are_no_counters, setup),
 		cmocka_unit_test_setup(test_rates_refuse_a_bad_seq, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
