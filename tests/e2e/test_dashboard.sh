@@ -36,6 +36,28 @@ check_contains "socket_monitor's DNS totals are named" \
 	'flywall_program_counts_total{program="monitor",map="stats",counter="dns_queries"}' "$m"
 check "no sample is labelled by slot index for the shipped programs" \
 	bash -c "! grep -E 'index=|slot=' '$T_TMP/metrics.txt'"
+# The Grafana dashboard (packaging/): each query is valid PromQL (promtool
+# checks it as a recording rule, Grafana's variables given values) and names
+# only metrics this daemon exports.
+/usr/bin/python3 - "$E2E_ROOT/packaging/grafana-dashboard.json" "$T_TMP/metrics.txt" \
+	"$T_TMP/grafana-rules.yml" >"$T_TMP/grafana.txt" 2>&1 <<'PY'
+import json, re, sys
+dash, metrics, rules = sys.argv[1:4]
+exprs = [t["expr"] for p in json.load(open(dash))["panels"] for t in p.get("targets", [])]
+exported = set(re.findall(r"^([a-z_]+)[{ ]", open(metrics).read(), re.M))
+used = set(n for e in exprs for n in re.findall(r"\b(flywall_[a-z_]+)\b", e))
+missing = sorted(used - exported)
+with open(rules, "w") as f:
+    f.write("groups:\n- name: grafana\n  rules:\n")
+    for i, e in enumerate(exprs):
+        e = e.replace("$__rate_interval", "1m").replace("$instance", ".*")
+        f.write("  - record: grafana:query%d\n    expr: %s\n" % (i, json.dumps(e)))
+print("%d queries, %d metrics used, missing: %s" % (len(exprs), len(used), missing))
+PY
+check_contains "the Grafana dashboard's queries use only exported metrics" "missing: []" "$(cat "$T_TMP/grafana.txt")"
+if command -v promtool >/dev/null; then
+	check "and each is valid PromQL (promtool check rules)" promtool check rules "$T_TMP/grafana-rules.yml"
+fi
 stats=$(flywall_fw ebpf stats ddos_filter -c "$cfg")
 check_contains "ebpf stats names the counter as /metrics does" "drop/blocklisted" "$stats"
 api -o /dev/null "${auth[@]}" -X DELETE -d "{\"addresses\": [\"$LAB_PEER_IP\"]}" "$API/api/ebpf/blocklist"
