@@ -99,6 +99,29 @@ check_contains "and in /metrics by slot" 'flywall_program_counts_total{program="
 	"$(api "$API/metrics")"
 api -o /dev/null "${auth[@]}" -X DELETE "$API/api/ebpf/programs/plain"
 
+# ---- read_auth: the page loads, its data needs the token ------------------------------
+# A second daemon, API only, on 8081 in the same namespace, with its own pin root.
+cat >"$T_TMP/read_auth.hcl" <<HCL
+api {
+  listen     = "127.0.0.1:8081"
+  token_file = "$T_TMP/read_auth.token"
+  read_auth  = true
+}
+HCL
+nsenter --net="/var/run/netns/$LAB_FW" "$FLYWALL" daemon -c "$T_TMP/read_auth.hcl" \
+	--pin-root "$FW_PIN_ROOT-ra" >"$T_TMP/read_auth.log" 2>&1 &
+RA_PID=$!
+on_exit "kill $RA_PID; wait $RA_PID; rm -rf $FW_PIN_ROOT-ra"
+for _ in $(seq 100); do grep -q "running (pid" "$T_TMP/read_auth.log" && break; sleep 0.1; done
+RA=http://127.0.0.1:8081
+check_eq "read_auth: the page loads without the token (it holds no data)" "200 200" \
+	"$(api -o /dev/null -w '%{http_code}' "$RA/") $(api -o /dev/null -w '%{http_code}' "$RA/ui/app.js")"
+check_eq "read_auth: the rates need it" 401 "$(api -o /dev/null -w '%{http_code}' "$RA/api/ebpf/rates")"
+check_eq "read_auth: with the token, 200" 200 "$(api -o /dev/null -w '%{http_code}' \
+	-H "Authorization: Bearer $(cat "$T_TMP/read_auth.token")" "$RA/api/ebpf/rates?events_since=0")"
+check_eq "read_auth: an unknown file is not public (401)" 401 "$(api -o /dev/null -w '%{http_code}' "$RA/ui/nope.js")"
+kill "$RA_PID"; wait "$RA_PID" 2>/dev/null
+
 # ---- the dashboard in a browser ----------------------------------------------------
 if ! command -v chromium >/dev/null || ! /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
 	skip "the dashboard in a browser" "chromium or python3-websocket is not installed and could not be (scripts/install-deps.sh installs them)"
