@@ -39,11 +39,22 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(sort $(wildcard tes
 E2E_BINS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(sort $(wildcard tests/e2e/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
+# The dashboard's files (ui/), compiled into the binary as C arrays
+# (scripts/embed-ui.sh): the daemon serves them with no file at run time.
+UI_FILES  := $(sort $(wildcard ui/*.html ui/*.js ui/*.css))
+UI_GEN    := $(BUILD)/gen/ui_assets.c
+OBJS      += $(BUILD)/obj/gen/ui_assets.o
+LIB_OBJS  += $(BUILD)/obj/gen/ui_assets.o
+ASAN_OBJS += $(BUILD)/asan/gen/ui_assets.o
+
 # Objects named only in pattern rules would count as intermediate and be
 # deleted after each build, forcing a full rebuild of the test binaries.
 .SECONDARY: $(ASAN_OBJS) $(LIB_OBJS) $(BPF_OBJS)
 
-.PHONY: all test test-build deps demo bench fuzz install clean mutate
+.PHONY: all test test-build deps demo bench fuzz install deb clean mutate
+
+VERSION ?= 0.9.0
+$(BUILD)/obj/main.o: CFLAGS += -DFW_VERSION='"$(VERSION)"'
 
 all: $(BUILD)/flywall $(BPF_OBJS) $(BUILD)/man/flywall.8 $(BUILD)/completion/flywall
 
@@ -93,6 +104,21 @@ $(BUILD)/obj/%.o: src/%.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: src/%.c
+	$(call msg,CC-ASAN,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
+
+$(UI_GEN): $(UI_FILES) scripts/embed-ui.sh
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/embed-ui.sh $(UI_FILES) >$@
+
+$(BUILD)/obj/gen/ui_assets.o: $(UI_GEN)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/gen/ui_assets.o: $(UI_GEN)
 	$(call msg,CC-ASAN,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
@@ -161,6 +187,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
 		-Iinclude -Isrc -I$(BUILD)/skel -o $@ $^ $(LDLIBS)
 
+# `make install` (DESTDIR, PREFIX): the binary, the programs, the headers
+# `ebpf compile` uses, the systemd unit, the man pages, bash completion, an
+# example configuration and the Grafana dashboard. flywall(8) and the
+# completion are generated into $(BUILD)/man and $(BUILD)/completion from the
+# CLI's own command tables.
+MAN_DIR  ?= $(PREFIX)/share/man
+DOC_DIR  ?= $(PREFIX)/share/doc/flywall
+DATA_DIR ?= $(PREFIX)/share/flywall
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 install: all
 	install -D -m 0755 $(BUILD)/flywall $(DESTDIR)$(PREFIX)/sbin/flywall
 	install -d $(DESTDIR)$(PROGRAM_DIR)
@@ -175,6 +210,22 @@ install: all
 	sed 's#/usr/local/sbin/flywall#$(PREFIX)/sbin/flywall#' packaging/flywall.service \
 		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/flywall.service
+	install -D -m 0644 docs/flywall.hcl.5 $(DESTDIR)$(MAN_DIR)/man5/flywall.hcl.5
+	install -D -m 0644 $(BUILD)/man/flywall.8 $(DESTDIR)$(MAN_DIR)/man8/flywall.8
+	install -D -m 0644 $(BUILD)/completion/flywall $(DESTDIR)$(BASH_COMPLETION_DIR)/flywall
+	install -D -m 0644 examples/flywall.hcl $(DESTDIR)$(DOC_DIR)/examples/flywall.hcl
+	install -D -m 0644 packaging/grafana-dashboard.json \
+		$(DESTDIR)$(DATA_DIR)/grafana-dashboard.json
+
+# A Debian package (dpkg-deb) of `make install` with PREFIX=/usr:
+# $(BUILD)/flywall_$(VERSION)_ARCH.deb. Its dependencies come from
+# dpkg-shlibdeps (dpkg-dev).
+deb: all
+	$(call msg,DEB,$(BUILD)/deb)
+	$(Q)rm -rf $(BUILD)/deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb/root PREFIX=/usr \
+		>/dev/null
+	$(Q)packaging/mkdeb.sh $(BUILD)/deb/root $(VERSION) $(BUILD)
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "budget.h"
+#include "counter_names.h"
 #include "flywall/ddos.h"
 #include "once.h"
 #include "parse.h"
@@ -131,6 +132,23 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_DDOS_COUNTER_MAX);
 } ddos_counters SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h). */
+enum flywall_counters__ddos_counters {
+	ddos_counters__pass__checked = FW_DDOS_PASS,
+	ddos_counters__pass__non_ip = FW_DDOS_PASS_NON_IP,
+	ddos_counters__pass__allowlisted = FW_DDOS_PASS_ALLOWLIST,
+	ddos_counters__drop__blocklisted = FW_DDOS_DROP_BLOCKLIST,
+	ddos_counters__drop__cidr_blocklisted = FW_DDOS_DROP_CIDR,
+	ddos_counters__drop__rate_limited = FW_DDOS_DROP_RATE,
+	ddos_counters__drop__malformed = FW_DDOS_DROP_MALFORMED,
+	ddos_counters__drop__fragment = FW_DDOS_DROP_FRAGMENT,
+	ddos_counters__fragments_seen = FW_DDOS_FRAGMENT,
+	ddos_counters__events_sent = FW_DDOS_EVENT_SENT,
+	ddos_counters__events_lost = FW_DDOS_EVENT_LOST,
+	ddos_counters__events_suppressed = FW_DDOS_EVENT_SUPPRESSED,
+};
+FLYWALL_COUNTER_NAMES(ddos_counters);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

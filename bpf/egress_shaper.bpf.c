@@ -15,6 +15,7 @@
 
 #include "flywall/shaper.h"
 #include "telemetry.h"
+#include "counter_names.h"
 
 /* Pass, and let the next program on the hook have its say: a tcx chain stops
  * at TC_ACT_OK, so returning it would skip the programs after this one (the
@@ -48,6 +49,18 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_SHAPER_COUNTER_MAX);
 } shaper_counters SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h). */
+enum flywall_counters__shaper_counters {
+	shaper_counters__pass__steered = FW_SHAPER_STEERED_PKTS,
+	shaper_counters__steered_bytes = FW_SHAPER_STEERED_BYTES,
+	shaper_counters__pass__within_rate = FW_SHAPER_POLICE_PASS_PKTS,
+	shaper_counters__passed_bytes = FW_SHAPER_POLICE_PASS_BYTES,
+	shaper_counters__drop__over_rate = FW_SHAPER_POLICE_DROP_PKTS,
+	shaper_counters__dropped_bytes = FW_SHAPER_POLICE_DROP_BYTES,
+	shaper_counters__pass__unshaped = FW_SHAPER_UNSHAPED_PKTS,
+};
+FLYWALL_COUNTER_NAMES(shaper_counters);
 
 /*
  * A packet of len bytes conforms if the bucket's arrival time is no more

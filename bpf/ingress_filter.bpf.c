@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "budget.h"
+#include "counter_names.h"
 #include "flywall/conntrack.h"
 #include "once.h"
 #include "parse.h"
@@ -61,6 +62,28 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_CT_COUNTER_MAX);
 } counters SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h). */
+enum flywall_counters__counters {
+	counters__pass__established = FW_CT_PASS_ESTABLISHED,
+	counters__pass__new_flow = FW_CT_PASS_NEW,
+	counters__pass__related = FW_CT_PASS_RELATED,
+	counters__pass__non_ip = FW_CT_PASS_NON_IP,
+	counters__pass__fragment = FW_CT_PASS_FRAGMENT,
+	counters__pass__neighbour_discovery = FW_CT_PASS_ND,
+	counters__drop__invalid = FW_CT_DROP_INVALID,
+	counters__drop__port_not_allowed = FW_CT_DROP_NOT_ALLOWED,
+	counters__drop__malformed = FW_CT_DROP_MALFORMED,
+	counters__drop__unrelated = FW_CT_DROP_UNRELATED,
+	counters__entries_expired = FW_CT_ENTRY_EXPIRED,
+	counters__entries_failed = FW_CT_ENTRY_FAILED,
+	counters__egress_seen = FW_CT_EGRESS_SEEN,
+	counters__egress_new_flows = FW_CT_EGRESS_NEW,
+	counters__events_lost = FW_CT_EVENT_LOST,
+	counters__events_sent = FW_CT_EVENT_SENT,
+	counters__events_suppressed = FW_CT_EVENT_SUPPRESSED,
+};
+FLYWALL_COUNTER_NAMES(counters);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

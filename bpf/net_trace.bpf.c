@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 #include "flywall/trace.h"
 #include "telemetry.h"
+#include "counter_names.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -33,6 +34,15 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_NET_TRACE__COUNT);
 } trace_stats SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h). */
+enum flywall_counters__trace_stats {
+	trace_stats__packets = FW_NET_TRACE_PACKETS,
+	trace_stats__events_sent = FW_NET_TRACE_EVENTS,
+	trace_stats__events_lost = FW_NET_TRACE_EVENTS_LOST,
+	trace_stats__interfaces_full = FW_NET_TRACE_IF_FULL,
+};
+FLYWALL_COUNTER_NAMES(trace_stats);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);

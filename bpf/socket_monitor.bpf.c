@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include "flywall/monitor.h"
 #include "telemetry.h"
+#include "counter_names.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -48,6 +49,34 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_MON_STATS_SIZE);
 } stats SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h):
+ * the totals, DHCP messages by type and DNS responses by RCODE. */
+enum flywall_counters__stats {
+	stats__packets = FW_MON_PACKETS,
+	stats__dns_queries = FW_MON_DNS_QUERIES,
+	stats__dns_responses = FW_MON_DNS_RESPONSES,
+	stats__dns_malformed = FW_MON_DNS_MALFORMED,
+	stats__dhcp_messages = FW_MON_DHCP_MESSAGES,
+	stats__dhcp_malformed = FW_MON_DHCP_MALFORMED,
+	stats__events_lost = FW_MON_EVENTS_LOST,
+	stats__dns_truncated = FW_MON_DNS_TRUNCATED,
+	stats__dhcp_discover = FW_MON_DHCP_TYPE_BASE + 1,
+	stats__dhcp_offer = FW_MON_DHCP_TYPE_BASE + 2,
+	stats__dhcp_request = FW_MON_DHCP_TYPE_BASE + 3,
+	stats__dhcp_decline = FW_MON_DHCP_TYPE_BASE + 4,
+	stats__dhcp_ack = FW_MON_DHCP_TYPE_BASE + 5,
+	stats__dhcp_nak = FW_MON_DHCP_TYPE_BASE + 6,
+	stats__dhcp_release = FW_MON_DHCP_TYPE_BASE + 7,
+	stats__dhcp_inform = FW_MON_DHCP_TYPE_BASE + 8,
+	stats__dns_noerror = FW_MON_DNS_RCODE_BASE + 0,
+	stats__dns_formerr = FW_MON_DNS_RCODE_BASE + 1,
+	stats__dns_servfail = FW_MON_DNS_RCODE_BASE + 2,
+	stats__dns_nxdomain = FW_MON_DNS_RCODE_BASE + 3,
+	stats__dns_notimp = FW_MON_DNS_RCODE_BASE + 4,
+	stats__dns_refused = FW_MON_DNS_RCODE_BASE + 5,
+};
+FLYWALL_COUNTER_NAMES(stats);
 
 /* 1 MiB: about 3,100 DNS events, 30 ms of a 100,000/s burst */
 struct {

@@ -20,6 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include "flywall/trace.h"
 #include "telemetry.h"
+#include "counter_names.h"
 
 #define AF_INET 2
 #define PERF_MAX_STACK_DEPTH 127
@@ -42,6 +43,14 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, FW_TCP_TRACE__COUNT);
 } tcp_stats SEC(".maps");
+
+/* The slots' names for metrics and the dashboard (bpf/lib/counter_names.h). */
+enum flywall_counters__tcp_stats {
+	tcp_stats__connects = FW_TCP_TRACE_CONNECTS,
+	tcp_stats__events_lost = FW_TCP_TRACE_EVENTS_LOST,
+	tcp_stats__stack_errors = FW_TCP_TRACE_STACK_ERRORS,
+};
+FLYWALL_COUNTER_NAMES(tcp_stats);
 
 /* Sends the event; daddr in network order, dport and sport in host order. */
 static __always_inline void report_connect(void *ctx, enum fw_tcp_trace_form form,

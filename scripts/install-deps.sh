@@ -15,23 +15,30 @@ PACKAGES=(
 	# test peers
 	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk
 	bind9-dnsutils util-linux procps python3
+	# /metrics checked by promtool; `make deb` (dpkg-shlibdeps); man pages
+	prometheus dpkg-dev man-db
 )
+# The dashboard's browser test: headless Chromium driven over the DevTools
+# protocol. Its test skips, saying so, when these cannot be installed.
+OPTIONAL_PACKAGES=(chromium python3-websocket)
 
-missing_packages() {
+missing_packages() { # packages...
 	local pkg
-	for pkg in "${PACKAGES[@]}"; do
+	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
 			grep -q 'install ok installed' || echo "$pkg"
 	done
 }
 
-install_missing() {
+UPDATED=
+install_missing() { # packages...
 	local missing
-	missing=$(missing_packages)
+	missing=$(missing_packages "$@")
 	[ -z "$missing" ] && return 0
 	echo "install-deps: installing:" $missing
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	[ -n "$UPDATED" ] || apt-get update -qq
+	UPDATED=1
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
@@ -43,6 +50,8 @@ mount_if_missing() { # fstype target
 	echo "install-deps: mounted $1 on $2"
 }
 
-install_missing
+install_missing "${PACKAGES[@]}"
+install_missing "${OPTIONAL_PACKAGES[@]}" ||
+	echo "install-deps: could not install ${OPTIONAL_PACKAGES[*]}: the browser test will skip"
 mount_if_missing bpf /sys/fs/bpf
 mount_if_missing tracefs /sys/kernel/tracing

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* flywall: the eBPF dataplane manager. Entry point and top-level commands. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/command.h"
 #include "config/ebpf_config.h"
 
@@ -41,5 +44,9 @@ static const struct fw_command top_commands[] = {
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("flywall %s\n", FW_VERSION);     /* from the Makefile */
+		return 0;
+	}
 	return fw_command_main("flywall", top_commands, argc - 1, argv + 1);
 }

@@ -104,45 +104,101 @@ static void put_families(FILE *out, const struct family *fams, size_t n_fams,
 	}
 }
 
-static void put_counter(FILE *out, bool *header, const char *program, const char *counter,
-			long index, json_t *v)
+/*
+ * The program's own counters: "counters": {"MAP": [N, ...]} (one per slot),
+ * named by "counter_names": {"MAP": [{"counter", "verdict", "reason"} or
+ * null, ...]} when the program declares names in its BTF
+ * (src/ebpf/counter_names.h). Two families, so that a sum over one never
+ * mixes packets with other things:
+ *   flywall_program_packets_total{program,map,verdict,reason}  VERDICT__REASON slots
+ *   flywall_program_counts_total{program,map,counter}          NAME slots
+ * A map without names gives flywall_program_counts_total{program,map,slot="N"}
+ * for every slot; a map with names leaves out the slots it does not name.
+ */
+enum counter_family { PACKETS, COUNTS };
+
+static const struct family counter_families[] = {
+	[PACKETS] = { "flywall_program_packets_total", "counter",
+		      "Packets the program counted, by verdict and reason (per-CPU values summed).",
+		      NULL, 1 },
+	[COUNTS] = { "flywall_program_counts_total", "counter",
+		     "Other counters the program keeps in its maps (per-CPU values summed).",
+		     NULL, 1 },
+};
+
+/* Whether slot i of a map belongs to family f; fills the labels after map. */
+static bool slot_in_family(json_t *names, size_t i, enum counter_family f,
+			   const char **k1, const char **v1, const char **k2, const char **v2)
 {
-	if (!json_is_number(v))
-		return;
-	if (!*header)
-		put_header(out, "flywall_program_counter", "counter",
-			   "A counter the program keeps in its maps (per-CPU values summed).");
-	*header = true;
-	fputs("flywall_program_counter{", out);
-	put_label(out, "program", program);
-	fputc(',', out);
-	put_label(out, "counter", counter);
-	if (index >= 0)
-		fprintf(out, ",index=\"%ld\"", index);
-	fputc('}', out);
-	put_value(out, v, 1);
+	json_t *name = json_array_get(names, i);
+	const char *verdict = json_string_value(json_object_get(name, "verdict"));
+
+	*k2 = *v2 = NULL;
+	if (!names)
+		return f == COUNTS;     /* unnamed: slot="N", written by the caller */
+	if (!json_is_object(name))
+		return false;
+	if (f == PACKETS && verdict) {
+		*k1 = "verdict", *v1 = verdict;
+		*k2 = "reason", *v2 = json_string_value(json_object_get(name, "reason"));
+		return *v2 != NULL;
+	}
+	if (f == COUNTS && !verdict) {
+		*k1 = "counter", *v1 = json_string_value(json_object_get(name, "counter"));
+		return *v1 != NULL;
+	}
+	return false;
 }
 
-/* The program's own counters: "counters": {"NAME": N} or {"MAP": [N, ...]}
- * (a counter array map, one sample per slot). */
-static void put_program_counters(FILE *out, const struct subject *subs, size_t n)
+static void put_counter_family(FILE *out, enum counter_family f, const struct subject *subs,
+			       size_t n)
 {
 	bool header = false;
 
 	for (size_t s = 0; s < n; s++) {
-		json_t *counters = json_object_get(subs[s].stats, "counters"), *v, *item;
-		const char *key;
-		size_t i;
+		json_t *counters = json_object_get(subs[s].stats, "counters"), *values;
+		json_t *all_names = json_object_get(subs[s].stats, "counter_names");
+		const char *map;
 
-		json_object_foreach(counters, key, v) {
-			if (!json_is_array(v)) {
-				put_counter(out, &header, subs[s].name, key, -1, v);
-				continue;
+		json_object_foreach(counters, map, values) {
+			json_t *names = json_object_get(all_names, map), *v;
+			const char *k1, *v1, *k2, *v2;
+			char slot[24];
+			size_t i;
+
+			json_array_foreach(values, i, v) {
+				if (!json_is_number(v) ||
+				    !slot_in_family(names, i, f, &k1, &v1, &k2, &v2))
+					continue;
+				if (!names) {
+					snprintf(slot, sizeof(slot), "%zu", i);
+					k1 = "slot", v1 = slot;
+				}
+				if (!header)
+					put_header(out, counter_families[f].name, "counter",
+						   counter_families[f].help);
+				header = true;
+				fprintf(out, "%s{", counter_families[f].name);
+				put_label(out, "program", subs[s].name);
+				fputc(',', out);
+				put_label(out, "map", map);
+				fputc(',', out);
+				put_label(out, k1, v1);
+				if (k2) {
+					fputc(',', out);
+					put_label(out, k2, v2);
+				}
+				fputc('}', out);
+				put_value(out, v, 1);
 			}
-			json_array_foreach(v, i, item)
-				put_counter(out, &header, subs[s].name, key, (long)i, item);
 		}
 	}
+}
+
+static void put_program_counters(FILE *out, const struct subject *subs, size_t n)
+{
+	put_counter_family(out, PACKETS, subs, n);
+	put_counter_family(out, COUNTS, subs, n);
 }
 
 /* Stats of each listed item, by the name the stats call takes. */

@@ -18,6 +18,7 @@
 
 #include "api/auth.h"
 #include "api/http_error.h"
+#include "api/ui.h"
 
 #define MAX_SEGMENTS 8
 #define EXPIRES_MAX (10u * 365 * 24 * 3600)     /* ten years, in seconds */
@@ -432,6 +433,13 @@ static void metrics_get(struct route_args *a)
 	a->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+static void ui_page(struct route_args *a) { fw_api_ui_asset("index.html", a->resp); }
+static void ui_asset(struct route_args *a) { fw_api_ui_asset(a->name, a->resp); }
+static void rates_get(struct route_args *a)
+{
+	fw_api_rates(a->ctx->backend, a->req->query(a->req->query_ctx, "events_since"), a->resp);
+}
+
 /* ---- blocklist --------------------------------------------------------- */
 
 /*
@@ -659,6 +667,9 @@ static const struct route routes[] = {
 	{ "DELETE", "/api/ebpf/blocklist", blocklist_delete, ROUTE_AUTH | ROUTE_BODY },
 	{ "GET", "/api/ebpf/events", events_stream, 0 },
 	{ "GET", "/metrics", metrics_get, 0 },
+	/* The dashboard (api/ui.c) */
+	{ "GET", "/", ui_page, 0 }, { "GET", "/ui/*", ui_asset, 0 },
+	{ "GET", "/api/ebpf/rates", rates_get, 0 },
 };
 
 /* Splits "/a/b/c" into segments; false if there are too many or one is empty

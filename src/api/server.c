@@ -21,6 +21,7 @@
 #include "api/auth.h"
 #include "api/deadlines.h"
 #include "api/host_check.h"
+#include "api/ui.h"
 #include "api/http_error.h"
 #include "api/sse.h"
 #include "common/log.h"
@@ -322,6 +323,10 @@ static enum MHD_Result send_response(struct fw_api_server *srv, struct MHD_Conne
 
 	if (!r)
 		return MHD_NO;  /* out of memory: drop the connection */
+	/* For the dashboard, and for any answer a browser would render. */
+	MHD_add_response_header(r, "Content-Security-Policy", FW_API_CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (stream && resp->status == 200)
 		set_phase(srv, conn, 0, "event stream");
 	else
@@ -504,7 +509,8 @@ static bool judge_headers(struct fw_api_server *srv, struct MHD_Connection *conn
 	}
 	fw_api_route_needs(method, url, &needs_token, &takes_body);
 	token = fw_api_auth_check(srv->token, auth);
-	if (srv->cfg.read_auth && !needs_token && token != FW_AUTH_OK) {
+	if (srv->cfg.read_auth && !needs_token && token != FW_AUTH_OK &&
+	    !fw_api_ui_public(method, url)) {
 		*ret = token == FW_AUTH_MISSING ?
 		       send_error(srv, conn, 401, "send the header 'Authorization: Bearer "
 				  "TOKEN' with the token from api { token_file }",

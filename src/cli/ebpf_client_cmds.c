@@ -432,7 +432,39 @@ int fw_cmd_ebpf_stats(int argc, char **argv)
 	if (cl.json) {
 		print_json(out);
 	} else if (first < argc && argv[first]) {
+		/* Counters by the names the program declares in its BTF (as
+		 * /metrics labels them: verdict/reason or counter), else by slot;
+		 * slots at 0 are left out. */
+		json_t *counters = json_incref(json_object_get(out, "counters")), *names, *values, *v;
+		json_t *all_names = json_incref(json_object_get(out, "counter_names"));
+		const char *map;
+
+		json_object_del(out, "counters");
+		json_object_del(out, "counter_names");
 		print_fields(out);
+		json_object_foreach(counters, map, values) {
+			names = json_object_get(all_names, map);
+			json_array_foreach(values, i, v) {
+				json_t *n = json_array_get(names, i);
+				const char *verdict = json_string_value(json_object_get(n, "verdict"));
+				char label[160];
+
+				if (!json_integer_value(v) || (names && !json_is_object(n)))
+					continue;
+				if (verdict)
+					snprintf(label, sizeof(label), "%s/%s", verdict,
+						 json_string_value(json_object_get(n, "reason")));
+				else if (names)
+					snprintf(label, sizeof(label), "%s",
+						 json_string_value(json_object_get(n, "counter")));
+				else
+					snprintf(label, sizeof(label), "[%zu]", i);
+				printf("%-14s %-32s %lld\n", map, label,
+				       (long long)json_integer_value(v));
+			}
+		}
+		json_decref(counters);
+		json_decref(all_names);
 	} else {
 		printf("%-18s %-14s %14s %16s %8s\n", "PROGRAM", "HOOK", "RUNS", "RUN TIME NS",
 		       "AVG NS");

@@ -26,6 +26,7 @@
 #include "daemon/reconcile.h"
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
+#include "ebpf/counter_names.h"
 #include "ebpf/features.h"
 #include "ebpf/map_codec.h"
 #include "ebpf/maps.h"
@@ -274,12 +275,23 @@ static int backend_program(void *ctx, const char *name, json_t **out, struct fw_
 
 /* ---- counters -------------------------------------------------------------- */
 
+struct counters_out {
+	json_t *counters, *names;
+};
+
+/* A counter map's values, and its slots' names when the program declares them
+ * (src/ebpf/counter_names.h). */
 static void add_counters(const char *map, int fd, void *data)
 {
-	json_t *counters = fw_maps_counters_json(fd);
+	struct counters_out *out = data;
+	json_t *counters = fw_maps_counters_json(fd), *names;
 
-	if (counters)
-		json_object_set_new(data, map, counters);
+	if (!counters)
+		return;
+	names = fw_counter_names_json(fd, map, json_array_size(counters));
+	if (names)
+		json_object_set_new(out->names, map, names);
+	json_object_set_new(out->counters, map, counters);
 }
 
 static json_t *run_stats(const struct fw_program *p)
@@ -296,6 +308,7 @@ static json_t *run_stats(const struct fw_program *p)
 static int backend_program_stats(void *ctx, const char *name, json_t **out, struct fw_error *err)
 {
 	struct fw_daemon *d = ctx;
+	struct counters_out out_c;
 	struct fw_program *p;
 	json_t *counters;
 
@@ -308,8 +321,10 @@ static int backend_program_stats(void *ctx, const char *name, json_t **out, stru
 		return err->code;
 	/* The counters come from the pins: read without the registry lock. */
 	counters = json_object();
-	fw_pins_for_each_map(d->reg.root, name, add_counters, counters);
+	out_c = (struct counters_out){ counters, json_object() };
+	fw_pins_for_each_map(d->reg.root, name, add_counters, &out_c);
 	json_object_set_new(*out, "counters", counters);
+	json_object_set_new(*out, "counter_names", out_c.names);
 	json_object_set_new(*out, "stats_enabled", json_boolean(run_stats_on(d)));
 	return 0;
 }

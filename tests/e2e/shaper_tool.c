@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "bpf/bpf_test.h"
+#include "ebpf/loader.h"
 #include "ebpf/shaping.h"
 
 static int attach(const char *ifname, const struct fw_shaping *s, const char *pin_dir)
@@ -95,6 +96,7 @@ static int counter(const char *pin_dir, uint32_t index)
 
 int main(int argc, char **argv)
 {
+	fw_loader_init();       /* libbpf's notes go to the debug log, as in the daemon */
 	if (argc == 6 && !strcmp(argv[1], "attach")) {
 		struct fw_shaping s = { .set = true, .rate_bps = strtoull(argv[3], NULL, 10),
 					.burst_bits = strtoull(argv[4], NULL, 10) };

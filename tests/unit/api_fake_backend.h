@@ -90,12 +90,19 @@ static int fake_program_stats(void *ctx, const char *name, json_t **out, struct 
 	int ret = fake_called("program_stats", name, err);
 
 	if (!ret)
-		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i, s:[i, i]}}", "name", name,
-				 "run_cnt", 10, "run_time_ns", 2000, "avg_ns", 200,
-				 "counters", "blocked", 7, "passed", 3, "stats", 4, 5);
+		/* As the daemon gives them: a map named through BTF (slot 2 has
+		 * no name) and one without names. */
+		*out = json_pack("{s:s, s:i, s:i, s:i, s:{s:[i, i, i, i], s:[i, i]},"
+				 " s:{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}, n, {s:s}]}}",
+				 "name", name, "run_cnt", 10, "run_time_ns", 2000, "avg_ns", 200,
+				 "counters", "ddos_counters", 3, 7, 1, 2, "stats", 4, 5,
+				 "counter_names", "ddos_counters",
+				 "counter", "pass_checked", "verdict", "pass", "reason", "checked",
+				 "counter", "drop_blocklisted", "verdict", "drop",
+				 "reason", "blocklisted", "counter", "events_sent");
 	if (!ret && fake.odd_counter)
 		json_object_set_new(json_object_get(*out, "counters"), fake.odd_counter,
-				    json_integer(1));
+				    json_pack("[i]", 1));
 	return ret;
 }
 

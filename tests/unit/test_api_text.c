@@ -86,10 +86,15 @@ static void test_metrics_text(void **state)
 		"flywall_program_runs_total{program=\"ddos_filter\"} 10\n"
 		"flywall_program_runs_total{program=\"monitor\"} 10\n",
 		"flywall_program_run_seconds_total{program=\"ddos_filter\"} 2e-06\n",
-		"flywall_program_counter{program=\"ddos_filter\",counter=\"blocked\"} 7\n",
-		"flywall_program_counter{program=\"monitor\",counter=\"passed\"} 3\n",
-		"flywall_program_counter{program=\"monitor\",counter=\"stats\",index=\"0\"} 4\n",
-		"flywall_program_counter{program=\"monitor\",counter=\"stats\",index=\"1\"} 5\n",
+		"# TYPE flywall_program_packets_total counter\n"
+		"flywall_program_packets_total{program=\"ddos_filter\",map=\"ddos_counters\","
+		"verdict=\"pass\",reason=\"checked\"} 3\n"
+		"flywall_program_packets_total{program=\"ddos_filter\",map=\"ddos_counters\","
+		"verdict=\"drop\",reason=\"blocklisted\"} 7\n",
+		"flywall_program_counts_total{program=\"ddos_filter\",map=\"ddos_counters\","
+		"counter=\"events_sent\"} 2\n",
+		"flywall_program_counts_total{program=\"monitor\",map=\"stats\",slot=\"0\"} 4\n",
+		"flywall_program_counts_total{program=\"monitor\",map=\"stats\",slot=\"1\"} 5\n",
 		"flywall_map_entries{map=\"ddos_filter.blocklist\"} 25\n",
 		"flywall_map_max_entries{map=\"ddos_filter.blocklist\"} 100\n",
 		"flywall_map_utilization_ratio{map=\"ddos_filter.blocklist\"} 0.25\n",
@@ -99,9 +104,13 @@ static void test_metrics_text(void **state)
 		if (!strstr(text, lines[i]))
 			fail_msg("metrics lack:\n%s\nin:\n%s", lines[i], text);
 	/* One TYPE line per family, however many samples. */
-	char *first = strstr(text, "# TYPE flywall_program_counter");
+	char *first = strstr(text, "# TYPE flywall_program_counts_total");
 	assert_non_null(first);
-	assert_null(strstr(first + 1, "# TYPE flywall_program_counter"));
+	assert_null(strstr(first + 1, "# TYPE flywall_program_counts_total"));
+	/* A slot the enum does not name is left out; no sample says index. */
+	assert_null(strstr(text, "verdict=\"\""));
+	assert_null(strstr(text, "} 1\n"));
+	assert_null(strstr(text, "index="));
 	free(text);
 }
 
@@ -112,7 +121,8 @@ static void test_metrics_label_escaping(void **state)
 
 	fake.odd_counter = "a\\b\"c\nd";
 	text = fw_api_metrics_text(&fake_backend);
-	if (!strstr(text, "flywall_program_counter{program=\"monitor\",counter=\"a\\\\b\\\"c\\nd\"} 1\n"))
+	if (!strstr(text, "flywall_program_counts_total{program=\"monitor\",map=\"a\\\\b\\\"c\\nd\","
+			  "slot=\"0\"} 1\n"))
 		fail_msg("escaped label missing in:\n%s", text);
 	free(text);
 }
