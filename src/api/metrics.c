@@ -4,7 +4,7 @@
  * figures the backend gives as JSON. Each family is written whole (HELP,
  * TYPE, then every sample), as the format requires.
  */
-#include "api/routes.h"
+#include "api/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -46,47 +46,6 @@ struct route {
 	unsigned int flags;
 };
 
-unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
-			 const char *detail, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_decref(resp->json);
-	resp->status = status;
-	resp->json = fw_http_error_body(msg, detail);
-	return status;
-}
-
-int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
-		  const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_decref(resp->json);
-	resp->status = fw_http_status_from_errno(code);
-	resp->json = fw_http_error_body(msg, detail);
-	return code;
-}
-
-void fw_api_response_release(struct fw_api_response *resp)
-{
-	json_decref(resp->json);
-	free(resp->text);
-	if (resp->stream.close)
-		resp->stream.close(resp->stream.self);
-	resp->json = NULL;
-	resp->text = NULL;
-	resp->stream = (struct fw_api_stream){ 0 };
-}
-
 /* A streamed answer; a failure to open it is an error answer. */
 static void reply_stream(struct fw_api_response *resp, int ret, struct fw_error *err,
 			 struct fw_api_stream *stream, bool ndjson)

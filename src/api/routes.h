@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #include "api/backend.h"
+#include "api/metrics.h"
+#include "api/response.h"
+#include "api/spec_json.h"
 #include "common/error.h"
 #include "ebpf/spec.h"
 
@@ -31,18 +34,6 @@ struct fw_api_request {
 	/* Value of a query argument, or NULL. */
 	const char *(*query)(void *ctx, const char *key);
 	void *query_ctx;
-};
-
-struct fw_api_response {
-	unsigned int status;
-	json_t *json;                   /* owned; the body unless text is set */
-	char *text;                     /* owned; a non-JSON body (metrics) */
-	const char *content_type;       /* for text */
-	const char *allow;              /* Allow header for a 405 */
-	bool auth_challenge;            /* add WWW-Authenticate: Bearer */
-	bool sse;                       /* stream events from sse_since on */
-	uint64_t sse_since;
-	struct fw_api_stream stream;    /* owned; a body sent as it is read (chunked) */
 };
 
 struct fw_api_context {
@@ -74,37 +65,11 @@ bool fw_api_address_valid(const char *text, char *why, size_t why_size);
 /* Fills resp (status always set). Never fails: errors are responses. */
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		  struct fw_api_response *resp);
-void fw_api_response_release(struct fw_api_response *resp);
 /* What the route for method and path asks of a request, known before its
  * body is read: the token, a body. Both false when no route matches (the
  * answer is then 404 or 405, which needs neither). */
 void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body);
 
-/* Refuses a request for the reason code (a negative errno, as a backend call
- * fails): the status comes from fw_http_status_from_errno (src/api/http_error.c)
- * and the body is {"error": fmt..., "detail": detail}. Returns code. */
-int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
-		  const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* An answer of HTTP itself, when the request cannot be taken at all: 401
- * (no token; the caller adds the challenge), 405 (with Allow), 413 for a
- * body over the limit, 415, 421, 503. Errors of a request's content or of
- * an operation use fw_api_refuse. Returns status. */
-unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
-			 const char *detail, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Prometheus text of the backend's figures (metrics.c); malloc'd. */
-char *fw_api_metrics_text(const struct fw_api_backend *be);
-
-/* JSON load request → program spec (spec_json.c). 0, or an HTTP status
- * with resp filled; spec is released on failure. */
-unsigned int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
-				   struct fw_prog_spec *spec, struct fw_api_response *resp);
-/* {"args": {...}} → args array (spec_json.c). Same contract. */
-unsigned int fw_api_args_from_json(json_t *args, struct fw_arg **out, size_t *n,
-				   struct fw_api_response *resp);
-void fw_api_args_free(struct fw_arg *args, size_t n);
 
 /* Names in URLs: [A-Za-z0-9_][A-Za-z0-9_.-]*, shorter than FW_NAME_MAX. */
 bool fw_api_name_valid(const char *name);

@@ -5,7 +5,7 @@
  * here (json_unpack, strict: unknown fields are refused) so the backend gets
  * a spec that only the kernel can still reject.
  */
-#include "api/routes.h"
+#include "api/spec_json.h"
 
 #include <bpf/libbpf.h>
 #include <ctype.h>

@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api/routes.h"
+#include "api/backend.h"
+#include "api/response.h"
 
 /* What every answer of the API carries (server.c): the page loads only its
  * own script and style, talks only to its own origin, and may not be framed. */
