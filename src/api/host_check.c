@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/server.h"
+#include "api/listen_address.h"
 
 static bool port_valid(const char *p)
 {

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "api/listen_address.h"
 #include "api/routes.h"
 #include "common/error.h"
 #include "config/ebpf_config.h"
@@ -52,10 +53,5 @@ uint16_t fw_api_server_port(const struct fw_api_server *srv);
 /* Ends open event streams, stops, removes its UNIX socket, frees. NULL is fine. */
 void fw_api_server_stop(struct fw_api_server *srv);
 
-/* Splits "host:port" or "[v6]:port"; 0 or -EINVAL with err filled. */
-int fw_api_listen_parse(const char *listen, char *host, size_t host_size,
-			uint16_t *port, struct fw_error *err);
-/* The socket path of "unix:PATH", or NULL for a TCP address. */
-const char *fw_api_listen_unix_path(const char *listen);
 
 #endif

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/server.h"
+#include "api/auth.h"
+#include "api/listen_address.h"
 #include "cli/command.h"
 #include "config/ebpf_config.h"
 
