@@ -31,13 +31,13 @@ struct load_fields {
 
 /* A field the shared parsers (config/ebpf_config.h) refused: their message
  * says what is wrong and what is expected. */
-static unsigned int field_fail(struct fw_api_response *resp, struct fw_error *err,
-			       const char *field, const char *detail)
+static int field_fail(struct fw_api_response *resp, struct fw_error *err,
+		      const char *field, const char *detail)
 {
-	unsigned int status = fw_api_fail(resp, 400, detail, "%s: %s", field, err->msg);
+	int code = fw_api_refuse(resp, -EINVAL, detail, "%s: %s", field, err->msg);
 
 	fw_error_clear(err);
-	return status;
+	return code;
 }
 
 /* ---- the object path --------------------------------------------------- */
@@ -65,55 +65,57 @@ static bool path_is_under(const char *path, const char *dir)
  * other files; a symlink inside that leads outside is refused after realpath.
  * A relative path is taken relative to program_dir.
  */
-static unsigned int resolve_object(const struct fw_api_backend *be, const char *program,
-				   char *out, struct fw_api_response *resp)
+static int resolve_object(const struct fw_api_backend *be, const char *program,
+			  char *out, struct fw_api_response *resp)
 {
 	const char *dir = be->program_dir(be->ctx);
 	char joined[FW_PATH_MAX], real_dir[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 
 	if (!program[0])
-		return fw_api_fail(resp, 400, "give the path of a .o file in program_dir",
-				   "program is empty");
+		return fw_api_refuse(resp, -EINVAL, "give the path of a .o file in program_dir",
+				     "program is empty");
 	if (has_dotdot_component(program))
-		return fw_api_fail(resp, 400, "give a path inside program_dir without '..'",
-				   "program path '%.256s' contains '..'", program);
+		return fw_api_refuse(resp, -EINVAL, "give a path inside program_dir without '..'",
+				     "program path '%.256s' contains '..'", program);
 	if (!realpath(dir, real_dir))
-		return fw_api_fail(resp, 500, "create it or fix ebpf { program_dir }",
-				   "program_dir %.256s is not usable: %s", dir, strerror(errno));
+		return fw_api_refuse(resp, -EIO, "create it or fix ebpf { program_dir }",
+				     "program_dir %.256s is not usable: %s", dir, strerror(errno));
 	if (snprintf(joined, sizeof(joined), "%s%s%s", program[0] == '/' ? "" : real_dir,
 		     program[0] == '/' ? "" : "/", program) >= (int)sizeof(joined))
-		return fw_api_fail(resp, 400, "give a shorter path", "program path too long");
+		return fw_api_refuse(resp, -EINVAL, "give a shorter path", "program path too long");
 	if (!path_is_under(joined, dir) && !path_is_under(joined, real_dir))
-		return fw_api_fail(resp, 403, "objects are loaded only from program_dir",
-				   "program '%.256s' is outside program_dir %.256s", program, dir);
+		return fw_api_refuse(resp, -EACCES, "objects are loaded only from program_dir",
+				     "program '%.256s' is outside program_dir %.256s", program, dir);
 	if (!realpath(joined, real))
-		return fw_api_fail(resp, 400, "copy the object into program_dir first",
-				   "program '%.256s': %s", program, strerror(errno));
+		return fw_api_refuse(resp, -EINVAL, "copy the object into program_dir first",
+				     "program '%.256s': %s", program, strerror(errno));
 	if (!path_is_under(real, real_dir))
-		return fw_api_fail(resp, 403, "objects are loaded only from program_dir",
-				   "program '%.256s' leads outside program_dir %.256s (symlink)",
-				   program, dir);
+		return fw_api_refuse(resp, -EACCES, "objects are loaded only from program_dir",
+				     "program '%.256s' leads outside program_dir %.256s (symlink)",
+				     program, dir);
 	if (stat(real, &st) || !S_ISREG(st.st_mode))
-		return fw_api_fail(resp, 400, "give the path of a .o or .bpf.c file",
-				   "program '%.256s' is not a regular file", program);
+		return fw_api_refuse(resp, -EINVAL, "give the path of a .o or .bpf.c file",
+				     "program '%.256s' is not a regular file", program);
 	snprintf(out, FW_PATH_MAX, "%s", real);
 	return 0;
 }
 
 /* A .bpf.c source in program_dir is compiled (cached) and its object loaded;
  * clang's diagnostics are the answer's detail. */
-static unsigned int compile_source(struct fw_prog_spec *spec, struct fw_api_response *resp)
+static int compile_source(struct fw_prog_spec *spec, struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
 	char block[FW_NAME_MAX + 32], object[FW_PATH_MAX];
 
 	snprintf(block, sizeof(block), "program \"%s\"", spec->name);
 	if (fw_compile_program(block, spec->object, object, sizeof(object), &err)) {
-		resp->status = fw_http_status_from_errno(err.code);
+		int code = err.code;
+
+		resp->status = fw_http_status_from_errno(code);
 		resp->json = fw_http_error_from(&err, resp->status);
 		fw_error_clear(&err);
-		return resp->status;
+		return code;
 	}
 	memcpy(spec->object, object, sizeof(spec->object));
 	return 0;
@@ -121,22 +123,22 @@ static unsigned int compile_source(struct fw_prog_spec *spec, struct fw_api_resp
 
 /* ---- the hook, from the request or from the object -------------------- */
 
-static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
-				     struct fw_api_response *resp)
+static int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
+			    struct fw_api_response *resp)
 {
 	struct bpf_object *obj = bpf_object__open_file(spec->object, NULL);
 	struct bpf_program *prog;
 	int hook;
 
 	if (!obj)
-		return fw_api_fail(resp, 400, "compile it with clang -target bpf",
-				   "%.256s is not an eBPF object: %s", spec->object,
-				   strerror(errno));
+		return fw_api_refuse(resp, -EINVAL, "compile it with clang -target bpf",
+				     "%.256s is not an eBPF object: %s", spec->object,
+				     strerror(errno));
 	prog = bpf_object__next_program(obj, NULL);
 	if (!prog) {
 		bpf_object__close(obj);
-		return fw_api_fail(resp, 400, "the object has no SEC(\"...\") program",
-				   "%.256s holds no program", spec->object);
+		return fw_api_refuse(resp, -EINVAL, "the object has no SEC(\"...\") program",
+				     "%.256s holds no program", spec->object);
 	}
 	hook = fw_hook_of_prog_type(bpf_program__type(prog));
 	if (!hook_given) {
@@ -147,8 +149,8 @@ static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 			bpf_object__close(obj);
 			fw_hook_names_joined(" or ", hooks, sizeof(hooks));
 			snprintf(hint, sizeof(hint), "add \"hook\": %s", hooks);
-			return fw_api_fail(resp, 400, hint,
-					   "cannot tell the hook from section '%s'", sec);
+			return fw_api_refuse(resp, -EINVAL, hint,
+					     "cannot tell the hook from section '%s'", sec);
 		}
 		spec->hook = hook;
 	}
@@ -163,19 +165,19 @@ static unsigned int hook_from_object(struct fw_prog_spec *spec, bool hook_given,
 /* ---- per-hook fields --------------------------------------------------- */
 
 /* "tracepoint programs need a tracepoint", hint: add "tracepoint": "category:name" */
-static unsigned int missing_field(struct fw_api_response *resp, const struct fw_prog_spec *spec,
-				  enum fw_hook_field field)
+static int missing_field(struct fw_api_response *resp, const struct fw_prog_spec *spec,
+			 enum fw_hook_field field)
 {
 	const struct fw_hook_field_info *info = fw_hook_field_info(field);
 	char hint[128];
 
 	snprintf(hint, sizeof(hint), "add \"%s\": %s", info->name, info->example);
-	return fw_api_fail(resp, 400, hint, "%s programs need %s", fw_hook_name(spec->hook),
-			   info->noun);
+	return fw_api_refuse(resp, -EINVAL, hint, "%s programs need %s", fw_hook_name(spec->hook),
+			     info->noun);
 }
 
-static unsigned int interface_field(const struct load_fields *f, struct fw_prog_spec *spec,
-				    struct fw_api_response *resp)
+static int interface_field(const struct load_fields *f, struct fw_prog_spec *spec,
+			   struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
 
@@ -187,36 +189,38 @@ static unsigned int interface_field(const struct load_fields *f, struct fw_prog_
 	if (fw_ifname_valid(f->interface, &err))
 		return field_fail(resp, &err, "interface", "the name of a network interface");
 	if (!fw_hook_takes(spec->hook, FW_FIELD_INTERFACE))
-		return fw_api_fail(resp, 400, "remove \"interface\"",
-				   "%s programs take no interface", fw_hook_name(spec->hook));
+		return fw_api_refuse(resp, -EINVAL, "remove \"interface\"",
+				     "%s programs take no interface", fw_hook_name(spec->hook));
 	snprintf(spec->interface, sizeof(spec->interface), "%s", f->interface);
 	return 0;
 }
 
 /* A field that only some hooks take is refused on the others, so a typo in
  * the hook is not silently ignored. */
-static unsigned int only_for(struct fw_api_response *resp, const void *given,
-			     const struct fw_prog_spec *spec, enum fw_hook_field field)
+static int only_for(struct fw_api_response *resp, const void *given,
+		    const struct fw_prog_spec *spec, enum fw_hook_field field)
 {
 	char hooks[128];
 
 	if (!given || fw_hook_takes(spec->hook, field))
 		return 0;
 	fw_hooks_taking(field, hooks, sizeof(hooks));
-	return fw_api_fail(resp, 400, "remove it or change \"hook\"",
-			   "\"%s\" applies to %s programs, not %s",
-			   fw_hook_field_info(field)->name, hooks, fw_hook_name(spec->hook));
+	return fw_api_refuse(resp, -EINVAL, "remove it or change \"hook\"",
+			     "\"%s\" applies to %s programs, not %s",
+			     fw_hook_field_info(field)->name, hooks, fw_hook_name(spec->hook));
 }
 
-static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
-				  struct fw_api_response *resp)
+static int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
+			 struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->direction, spec, FW_FIELD_DIRECTION) ||
-	    only_for(resp, f->shaping, spec, FW_FIELD_SHAPING) ||
-	    only_for(resp, f->mode, spec, FW_FIELD_MODE))
-		return resp->status;
+	int ret = only_for(resp, f->direction, spec, FW_FIELD_DIRECTION) ?:
+		  only_for(resp, f->shaping, spec, FW_FIELD_SHAPING) ?:
+		  only_for(resp, f->mode, spec, FW_FIELD_MODE);
+
+	if (ret)
+		return ret;
 	if (f->direction && fw_tc_direction_parse(f->direction, &spec->direction, &err))
 		return field_fail(resp, &err, "direction", "tc programs: ingress or egress");
 	if (f->mode && fw_xdp_mode_parse(f->mode, &spec->xdp_mode, &err))
@@ -224,8 +228,8 @@ static unsigned int tc_xdp_fields(const struct load_fields *f, struct fw_prog_sp
 	return 0;
 }
 
-static unsigned int shaping_field(json_t *shaping, struct fw_prog_spec *spec,
-				  struct fw_api_response *resp)
+static int shaping_field(json_t *shaping, struct fw_prog_spec *spec,
+			 struct fw_api_response *resp)
 {
 	static const char shape[] = "expected \"shaping\": {\"rate\": \"1gbit\", "
 				    "\"burst\": \"100mbit\"}";
@@ -237,7 +241,7 @@ static unsigned int shaping_field(json_t *shaping, struct fw_prog_spec *spec,
 		return 0;
 	if (json_unpack_ex(shaping, &jerr, JSON_STRICT, "{s:s, s?s}", "rate", &rate,
 			   "burst", &burst))
-		return fw_api_fail(resp, 400, shape, "invalid shaping: %s", jerr.text);
+		return fw_api_refuse(resp, -EINVAL, shape, "invalid shaping: %s", jerr.text);
 	if (fw_rate_parse(rate, &spec->shaping.rate_bps, &err))
 		return field_fail(resp, &err, "shaping.rate", shape);
 	if (burst && fw_burst_parse(burst, &spec->shaping.burst_bits, &err))
@@ -246,15 +250,17 @@ static unsigned int shaping_field(json_t *shaping, struct fw_prog_spec *spec,
 	return 0;
 }
 
-static unsigned int target_fields(const struct load_fields *f, struct fw_prog_spec *spec,
-				  struct fw_api_response *resp)
+static int target_fields(const struct load_fields *f, struct fw_prog_spec *spec,
+			 struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
 
-	if (only_for(resp, f->tracepoint, spec, FW_FIELD_TRACEPOINT) ||
-	    only_for(resp, f->function, spec, FW_FIELD_FUNCTION) ||
-	    only_for(resp, f->sockets, spec, FW_FIELD_SOCKETS))
-		return resp->status;
+	int ret = only_for(resp, f->tracepoint, spec, FW_FIELD_TRACEPOINT) ?:
+		  only_for(resp, f->function, spec, FW_FIELD_FUNCTION) ?:
+		  only_for(resp, f->sockets, spec, FW_FIELD_SOCKETS);
+
+	if (ret)
+		return ret;
 	if (f->tracepoint) {
 		if (fw_tracepoint_valid(f->tracepoint, &err))
 			return field_fail(resp, &err, "tracepoint", "e.g. \"net:netif_receive_skb\"");
@@ -272,8 +278,8 @@ static unsigned int target_fields(const struct load_fields *f, struct fw_prog_sp
 	return 0;
 }
 
-static unsigned int sockets_field(json_t *sockets, struct fw_prog_spec *spec,
-				  struct fw_api_response *resp)
+static int sockets_field(json_t *sockets, struct fw_prog_spec *spec,
+			 struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
 	json_t *item;
@@ -282,16 +288,16 @@ static unsigned int sockets_field(json_t *sockets, struct fw_prog_spec *spec,
 	if (!sockets)
 		return 0;
 	if (!json_is_array(sockets) || json_array_size(sockets) == 0)
-		return fw_api_fail(resp, 400, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
-				   "sockets must be a non-empty array");
+		return fw_api_refuse(resp, -EINVAL, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
+				     "sockets must be a non-empty array");
 	json_array_foreach(sockets, i, item) {
 		enum fw_service svc;
 		char where[32];
 
 		snprintf(where, sizeof(where), "sockets[%zu]", i);
 		if (!json_is_string(item))
-			return fw_api_fail(resp, 400, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
-					   "%s: not a string", where);
+			return fw_api_refuse(resp, -EINVAL, "e.g. \"sockets\": [\"dns\", \"dhcp\"]",
+					     "%s: not a string", where);
 		if (fw_service_parse(json_string_value(item), &svc, &err))
 			return field_fail(resp, &err, where, "the services are dns and dhcp");
 		spec->services |= svc;
@@ -299,8 +305,8 @@ static unsigned int sockets_field(json_t *sockets, struct fw_prog_spec *spec,
 	return 0;
 }
 
-static unsigned int maps_field(json_t *maps, struct fw_prog_spec *spec,
-			       struct fw_api_response *resp)
+static int maps_field(json_t *maps, struct fw_prog_spec *spec,
+		      struct fw_api_response *resp)
 {
 	static const char shape[] = "expected \"maps\": {\"NAME\": {\"type\": \"hash\", "
 				    "\"size\": 1024}}";
@@ -311,11 +317,11 @@ static unsigned int maps_field(json_t *maps, struct fw_prog_spec *spec,
 	if (!maps)
 		return 0;
 	if (!json_is_object(maps))
-		return fw_api_fail(resp, 400, shape, "maps must be an object");
+		return fw_api_refuse(resp, -EINVAL, shape, "maps must be an object");
 	spec->maps = calloc(json_object_size(maps) ? json_object_size(maps) : 1,
 			    sizeof(*spec->maps));
 	if (!spec->maps)
-		return fw_api_fail(resp, 500, "", "out of memory");
+		return fw_api_refuse(resp, -ENOMEM, "", "out of memory");
 	json_object_foreach(maps, name, value) {
 		struct fw_map_override *m = &spec->maps[i];
 		struct fw_error err = { 0 };
@@ -329,7 +335,7 @@ static unsigned int maps_field(json_t *maps, struct fw_prog_spec *spec,
 			return field_fail(resp, &err, "maps", "map names are the object's C names");
 		if (json_unpack_ex(value, &jerr, JSON_STRICT, "{s?s, s?I}", "type", &type,
 				   "size", &size))
-			return fw_api_fail(resp, 400, shape, "%s: %s", where, jerr.text);
+			return fw_api_refuse(resp, -EINVAL, shape, "%s: %s", where, jerr.text);
 		if (type && fw_map_type_parse(type, &m->type, &err))
 			return field_fail(resp, &err, where, shape);
 		if (json_object_get(value, "size") && fw_map_size_valid(size, &err))
@@ -396,8 +402,8 @@ static bool arg_from_json(struct fw_arg *arg, const char *name, json_t *value)
 	}
 }
 
-unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n,
-				   struct fw_api_response *resp)
+int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n,
+			  struct fw_api_response *resp)
 {
 	const char *name;
 	json_t *value;
@@ -407,11 +413,11 @@ unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n
 	*out = NULL;
 	*n = 0;
 	if (!json_is_object(jargs) || json_object_size(jargs) == 0)
-		return fw_api_fail(resp, 400, "e.g. \"args\": {\"max_pps\": 2000000}",
-				   "args must be a non-empty object");
+		return fw_api_refuse(resp, -EINVAL, "e.g. \"args\": {\"max_pps\": 2000000}",
+				     "args must be a non-empty object");
 	args = calloc(json_object_size(jargs), sizeof(*args));
 	if (!args)
-		return fw_api_fail(resp, 500, "", "out of memory");
+		return fw_api_refuse(resp, -ENOMEM, "", "out of memory");
 	json_object_foreach(jargs, name, value) {
 		struct fw_error err = { 0 };
 
@@ -423,12 +429,12 @@ unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n
 		if (!arg_from_json(&args[i], name, value)) {
 			fw_api_args_free(args, i);
 			if (json_is_real(value))
-				return fw_api_fail(resp, 400, "integers are 64-bit",
-						   "args.%s: %g does not fit in a 64-bit integer",
-						   name, json_real_value(value));
-			return fw_api_fail(resp, 400, "args are numbers, booleans or strings "
-					   "(at most 4096 bytes)",
-					   "args.%s: unsupported value", name);
+				return fw_api_refuse(resp, -EINVAL, "integers are 64-bit",
+						     "args.%s: %g does not fit in a 64-bit integer",
+						     name, json_real_value(value));
+			return fw_api_refuse(resp, -EINVAL, "args are numbers, booleans or strings "
+					     "(at most 4096 bytes)",
+					     "args.%s: unsupported value", name);
 		}
 		i++;
 	}
@@ -439,8 +445,8 @@ unsigned int fw_api_args_from_json(json_t *jargs, struct fw_arg **out, size_t *n
 
 /* ---- the whole request ------------------------------------------------- */
 
-static unsigned int unpack_fields(json_t *body, struct load_fields *f,
-				  struct fw_api_response *resp)
+static int unpack_fields(json_t *body, struct load_fields *f,
+			 struct fw_api_response *resp)
 {
 	json_error_t jerr;
 
@@ -452,50 +458,52 @@ static unsigned int unpack_fields(json_t *body, struct load_fields *f,
 			   "mode", &f->mode, "tracepoint", &f->tracepoint,
 			   "function", &f->function, "sockets", &f->sockets,
 			   "shaping", &f->shaping, "maps", &f->maps, "args", &f->args))
-		return fw_api_fail(resp, 400, "fields: name, program (required); hook, "
-				   "interface, direction, mode, tracepoint, function, sockets, "
-				   "shaping, maps, args", "invalid load request: %s", jerr.text);
+		return fw_api_refuse(resp, -EINVAL, "fields: name, program (required); hook, "
+				     "interface, direction, mode, tracepoint, function, sockets, "
+				     "shaping, maps, args", "invalid load request: %s", jerr.text);
 	return 0;
 }
 
-static unsigned int fill_spec(const struct fw_api_backend *be, const struct load_fields *f,
-			      struct fw_prog_spec *spec, struct fw_api_response *resp)
+static int fill_spec(const struct fw_api_backend *be, const struct load_fields *f,
+		     struct fw_prog_spec *spec, struct fw_api_response *resp)
 {
 	struct fw_error err = { 0 };
+	int ret;
 
 	if (fw_prog_name_valid(f->name, &err))
 		return field_fail(resp, &err, "name", "the name the program will have in the API");
 	if (!strcmp(f->name, "load"))
-		return fw_api_fail(resp, 400, "POST /api/ebpf/programs/load is the loader",
-				   "name: \"load\" is reserved");
+		return fw_api_refuse(resp, -EINVAL, "POST /api/ebpf/programs/load is the loader",
+				     "name: \"load\" is reserved");
 	snprintf(spec->name, sizeof(spec->name), "%s", f->name);
 	if (f->hook && fw_hook_parse(f->hook, &spec->hook, &err))
 		return field_fail(resp, &err, "hook", "or leave it out to take the object's");
-	if (resolve_object(be, f->program, spec->object, resp) ||
-	    compile_source(spec, resp) ||
-	    hook_from_object(spec, f->hook != NULL, resp) ||
-	    interface_field(f, spec, resp) ||
-	    tc_xdp_fields(f, spec, resp) ||
-	    shaping_field(f->shaping, spec, resp) ||
-	    target_fields(f, spec, resp) ||
-	    sockets_field(f->sockets, spec, resp) ||
-	    maps_field(f->maps, spec, resp))
-		return resp->status;
-	if (f->args && fw_api_args_from_json(f->args, &spec->args, &spec->n_args, resp))
-		return resp->status;
+	ret = resolve_object(be, f->program, spec->object, resp) ?:
+	      compile_source(spec, resp) ?:
+	      hook_from_object(spec, f->hook != NULL, resp) ?:
+	      interface_field(f, spec, resp) ?:
+	      tc_xdp_fields(f, spec, resp) ?:
+	      shaping_field(f->shaping, spec, resp) ?:
+	      target_fields(f, spec, resp) ?:
+	      sockets_field(f->sockets, spec, resp) ?:
+	      maps_field(f->maps, spec, resp);
+	if (ret)
+		return ret;
+	if (f->args && (ret = fw_api_args_from_json(f->args, &spec->args, &spec->n_args, resp)))
+		return ret;
 	spec->default_map_size = be->default_map_size(be->ctx);
 	return 0;
 }
 
-unsigned int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
-				   struct fw_prog_spec *spec, struct fw_api_response *resp)
+int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
+			  struct fw_prog_spec *spec, struct fw_api_response *resp)
 {
 	struct load_fields f;
+	int ret;
 
 	memset(spec, 0, sizeof(*spec));
-	if (unpack_fields(body, &f, resp) || fill_spec(be, &f, spec, resp)) {
+	ret = unpack_fields(body, &f, resp) ?: fill_spec(be, &f, spec, resp);
+	if (ret)
 		fw_prog_spec_release(spec);
-		return resp->status;
-	}
-	return 0;
+	return ret;
 }

@@ -9,13 +9,13 @@
 #include "api/response.h"
 #include "ebpf/spec.h"
 
-/* JSON load request → program spec (spec_json.c). 0, or an HTTP status
- * with resp filled; spec is released on failure. */
-unsigned int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
-				   struct fw_prog_spec *spec, struct fw_api_response *resp);
-/* {"args": {...}} → args array (spec_json.c). Same contract. */
-unsigned int fw_api_args_from_json(json_t *args, struct fw_arg **out, size_t *n,
-				   struct fw_api_response *resp);
+/* JSON load request → program spec. 0, or a negative errno with resp
+ * filled (fw_api_refuse); spec is released on failure. */
+int fw_api_spec_from_json(const struct fw_api_backend *be, json_t *body,
+			  struct fw_prog_spec *spec, struct fw_api_response *resp);
+/* {"args": {...}} → args array. Same contract. */
+int fw_api_args_from_json(json_t *args, struct fw_arg **out, size_t *n,
+			  struct fw_api_response *resp);
 void fw_api_args_free(struct fw_arg *args, size_t n);
 
 #endif
