@@ -17,6 +17,7 @@ unsigned int fw_http_status_from_errno(int code)
 	case E2BIG: return 413;
 	case EBADMSG:
 	case EOPNOTSUPP: return 422;
+	case ENOTCONN: return 503;     /* the cluster engine is unreachable */
 	default: return 500;
 	}
 }

@@ -55,6 +55,8 @@ struct fw_api_backend {
 	json_t *(*blocklist_commit)(struct fw_blocklist_batch *b);
 	void (*blocklist_abort)(struct fw_blocklist_batch *b);
 	json_t *(*events_since)(uint64_t since, size_t max, uint64_t *next);
+	/* Optional: the cluster's status (src/cluster/); NULL when none runs. */
+	json_t *(*cluster)(void);
 };
 
 extern const struct fw_api_backend fw_api_daemon_backend;

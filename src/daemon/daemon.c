@@ -27,6 +27,7 @@
 #include "api/server.h"
 #include "cli/command.h"
 #include "common/log.h"
+#include "cluster/cluster.h"
 #include "daemon/backend_internal.h"
 #include "daemon/event_log.h"
 #include "daemon/privileges.h"
@@ -370,8 +371,12 @@ static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 	pthread_mutex_lock(&d->lock);
 	fw_event_log_sync(&d->reg);
 	pthread_mutex_unlock(&d->lock);
+	/* The cluster's seam: its table wraps the daemon's (src/cluster/). */
+	if (fw_cluster_start(&d->cfg.cluster, d->reg.root, &fw_api_daemon_backend, err))
+		return err->code;
 	if (!opt->no_api) {
-		d->api = fw_api_server_start(&d->cfg.api, err);
+		d->api = fw_api_server_start_with(&d->cfg.api,
+						  fw_cluster_backend(&fw_api_daemon_backend), NULL, err);
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
@@ -427,6 +432,7 @@ out:
 	 * the API's connections end promptly. */
 	fw_backend_stop();
 	fw_api_server_stop(d.api);
+	fw_cluster_stop();
 	fw_backend_join();
 	fw_event_log_stop();
 	fw_daemon_current = NULL;
