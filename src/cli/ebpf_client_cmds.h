@@ -13,5 +13,6 @@ int fw_cmd_ebpf_update(int argc, char **argv);
 int fw_cmd_ebpf_unload(int argc, char **argv);
 int fw_cmd_ebpf_blocklist(int argc, char **argv);
 int fw_cmd_ebpf_events(int argc, char **argv);
+int fw_cmd_ebpf_cluster(int argc, char **argv);   /* cluster_cmd.c */
 
 #endif

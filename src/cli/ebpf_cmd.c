@@ -19,6 +19,7 @@ static const struct fw_command ebpf_commands[] = {
 	{ "unload", fw_cmd_ebpf_unload, "NAME [--json]  detach and unload a program" },
 	{ "blocklist", fw_cmd_ebpf_blocklist, "add|del|list [ADDRESS...] [expires S] [--json]  ddos_filter's blocklist" },
 	{ "events", fw_cmd_ebpf_events, "[since SEQ] [count N] [--json]  follow program events" },
+	{ "cluster", fw_cmd_ebpf_cluster, "status [--json]  the fleet sharing this node's lists (NATS JetStream)" },
 	{ 0 },
 };
 
