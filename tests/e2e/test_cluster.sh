@@ -140,6 +140,7 @@ cluster {
   node = "n$n"
   stream = "$STREAM"
   replicas = 3
+  shared = ["blocklist", "cidr_blocklist", "allowlist"]
 }
 EOF
 }
@@ -267,6 +268,36 @@ t=$(wait_for 5 bash -c "[ \"\$(nsenter --net=/var/run/netns/$ATK ping -n -q -c 1
 check_eq "... node 1 answers again" ok "$([ "$t" != timeout ] && echo ok || echo "$t")"
 st=$(status_of 3)
 check_contains "status of node 3 lists the nodes seen" '"name": "n2"' "$st"
+out=$(in_ns "$(ns 3)" "$FLYWALL" ebpf cluster status)
+check_contains "flywall ebpf cluster status: connected" "connected:  nats://" "$out"
+check_contains "... names the nodes seen" "n1 " "$out"
+check_contains "flywall ebpf status has a cluster line" "cluster:  node n3, connected" \
+	"$(in_ns "$(ns 3)" "$FLYWALL" ebpf status)"
+
+# ---- a CIDR and the allowlist are shared too ----------------------------------
+check_eq "block 198.20.0.0/16 on node 2: 200" 200 "$(block 2 198.20.0.0/16)"
+t=$(wait_for 5 converged 1 2 3)
+check_eq "... every node's cidr_blocklist holds it" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
+check_eq "block the attacker on node 1 again" 200 "$(block 1 "$ATK_IP")"
+ALLOW='{"entries": [{"key": {"prefixlen": 128, "addr": [0,0,0,0,0,0,0,0,0,0,255,255,10,88,0,100]}, "value": {"expires_ns": 0}}]}'
+code=$(api 2 -o "$TMP/body" -w '%{http_code}' -X PUT -H "$(auth 2)" -d "$ALLOW" \
+	http://127.0.0.1:8080/api/ebpf/maps/ddos_filter.allowlist/data)
+check_eq "allowlist the attacker on node 2: 200" 200 "$code"
+t=$(wait_for 5 bash -c "bpftool map lookup pinned $(pin_root 3)/maps/ddos_filter/allowlist key 128 0 0 0 $ATK_KEY")
+check_eq "... node 3's allowlist has it" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
+check_eq "... and node 3 answers the attacker again (the allowlist wins)" 2 "$(pings 3 2)"
+code=$(api 2 -o "$TMP/body" -w '%{http_code}' -X PUT -H "$(auth 2)" \
+	-d '{"entries": [{"key": {"prefixlen": 128, "addr": [0,0,0,0,0,0,0,0,0,0,255,255,10,88,0,100]}, "value": {"expires_ns": 5}}]}' \
+	http://127.0.0.1:8080/api/ebpf/maps/ddos_filter.allowlist/data)
+check_eq "a shared allowlist entry with an expiry: 400" 400 "$code"
+code=$(api 3 -o "$TMP/body" -w '%{http_code}' -X DELETE -H "$(auth 3)" \
+	-d '{"keys": [{"prefixlen": 128, "addr": [0,0,0,0,0,0,0,0,0,0,255,255,10,88,0,100]}]}' \
+	http://127.0.0.1:8080/api/ebpf/maps/ddos_filter.allowlist/data)
+check_eq "remove it from the allowlist on node 3: 200" 200 "$code"
+t=$(wait_for 5 bash -c "! bpftool map lookup pinned $(pin_root 1)/maps/ddos_filter/allowlist key 128 0 0 0 $ATK_KEY")
+check_eq "... node 1 no longer has it" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
+check_eq "... and drops the attacker" 0 "$(pings 1 2)"
+check_eq "unblock the attacker on node 1" 200 "$(unblock 1 "$ATK_IP")"
 
 # ---- node 3 down while 10,000 are added and 1,000 removed; it catches up ----
 daemon_stop 3 KILL
@@ -280,7 +311,7 @@ import json; print(json.dumps({'addresses': ['198.18.%d.%d' % (i >> 8, i & 255) 
 code=$(api 2 -o "$TMP/body" -w '%{http_code}' -X DELETE -H "$(auth 2)" --data-binary "@$TMP/del.json" \
 	http://127.0.0.1:8080/api/ebpf/blocklist)
 check_eq "1,000 removed on node 2: 200" 200 "$code"
-check_eq "nodes 1 and 2 hold 9,000 entries" 9000 "$(map_keys 1 | wc -l)"
+check_eq "nodes 1 and 2 hold 9,000 addresses and 1 CIDR" 9001 "$(map_keys 1 | wc -l)"
 daemon_start 3 2>>"$TMP/start.err" && ok "node 3 restarts" || not_ok "node 3 restarts" "$(cat "$TMP/start.err")"
 t=$(wait_for 20 converged 1 2 3)
 check_eq "node 3 converges exactly (keys of both maps equal node 1's)" ok \
@@ -307,6 +338,7 @@ for n in "${NODES[@]}"; do
 	check_eq "servers down: node $n reports itself disconnected" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
 	check_eq "... and still drops the attacker" 0 "$(pings "$n" 2)"
 done
+check_contains "flywall ebpf cluster status says so" "connected:  NO" "$(in_ns "$(ns 2)" "$FLYWALL" ebpf cluster status)"
 check_eq "... a shared change is refused with 503" 503 "$(block 1 198.19.0.3)"
 check_contains "... saying why" "no NATS server is reachable" "$(cat "$TMP/body")"
 check_contains "... /metrics says so" "flywall_cluster_connected 0" "$(api 1 http://127.0.0.1:8080/metrics)"
@@ -317,7 +349,7 @@ t=$(wait_for 30 bash -c "[ \"\$(nsenter --net=/var/run/netns/$(ns 1) curl -s -o 
 check_eq "... takes shared changes again" ok "$([ "$t" != timeout ] && echo ok || echo "timeout: $(cat "$TMP/body")")"
 t=$(wait_for 20 converged 1 2 3)
 check_eq "... and every node converges" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
-check_eq "... holding 9,004 entries" 9004 "$(map_keys 2 | wc -l)"
+check_eq "... holding 9,004 addresses and 1 CIDR" 9005 "$(map_keys 2 | wc -l)"
 check_contains "/metrics: connected again, lag" "flywall_cluster_lag" "$(api 2 http://127.0.0.1:8080/metrics)"
 
 exit $((T_FAILED > 0))
