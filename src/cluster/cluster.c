@@ -226,7 +226,7 @@ static int connect_nats(struct fw_error *err)
 	s = natsConnection_Connect(&C.nc, o);
 	natsOptions_Destroy(o);
 	if (s == NATS_OK)
-		set_connected(true);
+		on_connected(C.nc, NULL);
 	else if (s != NATS_NOT_YET_CONNECTED)
 		return nats_fail(err, s, "cannot connect");
 	else
@@ -287,6 +287,9 @@ static int ensure_stream(void)
 			(unsigned long long)C.applied.seq);
 	C.stream_ready = true;
 	pthread_mutex_unlock(&C.lock);
+	fw_info("cluster: stream %s ready: sequences %llu to %llu, applied here up to %llu",
+		C.cfg.stream, (unsigned long long)si->State.FirstSeq,
+		(unsigned long long)si->State.LastSeq, (unsigned long long)C.applied.seq);
 	jsStreamInfo_Destroy(si);
 	return 0;
 }
@@ -505,13 +508,13 @@ static void pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Refreshes the stream's last sequence (the lag), at most once a second. */
+/* Refreshes the stream's last sequence (the lag), at most 4 times a second. */
 static void refresh_stream_seq(int64_t *last)
 {
 	jsStreamInfo *si = NULL;
 	int64_t now = now_ms();
 
-	if (now - *last < 1000)
+	if (now - *last < 250)
 		return;
 	*last = now;
 	if (js_GetStreamInfo(&si, C.js, C.cfg.stream, NULL, NULL) != NATS_OK)
@@ -550,7 +553,10 @@ static void *apply_thread(void *arg)
 			refresh_stream_seq(&info_at);
 			/* The stream has more than we got: the consumer was lost (its
 			 * server went away); make it again from where we are. */
-			if (C.stream_seq > C.applied.seq && ++idle >= 4) {
+			if (C.stream_seq > C.applied.seq && ++idle >= 2) {
+				fw_info("cluster: the stream holds sequence %llu but nothing comes: reading it again from %llu",
+					(unsigned long long)C.stream_seq,
+					(unsigned long long)C.applied.seq + 1);
 				drop_sub(&sub);
 				idle = 0;
 			}
@@ -577,11 +583,20 @@ static void *apply_thread(void *arg)
 
 static int refuse_offline(const char *what, struct fw_error *err)
 {
-	if (is_connected())
-		return 0;
-	return fw_error_set(err, ENOTCONN,
-			    "%s is shared through the cluster and no NATS server is reachable: the change is refused (filtering goes on with what is there; retry when `flywall ebpf cluster status` says connected)",
-			    what);
+	bool ready;
+
+	if (!is_connected())
+		return fw_error_set(err, ENOTCONN,
+				    "%s is shared through the cluster and no NATS server is reachable: the change is refused (filtering goes on with what is there; retry when `flywall ebpf cluster status` says connected)",
+				    what);
+	pthread_mutex_lock(&C.lock);
+	ready = C.stream_ready;
+	pthread_mutex_unlock(&C.lock);
+	if (!ready)
+		return fw_error_set(err, ENOTCONN,
+				    "%s is shared through the cluster and its stream %s is not available yet (%s): the change is refused",
+				    what, C.cfg.stream, C.last_error[0] ? C.last_error : "JetStream is starting");
+	return 0;
 }
 
 /* Publishes one message; *seq gets its stream sequence. */
@@ -1035,7 +1050,7 @@ json_t *fw_cluster_status(void)
 	json_decref(cfg);
 	lag = C.stream_seq > C.applied.seq ? C.stream_seq - C.applied.seq : 0;
 	o = json_pack("{s:b, s:s, s:b, s:s?, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s?, s:I}",
-		      "enabled", true, "node", C.cfg.node, "connected", is_connected(),
+		      "enabled", true, "node", C.cfg.node, "connected", is_connected() && C.stream_ready,
 		      "server", url[0] ? url : NULL, "servers", servers,
 		      "stream", C.cfg.stream, "subject", C.subject,
 		      "shared", sets,

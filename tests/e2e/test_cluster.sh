@@ -56,8 +56,10 @@ started=0
 for n in "${NODES[@]}"; do daemon_start "$n" 2>>"$TMP/start.err" && started=$((started + 1)); done
 check_eq "three daemons start with a cluster block" 3 "$started"
 [ "$started" = 3 ] || { cat "$TMP/start.err"; exit 1; }
-t=$(wait_for 20 is_connected 3 True)
-check_eq "... and connect (node 3 says connected)" ok "$([ "$t" != timeout ] && echo ok || status_of 3)"
+for n in "${NODES[@]}"; do
+	t=$(wait_for 20 is_connected "$n" True)
+	check_eq "... node $n connects and finds the stream" ok "$([ "$t" != timeout ] && echo ok || status_of "$n")"
+done
 
 for n in "${NODES[@]}"; do
 	check_eq "node $n answers pings before any block" 3 "$(pings "$n" 3)"
