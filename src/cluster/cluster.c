@@ -74,6 +74,7 @@ static struct cluster {
 	bool stream_ready;
 	struct seq_record applied;
 	uint64_t stream_seq;            /* last sequence the stream holds, as last seen */
+	int64_t started_ms;             /* makes message ids unique across restarts */
 	uint64_t published, applied_msgs, apply_errors;
 	char last_error[512];
 	int64_t last_error_ms;
@@ -102,6 +103,13 @@ static void note_error(const char *fmt, ...)
 	C.last_error_ms = now_ms();
 	pthread_mutex_unlock(&C.lock);
 	fw_warn("cluster: %s", C.last_error);
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
 static bool stopping(void)
@@ -501,13 +509,6 @@ static void drop_sub(natsSubscription **sub)
 	}
 }
 
-static void pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Refreshes the stream's last sequence (the lag), at most 4 times a second. */
 static void refresh_stream_seq(int64_t *last)
 {
@@ -581,10 +582,34 @@ static void *apply_thread(void *arg)
 
 /* ---- publishing a change ---------------------------------------------------- */
 
+#define FAILOVER_MS 3000             /* how long a change waits out a server's failure */
+
+static bool ready_to_publish(void)
+{
+	bool ready;
+
+	pthread_mutex_lock(&C.lock);
+	ready = C.stream_ready;
+	pthread_mutex_unlock(&C.lock);
+	return ready && is_connected();
+}
+
+/* A change waits out a failover (the client moving to another server, the
+ * stream electing a new leader) for FAILOVER_MS; not a full outage. */
+static void wait_failover(void)
+{
+	int64_t until = now_ms() + FAILOVER_MS;
+
+	while (!ready_to_publish() && now_ms() < until && !stopping() &&
+	       natsConnection_Status(C.nc) != NATS_CONN_STATUS_CLOSED)
+		pause_ms(20);
+}
+
 static int refuse_offline(const char *what, struct fw_error *err)
 {
 	bool ready;
 
+	wait_failover();
 	if (!is_connected())
 		return fw_error_set(err, ENOTCONN,
 				    "%s is shared through the cluster and no NATS server is reachable: the change is refused (filtering goes on with what is there; retry when `flywall ebpf cluster status` says connected)",
@@ -599,14 +624,32 @@ static int refuse_offline(const char *what, struct fw_error *err)
 	return 0;
 }
 
-/* Publishes one message; *seq gets its stream sequence. */
+/* Publishes one message; *seq gets its stream sequence. A publish that
+ * fails during a failover is tried again (FAILOVER_MS at most) under the same
+ * message id, so JetStream stores it once even if an ack was lost. */
 static int publish(const char *text, size_t len, uint64_t *seq, struct fw_error *err)
 {
+	static uint64_t counter;
+	int64_t until = now_ms() + FAILOVER_MS;
 	jsPubAck *pa = NULL;
+	jsPubOptions po;
 	jsErrCode jerr = 0;
+	char id[128];
 	natsStatus s;
 
-	s = js_Publish(&pa, C.js, C.subject, text, (int)len, NULL, &jerr);
+	jsPubOptions_Init(&po);
+	snprintf(id, sizeof(id), "%s-%d-%lld-%llu", C.cfg.node, (int)getpid(),
+		 (long long)C.started_ms,
+		 (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	po.MsgId = id;
+	for (;;) {
+		jerr = 0;
+		s = js_Publish(&pa, C.js, C.subject, text, (int)len, &po, &jerr);
+		if (s == NATS_OK || jerr || now_ms() >= until || stopping())
+			break;
+		pause_ms(100);
+		wait_failover();
+	}
 	if (s != NATS_OK) {
 		fw_error_set(err, ENOTCONN, "the cluster did not take the change: %s (%s)",
 			     natsStatus_GetText(s), nats_GetLastError(NULL));
@@ -1081,6 +1124,7 @@ int fw_cluster_start(const struct fw_cluster_config *cfg, const char *pin_root,
 		return 0;
 	C.cfg = *cfg;
 	C.local = local;
+	C.started_ms = now_ms();
 	snprintf(C.subject, sizeof(C.subject), "%s.ops", cfg->stream);
 	C.table = *local;
 	C.table.blocklist_add = c_blocklist_add;

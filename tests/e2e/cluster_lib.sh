@@ -80,10 +80,10 @@ nats_start() { # node
 	NATS_PID[$n]=$!
 }
 
-nats_stop() { # node
+nats_stop() { # node [signal]
 	local n=$1
 	[ -n "${NATS_PID[$n]:-}" ] || return 0
-	kill -TERM "${NATS_PID[$n]}" 2>/dev/null
+	kill "-${2:-TERM}" "${NATS_PID[$n]}" 2>/dev/null
 	wait "${NATS_PID[$n]}" 2>/dev/null
 	NATS_PID[$n]=
 }

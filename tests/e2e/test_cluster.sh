@@ -131,8 +131,8 @@ check_eq "node 3 converges exactly (keys of both maps equal node 1's)" ok \
 check_contains "... and logged where it resumed" "applied up to sequence" "$(grep 'cluster: node n3' "$TMP/fw3.log" | tail -1)"
 
 # ---- one server down: quorum holds, changes flow; then it rejoins ------------
-nats_stop 2
-check_eq "server 2 down: a block on node 1 still succeeds" 200 "$(block 1 198.19.0.1)"
+nats_stop 2 KILL
+check_eq "server 2 killed: a block on node 1 still succeeds" 200 "$(block 1 198.19.0.1)"
 t=$(wait_for 10 converged 1 2 3)
 check_eq "... and reaches nodes 2 and 3" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
 nats_start 2
