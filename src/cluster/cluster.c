@@ -34,56 +34,13 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_internal.h"
 #include "common/log.h"
 
-#define CHUNK 4096                      /* entries per message */
-#define FETCH_BATCH 256
-#define FETCH_WAIT_MS 250
-#define NODES_MAX 64
-#define SEQ_PIN_PREFIX "cluster_seq_"
+struct cluster C = { .lock = PTHREAD_MUTEX_INITIALIZER, .applied_cond = PTHREAD_COND_INITIALIZER,
+		     .seq_fd = -1 };
 
-struct node_seen {
-	char name[FW_CLUSTER_NAME_MAX];
-	uint64_t last_seq;
-	int64_t last_ts_ms;             /* when its last change was made */
-};
-
-/* What the pinned map holds: the last sequence applied, and the creation
- * time of the stream it counts in (a stream deleted and made anew restarts
- * at 1: the node then replays it whole). */
-struct seq_record {
-	uint64_t seq;
-	int64_t stream_created;
-};
-
-static struct cluster {
-	bool running;
-	struct fw_cluster_config cfg;
-	const struct fw_api_backend *local;
-	struct fw_api_backend table;
-	char subject[FW_CLUSTER_NAME_MAX + 8];
-	natsConnection *nc;
-	jsCtx *js;
-	pthread_t thread;
-	int seq_fd;
-
-	pthread_mutex_t lock;           /* everything below */
-	pthread_cond_t applied_cond;
-	bool stopping;
-	bool connected;
-	bool stream_ready;
-	struct seq_record applied;
-	uint64_t stream_seq;            /* last sequence the stream holds, as last seen */
-	int64_t started_ms;             /* makes message ids unique across restarts */
-	uint64_t published, applied_msgs, apply_errors;
-	char last_error[512];
-	int64_t last_error_ms;
-	struct node_seen nodes[NODES_MAX];
-	size_t n_nodes;
-} C = { .lock = PTHREAD_MUTEX_INITIALIZER, .applied_cond = PTHREAD_COND_INITIALIZER,
-	.seq_fd = -1 };
-
-static int64_t now_ms(void)
+int64_t fw_cluster_now_ms(void)
 {
 	struct timespec ts;
 
@@ -91,8 +48,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void note_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note_error(const char *fmt, ...)
+void fw_cluster_note_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,19 +56,19 @@ static void note_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(C.last_error, sizeof(C.last_error), fmt, ap);
 	va_end(ap);
-	C.last_error_ms = now_ms();
+	C.last_error_ms = fw_cluster_now_ms();
 	pthread_mutex_unlock(&C.lock);
 	fw_warn("cluster: %s", C.last_error);
 }
 
-static void pause_ms(int ms)
+void fw_cluster_pause_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 }
 
-static bool stopping(void)
+bool fw_cluster_stopping(void)
 {
 	return __atomic_load_n(&C.stopping, __ATOMIC_ACQUIRE);
 }
@@ -141,12 +97,12 @@ static int seq_open(const char *pin_root, struct fw_error *err)
 	return 0;
 }
 
-static void seq_save(void)
+void fw_cluster_seq_save(void)
 {
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(C.seq_fd, &zero, &C.applied, BPF_ANY))
-		note_error("cannot record sequence %llu: %s", (unsigned long long)C.applied.seq,
+		fw_cluster_note_error("cannot record sequence %llu: %s", (unsigned long long)C.applied.seq,
 			   strerror(errno));
 }
 
@@ -173,7 +129,7 @@ static void on_connected(natsConnection *nc, void *closure)
 static void on_disconnected(natsConnection *nc, void *closure)
 {
 	set_connected(false);
-	note_error("disconnected from NATS: shared sets are read-only here until it returns (filtering goes on)");
+	fw_cluster_note_error("disconnected from NATS: shared sets are read-only here until it returns (filtering goes on)");
 }
 
 static void on_closed(natsConnection *nc, void *closure)
@@ -238,7 +194,7 @@ static int connect_nats(struct fw_error *err)
 	else if (s != NATS_NOT_YET_CONNECTED)
 		return nats_fail(err, s, "cannot connect");
 	else
-		note_error("no NATS server answers yet: retrying in the background");
+		fw_cluster_note_error("no NATS server answers yet: retrying in the background");
 	jsOptions_Init(&jo);
 	jo.Wait = 2000;
 	s = natsConnection_JetStream(&C.js, C.nc, &jo);
@@ -255,7 +211,8 @@ static bool is_connected(void)
 /* Creates the stream when missing (a stream that is there is used as it is). */
 static int ensure_stream(void)
 {
-	const char *subjects[] = { C.subject };
+	const char *subjects[] = { C.subject, C.snap_subject };
+	uint64_t first;
 	jsStreamInfo *si = NULL;
 	jsStreamConfig sc;
 	jsErrCode jerr = 0;
@@ -266,7 +223,7 @@ static int ensure_stream(void)
 		jsStreamConfig_Init(&sc);
 		sc.Name = C.cfg.stream;
 		sc.Subjects = subjects;
-		sc.SubjectsLen = 1;
+		sc.SubjectsLen = 2;
 		sc.Storage = js_FileStorage;
 		sc.Replicas = C.cfg.replicas;
 		s = js_AddStream(&si, C.js, &sc, NULL, &jerr);
@@ -275,30 +232,44 @@ static int ensure_stream(void)
 				C.subject, C.cfg.replicas);
 	}
 	if (s != NATS_OK) {
-		note_error("stream %s: %s (%s; JetStream error %d)", C.cfg.stream,
+		fw_cluster_note_error("stream %s: %s (%s; JetStream error %d)", C.cfg.stream,
 			   natsStatus_GetText(s), nats_GetLastError(NULL), (int)jerr);
 		return -1;
 	}
+	if (si->Config->SubjectsLen < 2) {
+		/* A stream made before snapshots: give it their subject. */
+		jsStreamInfo *updated = NULL;
+
+		sc = *si->Config;
+		sc.Subjects = subjects;
+		sc.SubjectsLen = 2;
+		if (js_UpdateStream(&updated, C.js, &sc, NULL, &jerr) != NATS_OK)
+			fw_cluster_note_error("stream %s: cannot add the subject %s: %s", C.cfg.stream,
+					      C.snap_subject, nats_GetLastError(NULL));
+		jsStreamInfo_Destroy(updated);
+	}
 	pthread_mutex_lock(&C.lock);
-	C.stream_seq = si->State.LastSeq;
 	if (C.applied.stream_created != si->Created || C.applied.seq > si->State.LastSeq) {
 		if (C.applied.seq)
 			fw_warn("cluster: stream %s is not the one sequence %llu counted in: replaying it whole",
 				C.cfg.stream, (unsigned long long)C.applied.seq);
 		C.applied.seq = 0;
 		C.applied.stream_created = si->Created;
-		seq_save();
+		fw_cluster_seq_save();
 	}
-	if (C.applied.seq + 1 < si->State.FirstSeq)
-		fw_warn("cluster: stream %s starts at %llu, after %llu applied here: the changes between are lost to this node",
-			C.cfg.stream, (unsigned long long)si->State.FirstSeq,
-			(unsigned long long)C.applied.seq);
 	C.stream_ready = true;
 	pthread_mutex_unlock(&C.lock);
 	fw_info("cluster: stream %s ready: sequences %llu to %llu, applied here up to %llu",
 		C.cfg.stream, (unsigned long long)si->State.FirstSeq,
 		(unsigned long long)si->State.LastSeq, (unsigned long long)C.applied.seq);
+	first = si->State.FirstSeq;
 	jsStreamInfo_Destroy(si);
+	if (fw_cluster_snapshot_catch_up(first)) {
+		pthread_mutex_lock(&C.lock);
+		C.stream_ready = false;         /* try again */
+		pthread_mutex_unlock(&C.lock);
+		return -1;
+	}
 	return 0;
 }
 
@@ -320,7 +291,7 @@ static void note_node(const char *node, uint64_t seq, int64_t ts)
 	C.nodes[i].last_ts_ms = ts;
 }
 
-static int apply_add(const char *program, json_t *entries, struct fw_error *err)
+int fw_cluster_apply_add(const char *program, json_t *entries, struct fw_error *err)
 {
 	struct fw_blocklist_item items[256];
 	struct fw_blocklist_batch *b;
@@ -359,7 +330,7 @@ fail:
 }
 
 /* Deletes what is there: an address already gone is no error. */
-static int apply_del(const char *program, json_t *addresses, struct fw_error *err)
+int fw_cluster_apply_del(const char *program, json_t *addresses, struct fw_error *err)
 {
 	json_t *one, *a;
 	size_t i;
@@ -387,7 +358,7 @@ static int apply_del(const char *program, json_t *addresses, struct fw_error *er
 	return ret;
 }
 
-static int apply_map_delete(const char *map, json_t *keys, struct fw_error *err)
+int fw_cluster_apply_map_delete(const char *map, json_t *keys, struct fw_error *err)
 {
 	json_t *one, *k;
 	size_t i;
@@ -424,13 +395,13 @@ static int apply_json(json_t *m, struct fw_error *err)
 	if (!op)
 		return fw_error_set(err, EINVAL, "a message without \"op\"");
 	if (!strcmp(op, "add") && program)
-		return apply_add(program, json_object_get(m, "entries"), err);
+		return fw_cluster_apply_add(program, json_object_get(m, "entries"), err);
 	if (!strcmp(op, "del") && program)
-		return apply_del(program, json_object_get(m, "addresses"), err);
+		return fw_cluster_apply_del(program, json_object_get(m, "addresses"), err);
 	if (!strcmp(op, "map_update") && map)
 		return C.local->map_update(map, json_object_get(m, "entries"), err);
 	if (!strcmp(op, "map_delete") && map)
-		return apply_map_delete(map, json_object_get(m, "keys"), err);
+		return fw_cluster_apply_map_delete(map, json_object_get(m, "keys"), err);
 	return fw_error_set(err, EINVAL, "unknown operation \"%s\"", op);
 }
 
@@ -455,7 +426,7 @@ static void apply_msg(natsMsg *msg)
 	else
 		apply_json(m, &err);
 	if (err.code)
-		note_error("sequence %llu from %s: %s (skipped; every node skips it alike)",
+		fw_cluster_note_error("sequence %llu from %s: %s (skipped; every node skips it alike)",
 			   (unsigned long long)seq,
 			   m && json_string_value(json_object_get(m, "node")) ?
 			   json_string_value(json_object_get(m, "node")) : "?", err.msg);
@@ -469,7 +440,7 @@ static void apply_msg(natsMsg *msg)
 	C.applied_msgs++;
 	if (err.code)
 		C.apply_errors++;
-	seq_save();
+	fw_cluster_seq_save();
 	pthread_cond_broadcast(&C.applied_cond);
 	pthread_mutex_unlock(&C.lock);
 	json_decref(m);
@@ -492,7 +463,7 @@ static natsSubscription *subscribe(void)
 	so.Config.OptStartSeq = C.applied.seq + 1;
 	s = js_PullSubscribe(&sub, C.js, C.subject, NULL, NULL, &so, &jerr);
 	if (s != NATS_OK) {
-		note_error("cannot read stream %s from sequence %llu: %s (%s; JetStream error %d)",
+		fw_cluster_note_error("cannot read stream %s from sequence %llu: %s (%s; JetStream error %d)",
 			   C.cfg.stream, (unsigned long long)C.applied.seq + 1,
 			   natsStatus_GetText(s), nats_GetLastError(NULL), (int)jerr);
 		return NULL;
@@ -512,18 +483,21 @@ static void drop_sub(natsSubscription **sub)
 /* Refreshes the stream's last sequence (the lag), at most 4 times a second. */
 static void refresh_stream_seq(int64_t *last)
 {
-	jsStreamInfo *si = NULL;
-	int64_t now = now_ms();
+	natsMsg *msg = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int64_t now = fw_cluster_now_ms();
 
 	if (now - *last < 250)
 		return;
 	*last = now;
-	if (js_GetStreamInfo(&si, C.js, C.cfg.stream, NULL, NULL) != NATS_OK)
+	s = js_GetLastMsg(&msg, C.js, C.cfg.stream, C.subject, NULL, &jerr);
+	if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSNoMessageFoundErr)
 		return;
 	pthread_mutex_lock(&C.lock);
-	C.stream_seq = si->State.LastSeq;
+	C.stream_seq = msg ? natsMsg_GetSequence(msg) : 0;
 	pthread_mutex_unlock(&C.lock);
-	jsStreamInfo_Destroy(si);
+	natsMsg_Destroy(msg);
 }
 
 static void *apply_thread(void *arg)
@@ -532,21 +506,21 @@ static void *apply_thread(void *arg)
 	int64_t info_at = 0;
 	int idle = 0;
 
-	while (!stopping()) {
+	while (!fw_cluster_stopping()) {
 		natsMsgList list = { 0 };
 		natsStatus s;
 
 		if (!is_connected()) {
 			drop_sub(&sub);
-			pause_ms(100);
+			fw_cluster_pause_ms(100);
 			continue;
 		}
 		if (!C.stream_ready && ensure_stream()) {
-			pause_ms(500);
+			fw_cluster_pause_ms(500);
 			continue;
 		}
 		if (!sub && !(sub = subscribe())) {
-			pause_ms(500);
+			fw_cluster_pause_ms(500);
 			continue;
 		}
 		s = natsSubscription_Fetch(&list, sub, FETCH_BATCH, FETCH_WAIT_MS, NULL);
@@ -564,16 +538,17 @@ static void *apply_thread(void *arg)
 			continue;
 		}
 		if (s != NATS_OK) {
-			note_error("reading stream %s: %s (%s)", C.cfg.stream, natsStatus_GetText(s),
+			fw_cluster_note_error("reading stream %s: %s (%s)", C.cfg.stream, natsStatus_GetText(s),
 				   nats_GetLastError(NULL));
 			drop_sub(&sub);
-			pause_ms(200);
+			fw_cluster_pause_ms(200);
 			continue;
 		}
 		idle = 0;
-		for (int i = 0; i < list.Count && !stopping(); i++)
+		for (int i = 0; i < list.Count && !fw_cluster_stopping(); i++)
 			apply_msg(list.Msgs[i]);
 		natsMsgList_Destroy(&list);
+		fw_cluster_snapshot_maybe_take();
 		refresh_stream_seq(&info_at);
 	}
 	drop_sub(&sub);
@@ -598,11 +573,11 @@ static bool ready_to_publish(void)
  * stream electing a new leader) for FAILOVER_MS; not a full outage. */
 static void wait_failover(void)
 {
-	int64_t until = now_ms() + FAILOVER_MS;
+	int64_t until = fw_cluster_now_ms() + FAILOVER_MS;
 
-	while (!ready_to_publish() && now_ms() < until && !stopping() &&
+	while (!ready_to_publish() && fw_cluster_now_ms() < until && !fw_cluster_stopping() &&
 	       natsConnection_Status(C.nc) != NATS_CONN_STATUS_CLOSED)
-		pause_ms(20);
+		fw_cluster_pause_ms(20);
 }
 
 static int refuse_offline(const char *what, struct fw_error *err)
@@ -630,7 +605,7 @@ static int refuse_offline(const char *what, struct fw_error *err)
 static int publish(const char *text, size_t len, uint64_t *seq, struct fw_error *err)
 {
 	static uint64_t counter;
-	int64_t until = now_ms() + FAILOVER_MS;
+	int64_t until = fw_cluster_now_ms() + FAILOVER_MS;
 	jsPubAck *pa = NULL;
 	jsPubOptions po;
 	jsErrCode jerr = 0;
@@ -645,15 +620,15 @@ static int publish(const char *text, size_t len, uint64_t *seq, struct fw_error 
 	for (;;) {
 		jerr = 0;
 		s = js_Publish(&pa, C.js, C.subject, text, (int)len, &po, &jerr);
-		if (s == NATS_OK || jerr || now_ms() >= until || stopping())
+		if (s == NATS_OK || jerr || fw_cluster_now_ms() >= until || fw_cluster_stopping())
 			break;
-		pause_ms(100);
+		fw_cluster_pause_ms(100);
 		wait_failover();
 	}
 	if (s != NATS_OK) {
 		fw_error_set(err, ENOTCONN, "the cluster did not take the change: %s (%s)",
 			     natsStatus_GetText(s), nats_GetLastError(NULL));
-		note_error("%s", err->msg);
+		fw_cluster_note_error("%s", err->msg);
 		return err->code;
 	}
 	*seq = pa->Sequence;
@@ -703,7 +678,7 @@ static int wait_applied(uint64_t seq, struct fw_error *err)
 static json_t *message(const char *op)
 {
 	return json_pack("{s:i, s:s, s:I, s:s}", "v", 1, "node", C.cfg.node,
-			 "ts", (json_int_t)now_ms(), "op", op);
+			 "ts", (json_int_t)fw_cluster_now_ms(), "op", op);
 }
 
 /* ---- the backend table's shared calls --------------------------------------- */
@@ -720,6 +695,11 @@ static enum fw_cluster_set set_of(const char *address)
 static bool shared(enum fw_cluster_set set)
 {
 	return C.cfg.shared & set;
+}
+
+bool fw_cluster_address_shared(const char *address)
+{
+	return shared(set_of(address));
 }
 
 /* The program must exist here and be a ddos_filter before its change goes
@@ -881,7 +861,7 @@ static int batch_add(struct cluster_batch *b, const char *address, uint32_t expi
 
 		n = snprintf(head, sizeof(head),
 			     "{\"v\":1,\"node\":\"%s\",\"ts\":%lld,\"op\":\"add\",\"program\":\"%s\",\"entries\":[",
-			     C.cfg.node, (long long)now_ms(), b->program);
+			     C.cfg.node, (long long)fw_cluster_now_ms(), b->program);
 		if (text_append(b, head, n))
 			return -ENOMEM;
 	}
@@ -1092,7 +1072,7 @@ json_t *fw_cluster_status(void)
 	sets = json_incref(json_object_get(cfg, "shared"));
 	json_decref(cfg);
 	lag = C.stream_seq > C.applied.seq ? C.stream_seq - C.applied.seq : 0;
-	o = json_pack("{s:b, s:s, s:b, s:s?, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s?, s:I}",
+	o = json_pack("{s:b, s:s, s:b, s:s?, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s?, s:I}",
 		      "enabled", true, "node", C.cfg.node, "connected", is_connected() && C.stream_ready,
 		      "server", url[0] ? url : NULL, "servers", servers,
 		      "stream", C.cfg.stream, "subject", C.subject,
@@ -1102,6 +1082,7 @@ json_t *fw_cluster_status(void)
 		      "published", (json_int_t)C.published,
 		      "applied", (json_int_t)C.applied_msgs,
 		      "apply_errors", (json_int_t)C.apply_errors, "nodes", nodes,
+		      "snapshot_seq", (json_int_t)C.snap_upto,
 		      "last_error", C.last_error[0] ? C.last_error : NULL,
 		      "last_error_ms", (json_int_t)C.last_error_ms);
 	pthread_mutex_unlock(&C.lock);
@@ -1124,8 +1105,9 @@ int fw_cluster_start(const struct fw_cluster_config *cfg, const char *pin_root,
 		return 0;
 	C.cfg = *cfg;
 	C.local = local;
-	C.started_ms = now_ms();
+	C.started_ms = fw_cluster_now_ms();
 	snprintf(C.subject, sizeof(C.subject), "%s.ops", cfg->stream);
+	snprintf(C.snap_subject, sizeof(C.snap_subject), "%s.snap", cfg->stream);
 	C.table = *local;
 	C.table.blocklist_add = c_blocklist_add;
 	C.table.blocklist_delete = c_blocklist_delete;

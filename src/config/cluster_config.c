@@ -35,6 +35,7 @@ void fw_cluster_config_defaults(struct fw_cluster_config *cfg)
 	cfg->shared = FW_SHARE_BLOCKLIST | FW_SHARE_CIDR_BLOCKLIST;
 	cfg->replicas = 1;
 	cfg->apply_wait_ms = FW_CLUSTER_APPLY_WAIT_DEFAULT_MS;
+	cfg->snapshot_every = FW_CLUSTER_SNAPSHOT_EVERY_DEFAULT;
 }
 
 static bool is_string(struct hcl_diags *d, const struct hcl_value *v, const char *what)
@@ -185,7 +186,7 @@ void fw_cluster_config_check(struct hcl_diags *d, const char *config_dir,
 {
 	static const char *const fields[] = { "servers", "node", "stream", "credentials",
 					      "tls_ca", "tls_cert", "tls_key", "shared",
-					      "replicas", "apply_wait_ms" };
+					      "replicas", "apply_wait_ms", "snapshot_every" };
 	const struct hcl_attr *servers = NULL, *cert = NULL, *key = NULL;
 
 	cfg->enabled = true;
@@ -230,6 +231,10 @@ void fw_cluster_config_check(struct hcl_diags *d, const char *config_dir,
 			n = cfg->apply_wait_ms;
 			check_number(d, a, 100, 60000, &n);
 			cfg->apply_wait_ms = (uint32_t)n;
+		} else if (!strcmp(a->key, "snapshot_every")) {
+			n = cfg->snapshot_every;
+			check_number(d, a, 0, 100000000, &n);
+			cfg->snapshot_every = (uint32_t)n;
 		} else {
 			const char *hint = fw_suggest(a->key, fields, ARRAY_SIZE(fields));
 
@@ -258,10 +263,11 @@ json_t *fw_cluster_config_to_json(const struct fw_cluster_config *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(set_names); i++)
 		if (cfg->shared & (1u << i))
 			json_array_append_new(shared, json_string(set_names[i]));
-	return json_pack("{s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i}",
+	return json_pack("{s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:I}",
 			 "enabled", cfg->enabled, "servers", servers, "node", cfg->node,
 			 "stream", cfg->stream, "credentials", cfg->credentials,
 			 "tls_ca", cfg->tls_ca, "tls_cert", cfg->tls_cert, "tls_key", cfg->tls_key,
 			 "shared", shared, "replicas", cfg->replicas,
-			 "apply_wait_ms", (int)cfg->apply_wait_ms);
+			 "apply_wait_ms", (int)cfg->apply_wait_ms,
+			 "snapshot_every", (json_int_t)cfg->snapshot_every);
 }

@@ -18,6 +18,7 @@
 #define FW_CLUSTER_NAME_MAX 64
 #define FW_CLUSTER_DEFAULT_STREAM "FLYWALL"
 #define FW_CLUSTER_APPLY_WAIT_DEFAULT_MS 5000
+#define FW_CLUSTER_SNAPSHOT_EVERY_DEFAULT 10000
 
 /* The sets a cluster may share (bits of fw_cluster_config.shared). */
 enum fw_cluster_set {
@@ -39,6 +40,7 @@ struct fw_cluster_config {
 	unsigned shared;                    /* enum fw_cluster_set bits */
 	int replicas;                       /* of the stream when it is created: 1..5 */
 	uint32_t apply_wait_ms;             /* how long a change waits for its own apply */
+	uint32_t snapshot_every;            /* changes between snapshots; 0: never */
 };
 
 struct hcl_diags;

@@ -7,7 +7,8 @@
 # cluster_lab_down, which stops what runs (pids kept in this shell) and
 # removes the namespaces, pin roots and files.
 # Set before sourcing: FLYWALL, BUILD; optional NODES (default 1 2 3),
-# CLUSTER_MAPS / CLUSTER_ARGS (HCL for ddos_filter's maps and args).
+# CLUSTER_MAPS / CLUSTER_ARGS (HCL for ddos_filter's maps and args),
+# CLUSTER_EXTRA (more fields of the cluster block).
 ID=$$
 TMP=$(mktemp -d /tmp/flywall-cluster.XXXXXX)
 [ -n "${NODES+x}" ] || NODES=(1 2 3)
@@ -111,6 +112,7 @@ cluster {
   stream = "$STREAM"
   replicas = 3
   shared = ["blocklist", "cidr_blocklist", "allowlist"]
+  ${CLUSTER_EXTRA:-}
 }
 EOF
 }

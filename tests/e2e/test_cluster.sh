@@ -36,8 +36,11 @@ if ! command -v nats-server >/dev/null; then
 	exit 0
 fi
 
+# A snapshot every 4 changes: node 3's catch-up below goes through one.
+CLUSTER_EXTRA="snapshot_every = 4"
 . "$(dirname "$0")/cluster_lib.sh"
-trap 'cluster_lab_down; echo "1..$T_NUM"' EXIT
+# CLUSTER_KEEP_LOGS=DIR keeps the daemons' and servers' logs there.
+trap '[ -n "${CLUSTER_KEEP_LOGS:-}" ] && cp "$TMP"/*.log "$CLUSTER_KEEP_LOGS"/; cluster_lab_down; echo "1..$T_NUM"' EXIT
 trap 'exit 130' INT TERM
 
 # ---- up ---------------------------------------------------------------------
@@ -112,7 +115,11 @@ check_eq "... and drops the attacker" 0 "$(pings 1 2)"
 check_eq "unblock the attacker on node 1" 200 "$(unblock 1 "$ATK_IP")"
 
 # ---- node 3 down while 10,000 are added and 1,000 removed; it catches up ----
+check_eq "block 198.19.9.9 on node 1 while node 3 is up" 200 "$(block 1 198.19.9.9)"
+t=$(wait_for 5 converged 1 2 3)
+check_eq "... every node has it" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
 daemon_stop 3 KILL
+check_eq "node 3 killed; 198.19.9.9 unblocked on node 2" 200 "$(unblock 2 198.19.9.9)"
 python3 -c "
 for i in range(10000): print('198.18.%d.%d' % (i >> 8, i & 255))" >"$TMP/10k.txt"
 code=$(api 1 -o "$TMP/body" -w '%{http_code}' -X POST -H "$(auth 1)" -H 'Content-Type: text/plain' \
@@ -129,6 +136,12 @@ t=$(wait_for 20 converged 1 2 3)
 check_eq "node 3 converges exactly (keys of both maps equal node 1's)" ok \
 	"$([ "$t" != timeout ] && echo ok || echo "node 3: $(map_keys 3 | wc -l) keys")"
 check_contains "... and logged where it resumed" "applied up to sequence" "$(grep 'cluster: node n3' "$TMP/fw3.log" | tail -1)"
+check_contains "the stream was compacted meanwhile (a snapshot, the changes before it purged)" \
+	"cluster: snapshot of sequence" "$(cat "$TMP/fw1.log" "$TMP/fw2.log")"
+check_contains "node 3 caught up from the snapshot" "cluster: loaded the snapshot of sequence" \
+	"$(cat "$TMP/fw3.log")"
+check_contains "... and deleted what the snapshot lacks (198.19.9.9)" "1 addresses and 0 allowlist entries were not in the snapshot" \
+	"$(cat "$TMP/fw3.log")"
 
 # ---- one server down: quorum holds, changes flow; then it rejoins ------------
 nats_stop 2 KILL

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Compaction of the cluster's stream (docs/cluster.md, "Snapshots").
+ *
+ * Every snapshot_every changes, one node writes the shared sets as they are
+ * after sequence S (its apply thread does it, so its maps are exactly at S)
+ * to the subject STREAM.snap, then purges the changes up to S and the older
+ * snapshots:
+ *   {"op":"snap_begin", "id":I, "node":N, "upto":S}
+ *   {"op":"snap_add",   "id":I, "program":P, "entries":[["A", exp], ...]}
+ *   {"op":"snap_map",   "id":I, "map":M, "entries":[{key, value}, ...]}
+ *   {"op":"snap_end",   "id":I, "upto":S, "begin":B}
+ * Each message is published expecting the subject's last sequence to be
+ * the one before it, so when two nodes start a snapshot at once, one of
+ * them fails at its next message and gives up; only a snapshot with its
+ * snap_end counts. A node whose next change was purged loads the latest
+ * snapshot: it applies its entries, deletes what it holds that the snapshot
+ * lacks, and goes on from S + 1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/cluster_internal.h"
+#include "common/log.h"
+
+#define SNAP_PAGE 4096                  /* entries per snapshot message */
+
+/* The latest message of STREAM.snap: its sequence, and when it ends a
+ * snapshot, that snapshot's id, first sequence and upto. */
+struct snap_tail {
+	uint64_t seq;
+	bool complete;
+	char id[128];
+	uint64_t begin, upto;
+};
+
+static int snap_tail_read(struct snap_tail *t)
+{
+	natsMsg *msg = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	json_t *m;
+
+	memset(t, 0, sizeof(*t));
+	s = js_GetLastMsg(&msg, C.js, C.cfg.stream, C.snap_subject, NULL, &jerr);
+	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+		return 0;
+	if (s != NATS_OK)
+		return -1;
+	t->seq = natsMsg_GetSequence(msg);
+	m = json_loadb(natsMsg_GetData(msg), natsMsg_GetDataLength(msg), 0, NULL);
+	if (m && !strcmp(json_string_value(json_object_get(m, "op")) ?: "", "snap_end")) {
+		t->complete = true;
+		snprintf(t->id, sizeof(t->id), "%s", json_string_value(json_object_get(m, "id")) ?: "");
+		t->begin = json_integer_value(json_object_get(m, "begin"));
+		t->upto = json_integer_value(json_object_get(m, "upto"));
+	}
+	json_decref(m);
+	natsMsg_Destroy(msg);
+	return 0;
+}
+
+/* ---- taking one ------------------------------------------------------------- */
+
+struct snap_writer {
+	char id[128];
+	uint64_t last;                  /* the subject's last sequence */
+	size_t messages, entries;
+};
+
+static int snap_publish(struct snap_writer *w, json_t *m, struct fw_error *err)
+{
+	char *text = json_dumps(m, JSON_COMPACT);
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	jsPubOptions po;
+	natsStatus s;
+
+	json_decref(m);
+	if (!text)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	jsPubOptions_Init(&po);
+	if (w->last)
+		po.ExpectLastSubjectSeq = w->last;
+	else
+		po.ExpectNoMessage = true;
+	s = js_Publish(&pa, C.js, C.snap_subject, text, (int)strlen(text), &po, &jerr);
+	free(text);
+	if (s != NATS_OK)
+		return fw_error_set(err, jerr == JSStreamWrongLastSequenceErr ? EEXIST : EIO,
+				    "%s (%s; JetStream error %d)", natsStatus_GetText(s),
+				    nats_GetLastError(NULL), (int)jerr);
+	w->last = pa->Sequence;
+	w->messages++;
+	jsPubAck_Destroy(pa);
+	return 0;
+}
+
+/* One program's shared blocklist entries, in pages. A program that has no
+ * blocklist (not a ddos_filter) has nothing to write. */
+static int snap_blocklist(struct snap_writer *w, const char *program, struct fw_error *err)
+{
+	char *cursor = NULL;
+	int64_t now = time(NULL);
+	int ret = 0;
+
+	do {
+		struct fw_error e = { 0 };
+		json_t *page = NULL, *entries, *item;
+		const char *next;
+		size_t i;
+
+		if (C.local->blocklist_page(program, cursor, SNAP_PAGE, &page, &e)) {
+			fw_error_clear(&e);
+			break;
+		}
+		entries = json_array();
+		json_array_foreach(json_object_get(page, "entries"), i, item) {
+			const char *a = json_string_value(json_object_get(item, "address"));
+			json_t *left = json_object_get(item, "expires_in");
+
+			if (a && fw_cluster_address_shared(a))
+				json_array_append_new(entries, json_pack("[s, I]", a, (json_int_t)(
+					json_is_integer(left) ? now + json_integer_value(left) : 0)));
+		}
+		w->entries += json_array_size(entries);
+		if (json_array_size(entries))
+			ret = snap_publish(w, json_pack("{s:s, s:s, s:s, s:o}", "op", "snap_add",
+						"id", w->id, "program", program, "entries", entries), err);
+		else
+			json_decref(entries);
+		next = json_string_value(json_object_get(page, "next_cursor"));
+		free(cursor);
+		cursor = next ? strdup(next) : NULL;
+		json_decref(page);
+	} while (cursor && !ret);
+	free(cursor);
+	return ret;
+}
+
+static int snap_allowlist(struct snap_writer *w, const char *program, struct fw_error *err)
+{
+	char map[FW_NAME_MAX * 2 + 16], *cursor = NULL;
+	int ret = 0;
+
+	snprintf(map, sizeof(map), "%s.allowlist", program);
+	do {
+		struct fw_error e = { 0 };
+		json_t *page = NULL, *entries;
+		const char *next;
+
+		if (C.local->map_data(map, cursor, 0, SNAP_PAGE, &page, &e)) {
+			fw_error_clear(&e);
+			break;
+		}
+		entries = json_incref(json_object_get(page, "entries"));
+		w->entries += json_array_size(entries);
+		if (json_array_size(entries))
+			ret = snap_publish(w, json_pack("{s:s, s:s, s:s, s:o}", "op", "snap_map",
+						"id", w->id, "map", map, "entries", entries), err);
+		else
+			json_decref(entries);
+		next = json_string_value(json_object_get(page, "next_cursor"));
+		free(cursor);
+		cursor = next ? strdup(next) : NULL;
+		json_decref(page);
+	} while (cursor && !ret);
+	free(cursor);
+	return ret;
+}
+
+static void purge(const char *subject, uint64_t before)
+{
+	jsErrCode jerr = 0;
+	jsOptions o;
+
+	jsOptions_Init(&o);
+	o.Stream.Purge.Subject = subject;
+	o.Stream.Purge.Sequence = before;
+	if (js_PurgeStream(C.js, C.cfg.stream, &o, &jerr) != NATS_OK)
+		fw_cluster_note_error("purging %s before sequence %llu: %s (JetStream error %d)",
+				      subject, (unsigned long long)before, nats_GetLastError(NULL),
+				      (int)jerr);
+}
+
+void fw_cluster_snapshot_maybe_take(void)
+{
+	struct fw_error err = { 0 };
+	struct snap_writer w = { 0 };
+	struct snap_tail tail;
+	uint64_t upto = C.applied.seq, begin;
+	json_t *programs = NULL, *p;
+	int64_t start = fw_cluster_now_ms();
+	size_t i;
+
+	if (!C.cfg.snapshot_every || upto < C.snap_upto + C.cfg.snapshot_every)
+		return;
+	if (snap_tail_read(&tail))
+		return;
+	if (tail.complete && tail.upto > C.snap_upto)
+		C.snap_upto = tail.upto;        /* another node took one meanwhile */
+	if (upto < C.snap_upto + C.cfg.snapshot_every)
+		return;
+	snprintf(w.id, sizeof(w.id), "%s-%llu-%lld", C.cfg.node, (unsigned long long)upto,
+		 (long long)start);
+	w.last = tail.seq;
+	if (snap_publish(&w, json_pack("{s:s, s:s, s:s, s:I}", "op", "snap_begin", "id", w.id,
+				       "node", C.cfg.node, "upto", (json_int_t)upto), &err))
+		goto out;
+	begin = w.last;
+	programs = C.local->programs();
+	json_array_foreach(programs, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+
+		if (!name)
+			continue;
+		if ((C.cfg.shared & (FW_SHARE_BLOCKLIST | FW_SHARE_CIDR_BLOCKLIST)) &&
+		    snap_blocklist(&w, name, &err))
+			goto out;
+		if ((C.cfg.shared & FW_SHARE_ALLOWLIST) && snap_allowlist(&w, name, &err))
+			goto out;
+	}
+	if (snap_publish(&w, json_pack("{s:s, s:s, s:I, s:I}", "op", "snap_end", "id", w.id,
+				       "upto", (json_int_t)upto, "begin", (json_int_t)begin), &err))
+		goto out;
+	purge(C.subject, upto + 1);
+	purge(C.snap_subject, begin);
+	C.snap_upto = upto;
+	fw_info("cluster: snapshot of sequence %llu: %zu entries in %zu messages, %lld ms; the changes up to it are purged from the stream",
+		(unsigned long long)upto, w.entries, w.messages,
+		(long long)(fw_cluster_now_ms() - start));
+out:
+	if (err.code == -EEXIST)
+		fw_info("cluster: another node is taking a snapshot; this one gives way");
+	else if (err.code)
+		fw_cluster_note_error("snapshot of sequence %llu: %s", (unsigned long long)upto,
+				      err.msg);
+	if (err.code)
+		C.snap_upto = upto;             /* try again snapshot_every changes later */
+	json_decref(programs);
+	fw_error_clear(&err);
+}
+
+/* ---- loading one ------------------------------------------------------------ */
+
+/* What the snapshot holds, to delete what this node holds beyond it: a set of
+ * "program\naddress" and "map\nkey JSON" strings (a jansson object). */
+static void keep_entries(json_t *keep, const char *where, json_t *entries, bool addresses)
+{
+	char buf[4096];
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(entries, i, e) {
+		char *key = addresses ? NULL : json_dumps(json_object_get(e, "key"),
+							  JSON_COMPACT | JSON_SORT_KEYS);
+		const char *k = addresses ? json_string_value(json_array_get(e, 0)) : key;
+
+		if (k) {
+			snprintf(buf, sizeof(buf), "%s\n%s", where, k);
+			json_object_set_new(keep, buf, json_true());
+		}
+		free(key);
+	}
+}
+
+/* Deletes the shared entries of this node's blocklists and allowlists that
+ * the snapshot does not hold. */
+static int prune(json_t *keep, struct fw_error *err)
+{
+	json_t *programs = C.local->programs(), *p;
+	char buf[4096];
+	size_t i;
+	int ret = 0;
+
+	json_array_foreach(programs, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		json_t *gone = json_array(), *gone_keys = json_array();
+		char map[FW_NAME_MAX * 2 + 16], *cursor = NULL;
+
+		if (!name)
+			goto next;
+		do {    /* the blocklist */
+			struct fw_error e = { 0 };
+			json_t *page = NULL, *item;
+			const char *next;
+			size_t j;
+
+			if (C.local->blocklist_page(name, cursor, SNAP_PAGE, &page, &e)) {
+				fw_error_clear(&e);
+				break;
+			}
+			json_array_foreach(json_object_get(page, "entries"), j, item) {
+				const char *a = json_string_value(json_object_get(item, "address"));
+
+				snprintf(buf, sizeof(buf), "%s\n%s", name, a ?: "");
+				if (a && fw_cluster_address_shared(a) && !json_object_get(keep, buf))
+					json_array_append_new(gone, json_string(a));
+			}
+			next = json_string_value(json_object_get(page, "next_cursor"));
+			free(cursor);
+			cursor = next ? strdup(next) : NULL;
+			json_decref(page);
+		} while (cursor);
+		free(cursor);
+		cursor = NULL;
+		snprintf(map, sizeof(map), "%s.allowlist", name);
+		while (C.cfg.shared & FW_SHARE_ALLOWLIST) {
+			struct fw_error e = { 0 };
+			json_t *page = NULL, *item;
+			const char *next;
+			size_t j;
+
+			if (C.local->map_data(map, cursor, 0, SNAP_PAGE, &page, &e)) {
+				fw_error_clear(&e);
+				break;
+			}
+			json_array_foreach(json_object_get(page, "entries"), j, item) {
+				char *k = json_dumps(json_object_get(item, "key"),
+						     JSON_COMPACT | JSON_SORT_KEYS);
+
+				snprintf(buf, sizeof(buf), "%s\n%s", map, k ?: "");
+				if (k && !json_object_get(keep, buf))
+					json_array_append(gone_keys, json_object_get(item, "key"));
+				free(k);
+			}
+			next = json_string_value(json_object_get(page, "next_cursor"));
+			free(cursor);
+			cursor = next ? strdup(next) : NULL;
+			json_decref(page);
+			if (!cursor)
+				break;
+		}
+		free(cursor);
+		if (json_array_size(gone) && (ret = fw_cluster_apply_del(name, gone, err)))
+			goto next;
+		if (json_array_size(gone_keys))
+			ret = fw_cluster_apply_map_delete(map, gone_keys, err);
+		if (json_array_size(gone) || json_array_size(gone_keys))
+			fw_info("cluster: %s: %zu addresses and %zu allowlist entries were not in the snapshot: deleted",
+				name, json_array_size(gone), json_array_size(gone_keys));
+next:
+		json_decref(gone);
+		json_decref(gone_keys);
+		if (ret)
+			break;
+	}
+	json_decref(programs);
+	return ret;
+}
+
+/* Applies the snapshot whose snap_end is tail. */
+static int load(const struct snap_tail *tail)
+{
+	struct fw_error err = { 0 };
+	natsSubscription *sub = NULL;
+	jsErrCode jerr = 0;
+	jsSubOptions so;
+	int64_t start = fw_cluster_now_ms();
+	json_t *keep = C.applied.seq ? json_object() : NULL;
+	size_t messages = 0;
+	bool done = false;
+	natsStatus s;
+
+	jsSubOptions_Init(&so);
+	so.Stream = C.cfg.stream;
+	so.Config.AckPolicy = js_AckNone;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = tail->begin;
+	s = js_PullSubscribe(&sub, C.js, C.snap_subject, NULL, NULL, &so, &jerr);
+	if (s != NATS_OK) {
+		fw_cluster_note_error("cannot read the snapshot of sequence %llu: %s",
+				      (unsigned long long)tail->upto, nats_GetLastError(NULL));
+		json_decref(keep);
+		return -1;
+	}
+	while (!done && !err.code && !fw_cluster_stopping()) {
+		natsMsgList list = { 0 };
+
+		s = natsSubscription_Fetch(&list, sub, 64, 2000, NULL);
+		if (s != NATS_OK) {
+			fw_error_set(&err, EIO, "reading it: %s", natsStatus_GetText(s));
+			break;
+		}
+		for (int i = 0; i < list.Count && !done && !err.code; i++) {
+			json_t *m = json_loadb(natsMsg_GetData(list.Msgs[i]),
+					       natsMsg_GetDataLength(list.Msgs[i]), 0, NULL);
+			const char *op = json_string_value(json_object_get(m, "op"));
+			const char *id = json_string_value(json_object_get(m, "id"));
+			const char *program = json_string_value(json_object_get(m, "program"));
+			const char *map = json_string_value(json_object_get(m, "map"));
+			json_t *entries = json_object_get(m, "entries");
+
+			if (!op || !id || strcmp(id, tail->id)) {
+				json_decref(m);
+				continue;       /* an abandoned snapshot's message */
+			}
+			messages++;
+			if (!strcmp(op, "snap_add") && program) {
+				fw_cluster_apply_add(program, entries, &err);
+				if (keep)
+					keep_entries(keep, program, entries, true);
+			} else if (!strcmp(op, "snap_map") && map) {
+				C.local->map_update(map, entries, &err);
+				if (keep)
+					keep_entries(keep, map, entries, false);
+			} else if (!strcmp(op, "snap_end")) {
+				done = true;
+			}
+			json_decref(m);
+		}
+		natsMsgList_Destroy(&list);
+	}
+	natsSubscription_Unsubscribe(sub);
+	natsSubscription_Destroy(sub);
+	if (done && !err.code && keep)
+		prune(keep, &err);
+	json_decref(keep);
+	if (!done || err.code) {
+		fw_cluster_note_error("loading the snapshot of sequence %llu: %s",
+				      (unsigned long long)tail->upto,
+				      err.code ? err.msg : "it ended early");
+		fw_error_clear(&err);
+		return -1;
+	}
+	pthread_mutex_lock(&C.lock);
+	C.applied.seq = tail->upto;
+	fw_cluster_seq_save();
+	pthread_cond_broadcast(&C.applied_cond);
+	pthread_mutex_unlock(&C.lock);
+	C.snap_upto = tail->upto;
+	fw_info("cluster: loaded the snapshot of sequence %llu (%zu messages) in %lld ms",
+		(unsigned long long)tail->upto, messages,
+		(long long)(fw_cluster_now_ms() - start));
+	return 0;
+}
+
+int fw_cluster_snapshot_catch_up(uint64_t stream_first_seq)
+{
+	struct snap_tail tail;
+
+	if (snap_tail_read(&tail))
+		return -1;
+	if (tail.complete && tail.upto > C.snap_upto)
+		C.snap_upto = tail.upto;
+	if (C.applied.seq + 1 >= stream_first_seq)
+		return 0;                       /* the next change is there */
+	if (tail.complete && tail.upto <= C.applied.seq)
+		return 0;                       /* what is gone was applied (or snapshots) */
+	if (!tail.complete) {
+		fw_warn("cluster: stream %s starts at %llu, after %llu applied here, and holds no snapshot to catch up from: the changes between are lost to this node",
+			C.cfg.stream, (unsigned long long)stream_first_seq,
+			(unsigned long long)C.applied.seq);
+		return 0;
+	}
+	fw_info("cluster: the changes after sequence %llu were compacted: loading the snapshot of sequence %llu",
+		(unsigned long long)C.applied.seq, (unsigned long long)tail.upto);
+	return load(&tail);
+}
