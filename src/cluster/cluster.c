@@ -211,8 +211,7 @@ static bool is_connected(void)
 /* Creates the stream when missing (a stream that is there is used as it is). */
 static int ensure_stream(void)
 {
-	const char *subjects[] = { C.subject, C.snap_subject };
-	uint64_t first;
+	const char *subjects[] = { C.subject, C.snap_subject, C.done_subject };
 	jsStreamInfo *si = NULL;
 	jsStreamConfig sc;
 	jsErrCode jerr = 0;
@@ -223,9 +222,10 @@ static int ensure_stream(void)
 		jsStreamConfig_Init(&sc);
 		sc.Name = C.cfg.stream;
 		sc.Subjects = subjects;
-		sc.SubjectsLen = 2;
+		sc.SubjectsLen = 3;
 		sc.Storage = js_FileStorage;
 		sc.Replicas = C.cfg.replicas;
+		sc.AllowDirect = true;
 		s = js_AddStream(&si, C.js, &sc, NULL, &jerr);
 		if (s == NATS_OK)
 			fw_info("cluster: created stream %s (subject %s, %d replicas)", C.cfg.stream,
@@ -236,13 +236,14 @@ static int ensure_stream(void)
 			   natsStatus_GetText(s), nats_GetLastError(NULL), (int)jerr);
 		return -1;
 	}
-	if (si->Config->SubjectsLen < 2) {
-		/* A stream made before snapshots: give it their subject. */
+	if (si->Config->SubjectsLen < 3 || !si->Config->AllowDirect) {
+		/* A stream made before snapshots and direct reads. */
 		jsStreamInfo *updated = NULL;
 
 		sc = *si->Config;
 		sc.Subjects = subjects;
-		sc.SubjectsLen = 2;
+		sc.SubjectsLen = 3;
+		sc.AllowDirect = true;
 		if (js_UpdateStream(&updated, C.js, &sc, NULL, &jerr) != NATS_OK)
 			fw_cluster_note_error("stream %s: cannot add the subject %s: %s", C.cfg.stream,
 					      C.snap_subject, nats_GetLastError(NULL));
@@ -262,9 +263,8 @@ static int ensure_stream(void)
 	fw_info("cluster: stream %s ready: sequences %llu to %llu, applied here up to %llu",
 		C.cfg.stream, (unsigned long long)si->State.FirstSeq,
 		(unsigned long long)si->State.LastSeq, (unsigned long long)C.applied.seq);
-	first = si->State.FirstSeq;
 	jsStreamInfo_Destroy(si);
-	if (fw_cluster_snapshot_catch_up(first)) {
+	if (fw_cluster_snapshot_catch_up()) {
 		pthread_mutex_lock(&C.lock);
 		C.stream_ready = false;         /* try again */
 		pthread_mutex_unlock(&C.lock);
@@ -405,21 +405,14 @@ static int apply_json(json_t *m, struct fw_error *err)
 	return fw_error_set(err, EINVAL, "unknown operation \"%s\"", op);
 }
 
-static void apply_msg(natsMsg *msg)
+static void apply_msg(natsMsg *msg, uint64_t seq)
 {
 	struct fw_error err = { 0 };
-	jsMsgMetaData *meta = NULL;
-	uint64_t seq, pending;
 	json_error_t jerr;
 	json_t *m;
 
-	if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
-		return;
-	seq = meta->Sequence.Stream;
-	pending = meta->NumPending;
-	jsMsgMetaData_Destroy(meta);
 	if (seq <= C.applied.seq)
-		return;                 /* delivered twice across a resubscription */
+		return;
 	m = json_loadb(natsMsg_GetData(msg), natsMsg_GetDataLength(msg), 0, &jerr);
 	if (!m)
 		fw_error_set(&err, EINVAL, "not JSON: %s", jerr.text);
@@ -435,8 +428,8 @@ static void apply_msg(natsMsg *msg)
 		note_node(json_string_value(json_object_get(m, "node")), seq,
 			  json_integer_value(json_object_get(m, "ts")));
 	C.applied.seq = seq;
-	if (C.stream_seq < seq + pending)
-		C.stream_seq = seq + pending;
+	if (C.stream_seq < seq)
+		C.stream_seq = seq;
 	C.applied_msgs++;
 	if (err.code)
 		C.apply_errors++;
@@ -447,37 +440,61 @@ static void apply_msg(natsMsg *msg)
 	fw_error_clear(&err);
 }
 
-/* An ephemeral pull consumer from the sequence after the last applied. */
-static natsSubscription *subscribe(void)
+/*
+ * The next change after the last one applied, read by sequence ("direct
+ * get", answered by any replica of the stream: no consumer to keep, so
+ * nothing to recreate when a server or the cluster's leader goes away).
+ * A jump in sequences is snapshots' messages, or changes compacted away:
+ * then the latest snapshot is loaded first when it is ahead of this node.
+ * Returns how many changes were applied, -1 on an error.
+ */
+static int read_new(void)
 {
-	natsSubscription *sub = NULL;
-	jsErrCode jerr = 0;
-	jsSubOptions so;
-	natsStatus s;
+	int n = 0;
 
-	jsSubOptions_Init(&so);
-	so.Stream = C.cfg.stream;
-	so.Config.AckPolicy = js_AckNone;
-	so.Config.InactiveThreshold = 30 * 1000000000LL;
-	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = C.applied.seq + 1;
-	s = js_PullSubscribe(&sub, C.js, C.subject, NULL, NULL, &so, &jerr);
-	if (s != NATS_OK) {
-		fw_cluster_note_error("cannot read stream %s from sequence %llu: %s (%s; JetStream error %d)",
-			   C.cfg.stream, (unsigned long long)C.applied.seq + 1,
-			   natsStatus_GetText(s), nats_GetLastError(NULL), (int)jerr);
-		return NULL;
+	while (!fw_cluster_stopping()) {
+		jsDirectGetMsgOptions o;
+		natsMsg *msg = NULL;
+		natsStatus s;
+		uint64_t seq;
+
+		jsDirectGetMsgOptions_Init(&o);
+		o.Sequence = C.applied.seq + 1;
+		o.NextBySubject = C.subject;
+		s = js_DirectGetMsg(&msg, C.js, C.cfg.stream, NULL, &o);
+		if (s == NATS_NOT_FOUND)
+			return n;
+		if (s != NATS_OK) {
+			fw_cluster_note_error("reading stream %s at sequence %llu: %s (%s)", C.cfg.stream,
+					      (unsigned long long)C.applied.seq + 1,
+					      natsStatus_GetText(s), nats_GetLastError(NULL));
+			return n ? n : -1;
+		}
+		seq = natsMsg_GetSequence(msg);
+		if (seq > C.applied.seq + 1 && fw_cluster_snapshot_catch_up()) {
+			natsMsg_Destroy(msg);
+			return n ? n : -1;
+		}
+		apply_msg(msg, seq);
+		natsMsg_Destroy(msg);
+		n++;
 	}
-	return sub;
+	return n;
 }
 
-static void drop_sub(natsSubscription **sub)
+/* Waits for a change to be published (a plain subscription to the subject
+ * wakes the reader; its copy of the message is not used) or for ms. */
+static void wait_for_news(natsSubscription *wake, int ms)
 {
-	if (*sub) {
-		natsSubscription_Unsubscribe(*sub);
-		natsSubscription_Destroy(*sub);
-		*sub = NULL;
-	}
+	natsMsg *m = NULL;
+	int msgs = 0;
+
+	if (natsSubscription_NextMsg(&m, wake, ms) == NATS_OK)
+		natsMsg_Destroy(m);
+	/* the burst it belongs to wakes the reader once */
+	while (natsSubscription_GetPending(wake, &msgs, NULL) == NATS_OK && msgs > 0 &&
+	       natsSubscription_NextMsg(&m, wake, 1) == NATS_OK)
+		natsMsg_Destroy(m);
 }
 
 /* Refreshes the stream's last sequence (the lag), at most 4 times a second. */
@@ -502,16 +519,16 @@ static void refresh_stream_seq(int64_t *last)
 
 static void *apply_thread(void *arg)
 {
-	natsSubscription *sub = NULL;
+	natsSubscription *wake = NULL;
 	int64_t info_at = 0;
-	int idle = 0;
 
 	while (!fw_cluster_stopping()) {
-		natsMsgList list = { 0 };
-		natsStatus s;
+		int n;
 
 		if (!is_connected()) {
-			drop_sub(&sub);
+			if (wake)
+				natsSubscription_Destroy(wake);
+			wake = NULL;
 			fw_cluster_pause_ms(100);
 			continue;
 		}
@@ -519,45 +536,31 @@ static void *apply_thread(void *arg)
 			fw_cluster_pause_ms(500);
 			continue;
 		}
-		if (!sub && !(sub = subscribe())) {
+		if (!wake && natsConnection_SubscribeSync(&wake, C.nc, C.subject) != NATS_OK) {
+			fw_cluster_note_error("cannot subscribe to %s: %s", C.subject,
+					      nats_GetLastError(NULL));
 			fw_cluster_pause_ms(500);
 			continue;
 		}
-		s = natsSubscription_Fetch(&list, sub, FETCH_BATCH, FETCH_WAIT_MS, NULL);
-		if (s == NATS_TIMEOUT) {
-			refresh_stream_seq(&info_at);
-			/* The stream has more than we got: the consumer was lost (its
-			 * server went away); make it again from where we are. */
-			if (C.stream_seq > C.applied.seq && ++idle >= 2) {
-				fw_info("cluster: the stream holds sequence %llu but nothing comes: reading it again from %llu",
-					(unsigned long long)C.stream_seq,
-					(unsigned long long)C.applied.seq + 1);
-				drop_sub(&sub);
-				idle = 0;
-			}
-			continue;
-		}
-		if (s != NATS_OK) {
-			fw_cluster_note_error("reading stream %s: %s (%s)", C.cfg.stream, natsStatus_GetText(s),
-				   nats_GetLastError(NULL));
-			drop_sub(&sub);
+		n = read_new();
+		if (n < 0) {
 			fw_cluster_pause_ms(200);
 			continue;
 		}
-		idle = 0;
-		for (int i = 0; i < list.Count && !fw_cluster_stopping(); i++)
-			apply_msg(list.Msgs[i]);
-		natsMsgList_Destroy(&list);
-		fw_cluster_snapshot_maybe_take();
+		if (n > 0)
+			fw_cluster_snapshot_maybe_take();
+		else
+			wait_for_news(wake, FETCH_WAIT_MS);
 		refresh_stream_seq(&info_at);
 	}
-	drop_sub(&sub);
+	if (wake)
+		natsSubscription_Destroy(wake);
 	return NULL;
 }
 
 /* ---- publishing a change ---------------------------------------------------- */
 
-#define FAILOVER_MS 3000             /* how long a change waits out a server's failure */
+#define FAILOVER_MS 10000            /* a change waits out a leader election (4-9 s in NATS) */
 
 static bool ready_to_publish(void)
 {
@@ -1108,6 +1111,7 @@ int fw_cluster_start(const struct fw_cluster_config *cfg, const char *pin_root,
 	C.started_ms = fw_cluster_now_ms();
 	snprintf(C.subject, sizeof(C.subject), "%s.ops", cfg->stream);
 	snprintf(C.snap_subject, sizeof(C.snap_subject), "%s.snap", cfg->stream);
+	snprintf(C.done_subject, sizeof(C.done_subject), "%s.snapdone", cfg->stream);
 	C.table = *local;
 	C.table.blocklist_add = c_blocklist_add;
 	C.table.blocklist_delete = c_blocklist_delete;

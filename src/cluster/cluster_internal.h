@@ -13,7 +13,6 @@
 #include "config/cluster_config.h"
 
 #define CHUNK 4096                      /* entries per message */
-#define FETCH_BATCH 256
 #define FETCH_WAIT_MS 250
 #define NODES_MAX 64
 #define SEQ_PIN_PREFIX "cluster_seq_"
@@ -39,6 +38,7 @@ struct cluster {
 	struct fw_api_backend table;
 	char subject[FW_CLUSTER_NAME_MAX + 8];      /* STREAM.ops: the changes */
 	char snap_subject[FW_CLUSTER_NAME_MAX + 8]; /* STREAM.snap: snapshots */
+	char done_subject[FW_CLUSTER_NAME_MAX + 12]; /* STREAM.snapdone: complete ones */
 	uint64_t snap_upto;             /* the latest snapshot known (apply thread) */
 	natsConnection *nc;
 	jsCtx *js;
@@ -77,9 +77,9 @@ void fw_cluster_seq_save(void);
 
 /* snapshot.c: run by the apply thread. Loads the latest snapshot when the
  * changes after the last one applied here were purged (0, or -1 to retry
- * later); takes a snapshot and purges the stream when snapshot_every
+ * later: it reads the stream); takes a snapshot and purges the stream when snapshot_every
  * changes have gone by since the last one. */
-int fw_cluster_snapshot_catch_up(uint64_t stream_first_seq);
+int fw_cluster_snapshot_catch_up(void);
 void fw_cluster_snapshot_maybe_take(void);
 
 #endif

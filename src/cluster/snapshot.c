@@ -4,18 +4,20 @@
  *
  * Every snapshot_every changes, one node writes the shared sets as they are
  * after sequence S (its apply thread does it, so its maps are exactly at S)
- * to the subject STREAM.snap, then purges the changes up to S and the older
- * snapshots:
- *   {"op":"snap_begin", "id":I, "node":N, "upto":S}
- *   {"op":"snap_add",   "id":I, "program":P, "entries":[["A", exp], ...]}
- *   {"op":"snap_map",   "id":I, "map":M, "entries":[{key, value}, ...]}
- *   {"op":"snap_end",   "id":I, "upto":S, "begin":B}
- * Each message is published expecting the subject's last sequence to be
- * the one before it, so when two nodes start a snapshot at once, one of
- * them fails at its next message and gives up; only a snapshot with its
- * snap_end counts. A node whose next change was purged loads the latest
- * snapshot: it applies its entries, deletes what it holds that the snapshot
- * lacks, and goes on from S + 1.
+ * to the subject STREAM.snap, then records the snapshot as complete on
+ * STREAM.snapdone:
+ *   STREAM.snap      {"op":"snap_begin", "id":I, "node":N, "upto":S}
+ *   STREAM.snap      {"op":"snap_add", "id":I, "program":P, "entries":[["A", exp], ...]}
+ *   STREAM.snap      {"op":"snap_map", "id":I, "map":M, "entries":[{key, value}, ...]}
+ *   STREAM.snapdone  {"op":"snap_done", "id":I, "upto":S, "begin":B, "chunks":K, "purged":P}
+ * and purges the changes up to P, the previous snapshot's S (so a node a
+ * little behind still replays changes instead of loading a snapshot), and
+ * the older snapshots. Each message on STREAM.snap is published expecting
+ * the subject's last sequence to be the one before it: when two nodes start
+ * at once, one fails at its next message and gives up. A node that has not
+ * applied P yet (its next changes are gone) loads the latest snapshot: it
+ * applies its entries, deletes what it holds that the snapshot lacks, and
+ * goes on from S + 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,35 +30,50 @@
 
 #define SNAP_PAGE 4096                  /* entries per snapshot message */
 
-/* The latest message of STREAM.snap: its sequence, and when it ends a
- * snapshot, that snapshot's id, first sequence and upto. */
+/* The latest complete snapshot (from STREAM.snapdone), and the last
+ * sequence of STREAM.snap (where the next snapshot chains on). */
 struct snap_tail {
 	uint64_t seq;
 	bool complete;
 	char id[128];
-	uint64_t begin, upto;
+	uint64_t begin, upto, purged, chunks;
 };
+
+static int last_on(const char *subject, natsMsg **msg)
+{
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetLastMsg(msg, C.js, C.cfg.stream, subject, NULL, &jerr);
+
+	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+		*msg = NULL;
+		return 0;
+	}
+	return s == NATS_OK ? 0 : -1;
+}
 
 static int snap_tail_read(struct snap_tail *t)
 {
 	natsMsg *msg = NULL;
-	jsErrCode jerr = 0;
-	natsStatus s;
 	json_t *m;
 
 	memset(t, 0, sizeof(*t));
-	s = js_GetLastMsg(&msg, C.js, C.cfg.stream, C.snap_subject, NULL, &jerr);
-	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
-		return 0;
-	if (s != NATS_OK)
+	if (last_on(C.snap_subject, &msg))
 		return -1;
-	t->seq = natsMsg_GetSequence(msg);
+	if (msg)
+		t->seq = natsMsg_GetSequence(msg);
+	natsMsg_Destroy(msg);
+	if (last_on(C.done_subject, &msg))
+		return -1;
+	if (!msg)
+		return 0;
 	m = json_loadb(natsMsg_GetData(msg), natsMsg_GetDataLength(msg), 0, NULL);
-	if (m && !strcmp(json_string_value(json_object_get(m, "op")) ?: "", "snap_end")) {
+	if (m) {
 		t->complete = true;
 		snprintf(t->id, sizeof(t->id), "%s", json_string_value(json_object_get(m, "id")) ?: "");
 		t->begin = json_integer_value(json_object_get(m, "begin"));
 		t->upto = json_integer_value(json_object_get(m, "upto"));
+		t->purged = json_integer_value(json_object_get(m, "purged"));
+		t->chunks = json_integer_value(json_object_get(m, "chunks"));
 	}
 	json_decref(m);
 	natsMsg_Destroy(msg);
@@ -172,7 +189,28 @@ static int snap_allowlist(struct snap_writer *w, const char *program, struct fw_
 	return ret;
 }
 
-static void purge(const char *subject, uint64_t before)
+/* The record that makes a snapshot count. */
+static int done_publish(json_t *m, struct fw_error *err)
+{
+	char *text = json_dumps(m, JSON_COMPACT);
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	json_decref(m);
+	if (!text)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	s = js_Publish(&pa, C.js, C.done_subject, text, (int)strlen(text), NULL, &jerr);
+	free(text);
+	jsPubAck_Destroy(pa);
+	if (s != NATS_OK)
+		return fw_error_set(err, EIO, "%s (%s)", natsStatus_GetText(s),
+				    nats_GetLastError(NULL));
+	return 0;
+}
+
+/* Purges subject's messages before sequence `before`, or all but `keep`. */
+static void purge(const char *subject, uint64_t before, uint64_t keep)
 {
 	jsErrCode jerr = 0;
 	jsOptions o;
@@ -180,6 +218,7 @@ static void purge(const char *subject, uint64_t before)
 	jsOptions_Init(&o);
 	o.Stream.Purge.Subject = subject;
 	o.Stream.Purge.Sequence = before;
+	o.Stream.Purge.Keep = keep;
 	if (js_PurgeStream(C.js, C.cfg.stream, &o, &jerr) != NATS_OK)
 		fw_cluster_note_error("purging %s before sequence %llu: %s (JetStream error %d)",
 				      subject, (unsigned long long)before, nats_GetLastError(NULL),
@@ -191,7 +230,7 @@ void fw_cluster_snapshot_maybe_take(void)
 	struct fw_error err = { 0 };
 	struct snap_writer w = { 0 };
 	struct snap_tail tail;
-	uint64_t upto = C.applied.seq, begin;
+	uint64_t upto = C.applied.seq, begin, purged;
 	json_t *programs = NULL, *p;
 	int64_t start = fw_cluster_now_ms();
 	size_t i;
@@ -207,6 +246,7 @@ void fw_cluster_snapshot_maybe_take(void)
 	snprintf(w.id, sizeof(w.id), "%s-%llu-%lld", C.cfg.node, (unsigned long long)upto,
 		 (long long)start);
 	w.last = tail.seq;
+	purged = tail.complete ? tail.upto : 0;
 	if (snap_publish(&w, json_pack("{s:s, s:s, s:s, s:I}", "op", "snap_begin", "id", w.id,
 				       "node", C.cfg.node, "upto", (json_int_t)upto), &err))
 		goto out;
@@ -223,14 +263,18 @@ void fw_cluster_snapshot_maybe_take(void)
 		if ((C.cfg.shared & FW_SHARE_ALLOWLIST) && snap_allowlist(&w, name, &err))
 			goto out;
 	}
-	if (snap_publish(&w, json_pack("{s:s, s:s, s:I, s:I}", "op", "snap_end", "id", w.id,
-				       "upto", (json_int_t)upto, "begin", (json_int_t)begin), &err))
+	if (done_publish(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "op", "snap_done",
+				   "id", w.id, "upto", (json_int_t)upto, "begin", (json_int_t)begin,
+				   "chunks", (json_int_t)(w.messages - 1),
+				   "purged", (json_int_t)purged), &err))
 		goto out;
-	purge(C.subject, upto + 1);
-	purge(C.snap_subject, begin);
+	if (purged)
+		purge(C.subject, purged + 1, 0);
+	purge(C.snap_subject, begin, 0);
+	purge(C.done_subject, 0, 1);
 	C.snap_upto = upto;
-	fw_info("cluster: snapshot of sequence %llu: %zu entries in %zu messages, %lld ms; the changes up to it are purged from the stream",
-		(unsigned long long)upto, w.entries, w.messages,
+	fw_info("cluster: snapshot of sequence %llu: %zu entries in %zu messages, %lld ms; the changes up to %llu are purged from the stream",
+		(unsigned long long)upto, w.entries, w.messages, (unsigned long long)purged,
 		(long long)(fw_cluster_now_ms() - start));
 out:
 	if (err.code == -EEXIST)
@@ -352,70 +396,65 @@ next:
 	return ret;
 }
 
-/* Applies the snapshot whose snap_end is tail. */
+/* Applies one message of the snapshot; true at its end. */
+static bool load_one(json_t *m, const struct snap_tail *tail, json_t *keep, uint64_t *messages,
+		     struct fw_error *err)
+{
+	const char *op = json_string_value(json_object_get(m, "op"));
+	const char *id = json_string_value(json_object_get(m, "id"));
+	const char *program = json_string_value(json_object_get(m, "program"));
+	const char *map = json_string_value(json_object_get(m, "map"));
+	json_t *entries = json_object_get(m, "entries");
+
+	if (!op || !id || strcmp(id, tail->id))
+		return false;                   /* an abandoned snapshot's message */
+	if (!strcmp(op, "snap_add") || !strcmp(op, "snap_map"))
+		++*messages;
+	if (!strcmp(op, "snap_add") && program) {
+		fw_cluster_apply_add(program, entries, err);
+		if (keep)
+			keep_entries(keep, program, entries, true);
+	} else if (!strcmp(op, "snap_map") && map) {
+		C.local->map_update(map, entries, err);
+		if (keep)
+			keep_entries(keep, map, entries, false);
+	}
+	return *messages == tail->chunks;
+}
+
+/* Applies the snapshot whose snap_end is tail, read by sequence from its
+ * snap_begin. A node that had applied changes before (its maps hold
+ * something) also deletes what the snapshot lacks. */
 static int load(const struct snap_tail *tail)
 {
 	struct fw_error err = { 0 };
-	natsSubscription *sub = NULL;
-	jsErrCode jerr = 0;
-	jsSubOptions so;
 	int64_t start = fw_cluster_now_ms();
 	json_t *keep = C.applied.seq ? json_object() : NULL;
-	size_t messages = 0;
-	bool done = false;
-	natsStatus s;
+	uint64_t next = tail->begin, messages = 0;
+	bool done = tail->chunks == 0;
 
-	jsSubOptions_Init(&so);
-	so.Stream = C.cfg.stream;
-	so.Config.AckPolicy = js_AckNone;
-	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = tail->begin;
-	s = js_PullSubscribe(&sub, C.js, C.snap_subject, NULL, NULL, &so, &jerr);
-	if (s != NATS_OK) {
-		fw_cluster_note_error("cannot read the snapshot of sequence %llu: %s",
-				      (unsigned long long)tail->upto, nats_GetLastError(NULL));
-		json_decref(keep);
-		return -1;
-	}
 	while (!done && !err.code && !fw_cluster_stopping()) {
-		natsMsgList list = { 0 };
+		jsDirectGetMsgOptions o;
+		natsMsg *msg = NULL;
+		natsStatus s;
+		json_t *m;
 
-		s = natsSubscription_Fetch(&list, sub, 64, 2000, NULL);
+		jsDirectGetMsgOptions_Init(&o);
+		o.Sequence = next;
+		o.NextBySubject = C.snap_subject;
+		s = js_DirectGetMsg(&msg, C.js, C.cfg.stream, NULL, &o);
 		if (s != NATS_OK) {
-			fw_error_set(&err, EIO, "reading it: %s", natsStatus_GetText(s));
+			fw_error_set(&err, EIO, "reading it at sequence %llu: %s (%s)",
+				     (unsigned long long)next, natsStatus_GetText(s),
+				     nats_GetLastError(NULL));
 			break;
 		}
-		for (int i = 0; i < list.Count && !done && !err.code; i++) {
-			json_t *m = json_loadb(natsMsg_GetData(list.Msgs[i]),
-					       natsMsg_GetDataLength(list.Msgs[i]), 0, NULL);
-			const char *op = json_string_value(json_object_get(m, "op"));
-			const char *id = json_string_value(json_object_get(m, "id"));
-			const char *program = json_string_value(json_object_get(m, "program"));
-			const char *map = json_string_value(json_object_get(m, "map"));
-			json_t *entries = json_object_get(m, "entries");
-
-			if (!op || !id || strcmp(id, tail->id)) {
-				json_decref(m);
-				continue;       /* an abandoned snapshot's message */
-			}
-			messages++;
-			if (!strcmp(op, "snap_add") && program) {
-				fw_cluster_apply_add(program, entries, &err);
-				if (keep)
-					keep_entries(keep, program, entries, true);
-			} else if (!strcmp(op, "snap_map") && map) {
-				C.local->map_update(map, entries, &err);
-				if (keep)
-					keep_entries(keep, map, entries, false);
-			} else if (!strcmp(op, "snap_end")) {
-				done = true;
-			}
-			json_decref(m);
-		}
-		natsMsgList_Destroy(&list);
+		next = natsMsg_GetSequence(msg) + 1;
+		m = json_loadb(natsMsg_GetData(msg), natsMsg_GetDataLength(msg), 0, NULL);
+		done = m && load_one(m, tail, keep, &messages, &err);
+		json_decref(m);
+		natsMsg_Destroy(msg);
 	}
-	natsSubscription_Unsubscribe(sub);
-	natsSubscription_Destroy(sub);
 	if (done && !err.code && keep)
 		prune(keep, &err);
 	json_decref(keep);
@@ -432,13 +471,13 @@ static int load(const struct snap_tail *tail)
 	pthread_cond_broadcast(&C.applied_cond);
 	pthread_mutex_unlock(&C.lock);
 	C.snap_upto = tail->upto;
-	fw_info("cluster: loaded the snapshot of sequence %llu (%zu messages) in %lld ms",
-		(unsigned long long)tail->upto, messages,
+	fw_info("cluster: loaded the snapshot of sequence %llu (%llu messages) in %lld ms",
+		(unsigned long long)tail->upto, (unsigned long long)messages,
 		(long long)(fw_cluster_now_ms() - start));
 	return 0;
 }
 
-int fw_cluster_snapshot_catch_up(uint64_t stream_first_seq)
+int fw_cluster_snapshot_catch_up(void)
 {
 	struct snap_tail tail;
 
@@ -446,17 +485,10 @@ int fw_cluster_snapshot_catch_up(uint64_t stream_first_seq)
 		return -1;
 	if (tail.complete && tail.upto > C.snap_upto)
 		C.snap_upto = tail.upto;
-	if (C.applied.seq + 1 >= stream_first_seq)
-		return 0;                       /* the next change is there */
-	if (tail.complete && tail.upto <= C.applied.seq)
-		return 0;                       /* what is gone was applied (or snapshots) */
-	if (!tail.complete) {
-		fw_warn("cluster: stream %s starts at %llu, after %llu applied here, and holds no snapshot to catch up from: the changes between are lost to this node",
-			C.cfg.stream, (unsigned long long)stream_first_seq,
-			(unsigned long long)C.applied.seq);
-		return 0;
-	}
-	fw_info("cluster: the changes after sequence %llu were compacted: loading the snapshot of sequence %llu",
-		(unsigned long long)C.applied.seq, (unsigned long long)tail.upto);
+	if (!tail.complete || C.applied.seq >= tail.purged)
+		return 0;                       /* the changes after ours are all there */
+	fw_info("cluster: the changes after sequence %llu were compacted (up to %llu): loading the snapshot of sequence %llu",
+		(unsigned long long)C.applied.seq, (unsigned long long)tail.purged,
+		(unsigned long long)tail.upto);
 	return load(&tail);
 }

@@ -81,8 +81,8 @@ done
 check_eq "unblock on node 2: 200" 200 "$(unblock 2 "$ATK_IP")"
 t=$(wait_for 5 bash -c "[ \"\$(nsenter --net=/var/run/netns/$ATK ping -n -q -c 1 -W 1 $(ip_of 1) | sed -n 's/.* \([0-9]*\) received.*/\1/p')\" = 1 ]")
 check_eq "... node 1 answers again" ok "$([ "$t" != timeout ] && echo ok || echo "$t")"
-st=$(status_of 3)
-check_contains "status of node 3 lists the nodes seen" '"name": "n2"' "$st"
+t=$(wait_for 5 bash -c "nsenter --net=/var/run/netns/$(ns 3) curl -s http://127.0.0.1:8080/api/ebpf/cluster | grep -q '\"name\": \"n2\"'")
+check_contains "status of node 3 lists the nodes seen" '"name": "n2"' "$(status_of 3)"
 out=$(in_ns "$(ns 3)" "$FLYWALL" ebpf cluster status)
 check_contains "flywall ebpf cluster status: connected" "connected:  nats://" "$out"
 check_contains "... names the nodes seen" "n1 " "$out"
@@ -130,6 +130,9 @@ import json; print(json.dumps({'addresses': ['198.18.%d.%d' % (i >> 8, i & 255) 
 code=$(api 2 -o "$TMP/body" -w '%{http_code}' -X DELETE -H "$(auth 2)" --data-binary "@$TMP/del.json" \
 	http://127.0.0.1:8080/api/ebpf/blocklist)
 check_eq "1,000 removed on node 2: 200" 200 "$code"
+codes=
+for i in 1 2 3 4; do codes+="$(block 1 198.19.8.$i) $(unblock 2 198.19.8.$i) "; done
+check_eq "8 more changes (blocked on node 1, unblocked on node 2)" "200 200 200 200 200 200 200 200 " "$codes"
 check_eq "nodes 1 and 2 hold 9,000 addresses and 1 CIDR" 9001 "$(map_keys 1 | wc -l)"
 daemon_start 3 2>>"$TMP/start.err" && ok "node 3 restarts" || not_ok "node 3 restarts" "$(cat "$TMP/start.err")"
 t=$(wait_for 20 converged 1 2 3)
