@@ -9,6 +9,8 @@
 #     (a new node) and the time from its launch until it has applied the
 #     whole stream (lag 0, its blocklist as large as node 1's) is measured.
 #   BUILD=build bench/fleet.sh [COUNT] [SIZE...]   (default 200; 100000 1000000)
+# FLEET_SNAPSHOT_EVERY=N sets the cluster block's snapshot_every (default
+# 10000: these runs replay the stream; a small N makes node 3 load a snapshot).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -23,6 +25,7 @@ command -v nats-server >/dev/null || { echo "nats-server is missing: scripts/ins
 
 CLUSTER_MAPS='maps = { "blocklist" = { type = "hash", size = 1100000 } }'
 CLUSTER_ARGS=', blocklist_size = 1100000'
+CLUSTER_EXTRA="snapshot_every = ${FLEET_SNAPSHOT_EVERY:-10000}"
 . tests/e2e/cluster_lib.sh
 trap cluster_lab_down EXIT
 trap 'exit 130' INT TERM
@@ -40,7 +43,7 @@ for n in "${NODES[@]}"; do
 	wait_for 30 is_connected "$n" True >/dev/null || { echo "node $n did not connect" >&2; exit 1; }
 done
 
-echo "# $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg), snapshot_every ${FLEET_SNAPSHOT_EVERY:-10000}"
 echo
 echo "## propagation: $COUNT additions on node 1, one at a time"
 "$BUILD/tests/e2e/fleet_probe" "$(ns 1)" "$TMP/token1" "$COUNT" "$(pin_root 2)" "$(pin_root 3)" ||
@@ -59,8 +62,8 @@ caught_up() { # node: lag 0 and as many entries as node 1
 
 echo
 echo "## bootstrap: a new node (empty pin root) catches up with the shared blocklist"
-echo "| entries | stream messages | upload to node 1 (s) | node 3: launch to running (s) | launch to caught up (s) |"
-echo "|---|---|---|---|---|"
+echo "| entries | last change's sequence | upload to node 1 (s) | node 3: launch to running (s) | launch to caught up (s) | how |"
+echo "|---|---|---|---|---|---|"
 have=$(kept 1)
 for size in "${SIZES[@]}"; do
 	daemon_stop 3
@@ -89,9 +92,11 @@ print('\n'.join('100.%d.%d.%d' % ((i >> 16) & 255, (i >> 8) & 255, i & 255) for 
 	t=$(wait_for 120 caught_up 3)
 	[ "$t" = timeout ] && { echo "node 3 did not catch up: $(status_of 3)" >&2; exit 1; }
 	total=$(( ($(date +%s%N) - start) / 1000000 ))
-	printf '| %s | %s | %s | %s | %s |\n' "$have" "$seq" \
+	how=replay
+	grep -q "loaded the snapshot" "$log" && how=snapshot
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$have" "$seq" \
 		"$(awk -v v="${upload:-0}" 'BEGIN {printf "%.2f", v / 1000}')" \
 		"$(awk -v v="$running" 'BEGIN {printf "%.2f", v / 1000}')" \
-		"$(awk -v v="$total" 'BEGIN {printf "%.2f", v / 1000}')"
+		"$(awk -v v="$total" 'BEGIN {printf "%.2f", v / 1000}')" "$how"
 	upload=
 done

@@ -483,18 +483,21 @@ static int read_new(void)
 }
 
 /* Waits for a change to be published (a plain subscription to the subject
- * wakes the reader; its copy of the message is not used) or for ms. */
-static void wait_for_news(natsSubscription *wake, int ms)
+ * wakes the reader; its copy of the message is not used) or for ms; true
+ * when one was. */
+static bool wait_for_news(natsSubscription *wake, int ms)
 {
 	natsMsg *m = NULL;
 	int msgs = 0;
 
-	if (natsSubscription_NextMsg(&m, wake, ms) == NATS_OK)
-		natsMsg_Destroy(m);
+	if (natsSubscription_NextMsg(&m, wake, ms) != NATS_OK)
+		return false;
+	natsMsg_Destroy(m);
 	/* the burst it belongs to wakes the reader once */
 	while (natsSubscription_GetPending(wake, &msgs, NULL) == NATS_OK && msgs > 0 &&
 	       natsSubscription_NextMsg(&m, wake, 1) == NATS_OK)
 		natsMsg_Destroy(m);
+	return true;
 }
 
 /* Refreshes the stream's last sequence (the lag), at most 4 times a second. */
@@ -521,6 +524,7 @@ static void *apply_thread(void *arg)
 {
 	natsSubscription *wake = NULL;
 	int64_t info_at = 0;
+	int retries = 0;
 
 	while (!fw_cluster_stopping()) {
 		int n;
@@ -547,10 +551,18 @@ static void *apply_thread(void *arg)
 			fw_cluster_pause_ms(200);
 			continue;
 		}
-		if (n > 0)
+		/* The subscription hears of a change as it is published, a
+		 * moment before the replica that answers has stored it: after
+		 * a wake-up, look again every 2 ms for up to 100 ms. */
+		if (n > 0) {
+			retries = 0;
 			fw_cluster_snapshot_maybe_take();
-		else
-			wait_for_news(wake, FETCH_WAIT_MS);
+		} else if (retries > 0) {
+			retries--;
+			fw_cluster_pause_ms(2);
+		} else if (wait_for_news(wake, FETCH_WAIT_MS)) {
+			retries = 50;
+		}
 		refresh_stream_seq(&info_at);
 	}
 	if (wake)

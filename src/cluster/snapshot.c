@@ -274,8 +274,8 @@ void fw_cluster_snapshot_maybe_take(void)
 	purge(C.done_subject, 0, 1);
 	C.snap_upto = upto;
 	fw_info("cluster: snapshot of sequence %llu: %zu entries in %zu messages, %lld ms; the changes up to %llu are purged from the stream",
-		(unsigned long long)upto, w.entries, w.messages, (unsigned long long)purged,
-		(long long)(fw_cluster_now_ms() - start));
+		(unsigned long long)upto, w.entries, w.messages,
+		(long long)(fw_cluster_now_ms() - start), (unsigned long long)purged);
 out:
 	if (err.code == -EEXIST)
 		fw_info("cluster: another node is taking a snapshot; this one gives way");

@@ -118,7 +118,8 @@ EOF
 }
 
 daemon_start() { # node
-	local n=$1 i log="$TMP/fw$n.log"
+	local n=$1 i
+	local log="$TMP/fw$n.log"
 	nsenter --net="/var/run/netns/$(ns "$n")" "$FLYWALL" daemon -c "$TMP/fw$n.hcl" \
 		--pin-root "$(pin_root "$n")" >>"$log" 2>&1 &
 	DAEMON_PID[$n]=$!

@@ -49,7 +49,7 @@ static void test_full_block(void **state)
 				"  credentials = \"nats/edge.creds\"\n  tls_ca = \"/etc/ssl/ca.pem\"\n"
 				"  tls_cert = \"c.pem\"\n  tls_key = \"k.pem\"\n"
 				"  shared = [\"blocklist\", \"allowlist\"]\n  replicas = 3\n"
-				"  apply_wait_ms = 2000\n}\n");
+				"  apply_wait_ms = 2000\n  snapshot_every = 0\n}\n");
 	const struct fw_cluster_config *c = &l->cfg.cluster;
 
 	assert_int_equal(l->count, 0);
@@ -65,6 +65,7 @@ static void test_full_block(void **state)
 	assert_int_equal(c->shared, FW_SHARE_BLOCKLIST | FW_SHARE_ALLOWLIST);
 	assert_int_equal(c->replicas, 3);
 	assert_int_equal(c->apply_wait_ms, 2000);
+	assert_int_equal(c->snapshot_every, 0);
 	unload(l);
 }
 
@@ -81,6 +82,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->shared, FW_SHARE_BLOCKLIST | FW_SHARE_CIDR_BLOCKLIST);
 	assert_int_equal(c->replicas, 1);
 	assert_int_equal(c->apply_wait_ms, FW_CLUSTER_APPLY_WAIT_DEFAULT_MS);
+	assert_int_equal(c->snapshot_every, 10000);
 	j = fw_config_to_json(&l->cfg);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(
 		json_object_get(j, "cluster"), "shared"), 1)), "cidr_blocklist");
@@ -128,9 +130,10 @@ static const struct bad_case bad_cases[] = {
 	    { 3, 38, "shared names \"allowlist\" twice" },
 	    { 3, 51, "unknown set \"rules\" in shared; the sets are blocklist, cidr_blocklist and allowlist" } } },
 	{ "numbers_out_of_range",
-	  "cluster {\n  servers = [\"nats://a:4222\"]\n  replicas = 7\n  apply_wait_ms = 1.5\n}\n",
+	  "cluster {\n  servers = [\"nats://a:4222\"]\n  replicas = 7\n  apply_wait_ms = 1.5\n  snapshot_every = -1\n}\n",
 	  { { 3, 14, "replicas must be a whole number from 1 to 5" },
-	    { 4, 19, "apply_wait_ms must be a whole number from 100 to 60000" } } },
+	    { 4, 19, "apply_wait_ms must be a whole number from 100 to 60000" },
+	    { 5, 20, "snapshot_every must be a whole number from 0 to 100000000" } } },
 	{ "cert_without_key", "cluster {\n  servers = [\"nats://a:4222\"]\n  tls_cert = \"c.pem\"\n}\n",
 	  { { 3, 3, "tls_cert and tls_key go together: set both or neither" } } },
 	{ "unknown_field_duplicate_label_block",
