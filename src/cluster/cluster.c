@@ -418,6 +418,12 @@ static void apply_msg(natsMsg *msg, uint64_t seq)
 		fw_error_set(&err, EINVAL, "not JSON: %s", jerr.text);
 	else
 		apply_json(m, &err);
+	if (err.code && fw_cluster_stopping()) {
+		/* interrupted by the daemon's stop: applied again at the next start */
+		json_decref(m);
+		fw_error_clear(&err);
+		return;
+	}
 	if (err.code)
 		fw_cluster_note_error("sequence %llu from %s: %s (skipped; every node skips it alike)",
 			   (unsigned long long)seq,
@@ -1146,7 +1152,7 @@ int fw_cluster_start(const struct fw_cluster_config *cfg, const char *pin_root,
 	C.running = true;
 	return 0;
 fail:
-	fw_cluster_stop();
+	fw_cluster_close();
 	return ret;
 }
 
@@ -1159,6 +1165,11 @@ void fw_cluster_stop(void)
 	if (C.running)
 		pthread_join(C.thread, NULL);
 	C.running = false;
+}
+
+void fw_cluster_close(void)
+{
+	fw_cluster_stop();
 	jsCtx_Destroy(C.js);
 	C.js = NULL;
 	if (C.nc) {

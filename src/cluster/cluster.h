@@ -26,7 +26,11 @@ int fw_cluster_start(const struct fw_cluster_config *cfg, const char *pin_root,
 		     const struct fw_api_backend *local, struct fw_error *err);
 /* The table the API serves: local itself when no cluster runs. */
 const struct fw_api_backend *fw_cluster_backend(const struct fw_api_backend *local);
+/* Stops reading the stream (before the daemon stops writing maps: a change
+ * is applied whole or at the next start), then, once the API has stopped,
+ * closes the connection. */
 void fw_cluster_stop(void);
+void fw_cluster_close(void);
 /* {"enabled", "node", "connected", "server", "stream", "applied_seq",
  *  "stream_seq", "lag", "nodes": [...], "last_error", ...}. */
 json_t *fw_cluster_status(void);

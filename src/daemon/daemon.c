@@ -430,9 +430,10 @@ out:
 		report_error(&err);
 	/* Long operations give up first (an unfinished import is undone), so
 	 * the API's connections end promptly. */
+	fw_cluster_stop();
 	fw_backend_stop();
 	fw_api_server_stop(d.api);
-	fw_cluster_stop();
+	fw_cluster_close();
 	fw_backend_join();
 	fw_event_log_stop();
 	fw_daemon_current = NULL;

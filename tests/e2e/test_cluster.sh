@@ -120,6 +120,9 @@ t=$(wait_for 5 converged 1 2 3)
 check_eq "... every node has it" ok "$([ "$t" != timeout ] && echo ok || echo timeout)"
 daemon_stop 3 KILL
 check_eq "node 3 killed; 198.19.9.9 unblocked on node 2" 200 "$(unblock 2 198.19.9.9)"
+code=$(api 1 -o "$TMP/body" -w '%{http_code}' -X POST -H "$(auth 1)" \
+	-d '{"addresses": ["198.19.7.7"], "expires_in": 1}' http://127.0.0.1:8080/api/ebpf/blocklist)
+check_eq "198.19.7.7 blocked on node 1 for 1 s" 200 "$code"
 python3 -c "
 for i in range(10000): print('198.18.%d.%d' % (i >> 8, i & 255))" >"$TMP/10k.txt"
 code=$(api 1 -o "$TMP/body" -w '%{http_code}' -X POST -H "$(auth 1)" -H 'Content-Type: text/plain' \
@@ -133,12 +136,16 @@ check_eq "1,000 removed on node 2: 200" 200 "$code"
 codes=
 for i in 1 2 3 4; do codes+="$(block 1 198.19.8.$i) $(unblock 2 198.19.8.$i) "; done
 check_eq "8 more changes (blocked on node 1, unblocked on node 2)" "200 200 200 200 200 200 200 200 " "$codes"
+count_is() { [ "$(map_keys "$1" | wc -l)" = "$2" ]; }
+wait_for 5 count_is 1 9001 >/dev/null   # once 198.19.7.7 has expired and gone
 check_eq "nodes 1 and 2 hold 9,000 addresses and 1 CIDR" 9001 "$(map_keys 1 | wc -l)"
 daemon_start 3 2>>"$TMP/start.err" && ok "node 3 restarts" || not_ok "node 3 restarts" "$(cat "$TMP/start.err")"
 t=$(wait_for 20 converged 1 2 3)
 check_eq "node 3 converges exactly (keys of both maps equal node 1's)" ok \
 	"$([ "$t" != timeout ] && echo ok || echo "node 3: $(map_keys 3 | wc -l) keys")"
 check_contains "... and logged where it resumed" "applied up to sequence" "$(grep 'cluster: node n3' "$TMP/fw3.log" | tail -1)"
+check_eq "... the entry that expired while node 3 was down did not come back on it" "" \
+	"$(map_keys 3 | grep -i '0xc6 0x13 0x07 0x07$')"
 check_contains "the stream was compacted meanwhile (a snapshot, the changes before it purged)" \
 	"cluster: snapshot of sequence" "$(cat "$TMP/fw1.log" "$TMP/fw2.log")"
 check_contains "node 3 caught up from the snapshot" "cluster: loaded the snapshot of sequence" \
