@@ -3,10 +3,12 @@
 # NATS JetStream cluster (docs/cluster.md). Each node is a network namespace
 # on a lab bridge, running one nats-server and one daemon (ddos_filter on its
 # eth0); a fifth namespace is the attacker. Checks: an address blocked on one
-# node drops pings at the others within a second; a node that was down
-# catches up exactly; one server down: changes still flow, and it rejoins;
-# every server down: every node still filters, says it is disconnected,
-# refuses shared changes, and converges when they return.
+# node drops pings at the others within a second; CIDRs and the allowlist
+# are shared; a node that was down catches up exactly (through a snapshot:
+# the stream is compacted every 4 changes here), deleting what was removed
+# and not reviving what expired meanwhile; one server killed: changes still
+# flow, and it rejoins; every server down: every node still filters, says it
+# is disconnected, refuses shared changes, and converges when they return.
 set -u
 E2E_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
