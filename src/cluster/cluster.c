@@ -932,10 +932,13 @@ static int c_blocklist_put(struct fw_blocklist_batch *fb, const struct fw_blockl
 	size_t n_local = 0;
 	int ret = 0;
 
+	bool checked = false;
+
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (shared(set_of(items[i].address))) {
-			if ((ret = refuse_offline("the blocklist", err)))
+			if (!checked && (ret = refuse_offline("the blocklist", err)))
 				break;
+			checked = true;
 			if (batch_add(b, items[i].address, items[i].expires_in))
 				ret = fw_error_set(err, ENOMEM, "out of memory");
 			continue;
