@@ -80,8 +80,18 @@ static int seq_open(const char *pin_root, struct fw_error *err)
 	char path[FW_PATH_MAX];
 	__u32 zero = 0;
 
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
 	snprintf(path, sizeof(path), "%s/%s%s", pin_root, SEQ_PIN_PREFIX, C.cfg.stream);
 	C.seq_fd = bpf_obj_get(path);
+	if (C.seq_fd >= 0 && (bpf_obj_get_info_by_fd(C.seq_fd, &info, &len) ||
+			      info.value_size != sizeof(struct seq_record))) {
+		/* another layout: start counting anew (a full replay) */
+		close(C.seq_fd);
+		unlink(path);
+		C.seq_fd = -1;
+	}
 	if (C.seq_fd < 0) {
 		C.seq_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fw_cluster_seq", sizeof(__u32),
 					  sizeof(struct seq_record), 1, NULL);
@@ -526,10 +536,60 @@ static void refresh_stream_seq(int64_t *last)
 	natsMsg_Destroy(msg);
 }
 
+static bool shared(enum fw_cluster_set set);
+
+/* A map the cluster writes: blocklist, cidr_blocklist or allowlist, as shared. */
+static bool shared_map_name(const char *name)
+{
+	return (!strcmp(name, "blocklist") && shared(FW_SHARE_BLOCKLIST)) ||
+	       (!strcmp(name, "cidr_blocklist") && shared(FW_SHARE_CIDR_BLOCKLIST)) ||
+	       (!strcmp(name, "allowlist") && shared(FW_SHARE_ALLOWLIST));
+}
+
+/*
+ * The shared maps now, against those the applied sequence describes. One
+ * that is new (a program loaded anew, by the API or a reload, or its maps
+ * made anew) holds none of the shared entries: the node reads the stream
+ * again from its start (or the latest snapshot); what it applies twice
+ * elsewhere changes nothing.
+ */
+static void check_maps(void)
+{
+	json_t *maps = C.local->maps(), *m;
+	uint32_t ids[SEQ_MAPS_MAX];
+	bool fresh = false;
+	size_t i, n = 0;
+
+	json_array_foreach(maps, i, m) {
+		const char *name = json_string_value(json_object_get(m, "name"));
+		uint32_t id = (uint32_t)json_integer_value(json_object_get(m, "id"));
+		bool known = false;
+
+		if (!name || !shared_map_name(name) || n == SEQ_MAPS_MAX)
+			continue;
+		ids[n++] = id;
+		for (uint32_t j = 0; j < C.applied.n_maps; j++)
+			known |= C.applied.map_ids[j] == id;
+		fresh |= !known;
+	}
+	json_decref(maps);
+	if (!fresh && n == C.applied.n_maps)
+		return;
+	pthread_mutex_lock(&C.lock);
+	if (fresh && C.applied.seq) {
+		fw_info("cluster: a shared map is new here (a program loaded anew): reading the stream again from its start");
+		C.applied.seq = 0;
+	}
+	C.applied.n_maps = (uint32_t)n;
+	memcpy(C.applied.map_ids, ids, n * sizeof(ids[0]));
+	fw_cluster_seq_save();
+	pthread_mutex_unlock(&C.lock);
+}
+
 static void *apply_thread(void *arg)
 {
 	natsSubscription *wake = NULL;
-	int64_t info_at = 0;
+	int64_t info_at = 0, maps_at = 0;
 	int retries = 0;
 
 	while (!fw_cluster_stopping()) {
@@ -551,6 +611,10 @@ static void *apply_thread(void *arg)
 					      nats_GetLastError(NULL));
 			fw_cluster_pause_ms(500);
 			continue;
+		}
+		if (fw_cluster_now_ms() - maps_at >= 2000) {
+			maps_at = fw_cluster_now_ms();
+			check_maps();
 		}
 		n = read_new();
 		if (n < 0) {

@@ -26,9 +26,16 @@ struct node_seen {
 /* What the pinned map holds: the last sequence applied, and the creation
  * time of the stream it counts in (a stream deleted and made anew restarts
  * at 1: the node then replays it whole). */
+#define SEQ_MAPS_MAX 16
 struct seq_record {
 	uint64_t seq;
 	int64_t stream_created;
+	/* The ids of the shared maps the sequence describes: a map that is
+	 * not among them (a program loaded anew) makes the node read the
+	 * stream again from its start. */
+	uint32_t n_maps;
+	uint32_t map_ids[SEQ_MAPS_MAX];
+	uint32_t pad;
 };
 
 struct cluster {

@@ -155,6 +155,16 @@ check_contains "node 3 caught up from the snapshot" "cluster: loaded the snapsho
 check_contains "... and deleted what the snapshot lacks (198.19.9.9)" "1 addresses and 0 allowlist entries were not in the snapshot" \
 	"$(cat "$TMP/fw3.log")"
 
+# ---- a program loaded anew (empty maps) reads the stream again --------------
+code=$(api 2 -o "$TMP/body" -w '%{http_code}' -X DELETE -H "$(auth 2)" \
+	http://127.0.0.1:8080/api/ebpf/programs/ddos_filter)
+check_eq "ddos_filter unloaded on node 2" 200 "$code"
+kill -HUP "${DAEMON_PID[2]}"
+t=$(wait_for 20 converged 1 2 3)
+check_eq "... loaded again by a reload (empty maps): node 2 converges from the stream" ok \
+	"$([ "$t" != timeout ] && echo ok || echo "node 2: $(map_keys 2 | wc -l) keys")"
+check_contains "... and says why" "a shared map is new here" "$(cat "$TMP/fw2.log")"
+
 # ---- one server down: quorum holds, changes flow; then it rejoins ------------
 nats_stop 2 KILL
 check_eq "server 2 killed: a block on node 1 still succeeds" 200 "$(block 1 198.19.0.1)"
