@@ -22,7 +22,7 @@ SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP
-LDLIBS  := -lbpf -lmnl -lelf -lz -lnettle -lmicrohttpd -ljansson -lcurl -lpcap -lcap -lunistring -lpthread -lm
+LDLIBS  := -lbpf -lmnl -lelf -lz -lnettle -lmicrohttpd -ljansson -lcurl -lpcap -lcap -lunistring -lnats -lpthread -lm
 ASAN    := -fsanitize=address,undefined -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	      -I$(BUILD) -Iinclude -Ibpf/lib

@@ -10,6 +10,8 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libmnl-dev
 	libcmocka-dev libcap-dev libunistring-dev nettle-dev
+	# the fleet: NATS JetStream's C client, and its server for the tests
+	libnats-dev nats-server
 	# HashiCorp's HCL parser, the conformance test's reference
 	golang-go golang-github-hashicorp-hcl-v2-dev
 	# test peers

@@ -141,6 +141,9 @@ struct fw_api_backend {
 	 * events with seq >= since (at most max), and sets *next to the seq to
 	 * ask next. */
 	json_t *(*events_since)(void *ctx, uint64_t since, size_t max, uint64_t *next);
+
+	/* Optional: the cluster's status (src/cluster/); NULL when none runs. */
+	json_t *(*cluster)(void *ctx);
 };
 
 #endif

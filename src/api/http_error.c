@@ -18,6 +18,7 @@ unsigned int fw_http_status_from_errno(int code)
 	case EBADMSG:
 	case EOPNOTSUPP: return 422;
 	case ENOSYS: return 501;
+	case ENOTCONN: return 503;     /* the cluster engine is unreachable */
 	default: return 500;
 	}
 }

@@ -237,6 +237,32 @@ static void release(struct subject *subs, size_t n)
 	free(subs);
 }
 
+/* The cluster's figures (docs/cluster.md), when the daemon runs one. */
+static void put_cluster(FILE *out, const struct fw_api_backend *be)
+{
+	json_t *c = be->cluster ? be->cluster(be->ctx) : NULL;
+
+	if (c && json_is_true(json_object_get(c, "enabled"))) {
+		put_header(out, "flywall_cluster_connected", "gauge",
+			   "1 while a NATS server of the cluster is connected.");
+		fprintf(out, "flywall_cluster_connected %d\n",
+			json_is_true(json_object_get(c, "connected")));
+		put_header(out, "flywall_cluster_lag", "gauge",
+			   "Changes in the cluster's stream not applied here yet (as last seen).");
+		fprintf(out, "flywall_cluster_lag %" JSON_INTEGER_FORMAT "\n",
+			json_integer_value(json_object_get(c, "lag")));
+		put_header(out, "flywall_cluster_applied_sequence", "gauge",
+			   "Last sequence of the cluster's stream applied here.");
+		fprintf(out, "flywall_cluster_applied_sequence %" JSON_INTEGER_FORMAT "\n",
+			json_integer_value(json_object_get(c, "applied_seq")));
+		put_header(out, "flywall_cluster_apply_errors_total", "counter",
+			   "Changes from the stream that could not be applied here.");
+		fprintf(out, "flywall_cluster_apply_errors_total %" JSON_INTEGER_FORMAT "\n",
+			json_integer_value(json_object_get(c, "apply_errors")));
+	}
+	json_decref(c);
+}
+
 char *fw_api_metrics_text(const struct fw_api_backend *be)
 {
 	static const char *const prog_keys[] = { "name", NULL };
@@ -263,6 +289,7 @@ char *fw_api_metrics_text(const struct fw_api_backend *be)
 	put_program_counters(out, progs, n_progs);
 	put_families(out, map_families, sizeof(map_families) / sizeof(*map_families),
 		     "map", map_subs, n_maps);
+	put_cluster(out, be);
 	release(progs, n_progs);
 	release(map_subs, n_maps);
 	if (fclose(out)) {

@@ -360,6 +360,15 @@ static void stats_get(struct route_args *a)
 	reply_json(a->resp, a->be->stats(a->be->ctx));
 }
 
+/* The cluster's status; {"enabled": false} when the configuration has no
+ * cluster block. */
+static void cluster_get(struct route_args *a)
+{
+	const struct fw_api_backend *be = a->ctx->backend;
+
+	reply_json(a->resp, be->cluster ? be->cluster(be->ctx) : json_pack("{s:b}", "enabled", false));
+}
+
 static void events_stream(struct route_args *a)
 {
 	const char *since = query(a->req, "since");
@@ -624,6 +633,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/ebpf/blocklist", blocklist_list, 0 },
 	{ "POST", "/api/ebpf/blocklist", blocklist_add, ROUTE_AUTH | ROUTE_BODY },
 	{ "DELETE", "/api/ebpf/blocklist", blocklist_delete, ROUTE_AUTH | ROUTE_BODY },
+	{ "GET", "/api/ebpf/cluster", cluster_get, 0 },
 	{ "GET", "/api/ebpf/events", events_stream, 0 },
 	{ "GET", "/metrics", metrics_get, 0 },
 	/* The dashboard (api/ui.c) */

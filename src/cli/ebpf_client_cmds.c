@@ -224,9 +224,25 @@ static void print_features(json_t *features)
 		printf("missing:  %s\n", missing);
 }
 
+/* One line on the cluster, when the daemon runs one. */
+static void print_cluster_line(json_t *c)
+{
+	if (!json_is_true(json_object_get(c, "enabled")))
+		return;
+	if (json_is_true(json_object_get(c, "connected")))
+		printf("cluster:  node %s, connected to %s, sequence %lld, lag %lld\n",
+		       str_or(c, "node", "?"), str_or(c, "server", "?"),
+		       (long long)json_integer_value(json_object_get(c, "applied_seq")),
+		       (long long)json_integer_value(json_object_get(c, "lag")));
+	else
+		printf("cluster:  node %s, DISCONNECTED: enforcing what it has, shared sets read-only (%s)\n",
+		       str_or(c, "node", "?"), str_or(c, "last_error", "no server answers"));
+}
+
 int fw_cmd_ebpf_status(int argc, char **argv)
 {
-	json_t *stats = NULL, *programs = NULL, *maps = NULL;
+	json_t *stats = NULL, *programs = NULL, *maps = NULL, *cluster = NULL;
+	long status = 0;
 	struct fw_client cl;
 	int first, ret;
 
@@ -235,16 +251,26 @@ int fw_cmd_ebpf_status(int argc, char **argv)
 	    (ret = get(&cl, "/api/ebpf/programs", &programs)) ||
 	    (ret = get(&cl, "/api/ebpf/maps", &maps)))
 		goto out;
+	/* An older daemon has no cluster route: no cluster line then. */
+	if (fw_client_call(&cl, "GET", "/api/ebpf/cluster", NULL, false, &status, &cluster) ||
+	    status >= 400) {
+		json_decref(cluster);
+		cluster = NULL;
+	}
 	if (cl.json) {
 		json_t *all = json_pack("{s:s, s:s, s:O, s:O, s:O}", "daemon", "running",
 					"api", cl.url, "stats", stats, "programs", programs,
 					"maps", maps);
+
+		if (json_is_true(json_object_get(cluster, "enabled")))
+			json_object_set(all, "cluster", cluster);
 		print_json(all);
 		json_decref(all);
 		goto out;
 	}
 	printf("daemon:   running, API at %s, pins in %s\n", cl.url,
 	       str_or(stats, "pin_root", "?"));
+	print_cluster_line(cluster);
 	print_features(json_object_get(stats, "features"));
 	printf("\n");
 	print_programs_table(programs, stats);
@@ -254,6 +280,7 @@ out:
 	json_decref(stats);
 	json_decref(programs);
 	json_decref(maps);
+	json_decref(cluster);
 	return ret;
 }
 

@@ -16,5 +16,6 @@ int fw_cmd_ebpf_blocklist_del(int argc, char **argv);
 int fw_cmd_ebpf_blocklist_list(int argc, char **argv);
 int fw_cmd_ebpf_blocklist_import(int argc, char **argv);
 int fw_cmd_ebpf_events(int argc, char **argv);
+int fw_cmd_ebpf_cluster_status(int argc, char **argv);   /* cluster_cmd.c */
 
 #endif

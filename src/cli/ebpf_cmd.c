@@ -76,6 +76,12 @@ static const struct fw_command map_commands[] = {
 	{ 0 },
 };
 
+static const struct fw_command cluster_commands[] = {
+	{ "status", fw_cmd_ebpf_cluster_status, NULL, "",
+	  "nodes seen, sequence applied, lag, last error", { fw_client_words } },
+	{ 0 },
+};
+
 static const struct fw_command blocklist_commands[] = {
 	{ "add", fw_cmd_ebpf_blocklist_add, NULL, "ADDRESS... [expires SECONDS] [program P]",
 	  "block addresses or CIDRs", { expires_program_words, fw_client_words } },
@@ -127,5 +133,7 @@ const struct fw_command fw_ebpf_commands[] = {
 	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
 	{ "events", fw_cmd_ebpf_events, NULL, "[since SEQ] [count N]", "follow program events",
 	  { events_words, fw_client_words } },
+	{ "cluster", NULL, cluster_commands, NULL,
+	  "the fleet this node shares its lists with (NATS JetStream)" },
 	{ 0 },
 };

@@ -889,23 +889,26 @@ static const struct hcl_block *find_earlier_block(const struct hcl_block *list,
 
 static void check_top_level(struct checker *c, const struct hcl_body *body)
 {
-	static const char *const blocks[] = { "ebpf", "api" };
+	static const char *const blocks[] = { "ebpf", "api", "cluster" };
 	struct fw_error err = { 0 };
 	enum fw_hook hook;
 
 	for (const struct hcl_attr *a = body->attrs; a && !full(c); a = a->next)
-		report(c, a->pos, "unexpected attribute \"%s\" at the top level; settings go inside ebpf { } or api { }",
+		report(c, a->pos, "unexpected attribute \"%s\" at the top level; settings go inside ebpf { }, api { } or cluster { }",
 		       a->key);
 	for (const struct hcl_block *b = body->blocks; b && !full(c); b = b->next) {
 		const struct hcl_block *first = find_earlier_block(body->blocks, b);
 
-		if (strcmp(b->type, "ebpf") == 0 || strcmp(b->type, "api") == 0) {
+		if (strcmp(b->type, "ebpf") == 0 || strcmp(b->type, "api") == 0 ||
+		    strcmp(b->type, "cluster") == 0) {
 			if (first) {
 				report(c, b->pos, "duplicate %s block; the first is on line %u (a file holds one)",
 				       b->type, first->pos.line);
 				continue;
 			}
-			if (b->type[0] == 'e') {
+			if (b->type[0] == 'c') {
+				fw_cluster_config_check(c->diags, c->config_dir, b, &c->cfg->cluster);
+			} else if (b->type[0] == 'e') {
 				c->cfg->ebpf.enabled = true; /* the block's presence turns it on */
 				check_ebpf_block(c, b);
 			} else {
@@ -930,6 +933,7 @@ static void set_defaults(struct fw_config *cfg, const char *name)
 	strcpy(cfg->ebpf.program_dir, FW_DEFAULT_PROGRAM_DIR);
 	strcpy(cfg->api.listen, FW_DEFAULT_API_LISTEN);
 	strcpy(cfg->api.token_file, FW_DEFAULT_TOKEN_FILE);
+	fw_cluster_config_defaults(&cfg->cluster);
 }
 
 /* The absolute directory holding the file `name` (lexically; it need not exist). */
@@ -1150,13 +1154,13 @@ json_t *fw_prog_spec_to_json(const struct fw_prog_spec *spec)
 
 json_t *fw_config_to_json(const struct fw_config *cfg)
 {
-	json_t *progs = json_array(), *hosts = json_array();
+	json_t *progs = json_array(), *hosts = json_array(), *o;
 
 	for (size_t i = 0; i < cfg->ebpf.n_progs; i++)
 		json_array_append_new(progs, fw_prog_spec_to_json(&cfg->ebpf.progs[i]));
 	for (size_t i = 0; i < cfg->api.n_allowed_hosts; i++)
 		json_array_append_new(hosts, json_string(cfg->api.allowed_hosts[i]));
-	return json_pack("{s:s, s:{s:b, s:s, s:i, s:b, s:o}, s:{s:s, s:s, s:o, s:b, s:s}}",
+	o = json_pack("{s:s, s:{s:b, s:s, s:i, s:b, s:o}, s:{s:s, s:s, s:o, s:b, s:s}}",
 			 "file", cfg->path,
 			 "ebpf",
 			 "enabled", cfg->ebpf.enabled,
@@ -1170,4 +1174,7 @@ json_t *fw_config_to_json(const struct fw_config *cfg)
 			 "allowed_hosts", hosts,
 			 "read_auth", cfg->api.read_auth,
 			 "socket_group", cfg->api.socket_group);
+	if (o && cfg->cluster.enabled)
+		json_object_set_new(o, "cluster", fw_cluster_config_to_json(&cfg->cluster));
+	return o;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "config/cluster_config.h"
 #include "ebpf/spec.h"
 
 #define FW_DEFAULT_CONFIG "/etc/flywall/flywall.hcl"
@@ -50,6 +51,7 @@ struct fw_config {
 	char path[FW_PATH_MAX];
 	struct fw_ebpf_config ebpf;
 	struct fw_api_config api;
+	struct fw_cluster_config cluster;   /* the cluster block (docs/cluster.md) */
 };
 
 /*

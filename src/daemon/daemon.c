@@ -27,6 +27,7 @@
 #include "api/server.h"
 #include "cli/command.h"
 #include "common/log.h"
+#include "cluster/cluster.h"
 #include "daemon/backend_internal.h"
 #include "daemon/event_log.h"
 #include "daemon/privileges.h"
@@ -377,8 +378,11 @@ static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 	pthread_mutex_lock(&d->lock);
 	fw_event_log_sync(d->events, &d->reg);
 	pthread_mutex_unlock(&d->lock);
+	/* The cluster's seam: its table wraps the daemon's (src/cluster/). */
+	if (fw_cluster_start(&d->cfg.cluster, d->reg.root, &d->backend, err))
+		return err->code;
 	if (!opt->no_api) {
-		d->api = fw_api_server_start(&d->cfg.api, &d->backend, err);
+		d->api = fw_api_server_start(&d->cfg.api, fw_cluster_backend(&d->backend), err);
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
@@ -438,8 +442,10 @@ out:
 		report_error(&err);
 	/* Long operations give up first (an unfinished import is undone), so
 	 * the API's connections end promptly. */
+	fw_cluster_stop();
 	fw_backend_stop(&d);
 	fw_api_server_stop(d.api);
+	fw_cluster_close();
 	fw_backend_join(&d);
 	fw_event_log_free(d.events);
 	fw_registry_close(&d.reg);

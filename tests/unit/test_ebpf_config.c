@@ -109,7 +109,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown_top_level_block", "epbf {\n}\n",
 	  { { 1, 1, "unknown block type \"epbf\" in the configuration; did you mean \"ebpf\"?" } } },
 	{ "top_level_attribute", "enabled = true\n",
-	  { { 1, 1, "unexpected attribute \"enabled\" at the top level; settings go inside ebpf { } or api { }" } } },
+	  { { 1, 1, "unexpected attribute \"enabled\" at the top level; settings go inside ebpf { }, api { } or cluster { }" } } },
 	{ "program_block_outside_ebpf", "xdp \"f\" {\n  program = \"f.o\"\n}\n",
 	  { { 1, 1, "xdp blocks go inside ebpf { ... }" } } },
 	{ "nested_ebpf_block", "ebpf {\n  ebpf {\n  }\n}\n",
