@@ -31,7 +31,7 @@ __u16 mss6 = 1440;              /* ... and in IPv6 ones */
 __u8 wscale = 7;                /* our window scale: the one the kernel picks */
 __u8 ttl = 64;                  /* TTL / hop limit of the SYN-ACKs */
 __u8 timestamps = 1;            /* 0: never answer with timestamps */
-__u32 stack_syn_interval_s = 60; /* a SYN per port to the kernel this often */
+__u32 stack_syn_interval_s = 10; /* a SYN per port and family to the kernel this often */
 
 #define ETH_P_IP_BE bpf_htons(0x0800)
 #define ETH_P_IPV6_BE bpf_htons(0x86DD)
@@ -76,12 +76,13 @@ struct {
 	__uint(max_entries, FW_SG_COUNTER_MAX);
 } syn_guard_counters SEC(".maps");
 
-/* Per guarded port: when a SYN was last left to the kernel (coarse clock). */
+/* Per guarded port and family (slot * 2 + is IPv6): when a SYN was last
+ * left to the kernel (coarse clock). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, FW_SG_PORTS);
+	__uint(max_entries, FW_SG_PORTS * 2);
 } syn_guard_stack_syn SEC(".maps");
 
 static __always_inline int count(int verdict, __u32 index)
@@ -114,13 +115,15 @@ static __always_inline int guarded_slot(__be16 dest)
 /*
  * The kernel accepts a cookie ACK only while the listener has itself sent a
  * cookie in the last two minutes (tcp_synq_no_recent_overflow). SYNs answered
- * here never reach it, so one SYN per port and stack_syn_interval_s goes to
- * the kernel, which (tcp_syncookies = 2) answers it with a cookie of its own
- * and so keeps accepting ours. Whichever CPU wins the compare-and-swap sends it.
+ * here never reach it, so one SYN per port, family and stack_syn_interval_s
+ * goes to the kernel, which (tcp_syncookies = 2) answers it with a cookie of
+ * its own and so keeps accepting ours (an IPv4 and an IPv6 listener are two
+ * sockets). A listener that starts later accepts cookies from the next such
+ * SYN on. Whichever CPU wins the compare-and-swap lets its SYN through.
  */
-static __always_inline bool stack_syn_due(int slot)
+static __always_inline bool stack_syn_due(int slot, bool v6)
 {
-	__u32 key = slot;
+	__u32 key = slot * 2 + v6;
 	__u64 *last = bpf_map_lookup_elem(&syn_guard_stack_syn, &key);
 	__u64 now, old;
 
@@ -417,7 +420,7 @@ static __always_inline int on_syn(struct xdp_md *ctx, void *l3, bool v6, struct 
 	 * are not parsed at all; data on the SYN) the kernel answers itself,
 	 * with its own cookie. So do the periodic SYNs that keep it accepting ours. */
 	l3_payload = v6 ? bpf_ntohs(ip6->payload_len) : bpf_ntohs(ip4->tot_len) - ip4->ihl * 4;
-	if ((!v6 && ip4->ihl != 5) || l3_payload != tcp_len || stack_syn_due(slot))
+	if ((!v6 && ip4->ihl != 5) || l3_payload != tcp_len || stack_syn_due(slot, v6))
 		return count(XDP_PASS, FW_SG_SYN_TO_STACK);
 	/* Room for the longest header, so that the cookie helper may be given
 	 * any length the verifier can bound; cut to size when answered. */

@@ -257,17 +257,25 @@ static void expect_verdict(const struct seg *s, int verdict, enum fw_sg_counter 
 		      .sport = (from), .dport = GUARDED, .flags = T_SYN, .seq = CLIENT_ISN, \
 		      .opts = syn_opts, .opts_len = sizeof(syn_opts) }
 
-/* The first SYN to each port goes to the kernel, so that its listener
- * accepts cookie ACKs (it must have sent a cookie itself lately). */
+/* The first SYN to each port and family goes to the kernel, so that its
+ * listener accepts cookie ACKs (it must have sent a cookie itself lately). */
 static void test_first_syn_per_port_goes_to_the_stack(void **state)
 {
-	struct seg s = SYN4(CLIENT_PORT);
+	struct seg s = SYN4(CLIENT_PORT), s6 = SYN6(CLIENT_PORT);
 
 	expect_verdict(&s, XDP_PASS, FW_SG_SYN_TO_STACK);
+	expect_verdict(&s6, XDP_PASS, FW_SG_SYN_TO_STACK);
 	s.dport = GUARDED_2;
 	expect_verdict(&s, XDP_PASS, FW_SG_SYN_TO_STACK);
 	/* within the interval the next ones are answered here */
 	s.dport = GUARDED;
+	expect_synack(&s);
+	expect_synack(&s6);
+	/* once the interval is over, one goes to the kernel again */
+	uint32_t zero = 0, ten = 10;
+	assert_int_equal(bpf_test_set_global(obj, "stack_syn_interval_s", &zero, 4), 0);
+	expect_verdict(&s, XDP_PASS, FW_SG_SYN_TO_STACK);
+	assert_int_equal(bpf_test_set_global(obj, "stack_syn_interval_s", &ten, 4), 0);
 	expect_synack(&s);
 }
 
