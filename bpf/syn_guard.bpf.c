@@ -20,6 +20,7 @@
 
 #include "flywall/syn_guard.h"
 #include "once.h"
+#include "parse.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u16 port_1 = 0;               /* guarded TCP ports (host order); 0: unused */
@@ -309,7 +310,7 @@ static __always_inline void swap_macs(struct ethhdr *eth)
  * so that a full 60-byte TCP header fits behind the IP header (l3_len bytes,
  * no options); tcp_len is the SYN's header length. Returns the verdict.
  */
-static __always_inline int answer_syn(struct xdp_md *ctx, bool v6, __u32 tcp_len)
+static __always_inline int answer_syn(struct xdp_md *ctx, bool v6, __u32 tcp_len, bool payload)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u32 l3_len = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr), synack_len;
@@ -328,10 +329,12 @@ static __always_inline int answer_syn(struct xdp_md *ctx, bool v6, __u32 tcp_len
 	tcp_len &= 0x3c;
 	if (tcp_len < TCP_HDR_MIN)
 		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
-	/* Answer only what the kernel would accept: checksums right. */
+	/* Answer only what the kernel would accept: checksums right. (The TCP
+	 * checksum of a SYN carrying data, which the answer drops as the
+	 * kernel's cookies do, is not checked: its length has no bound here.) */
 	if (ip4 && csum_fold((__u32)bpf_csum_diff(0, 0, (__be32 *)ip4, sizeof(*ip4), 0)))
 		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
-	value = tcp_csum(ip4, ip6, th, tcp_len);
+	value = payload ? 0 : tcp_csum(ip4, ip6, th, tcp_len);
 	if (value)
 		return count(value < 0 ? XDP_PASS : XDP_DROP,
 			     value < 0 ? FW_SG_ERROR : FW_SG_DROP_MALFORMED);
@@ -416,18 +419,23 @@ static __always_inline int on_syn(struct xdp_md *ctx, void *l3, bool v6, struct 
 		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
 	if (tcp_len < TCP_HDR_MIN)
 		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
-	/* What the answer cannot rebuild (IPv4 options, IPv6 extension headers
-	 * are not parsed at all; data on the SYN) the kernel answers itself,
-	 * with its own cookie. So do the periodic SYNs that keep it accepting ours. */
-	l3_payload = v6 ? bpf_ntohs(ip6->payload_len) : bpf_ntohs(ip4->tot_len) - ip4->ihl * 4;
-	if ((!v6 && ip4->ihl != 5) || l3_payload != tcp_len || stack_syn_due(slot, v6))
+	/* A SYN the answer cannot rebuild in place (IPv4 options, IPv6
+	 * extension headers) is dropped, not left to the kernel: else any flood
+	 * could get round the guard by adding one. Real clients send neither. */
+	if ((!v6 && ip4->ihl != 5) || (v6 && (void *)th != (void *)(ip6 + 1)))
+		return count(XDP_DROP, FW_SG_DROP_SYN_UNANSWERABLE);
+	l3_payload = v6 ? bpf_ntohs(ip6->payload_len) : bpf_ntohs(ip4->tot_len) - sizeof(*ip4);
+	if (l3_payload < tcp_len)
+		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
+	if (stack_syn_due(slot, v6))
 		return count(XDP_PASS, FW_SG_SYN_TO_STACK);
 	/* Room for the longest header, so that the cookie helper may be given
 	 * any length the verifier can bound; cut to size when answered. */
 	room = end - (void *)th;
 	if (room < TCP_HDR_MAX && bpf_xdp_adjust_tail(ctx, TCP_HDR_MAX - room))
 		return count(XDP_PASS, FW_SG_ERROR);
-	return v6 ? answer_syn(ctx, true, tcp_len) : answer_syn(ctx, false, tcp_len);
+	return v6 ? answer_syn(ctx, true, tcp_len, l3_payload != tcp_len)
+		  : answer_syn(ctx, false, tcp_len, l3_payload != tcp_len);
 }
 
 /* An ACK of no known flow: the third packet of a handshake we answered, or junk. */
@@ -470,9 +478,17 @@ int syn_guard(struct xdp_md *ctx)
 		ip6 = (void *)(eth + 1);
 		if ((void *)(ip6 + 1) > end)
 			return count(XDP_DROP, FW_SG_DROP_MALFORMED);
-		if (ip6->nexthdr != PROTO_TCP)
-			return count(XDP_PASS, FW_SG_PASS);
 		th = (void *)(ip6 + 1);
+		if (ip6->nexthdr != PROTO_TCP) {
+			/* behind extension headers, TCP is guarded all the same */
+			struct fw_pkt pkt = { .l4proto = ip6->nexthdr };
+
+			if (fw_parse_ipv6_ext(ip6 + 1, end, &pkt) != FW_PARSE_OK)
+				return count(XDP_DROP, FW_SG_DROP_MALFORMED);
+			if (pkt.l4proto != PROTO_TCP || !pkt.l4)
+				return count(XDP_PASS, FW_SG_PASS);
+			th = pkt.l4;
+		}
 		l3 = ip6;
 		v6 = true;
 	} else {

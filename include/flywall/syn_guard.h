@@ -21,6 +21,7 @@ enum fw_sg_counter {
 	FW_SG_DROP_MALFORMED = 6,       /* truncated header or bad checksum */
 	FW_SG_PASS_OTHER_FLAGS = 7,     /* no flow; neither a SYN nor an ACK to check */
 	FW_SG_ERROR = 8,                /* a helper failed: passed to the stack */
+	FW_SG_DROP_SYN_UNANSWERABLE = 9, /* SYN with IPv4 options or IPv6 extension headers */
 	FW_SG_COUNTER_MAX = 16,         /* size of `syn_guard_counters` */
 };
 

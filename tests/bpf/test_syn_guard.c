@@ -417,6 +417,66 @@ static void test_truncated_tcp_dropped(void **state)
 	assert_int_equal(counter(FW_SG_DROP_MALFORMED), before + 1);
 }
 
+/* A SYN carrying data (a generator's padding, or TCP Fast Open) is answered
+ * as the kernel's cookies answer it: the SYN alone is acknowledged. */
+static void test_syn_with_data_answered(void **state)
+{
+	struct seg s = SYN4(CLIENT_PORT + 10);
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = build_seg(&s, in);
+	uint64_t answered = counter(FW_SG_SYN_ANSWERED);
+	uint32_t out_len;
+
+	memset(in + len, 0, 6);
+	put16(in + 14 + 2, get16(in + 14 + 2) + 6);
+	put16(in + 14 + 10, 0);
+	put16(in + 14 + 10, fold(sum16(in + 14, 20, 0)));
+	assert_int_equal(run(in, len + 6, out, &out_len), XDP_TX);
+	assert_int_equal(counter(FW_SG_SYN_ANSWERED), answered + 1);
+	assert_int_equal(get32(out + 14 + 20 + 8), CLIENT_ISN + 1);
+	assert_int_equal(out_len, len);         /* the data is gone */
+	assert_int_equal(tcp_sum(4, out + 14, 20, out_len - 34), 0);
+}
+
+/* IPv4 options or IPv6 extension headers cannot be answered in place, and
+ * must not open a way around the guard: such SYNs are dropped. */
+static void test_syn_with_ip_options_dropped(void **state)
+{
+	struct seg s = SYN4(CLIENT_PORT + 11), s6 = SYN6(CLIENT_PORT + 11);
+	uint8_t in[FRAME_MAX], opt[FRAME_MAX], out[FRAME_MAX];
+	size_t len = build_seg(&s, in);
+	uint64_t before = counter(FW_SG_DROP_SYN_UNANSWERABLE);
+	uint32_t out_len;
+
+	/* IPv4: a 4-byte option (NOPs) behind the header */
+	memcpy(opt, in, 34);
+	memset(opt + 34, 1, 4);
+	memcpy(opt + 38, in + 34, len - 34);
+	opt[14] = 0x46;
+	put16(opt + 14 + 2, get16(in + 14 + 2) + 4);
+	put16(opt + 14 + 10, 0);
+	put16(opt + 14 + 10, fold(sum16(opt + 14, 24, 0)));
+	assert_int_equal(run(opt, len + 4, out, &out_len), XDP_DROP);
+
+	/* IPv6: a destination options header (8 bytes of padding) before TCP */
+	len = build_seg(&s6, in);
+	memcpy(opt, in, 54);
+	opt[14 + 6] = 60;
+	memset(opt + 54, 0, 8);
+	opt[54] = IPPROTO_TCP;
+	opt[56] = 1, opt[57] = 4;               /* PadN, 4 bytes */
+	memcpy(opt + 62, in + 54, len - 54);
+	put16(opt + 14 + 4, get16(in + 14 + 4) + 8);
+	assert_int_equal(run(opt, len + 8, out, &out_len), XDP_DROP);
+	assert_int_equal(counter(FW_SG_DROP_SYN_UNANSWERABLE), before + 2);
+
+	/* an ACK behind the same header still has its cookie checked */
+	before = counter(FW_SG_COOKIE_INVALID);
+	opt[62 + 13] = T_ACK;
+	assert_int_equal(run(opt, len + 8, out, &out_len), XDP_DROP);
+	assert_int_equal(counter(FW_SG_COOKIE_INVALID), before + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +490,8 @@ int main(void)
 		cmocka_unit_test(test_bad_checksum_syn_dropped),
 		cmocka_unit_test(test_established_flow_passes),
 		cmocka_unit_test(test_truncated_tcp_dropped),
+		cmocka_unit_test(test_syn_with_data_answered),
+		cmocka_unit_test(test_syn_with_ip_options_dropped),
 	};
 
 	return cmocka_run_group_tests_name("syn_guard", tests, setup, teardown);
