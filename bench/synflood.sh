@@ -15,6 +15,9 @@
 #   BUILD=build bench/synflood.sh         (bench/run.sh runs it)
 #   SYNFLOOD_ROUNDS=2 SYNFLOOD_REQUESTS=1000 SYNFLOOD_RESULTS=bench/RESULTS.md SYNFLOOD_NOTE=text
 #
+# The generator is flood_gen with bench/bpf/synflood_tx.bpf.c, which rebuilds
+# each SYN whole (syn_guard's XDP_TX hands the frames back rewritten).
+#
 # The lab: two network namespaces made for this run, one veth pair. The
 # server's (RX) runs a small HTTP server (python3 -m http.server) on port 9,
 # where flood_gen's SYNs go. The client's (TX) runs the generator and the
@@ -72,7 +75,7 @@ build_tools() {
 		die "build first: make all"
 	mkdir -p "$OUT"
 	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
-		-c bench/bpf/flood_tx.bpf.c -o "$OUT/flood_tx.o" &&
+		-c bench/bpf/synflood_tx.bpf.c -o "$OUT/synflood_tx.o" &&
 	"$CC" -O2 -g -Wall -Wextra -std=gnu11 -o "$OUT/flood_gen" bench/flood/flood_gen.c \
 		-lbpf -lelf -lz || die "cannot build the generator"
 }
@@ -215,7 +218,7 @@ PY
 measure() {
 	local name=$1 round=$2 c0 c1 t0 t1 res
 	setup_case "$name"
-	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/flood_tx.o" eth0 "$RX_MAC" \
+	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/synflood_tx.o" eth0 "$RX_MAC" \
 		"$FLOOD_FIRST" "$RX_IP" 600 "$FLOOD_SOURCES" syn >"$TMP/gen.out" 2>&1 &
 	GEN_PID=$!
 	sleep 1
