@@ -19,10 +19,12 @@
 # each SYN whole (syn_guard's XDP_TX hands the frames back rewritten).
 #
 # The lab: two network namespaces made for this run, one veth pair. The
-# server's (RX) runs a small HTTP server (python3 -m http.server) on port 9,
+# server's (RX) runs a small HTTP server (python3 http.server, backlog 4096) on port 9,
 # where flood_gen's SYNs go. The client's (TX) runs the generator and the
-# client; its end carries xdp_pass, which veth needs to take the SYN-ACKs
-# syn_guard sends back with XDP_TX. Sender and receiver share the CPUs of a
+# client; its end carries client_sink (synflood_sink.bpf.c), an XDP program
+# (veth needs one to take what syn_guard sends back with XDP_TX) that drops
+# what the server sends to the flood's spoofed sources: on the internet that
+# would scatter, not land on the client. Sender and receiver share the CPUs of a
 # 2-CPU machine with whatever else runs on it: the rates are what the flood
 # reached in this run, written next to the results.
 set -u
@@ -38,7 +40,7 @@ RESULTS=${SYNFLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
 FLYWALL=$BUILD/flywall
 PORT=9                  # where flood_gen's SYNs go
 RX_IP=10.98.0.1
-TX_IP=10.98.0.2
+TX_IP=10.98.0.2         # also in bench/bpf/synflood_sink.bpf.c
 FLOOD_FIRST=10.1.0.0
 FLOOD_SOURCES=100000
 
@@ -76,6 +78,8 @@ build_tools() {
 	mkdir -p "$OUT"
 	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
 		-c bench/bpf/synflood_tx.bpf.c -o "$OUT/synflood_tx.o" &&
+	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -I"$BUILD" \
+		-c bench/bpf/synflood_sink.bpf.c -o "$OUT/synflood_sink.o" &&
 	"$CC" -O2 -g -Wall -Wextra -std=gnu11 -o "$OUT/flood_gen" bench/flood/flood_gen.c \
 		-lbpf -lelf -lz || die "cannot build the generator"
 }
@@ -86,14 +90,25 @@ lab_up() {
 	ip -n "$RX" link set lo up && ip -n "$TX" link set lo up &&
 	ip -n "$RX" addr add "$RX_IP/24" dev eth0 && ip -n "$TX" addr add "$TX_IP/24" dev eth0 &&
 	ip -n "$RX" link set eth0 up && ip -n "$TX" link set eth0 up &&
+	# the flood's sources are reachable, as they would be on the internet:
+	# the kernel answers their SYNs (and so can stamp its listener, below)
+	ip -n "$RX" route add default via "$TX_IP" &&
 	# checksums in software on the client, as a NIC would deliver them
 	in_tx ethtool -K eth0 tx off >/dev/null &&
-	in_tx ip link set dev eth0 xdpdrv obj "$BUILD/bpf/xdp_pass.o" sec xdp ||
+	in_tx ip link set dev eth0 xdpdrv obj "$OUT/synflood_sink.o" sec xdp ||
 		die "cannot build the lab"
 	RX_MAC=$(ip -n "$RX" -j link show eth0 | grep -o '"address":"[^"]*"' | cut -d'"' -f4)
 	mkdir -p "$TMP/www" && echo "ok" >"$TMP/www/index.html"
-	nsenter --net="/var/run/netns/$RX" python3 -m http.server "$PORT" --bind "$RX_IP" \
-		--directory "$TMP/www" >"$TMP/http.log" 2>&1 &
+	# http.server's own listen backlog (5) would be the bottleneck of every
+	# case; a server's usual one (4096) is not
+	nsenter --net="/var/run/netns/$RX" python3 -c '
+import functools, http.server, sys
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 4096
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+handler.log_message = lambda *a: None
+Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()' "$RX_IP" "$PORT" "$TMP/www" \
+		>"$TMP/http.log" 2>&1 &
 	HTTP_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		[ -n "$(in_rx ss -Htln "sport = :$PORT")" ] && return 0
@@ -101,6 +116,18 @@ lab_up() {
 	done
 	die "the HTTP server did not start"
 }
+
+# Frames the client's end dropped on the way out because the receiver's ring
+# was full: the flood's (the generator sends out of this end) and the
+# client's own alike, which share that ring.
+tx_dropped() {
+	ip -n "$TX" -s -j link show eth0 | grep -o '"tx":{[^}]*' | grep -o '"dropped":[0-9]*' |
+		sed 's/.*://'
+}
+
+# The server's kernel counters NAME... (cumulative in its namespace), one line.
+rx_mib() { in_rx nstat -az "$@" | awk '!/^#/ { printf "%s ", $2 }'; }
+MIBS="TcpExtSyncookiesRecv TcpExtSyncookiesFailed TcpExtListenOverflows"   # nstat's order
 
 rx_packets() {
 	ip -n "$RX" -s -j link show eth0 | grep -o '"rx":{"bytes":[0-9]*,"packets":[0-9]*' |
@@ -139,7 +166,8 @@ teardown_case() {
 		API_PATH=/api/ebpf/programs/syn_guard/stats api >"$TMP/stats.json"
 		kill "$DAEMON_PID"
 		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID= ;;
+		DAEMON_PID=
+		rm -rf "$PIN" ;;        # the daemon leaves its pinned link attached
 	*) in_rx ip link set dev eth0 xdp off ;;
 	esac
 	conntrack_off
@@ -216,21 +244,21 @@ PY
 # measure CASE: the flood runs, the client makes its requests; records the
 # completed requests and the rate the flood reached the receiver at.
 measure() {
-	local name=$1 round=$2 c0 c1 t0 t1 res
+	local name=$1 round=$2 c0 c1 t0 t1 d0 d1 m0 m1 res
 	setup_case "$name"
 	nsenter --net="/var/run/netns/$TX" "$OUT/flood_gen" "$OUT/synflood_tx.o" eth0 "$RX_MAC" \
 		"$FLOOD_FIRST" "$RX_IP" 600 "$FLOOD_SOURCES" syn >"$TMP/gen.out" 2>&1 &
 	GEN_PID=$!
 	sleep 1
 	kill -0 "$GEN_PID" 2>/dev/null || { cat "$TMP/gen.out" >&2; die "the generator failed"; }
-	t0=$(date +%s%N) c0=$(rx_packets)
+	t0=$(date +%s%N) c0=$(rx_packets) d0=$(tx_dropped) m0=$(rx_mib $MIBS)
 	res=$(client)
-	t1=$(date +%s%N) c1=$(rx_packets)
+	t1=$(date +%s%N) c1=$(rx_packets) d1=$(tx_dropped) m1=$(rx_mib $MIBS)
 	kill "$GEN_PID"
 	wait "$GEN_PID" 2>/dev/null
 	GEN_PID=
 	teardown_case "$name"
-	echo "$round	$name	$res	$(awk -v p=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", p / t * 1000 }')" |
+	echo "$round	$name	$res	$(awk -v p=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", p / t * 1000 }')	$((d1 - d0))	$(paste -d- <(tr ' ' '\n' <<<"$m1") <(tr ' ' '\n' <<<"$m0") | grep -v '^-$' | bc | tr '\n' ' ')" |
 		tee -a "$SAMPLES" >&2
 	sleep 1
 }
@@ -238,7 +266,7 @@ measure() {
 build_tools
 lab_up
 : >"$SAMPLES"
-echo "round	case	completed	seconds	p50_ms	p99_ms	flood_Mpps" >&2
+echo "round	case	completed	seconds	p50_ms	p99_ms	flood_Mpps	ring_full_drops	cookies_recv cookies_failed listen_overflows" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for c in kernel kernel+conntrack syn_guard; do
 		measure "$c" "$r"
@@ -255,10 +283,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		"load average at the end $load. The machine is shared with other engineers' builds" \
 		"and tests${SYNFLOOD_NOTE:+; $SYNFLOOD_NOTE}."
 	echo
-	echo "| case | round | completed | of | seconds | p50 ms | p99 ms | flood at the receiver, Mpps |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| case | round | completed | of | seconds | p50 ms | p99 ms | flood at the receiver, Mpps | frames refused, receiver's ring full (flood and client) | server: SyncookiesRecv, SyncookiesFailed, ListenOverflows |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' -v n="$REQUESTS" '{ split($3, a, " ");
-		printf "| %s | %s | %s | %d | %s | %s | %s | %s |\n", $2, $1, a[1], n, a[2], a[3], a[4], $4 }' \
+		printf "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", $2, $1, a[1], n, a[2], a[3], a[4], $4, $5, $6 }' \
 		"$SAMPLES" | sort -t'|' -k2,2 -s
 	echo
 	echo "syn_guard counters after its last round: \`$(jq -c .counters "$TMP/stats.json" 2>/dev/null)\`"
