@@ -39,3 +39,9 @@ bench/scale.sh ${SCALE_SIZES:-}
 echo
 echo "## flood"
 bench/flood.sh
+
+# A legitimate client under a SYN flood, with and without syn_guard (a few
+# minutes; appends its table to bench/RESULTS.md).
+echo
+echo "## synflood"
+bench/synflood.sh
