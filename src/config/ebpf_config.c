@@ -227,6 +227,19 @@ static bool apply_mode(struct checker *c, struct fw_prog_spec *spec, const struc
 			    fw_xdp_mode_parse(a->value->str.s, &spec->xdp_mode, &err), &err);
 }
 
+static bool apply_priority(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+	int64_t n;
+
+	if (!get_integer(c, a->value, a->key, &n) ||
+	    !ok_or_report(c, a->value->pos, fw_priority_valid(n, &err), &err))
+		return false;
+	spec->has_priority = true;
+	spec->priority = (int32_t)n;
+	return true;
+}
+
 static bool apply_tracepoint(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
 {
 	struct fw_error err = { 0 };
@@ -508,6 +521,7 @@ static const struct prog_field prog_fields[] = {
 	{ "interface", FW_FIELD_INTERFACE, apply_interface },
 	{ "direction", FW_FIELD_DIRECTION, apply_direction },
 	{ "mode", FW_FIELD_MODE, apply_mode },
+	{ "priority", FW_FIELD_PRIORITY, apply_priority },
 	{ "maps", 0, apply_maps },
 	{ "args", 0, apply_args },
 	{ "shaping", FW_FIELD_SHAPING, apply_shaping },
@@ -1110,6 +1124,8 @@ static void add_hook_fields(json_t *o, const struct fw_prog_spec *spec)
 	if (fw_hook_takes(h, FW_FIELD_DIRECTION))
 		json_object_set_new(o, "direction",
 				    json_string(fw_tc_direction_name(spec->direction)));
+	if (fw_hook_takes(h, FW_FIELD_PRIORITY) && spec->has_priority)
+		json_object_set_new(o, "priority", json_integer(spec->priority));
 	if (fw_hook_takes(h, FW_FIELD_SHAPING) && spec->shaping.set)
 		json_object_set_new(o, "shaping",
 				    json_pack("{s:I, s:I}",

@@ -101,7 +101,7 @@ static const char *verdict_name(uint32_t retval, char *buf, size_t len)
 const struct fw_hook_ops fw_hook_xdp = {
 	.name = "xdp",
 	.prog_types = { BPF_PROG_TYPE_XDP },
-	.takes = FW_FIELD_INTERFACE | FW_FIELD_MODE,
+	.takes = FW_FIELD_INTERFACE | FW_FIELD_MODE | FW_FIELD_PRIORITY,
 	.requires = FW_FIELD_INTERFACE,
 	.one_per_interface = true,
 	.attach = attach,

@@ -48,6 +48,9 @@ void fw_attachment_to_record(const struct fw_attachment *a, struct fw_pin_record
 void fw_attachment_from_record(struct fw_attachment *a, const struct fw_pin_record *rec);
 
 
+/* Whether a record was attached with the priority (or lack of one) spec asks. */
+bool fw_record_same_priority(const struct fw_pin_record *rec, const struct fw_prog_spec *spec);
+
 /* Checks that the block's interface exists; returns its ifindex (0 when the
  * block has none) or a negative errno with a message naming it. */
 int fw_hook_resolve_interface(const struct fw_prog_spec *spec, struct fw_error *err);

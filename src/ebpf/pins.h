@@ -60,7 +60,11 @@ struct fw_pin_record {
 	char interface[FW_IFNAME_MAX];
 	char prog_name[FW_NAME_MAX];    /* the program chosen in the object */
 	char object[256];               /* tail of the object path */
-	char attach_note[256];          /* why fallbacks were taken */
+	char attach_note[248];          /* why fallbacks were taken */
+	/* Appended in the note's last bytes, so the record keeps its size (and
+	 * an older state map its value size): the block's priority. */
+	uint32_t has_priority;
+	int32_t priority;
 };
 
 const char *fw_attach_kind_name(enum fw_attach_kind kind);
