@@ -11,6 +11,7 @@
 #include "common/crash_point.h"
 #include "common/log.h"
 #include "daemon/program_ext.h"
+#include "ebpf/chain.h"
 #include "ebpf/shaping.h"
 
 enum step_action {
@@ -55,7 +56,9 @@ static int prepare_new(struct fw_registry *reg, struct step *s, struct fw_error 
 	}
 	p->has_spec = true;
 	fw_pins_map_dir(reg->root, s->spec->name, map_dir);
-	ret = fw_object_load(&p->spec, map_dir, &fw_program_ext_load_hook, &p->obj, err);
+	ret = fw_chain_prepare(reg->root, s->spec, s->ifindex, map_dir, err);
+	if (!ret)
+		ret = fw_object_load(&p->spec, map_dir, &fw_program_ext_load_hook, &p->obj, err);
 	if (ret) {
 		fw_program_free(p);
 		return ret;
@@ -110,9 +113,11 @@ static void inherit_attachment(struct fw_program *new, const struct fw_program *
  * go first. */
 static bool must_detach_first(const struct step *s)
 {
+	/* Two members of a chain (priorities) share the hook point. */
 	return s->old->rec.hook == (uint32_t)s->spec->hook &&
 	       fw_hook_ops_of(s->spec->hook)->one_per_interface &&
-	       s->old->rec.ifindex == (uint32_t)s->ifindex;
+	       s->old->rec.ifindex == (uint32_t)s->ifindex &&
+	       !(s->old->rec.has_priority && s->spec->has_priority);
 }
 
 static void detach_old(struct fw_registry *reg, struct fw_program *old)
@@ -206,16 +211,22 @@ static bool same_hook_point(const struct step *s, const struct fw_pin_record *re
 		rec->tc_direction == (uint32_t)s->spec->direction);
 }
 
-static void add_sibling(struct siblings *sib, const char *name, int32_t priority, int link_fd)
+/* A sibling by its program and link (-1: none, an XDP chain member's slot
+ * says where it runs). */
+static void add_sibling(struct siblings *sib, const char *name, int32_t priority, int prog_fd,
+			int link_fd, uint32_t chain_slot)
 {
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	__u32 len = sizeof(link), plen = sizeof(prog);
 
-	if (sib->n == sizeof(sib->list) / sizeof(sib->list[0]) || link_fd < 0 ||
-	    bpf_obj_get_info_by_fd(link_fd, &info, &len))
+	if (sib->n == sizeof(sib->list) / sizeof(sib->list[0]) ||
+	    (link_fd >= 0 && bpf_obj_get_info_by_fd(link_fd, &link, &len)) ||
+	    (prog_fd >= 0 && bpf_obj_get_info_by_fd(prog_fd, &prog, &plen)))
 		return;
 	sib->list[sib->n++] = (struct fw_hook_sibling){ .name = name, .priority = priority,
-							.link_id = info.id };
+							.link_id = link.id, .prog_id = prog.id,
+							.chain_slot = chain_slot };
 }
 
 /* A step of this transaction attached anew (not yet in the registry). */
@@ -242,7 +253,8 @@ static void collect_siblings(struct fw_registry *reg, const struct step *steps, 
 
 		if (p->rec.has_priority && same_hook_point(s, &p->rec) &&
 		    strcmp(p->rec.name, s->spec->name) && !attached_step(steps, i, p->rec.name))
-			add_sibling(sib, p->rec.name, p->rec.priority, p->link_fd);
+			add_sibling(sib, p->rec.name, p->rec.priority, p->prog_fd, p->link_fd,
+				    p->rec.chain_slot);
 	}
 	for (size_t k = 0; k < i; k++) {
 		const struct step *t = &steps[k];
@@ -253,7 +265,8 @@ static void collect_siblings(struct fw_registry *reg, const struct step *steps, 
 			continue;
 		fw_attachment_to_record(&t->new->att, &rec);
 		if (same_hook_point(s, &rec))
-			add_sibling(sib, t->spec->name, t->spec->priority, t->new->att.link_fd);
+			add_sibling(sib, t->spec->name, t->spec->priority, t->new->att.prog_fd,
+				    t->new->att.link_fd, t->new->att.chain_slot);
 	}
 }
 
@@ -265,6 +278,7 @@ static int switch_step(struct fw_registry *reg, struct step *steps, size_t i,
 	struct siblings sib;
 	int ret;
 
+	opts.pin_root = reg->root;
 	ret = setup_shaping(s, err);
 	if (!ret)
 		ret = apply_extensions(s, err);

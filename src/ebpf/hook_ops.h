@@ -68,6 +68,8 @@ struct fw_hook_sibling {
 	const char *name;
 	int32_t priority;
 	uint32_t link_id;       /* its bpf_link (tcx) */
+	uint32_t prog_id;
+	uint32_t chain_slot;    /* XDP chain members */
 };
 
 /* How the daemon asks blocks to be attached; zero is the default. */
@@ -75,6 +77,8 @@ struct fw_hook_opts {
 	/* Attach tc blocks as clsact filters even where tcx links exist (for
 	 * hosts whose other tc tooling does not know tcx). */
 	bool tc_clsact_only;
+	/* The pin root (where an XDP chain's root link is pinned). */
+	const char *pin_root;
 	/* The block's siblings at its hook point, in no particular order. */
 	const struct fw_hook_sibling *siblings;
 	size_t n_siblings;

@@ -37,6 +37,7 @@ struct fw_attachment {
 	enum fw_attach_kind companion_kind;
 	int companion_link_fd;
 	__u32 companion_tc_handle, companion_tc_priority;
+	__u32 chain_slot;           /* an XDP chain member's slot */
 };
 
 void fw_attachment_init(struct fw_attachment *a);

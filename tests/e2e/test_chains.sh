@@ -98,3 +98,94 @@ check_eq "pings pass through the chain (3/3)" 3 "$(ping_replies_after_drop 3)"
 	not_ok "t_last counted the pings t_drop passed" "t_last: $(seen t_last)"
 daemon_stop
 check "ebpf clean removes the tc chain" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
+check_eq "no tcx program left on eth0" "" "$(in_fw bpftool -j net show dev eth0 | jq -r '.[0].tc[]?.id' 2>/dev/null)"
+
+# ---- XDP ------------------------------------------------------------------------
+cp "$BUILD/bpf/ddos_filter.o" "$P/"
+ddos() { # priority
+	cat <<H
+  xdp "ddos_filter" {
+    program = "ddos_filter.o"
+    interface = "eth0"
+    priority = $1
+  }
+H
+}
+xdp_prog() { in_fw ip -j link show dev eth0 | jq -r '.[0].xdp.prog.name // .[0].xdp.prog.id // ""'; }
+block_peer() { # POST or DELETE
+	api -X "$1" -H "Authorization: Bearer $(api_token)" -H 'Content-Type: application/json' \
+		-d "{\"addresses\": [\"$LAB_PEER_IP\"]}" "http://127.0.0.1:8080/api/ebpf/blocklist"
+}
+
+# A foreign XDP program on the interface: refused, by id and name.
+cat >"$P/foreign.bpf.c" <<'C'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int foreign_pass(struct xdp_md *ctx) { return XDP_PASS; }
+char LICENSE[] SEC("license") = "GPL";
+C
+check "compile a foreign XDP program" clang -O2 -g -target bpf -I"$BUILD" -c "$P/foreign.bpf.c" -o "$P/foreign.o"
+check "attach it with ip link (not Flywall)" in_fw ip link set dev eth0 xdpgeneric obj "$P/foreign.o" sec xdp
+foreign_id=$(in_fw ip -j link show dev eth0 | jq -r '.[0].xdp.prog.id')
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)"
+out=$(daemon_oneshot "$T_TMP/chain.hcl" 2>&1)
+check_contains "the chain is refused, naming the foreign program" \
+	"interface eth0 already has an XDP program (id $foreign_id, name foreign_pass) that Flywall did not attach" "$out"
+check_eq "the foreign program still runs" "foreign_pass" "$(xdp_prog)"
+check_eq "nothing of the chain is pinned" "" "$(find "$FW_PIN_ROOT/links" "$FW_PIN_ROOT/progs" -mindepth 1 2>/dev/null)"
+check "remove the foreign program" in_fw ip link set dev eth0 xdpgeneric off
+
+# ddos_filter first, then a counter: the counter sees only what ddos_filter passed.
+check_daemon_starts "daemon attaches ddos_filter and x_count as an XDP chain" "$T_TMP/chain.hcl"
+check_eq "the chain's root runs on eth0" "xdp_chain" "$(xdp_prog)"
+check_eq "chain order: ddos_filter, x_count" "ddos_filter x_count" "$(chain_of x_count)"
+check_eq "pings pass the chain (3/3)" 3 "$(ping_replies 3)"
+check_eq "x_count saw them (3)" 3 "$(seen x_count)"
+check_contains "block the peer in ddos_filter" '"added": 1' "$(block_peer POST)"
+check_eq "pings dropped by ddos_filter (0/3)" 0 "$(ping_replies 3)"
+check_eq "x_count after ddos_filter saw none of them" 3 "$(seen x_count)"
+
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 0)"
+check "reload adds x_first (priority 5)" daemon_reload
+check_eq "x_first runs before ddos_filter" "x_first ddos_filter x_count" "$(chain_of x_first)"
+ping_replies 3 >/dev/null
+check_eq "x_first saw the dropped pings, x_count none" "3 3" "$(counts x_first x_count)"
+
+daemon_stop
+check_daemon_starts "restart adopts the XDP chain" "$T_TMP/chain.hcl"
+check_contains "nothing reattached" "3 kept" "$(grep applied "$DAEMON_LOG" | tail -1)"
+check_eq "same order after the restart" "x_first ddos_filter x_count" "$(chain_of x_count)"
+
+# x_first turns into a dropper, swapped in its slot under a ping flood: the
+# members after it (ddos_filter would pass now) never see a packet.
+check_contains "unblock the peer" '"deleted": 1' "$(block_peer DELETE)"
+check_eq "pings pass again (3/3)" 3 "$(ping_replies 3)"
+before=$(seen x_count)
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 1)"
+in_peer ping -f -c 3000 -W 1 "$LAB_FW_IP" >/dev/null 2>&1 &
+flood=$!
+sleep 0.3
+check "reload swaps x_first under a ping flood" daemon_reload
+wait "$flood"
+check_contains "one replaced" "1 replaced" "$(grep applied "$DAEMON_LOG" | tail -1)"
+check_eq "order kept after the swap" "x_first ddos_filter x_count" "$(chain_of x_count)"
+after_swap=$(seen x_count)
+check_eq "pings dropped by x_first now (0/3)" 0 "$(ping_replies 3)"
+check_eq "x_count saw nothing after the swap" "$after_swap" "$(seen x_count)"
+[ "$after_swap" -gt "$before" ] && ok "the flood reached x_count until the swap ($before -> $after_swap)" ||
+	not_ok "the flood reached x_count until the swap" "$before -> $after_swap"
+
+# A member that does not continue the chain can only be last.
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 1)" \
+	'  xdp "foreign_member" {
+    program = "foreign.o"
+    interface = "eth0"
+    priority = 1
+  }'
+daemon_reload >/dev/null 2>"$T_TMP/reload.err"
+check_contains "a member that does not continue the chain is refused before others" \
+	"program foreign_member: its object does not continue the XDP chain" "$(cat "$T_TMP/reload.err")"
+
+daemon_stop
+check "ebpf clean removes the XDP chain" flywall_fw ebpf clean --pin-root "$FW_PIN_ROOT"
+check_eq "no XDP program left on eth0" "" "$(xdp_prog)"
