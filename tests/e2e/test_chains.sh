@@ -65,6 +65,8 @@ check_eq "t_drop saw 4, t_last (after it) none" "4 0" "$(counts t_drop t_last)"
 config "$T_TMP/chain.hcl" "$(block tc t_last 30 0)" "$(block tc t_drop 20 1)" "$(block tc t_first 10 0)"
 check "reload adds t_first (priority 10)" daemon_reload
 check_eq "t_first goes before t_drop" "t_first t_drop t_last" "$(chain_of t_first)"
+check_contains "ebpf status shows the tcx chain" "chain: t_first(10) -> t_drop(20) -> t_last(30)" \
+	"$(flywall_fw ebpf status -c "$T_TMP/chain.hcl" 2>&1)"
 ping_replies 3 >/dev/null
 check_eq "t_first 3, t_drop 7, t_last 0" "3 7 0" "$(counts t_first t_drop t_last)"
 
@@ -155,6 +157,8 @@ daemon_stop
 check_daemon_starts "restart adopts the XDP chain" "$T_TMP/chain.hcl"
 check_contains "nothing reattached" "3 kept" "$(grep applied "$DAEMON_LOG" | tail -1)"
 check_eq "same order after the restart" "x_first ddos_filter x_count" "$(chain_of x_count)"
+check_contains "ebpf status shows the chain" "chain: x_first(5) -> ddos_filter(10) -> x_count(20)" \
+	"$(flywall_fw ebpf status -c "$T_TMP/chain.hcl" 2>&1)"
 
 # x_first turns into a dropper, swapped in its slot under a ping flood: the
 # members after it (ddos_filter would pass now) never see a packet.
