@@ -3,6 +3,7 @@
 #include "ebpf/chain.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdio.h>
@@ -448,30 +449,81 @@ static void detach_root(__u32 root_id)
 	}
 }
 
+/* Takes the member in slot out of the chain, if it is in it. */
+static void unlink_member(const struct chain *c, __u32 slot)
+{
+	/* The head's entry and "no next" are both FW_XDP_CHAIN_SLOTS: walk by
+	 * what each entry leads to. */
+	__u32 prev = FW_XDP_CHAIN_HEAD, next, n = 0;
+
+	for (;; prev = next) {
+		next = next_of(c, prev);
+		if (next >= FW_XDP_CHAIN_END || n++ == FW_XDP_CHAIN_SLOTS)
+			return; /* not in the chain */
+		if (next == slot)
+			break;
+	}
+	/* One write unlinks it; a packet inside it still finds its way on. */
+	bpf_map_update_elem(c->fd[MAP_LINKS], &prev, &(__u32){ next_of(c, slot) }, BPF_ANY);
+	/* Packets that read the old link run it a moment longer: XDP finishes
+	 * a packet in microseconds; give them a millisecond. */
+	usleep(1000);
+	bpf_map_delete_elem(c->fd[MAP_SLOTS], &slot);
+	bpf_map_update_elem(c->fd[MAP_LINKS], &slot, &(__u32){ FW_XDP_CHAIN_END }, BPF_ANY);
+}
+
 int fw_chain_xdp_detach(const struct fw_pin_record *rec, struct fw_error *err)
 {
-	__u32 slot = rec->chain_slot, prev = FW_XDP_CHAIN_HEAD, n = 0, root_id;
+	__u32 root_id = xdp_prog_on(rec->ifindex);
 	struct chain c;
 
-	root_id = xdp_prog_on(rec->ifindex);
 	if (!root_id || chain_of_root(root_id, &c))
 		return 0; /* gone with its interface, or the chain with it */
-	while (prev != FW_XDP_CHAIN_END && next_of(&c, prev) != slot && n++ < FW_XDP_CHAIN_SLOTS)
-		prev = next_of(&c, prev);
-	if (prev != FW_XDP_CHAIN_END && next_of(&c, prev) == slot) {
-		/* One write unlinks it; a packet inside it still finds its way on. */
-		bpf_map_update_elem(c.fd[MAP_LINKS], &prev, &(__u32){ next_of(&c, slot) }, BPF_ANY);
-		/* Packets that read the old link run it a moment longer: XDP
-		 * finishes a packet in microseconds; give them a millisecond. */
-		usleep(1000);
-		bpf_map_delete_elem(c.fd[MAP_SLOTS], &slot);
-		bpf_map_update_elem(c.fd[MAP_LINKS], &slot, &(__u32){ FW_XDP_CHAIN_END }, BPF_ANY);
-	}
+	unlink_member(&c, rec->chain_slot);
 	if (next_of(&c, FW_XDP_CHAIN_HEAD) >= FW_XDP_CHAIN_END)
 		detach_root(root_id);
 	chain_close(&c);
 	(void)err;
 	return 0;
+}
+
+int fw_chain_xdp_sweep(const char *root, bool (*recorded)(int ifindex, uint32_t slot,
+							 uint32_t prog_id, void *ctx),
+		       void *ctx)
+{
+	char path[FW_PATH_MAX];
+	struct dirent *ent;
+	int removed = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/chains", root);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((ent = readdir(d))) {
+		__u32 slot, ids[FW_XDP_CHAIN_SLOTS], slots[FW_XDP_CHAIN_SLOTS], n = 0;
+		struct chain c;
+		int ifindex;
+
+		if (sscanf(ent->d_name, "xdp-%d", &ifindex) != 1 ||
+		    chain_open(root, ifindex, false, &c, NULL))
+			continue;
+		for (slot = next_of(&c, FW_XDP_CHAIN_HEAD); slot < FW_XDP_CHAIN_END &&
+		     n < FW_XDP_CHAIN_SLOTS; slot = next_of(&c, slot)) {
+			slots[n] = slot;
+			ids[n++] = prog_in(&c, slot);
+		}
+		for (__u32 i = 0; i < n; i++)
+			if (!recorded(ifindex, slots[i], ids[i], ctx)) {
+				unlink_member(&c, slots[i]);
+				removed++;
+			}
+		if (n && next_of(&c, FW_XDP_CHAIN_HEAD) >= FW_XDP_CHAIN_END)
+			detach_root(xdp_prog_on(ifindex));
+		chain_close(&c);
+	}
+	closedir(d);
+	return removed;
 }
 
 static int xdp_chain_prog_ids(const struct fw_pin_record *rec, uint32_t *ids, size_t max)

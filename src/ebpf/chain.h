@@ -47,6 +47,12 @@ int fw_chain_xdp_replace(const char *root, const struct fw_pin_record *old, int 
 /* Unlinks the member (one write), empties its slot; the root goes with the
  * last member. Found from the interface: needs no pin root. */
 int fw_chain_xdp_detach(const struct fw_pin_record *rec, struct fw_error *err);
+/* Takes out of every XDP chain under root the members recorded() does not
+ * know (an apply that crashed between attaching and recording); the root
+ * goes with the last. Returns how many went. */
+int fw_chain_xdp_sweep(const char *root, bool (*recorded)(int ifindex, uint32_t slot,
+							 uint32_t prog_id, void *ctx),
+		       void *ctx);
 /* Whether Flywall's chain root runs on the interface. */
 bool fw_chain_xdp_root_on(int ifindex);
 /* hook_xdp.c: the refusal naming the XDP program someone else left there. */

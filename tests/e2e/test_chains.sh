@@ -55,10 +55,25 @@ chain_of() {
 counts() { local n out=; for n in "$@"; do out+="$(seen "$n") "; done; echo "${out% }"; }
 
 # ---- tcx ----------------------------------------------------------------------
+# A tcx program this daemon did not attach (another pin root's, standing in
+# for Cilium's): the chain goes after it and the API names it as foreign.
+OTHER_ROOT=$FW_PIN_ROOT-other
+on_exit "in_fw $FLYWALL ebpf clean --pin-root $OTHER_ROOT; rm -rf $OTHER_ROOT"
+config "$T_TMP/other.hcl" '  tc "other" {
+    program = "counter.o"
+    interface = "eth0"
+  }'
+check "a foreign tcx program is attached first" \
+	flywall_fw daemon -c "$T_TMP/other.hcl" --pin-root "$OTHER_ROOT" --oneshot --no-api
+other_id=$(bpftool -j link show pinned "$OTHER_ROOT/links/other" | jq -r .prog_id)
+
 # The configuration lists them out of order: the priorities decide.
 config "$T_TMP/chain.hcl" "$(block tc t_last 30 0)" "$(block tc t_drop 20 1)"
 check_daemon_starts "daemon attaches two tc members" "$T_TMP/chain.hcl"
-check_eq "tcx order by priority: t_drop, t_last" "t_drop t_last" "$(chain_of t_last)"
+check_eq "tcx order: the foreign program, then by priority t_drop, t_last" \
+	"#$other_id t_drop t_last" "$(chain_of t_last)"
+check "remove the foreign tcx program" flywall_fw ebpf clean --pin-root "$OTHER_ROOT"
+check_eq "the chain without it" "t_drop t_last" "$(chain_of t_last)"
 check_eq "pings dropped by t_drop (0/4)" 0 "$(ping_replies 4)"
 check_eq "t_drop saw 4, t_last (after it) none" "4 0" "$(counts t_drop t_last)"
 
@@ -159,6 +174,18 @@ check_contains "nothing reattached" "3 kept" "$(grep applied "$DAEMON_LOG" | tai
 check_eq "same order after the restart" "x_first ddos_filter x_count" "$(chain_of x_count)"
 check_contains "ebpf status shows the chain" "chain: x_first(5) -> ddos_filter(10) -> x_count(20)" \
 	"$(flywall_fw ebpf status -c "$T_TMP/chain.hcl" 2>&1)"
+
+# A crash after a member joined the chain, before its record: the next start
+# takes the unrecorded member out and attaches the block afresh, once.
+daemon_stop
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 0)" \
+	"$(block xdp x_mid 15 0)"
+FLYWALL_CRASH_AT=link-pinned daemon_oneshot "$T_TMP/chain.hcl" >/dev/null 2>&1
+check_daemon_starts "restart after a crash while x_mid joined" "$T_TMP/chain.hcl"
+check_eq "x_mid is in the chain once" "x_first ddos_filter x_mid x_count" "$(chain_of x_mid)"
+config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 0)"
+check "reload removes x_mid" daemon_reload
+check_eq "the chain closes over it" "x_first ddos_filter x_count" "$(chain_of x_count)"
 
 # x_first turns into a dropper, swapped in its slot under a ping flood: the
 # members after it (ddos_filter would pass now) never see a packet.
