@@ -625,6 +625,30 @@ static bool check_prog_name(struct checker *c, const struct hcl_block *b)
 	return true;
 }
 
+/* A hook that holds one program per interface (XDP) shares it only among
+ * blocks with priorities (they form a chain); otherwise the second block
+ * would replace the first. */
+static void check_interface_shared(struct checker *c, const struct hcl_block *b,
+				   const struct fw_prog_spec *spec)
+{
+	const struct fw_hook_ops *ops = fw_hook_ops_of(spec->hook);
+	char where[128];
+
+	if (!ops || !ops->one_per_interface || !spec->interface[0])
+		return;
+	for (size_t i = 0; i < c->cfg->ebpf.n_progs; i++) {
+		const struct fw_prog_spec *o = &c->cfg->ebpf.progs[i];
+
+		if (o->hook != spec->hook || strcmp(o->interface, spec->interface) ||
+		    (o->has_priority && spec->has_priority))
+			continue;
+		report(c, b->pos, "%s: interface %s already has %s \"%s\"; give both blocks a priority to run them one after the other",
+		       block_where(b, where, sizeof(where)), spec->interface, fw_hook_name(o->hook),
+		       o->name);
+		return;
+	}
+}
+
 static void check_prog_block(struct checker *c, const struct hcl_block *b, enum fw_hook hook)
 {
 	struct fw_ebpf_config *e = &c->cfg->ebpf;
@@ -665,6 +689,7 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 			       nb->type, block_where(b, where, sizeof(where)));
 	}
 	check_required(c, b, spec);
+	check_interface_shared(c, b, spec);
 	/* Kept even when unnamed or faulty: the spec owns memory to release. */
 	e->n_progs++;
 }

@@ -215,6 +215,9 @@ static const struct bad_case bad_cases[] = {
 	/* enum values and names */
 	{ "direction_bad", TC_HEAD "    direction = \"inbound\"\n" TAIL,
 	  { { 5, 17, "direction must be \"ingress\" or \"egress\"; found \"inbound\"" } } },
+	{ "xdp_interface_shared_without_priority",
+	  XDP_HEAD "  }\n  xdp \"g\" {\n    program = \"g.o\"\n    interface = \"eth0\"\n    priority = 2\n" TAIL,
+	  { { 6, 3, "xdp \"g\": interface eth0 already has xdp \"f\"; give both blocks a priority to run them one after the other" } } },
 	{ "priority_negative", XDP_HEAD "    priority = -1\n" TAIL,
 	  { { 5, 16, "priority must be between 0 and 65535; found -1" } } },
 	{ "priority_too_big", TC_HEAD "    priority = 65536\n" TAIL,
@@ -659,6 +662,11 @@ static void test_priority(void **state)
 	unload(l);
 	l = load_ok(XDP_HEAD TAIL);
 	assert_false(l->cfg.ebpf.progs[0].has_priority);
+	unload(l);
+	/* Two xdp blocks share an interface only with priorities. */
+	l = load_ok(XDP_HEAD "    priority = 1\n  }\n  xdp \"g\" {\n    program = \"g.o\"\n"
+		    "    interface = \"eth0\"\n    priority = 2\n" TAIL);
+	assert_int_equal(l->cfg.ebpf.n_progs, 2);
 	unload(l);
 }
 
