@@ -8,12 +8,13 @@
  *
  * The chain is a linked list over slots, so a member is inserted or removed
  * with one write and no packet ever finds a gap:
- *   fw_xdp_chain      slot -> program (a member keeps its slot while it runs;
- *                     replacing it is one update of that slot)
- *   fw_xdp_chain_links slot -> the slot that runs after it; entry
- *                     FW_XDP_CHAIN_HEAD is the first, FW_XDP_CHAIN_END ends
- *   fw_xdp_chain_pos  per CPU: the slot of the member running now (a packet
- *                     runs start to end on one CPU, tail calls included)
+ *   fw_xdp_chain        slot -> program (a member keeps its slot while it
+ *                       runs; replacing it is one update of that slot)
+ *   fw_xdp_chain_links  slot -> the slot that runs after it; the entry
+ *                       FW_XDP_CHAIN_HEAD leads to the first, a value of
+ *                       FW_XDP_CHAIN_END (the same number) ends the chain
+ *   fw_xdp_chain_pos    per CPU: the slot of the member running now (a packet
+ *                       runs start to end on one CPU, tail calls included)
  * The daemon hands a member the chain's maps before load (the object's maps
  * of these names are replaced by the interface's); see docs/programs.md.
  */
