@@ -314,7 +314,10 @@ static void describe(const struct fw_prog_spec *s, char *out, size_t size)
 	char rate[32], burst[32];
 
 	if (!s->shaping.set) {
-		snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
+		int n = snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
+
+		if (s->has_priority && n >= 0 && (size_t)n < size)
+			snprintf(out + n, size - n, ", priority %d", s->priority);
 		return;
 	}
 	format_bits(s->shaping.rate_bps, "/s", rate, sizeof(rate));

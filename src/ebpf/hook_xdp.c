@@ -109,7 +109,10 @@ static int detach(const struct fw_pin_record *rec, struct fw_error *err)
 
 static void describe(const struct fw_prog_spec *s, char *out, size_t size)
 {
-	snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+	int n = snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+
+	if (s->has_priority && n >= 0 && (size_t)n < size)
+		snprintf(out + n, size - n, ", priority %d", s->priority);
 }
 
 static const char *const verdicts[] = {
