@@ -136,13 +136,14 @@ $(BUILD)/bpf/%.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 # Objects the binary carries inside itself (bpftool skeletons, included as
 # "NAME.skel.h"), so it needs no file at run time: `ebpf features` embeds
 # feature_probes.
-SKELS := $(BUILD)/skel/feature_probes.skel.h
+SKELS := $(BUILD)/skel/feature_probes.skel.h $(BUILD)/skel/xdp_chain.skel.h
 CFLAGS += -I$(BUILD)/skel
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.o
 	$(call msg,SKEL,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 $(BUILD)/obj/ebpf/features.o $(BUILD)/asan/ebpf/features.o: $(SKELS)
+$(BUILD)/obj/ebpf/chain.o $(BUILD)/asan/ebpf/chain.o: $(SKELS)
 
 # Unit tests need no privileges and run under AddressSanitizer + UBSan.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(ASAN_OBJS)

@@ -27,6 +27,7 @@
 #include "parse.h"
 #include "ringbuf.h"
 #include "telemetry.h"
+#include "xdp_chain.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u64 max_pps = 1000000;        /* per source slot; 0 turns limiting off */
@@ -466,18 +467,18 @@ int ddos_filter(struct xdp_md *ctx)
 		break;
 	case FW_PARSE_NOT_IP:
 		fw_count(&ddos_counters, FW_DDOS_PASS_NON_IP);
-		return XDP_PASS;
+		return fw_xdp_chain_next(ctx);
 	default:
 		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, &now);
 	}
 	reason = drop_reason(&pkt, &now);
 	if (!reason) {
 		fw_count(&ddos_counters, FW_DDOS_PASS);
-		return XDP_PASS;
+		return fw_xdp_chain_next(ctx);
 	}
 	if (listed(&allowlist, &pkt, &now)) {
 		fw_count(&ddos_counters, FW_DDOS_PASS_ALLOWLIST);
-		return XDP_PASS;
+		return fw_xdp_chain_next(ctx);
 	}
 	return drop(ctx, &pkt, reason, &now);
 }

@@ -23,6 +23,7 @@
 #include "parse.h"
 #include "counter_names.h"
 #include "telemetry.h"
+#include "xdp_chain.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
 __u16 port_1 = 0;               /* guarded TCP ports (host order); 0: unused */
@@ -464,8 +465,7 @@ static __always_inline int on_ack(void *l3, bool v6, struct tcphdr *th)
 	return count(XDP_PASS, FW_SG_COOKIE_VALID);
 }
 
-SEC("xdp")
-int syn_guard(struct xdp_md *ctx)
+static __always_inline int guard(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
@@ -525,6 +525,16 @@ int syn_guard(struct xdp_md *ctx)
 	if (th->ack && !th->syn && !th->rst)
 		return on_ack(l3, v6, th);
 	return count(XDP_PASS, FW_SG_PASS_OTHER_FLAGS);
+}
+
+/* A packet syn_guard passes goes on to the next program of the interface's
+ * XDP chain, if it is a member of one (bpf/lib/xdp_chain.h). */
+SEC("xdp")
+int syn_guard(struct xdp_md *ctx)
+{
+	int verdict = guard(ctx);
+
+	return verdict == XDP_PASS ? fw_xdp_chain_next(ctx) : verdict;
 }
 
 char LICENSE[] SEC("license") = "GPL";

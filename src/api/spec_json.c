@@ -26,7 +26,7 @@
 struct load_fields {
 	const char *name, *program, *hook, *interface, *direction, *mode;
 	const char *tracepoint, *function;
-	json_t *sockets, *shaping, *maps, *args;
+	json_t *sockets, *shaping, *maps, *args, *priority;
 };
 
 /* A field the shared parsers (config/ebpf_config.h) refused: their message
@@ -217,10 +217,20 @@ static int tc_xdp_fields(const struct load_fields *f, struct fw_prog_spec *spec,
 
 	int ret = only_for(resp, f->direction, spec, FW_FIELD_DIRECTION) ?:
 		  only_for(resp, f->shaping, spec, FW_FIELD_SHAPING) ?:
-		  only_for(resp, f->mode, spec, FW_FIELD_MODE);
+		  only_for(resp, f->mode, spec, FW_FIELD_MODE) ?:
+		  only_for(resp, f->priority, spec, FW_FIELD_PRIORITY);
 
 	if (ret)
 		return ret;
+	if (f->priority) {
+		if (!json_is_integer(f->priority))
+			return fw_api_refuse(resp, -EINVAL, "lower runs first",
+					     "priority must be an integer");
+		if (fw_priority_valid(json_integer_value(f->priority), &err))
+			return field_fail(resp, &err, "priority", "lower runs first");
+		spec->has_priority = true;
+		spec->priority = (int32_t)json_integer_value(f->priority);
+	}
 	if (f->direction && fw_tc_direction_parse(f->direction, &spec->direction, &err))
 		return field_fail(resp, &err, "direction", "tc programs: ingress or egress");
 	if (f->mode && fw_xdp_mode_parse(f->mode, &spec->xdp_mode, &err))
@@ -452,15 +462,17 @@ static int unpack_fields(json_t *body, struct load_fields *f,
 
 	memset(f, 0, sizeof(*f));
 	if (json_unpack_ex(body, &jerr, JSON_STRICT,
-			   "{s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?s, s?o, s?o, s?o, s?o}",
+			   "{s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?s, s?o, s?o, s?o, s?o, s?o}",
 			   "name", &f->name, "program", &f->program, "hook", &f->hook,
 			   "interface", &f->interface, "direction", &f->direction,
 			   "mode", &f->mode, "tracepoint", &f->tracepoint,
 			   "function", &f->function, "sockets", &f->sockets,
-			   "shaping", &f->shaping, "maps", &f->maps, "args", &f->args))
+			   "shaping", &f->shaping, "maps", &f->maps, "args", &f->args,
+			   "priority", &f->priority))
 		return fw_api_refuse(resp, -EINVAL, "fields: name, program (required); hook, "
-				     "interface, direction, mode, tracepoint, function, sockets, "
-				     "shaping, maps, args", "invalid load request: %s", jerr.text);
+				     "interface, direction, mode, priority, tracepoint, function, "
+				     "sockets, shaping, maps, args", "invalid load request: %s",
+				     jerr.text);
 	return 0;
 }
 

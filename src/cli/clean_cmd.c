@@ -46,12 +46,12 @@ static void remove_pins(const char *dir, bool recurse_once)
 /* What the records did not account for (pins of a crashed apply, say). */
 static int remove_tree(const char *root)
 {
-	static const char *const subdirs[] = { "links", "progs", "maps" };
+	static const char *const subdirs[] = { "links", "progs", "maps", "chains" };
 	char path[FW_PATH_MAX * 2];
 
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, subdirs[i]);
-		remove_pins(path, strcmp(subdirs[i], "maps") == 0);
+		remove_pins(path, strcmp(subdirs[i], "maps") == 0 || strcmp(subdirs[i], "chains") == 0);
 	}
 	snprintf(path, sizeof(path), "%s/state", root);
 	unlink(path);

@@ -142,6 +142,30 @@ static json_t *find_by_name(json_t *list, const char *name)
 	return NULL;
 }
 
+/* "chain: first(5) -> ddos_filter(10) -> #42 cil_from_netdev (not Flywall's)" */
+static void print_chain(json_t *chain)
+{
+	json_t *m;
+	size_t i;
+
+	if (!json_is_array(chain))
+		return;
+	printf("  %-16s chain:", "");
+	json_array_foreach(chain, i, m) {
+		printf("%s", i ? " ->" : "");
+		if (json_is_true(json_object_get(m, "foreign")))
+			printf(" #%lld %s (not Flywall's)",
+			       (long long)json_integer_value(json_object_get(m, "id")),
+			       str_or(m, "program", "?"));
+		else if (json_is_integer(json_object_get(m, "priority")))
+			printf(" %s(%lld)", str_or(m, "name", "?"),
+			       (long long)json_integer_value(json_object_get(m, "priority")));
+		else
+			printf(" %s", str_or(m, "name", "?"));
+	}
+	printf("\n");
+}
+
 static void print_programs_table(json_t *programs, json_t *stats)
 {
 	char runs[32], avg[32], id[32];
@@ -160,6 +184,7 @@ static void print_programs_table(json_t *programs, json_t *stats)
 		       num_text(s, "avg_ns", avg, sizeof(avg)));
 		if (json_is_string(json_object_get(p, "fallback")))
 			printf("  %-16s fallback: %s\n", "", str_or(p, "fallback", ""));
+		print_chain(json_object_get(p, "chain"));
 	}
 	if (json_array_size(programs) == 0)
 		printf("(no programs loaded)\n");

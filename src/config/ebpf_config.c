@@ -227,6 +227,19 @@ static bool apply_mode(struct checker *c, struct fw_prog_spec *spec, const struc
 			    fw_xdp_mode_parse(a->value->str.s, &spec->xdp_mode, &err), &err);
 }
 
+static bool apply_priority(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
+{
+	struct fw_error err = { 0 };
+	int64_t n;
+
+	if (!get_integer(c, a->value, a->key, &n) ||
+	    !ok_or_report(c, a->value->pos, fw_priority_valid(n, &err), &err))
+		return false;
+	spec->has_priority = true;
+	spec->priority = (int32_t)n;
+	return true;
+}
+
 static bool apply_tracepoint(struct checker *c, struct fw_prog_spec *spec, const struct hcl_attr *a)
 {
 	struct fw_error err = { 0 };
@@ -508,6 +521,7 @@ static const struct prog_field prog_fields[] = {
 	{ "interface", FW_FIELD_INTERFACE, apply_interface },
 	{ "direction", FW_FIELD_DIRECTION, apply_direction },
 	{ "mode", FW_FIELD_MODE, apply_mode },
+	{ "priority", FW_FIELD_PRIORITY, apply_priority },
 	{ "maps", 0, apply_maps },
 	{ "args", 0, apply_args },
 	{ "shaping", FW_FIELD_SHAPING, apply_shaping },
@@ -611,6 +625,30 @@ static bool check_prog_name(struct checker *c, const struct hcl_block *b)
 	return true;
 }
 
+/* A hook that holds one program per interface (XDP) shares it only among
+ * blocks with priorities (they form a chain); otherwise the second block
+ * would replace the first. */
+static void check_interface_shared(struct checker *c, const struct hcl_block *b,
+				   const struct fw_prog_spec *spec)
+{
+	const struct fw_hook_ops *ops = fw_hook_ops_of(spec->hook);
+	char where[128];
+
+	if (!ops || !ops->one_per_interface || !spec->interface[0])
+		return;
+	for (size_t i = 0; i < c->cfg->ebpf.n_progs; i++) {
+		const struct fw_prog_spec *o = &c->cfg->ebpf.progs[i];
+
+		if (o->hook != spec->hook || strcmp(o->interface, spec->interface) ||
+		    (o->has_priority && spec->has_priority))
+			continue;
+		report(c, b->pos, "%s: interface %s already has %s \"%s\"; give both blocks a priority to run them one after the other",
+		       block_where(b, where, sizeof(where)), spec->interface, fw_hook_name(o->hook),
+		       o->name);
+		return;
+	}
+}
+
 static void check_prog_block(struct checker *c, const struct hcl_block *b, enum fw_hook hook)
 {
 	struct fw_ebpf_config *e = &c->cfg->ebpf;
@@ -651,6 +689,7 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 			       nb->type, block_where(b, where, sizeof(where)));
 	}
 	check_required(c, b, spec);
+	check_interface_shared(c, b, spec);
 	/* Kept even when unnamed or faulty: the spec owns memory to release. */
 	e->n_progs++;
 }
@@ -1114,6 +1153,8 @@ static void add_hook_fields(json_t *o, const struct fw_prog_spec *spec)
 	if (fw_hook_takes(h, FW_FIELD_DIRECTION))
 		json_object_set_new(o, "direction",
 				    json_string(fw_tc_direction_name(spec->direction)));
+	if (fw_hook_takes(h, FW_FIELD_PRIORITY) && spec->has_priority)
+		json_object_set_new(o, "priority", json_integer(spec->priority));
 	if (fw_hook_takes(h, FW_FIELD_SHAPING) && spec->shaping.set)
 		json_object_set_new(o, "shaping",
 				    json_pack("{s:I, s:I}",

@@ -120,6 +120,10 @@ int fw_tracepoint_valid(const char *text, struct fw_error *err);
 int fw_function_valid(const char *text, struct fw_error *err);
 /* 1 .. FW_MAP_SIZE_MAX. */
 int fw_map_size_valid(int64_t size, struct fw_error *err);
+/* A block's priority among those sharing its hook point (lower runs first). */
+#define FW_PRIORITY_MIN 0
+#define FW_PRIORITY_MAX 65535
+int fw_priority_valid(int64_t priority, struct fw_error *err);
 /* What a type needs of its size (a ringbuf: a power of two >= 4096 bytes). */
 int fw_map_override_valid(enum fw_map_type type, uint32_t size, struct fw_error *err);
 /* Joins path to base_dir when relative and normalises "." and ".." without

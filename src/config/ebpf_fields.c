@@ -431,6 +431,14 @@ int fw_map_size_valid(int64_t size, struct fw_error *err)
 	return 0;
 }
 
+int fw_priority_valid(int64_t priority, struct fw_error *err)
+{
+	if (priority < FW_PRIORITY_MIN || priority > FW_PRIORITY_MAX)
+		return fw_error_set(err, EINVAL, "priority must be between %d and %d; found %lld",
+				    FW_PRIORITY_MIN, FW_PRIORITY_MAX, (long long)priority);
+	return 0;
+}
+
 #define FW_RINGBUF_MIN 4096u    /* the page size on x86-64 */
 
 int fw_map_override_valid(enum fw_map_type type, uint32_t size, struct fw_error *err)

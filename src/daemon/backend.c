@@ -26,6 +26,7 @@
 #include "daemon/reconcile.h"
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
+#include "ebpf/chain.h"
 #include "ebpf/counter_names.h"
 #include "ebpf/features.h"
 #include "ebpf/map_codec.h"
@@ -161,7 +162,50 @@ static void iso_time(uint64_t ns, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *program_summary(const struct fw_program *p)
+/* A program at p's hook point: Flywall's (its name and priority) or not
+ * (its kernel name, "foreign": true). */
+static json_t *chain_member(struct fw_daemon *d, uint32_t id)
+{
+	struct bpf_prog_info info;
+	int fd;
+
+	for (size_t i = 0; i < d->reg.n_progs; i++) {
+		const struct fw_program *q = d->reg.progs[i];
+
+		prog_info(q->prog_fd, &info);
+		if (info.id != id)
+			continue;
+		return q->rec.has_priority
+		       ? json_pack("{s:I, s:s, s:i}", "id", (json_int_t)id, "name", q->rec.name,
+				   "priority", q->rec.priority)
+		       : json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", q->rec.name);
+	}
+	memset(&info, 0, sizeof(info));
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		prog_info(fd, &info);
+		close(fd);
+	}
+	return json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "program", info.name,
+			 "foreign", true);
+}
+
+/* The programs at a prioritised program's hook point, in the order they run. */
+static json_t *program_chain(struct fw_daemon *d, const struct fw_program *p)
+{
+	uint32_t ids[FW_CHAIN_MAX];
+	json_t *list;
+	int n = fw_chain_prog_ids(d->reg.root, &p->rec, ids, FW_CHAIN_MAX);
+
+	if (n < 0)
+		return json_null();
+	list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, chain_member(d, ids[i]));
+	return list;
+}
+
+static json_t *program_summary(struct fw_daemon *d, const struct fw_program *p)
 {
 	const struct fw_pin_record *r = &p->rec;
 	struct bpf_prog_info info;
@@ -178,6 +222,10 @@ static json_t *program_summary(const struct fw_program *p)
 		json_object_set_new(out, "direction", json_string(fw_tc_direction_name(r->tc_direction)));
 	json_object_set_new(out, "fallback", r->attach_note[0] ? json_string(r->attach_note)
 							       : json_null());
+	if (r->has_priority) {
+		json_object_set_new(out, "priority", json_integer(r->priority));
+		json_object_set_new(out, "chain", program_chain(d, p));
+	}
 	return out;
 }
 
@@ -216,7 +264,7 @@ static json_t *program_maps(struct fw_daemon *d, const char *name)
 static json_t *program_detail(struct fw_daemon *d, const struct fw_program *p)
 {
 	const struct fw_pin_record *r = &p->rec;
-	json_t *out = program_summary(p);
+	json_t *out = program_summary(d, p);
 	struct bpf_prog_info info;
 	char tag[17], when[32];
 
@@ -246,7 +294,7 @@ static json_t *backend_programs(void *ctx)
 
 	fw_daemon_lock(d);
 	for (size_t i = 0; i < d->reg.n_progs; i++)
-		json_array_append_new(list, program_summary(d->reg.progs[i]));
+		json_array_append_new(list, program_summary(d, d->reg.progs[i]));
 	fw_daemon_unlock(d);
 	return list;
 }

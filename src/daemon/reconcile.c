@@ -11,6 +11,7 @@
 #include "common/crash_point.h"
 #include "common/log.h"
 #include "daemon/program_ext.h"
+#include "ebpf/chain.h"
 #include "ebpf/shaping.h"
 
 enum step_action {
@@ -55,7 +56,9 @@ static int prepare_new(struct fw_registry *reg, struct step *s, struct fw_error 
 	}
 	p->has_spec = true;
 	fw_pins_map_dir(reg->root, s->spec->name, map_dir);
-	ret = fw_object_load(&p->spec, map_dir, &fw_program_ext_load_hook, &p->obj, err);
+	ret = fw_chain_prepare(reg->root, s->spec, s->ifindex, map_dir, err);
+	if (!ret)
+		ret = fw_object_load(&p->spec, map_dir, &fw_program_ext_load_hook, &p->obj, err);
 	if (ret) {
 		fw_program_free(p);
 		return ret;
@@ -110,9 +113,11 @@ static void inherit_attachment(struct fw_program *new, const struct fw_program *
  * go first. */
 static bool must_detach_first(const struct step *s)
 {
+	/* Two members of a chain (priorities) share the hook point. */
 	return s->old->rec.hook == (uint32_t)s->spec->hook &&
 	       fw_hook_ops_of(s->spec->hook)->one_per_interface &&
-	       s->old->rec.ifindex == (uint32_t)s->ifindex;
+	       s->old->rec.ifindex == (uint32_t)s->ifindex &&
+	       !(s->old->rec.has_priority && s->spec->has_priority);
 }
 
 static void detach_old(struct fw_registry *reg, struct fw_program *old)
@@ -192,10 +197,88 @@ static void undo_extensions(struct step *s)
 	s->ext_applied = false;
 }
 
-static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error *err)
+/* ---- siblings: blocks with a priority sharing a hook point ----------------- */
+
+struct siblings {
+	struct fw_hook_sibling list[64];
+	size_t n;
+};
+
+static bool same_hook_point(const struct step *s, const struct fw_pin_record *rec)
 {
+	return rec->hook == (uint32_t)s->spec->hook && rec->ifindex == (uint32_t)s->ifindex &&
+	       (!fw_hook_takes(s->spec->hook, FW_FIELD_DIRECTION) ||
+		rec->tc_direction == (uint32_t)s->spec->direction);
+}
+
+/* A sibling by its program and link (-1: none, an XDP chain member's slot
+ * says where it runs). */
+static void add_sibling(struct siblings *sib, const char *name, int32_t priority, int prog_fd,
+			int link_fd, uint32_t chain_slot)
+{
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	__u32 len = sizeof(link), plen = sizeof(prog);
+
+	if (sib->n == sizeof(sib->list) / sizeof(sib->list[0]) ||
+	    (link_fd >= 0 && bpf_obj_get_info_by_fd(link_fd, &link, &len)) ||
+	    (prog_fd >= 0 && bpf_obj_get_info_by_fd(prog_fd, &prog, &plen)))
+		return;
+	sib->list[sib->n++] = (struct fw_hook_sibling){ .name = name, .priority = priority,
+							.link_id = link.id, .prog_id = prog.id,
+							.chain_slot = chain_slot };
+}
+
+/* A step of this transaction attached anew (not yet in the registry). */
+static const struct step *attached_step(const struct step *steps, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (steps[i].switched && strcmp(steps[i].spec->name, name) == 0 &&
+		    (steps[i].action == STEP_ATTACH || steps[i].action == STEP_REATTACH))
+			return &steps[i];
+	return NULL;
+}
+
+/* The programs with a priority at s's hook point: those running (the ones
+ * this transaction reattached count at their new place) and those this
+ * transaction attached before s. */
+static void collect_siblings(struct fw_registry *reg, const struct step *steps, size_t i,
+			     struct siblings *sib)
+{
+	const struct step *s = &steps[i];
+
+	sib->n = 0;
+	for (size_t k = 0; k < reg->n_progs; k++) {
+		const struct fw_program *p = reg->progs[k];
+
+		if (p->rec.has_priority && same_hook_point(s, &p->rec) &&
+		    strcmp(p->rec.name, s->spec->name) && !attached_step(steps, i, p->rec.name))
+			add_sibling(sib, p->rec.name, p->rec.priority, p->prog_fd, p->link_fd,
+				    p->rec.chain_slot);
+	}
+	for (size_t k = 0; k < i; k++) {
+		const struct step *t = &steps[k];
+		struct fw_pin_record rec = {};
+
+		if (!t->switched || !t->spec->has_priority ||
+		    (t->action != STEP_ATTACH && t->action != STEP_REATTACH))
+			continue;
+		fw_attachment_to_record(&t->new->att, &rec);
+		if (same_hook_point(s, &rec))
+			add_sibling(sib, t->spec->name, t->spec->priority, t->new->att.prog_fd,
+				    t->new->att.link_fd, t->new->att.chain_slot);
+	}
+}
+
+static int switch_step(struct fw_registry *reg, struct step *steps, size_t i,
+		       struct fw_error *err)
+{
+	struct step *s = &steps[i];
+	struct fw_hook_opts opts = reg->hook_opts;
+	struct siblings sib;
 	int ret;
 
+	opts.pin_root = reg->root;
 	ret = setup_shaping(s, err);
 	if (!ret)
 		ret = apply_extensions(s, err);
@@ -228,8 +311,12 @@ static int switch_step(struct fw_registry *reg, struct step *s, struct fw_error 
 		}
 		/* fall through */
 	case STEP_ATTACH:
-		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &reg->hook_opts,
-				     &s->new->att, err);
+		if (s->spec->has_priority) {
+			collect_siblings(reg, steps, i, &sib);
+			opts.siblings = sib.list;
+			opts.n_siblings = sib.n;
+		}
+		ret = fw_hook_attach(s->spec, s->new->obj, s->ifindex, &opts, &s->new->att, err);
 		if (ret)
 			goto fail;
 		s->new->link_fd = s->new->att.link_fd >= 0 ? dup(s->new->att.link_fd) : -1;
@@ -282,6 +369,8 @@ static void fill_record(struct fw_program *p, const struct step *s, enum fw_orig
 	r->spec_hash = s->hash;
 	r->load_time_ns = now_ns();
 	fw_attachment_to_record(&p->att, r);
+	r->has_priority = s->spec->has_priority;
+	r->priority = s->spec->priority;
 	r->services = s->spec->services;
 	r->origin = origin;
 	snprintf(r->interface, sizeof(r->interface), "%s", s->spec->interface);
@@ -407,7 +496,7 @@ int fw_reconcile(struct fw_registry *reg, const struct fw_prog_spec *specs, size
 		ret = prepare_step(reg, &steps[i], err);
 	}
 	for (i = 0; i < n && !ret; i++) {
-		ret = switch_step(reg, &steps[i], err);
+		ret = switch_step(reg, steps, i, err);
 		fw_crash_point("switched");
 	}
 	if (ret) {

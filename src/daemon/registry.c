@@ -9,6 +9,7 @@
 
 #include "common/crash_point.h"
 #include "common/log.h"
+#include "ebpf/chain.h"
 #include "ebpf/shaping.h"
 
 static struct fw_program *program_new(void)
@@ -117,9 +118,29 @@ static bool has_record(const char *name, void *data)
 /* A crash between pinning and recording leaves pins no record accounts for
  * (a link among them keeps a program attached): the apply never committed,
  * so they go. */
+/* Whether an XDP chain member is an adopted program's. */
+static bool is_chain_member(int ifindex, uint32_t slot, uint32_t prog_id, void *data)
+{
+	struct fw_registry *reg = data;
+
+	for (size_t i = 0; i < reg->n_progs; i++) {
+		const struct fw_program *p = reg->progs[i];
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (p->rec.attach == FW_ATTACH_XDP_CHAIN && p->rec.ifindex == (uint32_t)ifindex &&
+		    p->rec.chain_slot == slot && !bpf_obj_get_info_by_fd(p->prog_fd, &info, &len) &&
+		    info.id == prog_id)
+			return true;
+	}
+	return false;
+}
+
 static void sweep_uncommitted(struct fw_registry *reg)
 {
 	int n = fw_pins_sweep(reg->root, has_record, reg);
+
+	n += fw_chain_xdp_sweep(reg->root, is_chain_member, reg);
 
 	if (n)
 		fw_info("removed %d pin%s left by an apply that did not finish", n, n == 1 ? "" : "s");

@@ -37,7 +37,8 @@ enum fw_hook_field {
 	FW_FIELD_SOCKETS = 1u << 4,
 	FW_FIELD_TRACEPOINT = 1u << 5,
 	FW_FIELD_FUNCTION = 1u << 6,
-	FW_FIELD__ALL = (1u << 7) - 1,
+	FW_FIELD_PRIORITY = 1u << 7,
+	FW_FIELD__ALL = (1u << 8) - 1,
 };
 
 /* How messages speak of a field: "interface", "an interface", "\"eth0\"". */
@@ -60,11 +61,27 @@ struct fw_attach_kind_info {
 #define FW_HOOK_MAX_KINDS 4
 #define FW_HOOK_MAX_PROBES 4
 
+/* A program of Flywall's already at the hook point a block with a priority
+ * attaches to (same hook, interface and direction): the new one takes its
+ * place among them by priority. */
+struct fw_hook_sibling {
+	const char *name;
+	int32_t priority;
+	uint32_t link_id;       /* its bpf_link (tcx) */
+	uint32_t prog_id;
+	uint32_t chain_slot;    /* XDP chain members */
+};
+
 /* How the daemon asks blocks to be attached; zero is the default. */
 struct fw_hook_opts {
 	/* Attach tc blocks as clsact filters even where tcx links exist (for
 	 * hosts whose other tc tooling does not know tcx). */
 	bool tc_clsact_only;
+	/* The pin root (where an XDP chain's root link is pinned). */
+	const char *pin_root;
+	/* The block's siblings at its hook point, in no particular order. */
+	const struct fw_hook_sibling *siblings;
+	size_t n_siblings;
 };
 
 struct fw_hook_ops {

@@ -27,6 +27,7 @@ static const struct fw_hook_field_info field_infos[] = {
 	{ FW_FIELD_SOCKETS, "sockets", "sockets", "[\"dns\"]" },
 	{ FW_FIELD_TRACEPOINT, "tracepoint", "a tracepoint", "\"category:name\"" },
 	{ FW_FIELD_FUNCTION, "function", "a function", "\"tcp_v4_connect\"" },
+	{ FW_FIELD_PRIORITY, "priority", "a priority", "10" },
 };
 
 _Static_assert(sizeof(field_infos) / sizeof(field_infos[0]) ==

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ebpf/hooks.h"
@@ -17,6 +18,27 @@
 #define BPF_TCX_INGRESS 46
 #define BPF_TCX_EGRESS 47
 #endif
+/* bpf_mprog placement flags (kernel >= 6.6), also missing from those headers. */
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE (1U << 3)
+#define BPF_F_AFTER (1U << 4)
+#define BPF_F_ID (1U << 5)
+#endif
+#ifndef BPF_F_LINK
+#define BPF_F_LINK (1U << 13)
+#endif
+
+/* BPF_LINK_CREATE's attribute for tcx, as the kernel lays it out
+ * (link_create.tcx); libbpf 1.1's bpf_link_create_opts has no tcx member. */
+struct tcx_link_create_attr {
+	__u32 prog_fd;
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 relative_id;      /* with BPF_F_ID | BPF_F_LINK: a sibling's link id */
+	__u32 pad;
+	__u64 expected_revision;
+};
 
 static enum fw_tc_direction other_direction(enum fw_tc_direction dir)
 {
@@ -71,8 +93,57 @@ static int attach_clsact(const struct fw_prog_spec *spec, enum fw_tc_direction d
 	return 0;
 }
 
+/*
+ * Where a block with a priority goes among its siblings (bpf_mprog keeps the
+ * order): before the first sibling that runs after it (a higher priority),
+ * else after the last one (equal priorities keep the order they came in);
+ * with no sibling, at the end, after whatever else is there (a foreign
+ * program keeps running first). Links are named by id: a sibling adopted
+ * from an earlier daemon has no fd of this one's that the caller keeps.
+ */
+static void place(const struct fw_prog_spec *spec, const struct fw_hook_opts *opts,
+		  struct tcx_link_create_attr *attr, struct fw_attachment *a)
+{
+	const struct fw_hook_sibling *before = NULL, *after = NULL;
+
+	if (!spec->has_priority)
+		return;
+	for (size_t i = 0; i < opts->n_siblings; i++) {
+		const struct fw_hook_sibling *s = &opts->siblings[i];
+
+		if (s->priority > spec->priority) {
+			if (!before || s->priority < before->priority)
+				before = s;
+		} else if (!after || s->priority >= after->priority) {
+			after = s;
+		}
+	}
+	if (before) {
+		attr->flags = BPF_F_BEFORE | BPF_F_ID | BPF_F_LINK;
+		attr->relative_id = before->link_id;
+		fw_hook_note(a, "before %s (priority %d)", before->name, before->priority);
+	} else if (after) {
+		attr->flags = BPF_F_AFTER | BPF_F_ID | BPF_F_LINK;
+		attr->relative_id = after->link_id;
+		fw_hook_note(a, "after %s (priority %d)", after->name, after->priority);
+	}
+}
+
+static int tcx_link(const struct fw_prog_spec *spec, const struct fw_hook_opts *opts, int prog_fd,
+		    int type, struct fw_attachment *a)
+{
+	struct tcx_link_create_attr attr = { .prog_fd = prog_fd, .target_ifindex = a->ifindex,
+					     .attach_type = type };
+
+	if (opts)
+		place(spec, opts, &attr, a);
+	return syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+}
+
+/* opts NULL: no place among siblings (a companion goes at the end). */
 static int attach_one(const struct fw_prog_spec *spec, enum fw_tc_direction dir, int prog_fd,
-		      bool clsact_only, struct fw_attachment *a, struct fw_error *err)
+		      bool clsact_only, const struct fw_hook_opts *opts, struct fw_attachment *a,
+		      struct fw_error *err)
 {
 	int type = dir == FW_TC_EGRESS ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
 	int fd;
@@ -82,7 +153,14 @@ static int attach_one(const struct fw_prog_spec *spec, enum fw_tc_direction dir,
 		fw_hook_note(a, "clsact as asked (--tc-attach clsact)");
 		return attach_clsact(spec, dir, prog_fd, a, err);
 	}
-	fd = bpf_link_create(prog_fd, a->ifindex, type, NULL);
+	fd = tcx_link(spec, opts, prog_fd, type, a);
+	/* A sibling that went away under us, or an mprog that refuses the
+	 * placement, is an error: falling back to clsact would run the block
+	 * outside the order it asked for. */
+	if (fd < 0 && opts && spec->has_priority && opts->n_siblings)
+		return fw_error_set(err, errno, "program %s: tcx on %s %s, placed by priority %d: %s",
+				    spec->name, spec->interface, fw_tc_direction_name(dir),
+				    spec->priority, strerror(errno));
 	if (fd >= 0) {
 		a->kind = FW_ATTACH_TCX;
 		a->link_fd = fd;
@@ -103,7 +181,7 @@ static int attach_companion(const struct fw_prog_spec *spec, struct fw_object *o
 
 	fw_attachment_init(&c);
 	c.ifindex = a->ifindex;
-	ret = attach_one(spec, dir, bpf_program__fd(o->companion), clsact_only, &c, err);
+	ret = attach_one(spec, dir, bpf_program__fd(o->companion), clsact_only, NULL, &c, err);
 	if (!ret) {
 		a->companion_kind = c.kind;
 		a->companion_link_fd = c.link_fd;
@@ -118,7 +196,8 @@ static int attach_companion(const struct fw_prog_spec *spec, struct fw_object *o
 static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 		  const struct fw_hook_opts *opts, struct fw_attachment *a, struct fw_error *err)
 {
-	int ret = attach_one(spec, spec->direction, a->prog_fd, opts->tc_clsact_only, a, err);
+	int ret = attach_one(spec, spec->direction, a->prog_fd, opts->tc_clsact_only, opts, a,
+			     err);
 
 	if (!ret && o->companion &&
 	    (ret = attach_companion(spec, o, opts->tc_clsact_only, a, err)))
@@ -130,8 +209,10 @@ static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 
 static bool can_replace(const struct fw_pin_record *old, const struct fw_prog_spec *spec)
 {
+	/* A new priority is a new place: attached there anew. */
 	return (old->attach == FW_ATTACH_TCX || old->attach == FW_ATTACH_CLSACT) &&
-	       old->tc_direction == (uint32_t)spec->direction;
+	       old->tc_direction == (uint32_t)spec->direction &&
+	       fw_record_same_priority(old, spec);
 }
 
 static int replace_clsact(const char *name, __u32 ifindex, enum fw_tc_direction dir,
@@ -233,7 +314,10 @@ static void describe(const struct fw_prog_spec *s, char *out, size_t size)
 	char rate[32], burst[32];
 
 	if (!s->shaping.set) {
-		snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
+		int n = snprintf(out, size, "%s %s", s->interface, fw_tc_direction_name(s->direction));
+
+		if (s->has_priority && n >= 0 && (size_t)n < size)
+			snprintf(out + n, size - n, ", priority %d", s->priority);
 		return;
 	}
 	format_bits(s->shaping.rate_bps, "/s", rate, sizeof(rate));
@@ -270,7 +354,7 @@ const struct fw_hook_ops fw_hook_tc = {
 	/* SCHED_ACT objects are recognised as tc, but only classifiers attach */
 	.prog_types = { BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT },
 	.accepts = accepts,
-	.takes = FW_FIELD_INTERFACE | FW_FIELD_DIRECTION | FW_FIELD_SHAPING,
+	.takes = FW_FIELD_INTERFACE | FW_FIELD_DIRECTION | FW_FIELD_SHAPING | FW_FIELD_PRIORITY,
 	.requires = FW_FIELD_INTERFACE,
 	.section_matches = section_matches,
 	.choose_forms = choose_forms,

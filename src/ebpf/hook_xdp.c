@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ebpf/chain.h"
 #include "ebpf/hooks.h"
 
 static int xdp_link(int prog_fd, int ifindex, __u32 flags)
@@ -19,7 +20,7 @@ static int xdp_link(int prog_fd, int ifindex, __u32 flags)
 
 /* Names the XDP program someone else left on the interface, so the user
  * knows what is in the way. */
-static int xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct fw_error *err)
+int fw_xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct fw_error *err)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};
@@ -33,6 +34,11 @@ static int xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct f
 		bpf_obj_get_info_by_fd(fd, &info, &len);
 		close(fd);
 	}
+	if (!spec->has_priority && fw_chain_xdp_root_on(ifindex))
+		return fw_error_set(err, EBUSY,
+				    "program %s: interface %s runs Flywall's XDP chain (program id %u, name %s) for blocks with a priority; "
+				    "give this block a priority to join it",
+				    spec->name, spec->interface, id, info.name);
 	return fw_error_set(err, EBUSY,
 			    "program %s: interface %s already has an XDP program (id %u, name %s) that Flywall did not attach; "
 			    "remove it first (ip link set dev %s xdp off)",
@@ -45,6 +51,8 @@ static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 {
 	int fd = -EINVAL, ifindex = a->ifindex;
 
+	if (spec->has_priority)
+		return fw_chain_xdp_attach(spec, opts, a, err);
 	if (spec->xdp_mode != FW_XDP_GENERIC) {
 		fd = xdp_link(a->prog_fd, ifindex, XDP_FLAGS_DRV_MODE);
 		if (fd >= 0) {
@@ -52,7 +60,7 @@ static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 			goto done;
 		}
 		if (fd == -EBUSY || fd == -EEXIST)
-			return xdp_busy_error(spec, ifindex, err);
+			return fw_xdp_busy_error(spec, ifindex, err);
 		if (spec->xdp_mode == FW_XDP_NATIVE)
 			return fw_error_set(err, fd, "program %s: native XDP on %s failed: %s",
 					    spec->name, spec->interface, strerror(-fd));
@@ -60,7 +68,7 @@ static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 	}
 	fd = xdp_link(a->prog_fd, ifindex, XDP_FLAGS_SKB_MODE);
 	if (fd == -EBUSY || fd == -EEXIST)
-		return xdp_busy_error(spec, ifindex, err);
+		return fw_xdp_busy_error(spec, ifindex, err);
 	if (fd < 0)
 		return fw_error_set(err, fd, "program %s: generic XDP on %s failed: %s",
 				    spec->name, spec->interface, strerror(-fd));
@@ -70,9 +78,14 @@ done:
 	return 0;
 }
 
-/* The link keeps its mode: a block now asking for the other one reattaches. */
+/* The link keeps its mode: a block now asking for the other one reattaches;
+ * a chain member keeps its slot while its priority stays. */
 static bool can_replace(const struct fw_pin_record *old, const struct fw_prog_spec *spec)
 {
+	if (!fw_record_same_priority(old, spec))
+		return false;
+	if (old->attach == FW_ATTACH_XDP_CHAIN)
+		return true;
 	if (old->attach == FW_ATTACH_XDP_NATIVE)
 		return spec->xdp_mode != FW_XDP_GENERIC;
 	if (old->attach == FW_ATTACH_XDP_GENERIC)
@@ -80,9 +93,26 @@ static bool can_replace(const struct fw_pin_record *old, const struct fw_prog_sp
 	return false;
 }
 
+static int replace(const char *root, const struct fw_pin_record *old, int link_fd,
+		   int new_prog_fd, int companion_prog_fd, struct fw_error *err)
+{
+	if (old->attach == FW_ATTACH_XDP_CHAIN)
+		return fw_chain_xdp_replace(root, old, new_prog_fd, err);
+	return fw_hook_link_replace(root, old, link_fd, new_prog_fd, companion_prog_fd, err);
+}
+
+/* A chain member leaves the chain; a link is undone with its pin. */
+static int detach(const struct fw_pin_record *rec, struct fw_error *err)
+{
+	return rec->attach == FW_ATTACH_XDP_CHAIN ? fw_chain_xdp_detach(rec, err) : 0;
+}
+
 static void describe(const struct fw_prog_spec *s, char *out, size_t size)
 {
-	snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+	int n = snprintf(out, size, "%s (mode %s)", s->interface, fw_xdp_mode_name(s->xdp_mode));
+
+	if (s->has_priority && n >= 0 && (size_t)n < size)
+		snprintf(out + n, size - n, ", priority %d", s->priority);
 }
 
 static const char *const verdicts[] = {
@@ -101,17 +131,18 @@ static const char *verdict_name(uint32_t retval, char *buf, size_t len)
 const struct fw_hook_ops fw_hook_xdp = {
 	.name = "xdp",
 	.prog_types = { BPF_PROG_TYPE_XDP },
-	.takes = FW_FIELD_INTERFACE | FW_FIELD_MODE,
+	.takes = FW_FIELD_INTERFACE | FW_FIELD_MODE | FW_FIELD_PRIORITY,
 	.requires = FW_FIELD_INTERFACE,
 	.one_per_interface = true,
 	.attach = attach,
 	.can_replace = can_replace,
-	.replace = fw_hook_link_replace,
-	.detach = fw_hook_nothing_to_detach,
+	.replace = replace,
+	.detach = detach,
 	.describe = describe,
 	.verdict_name = verdict_name,
 	.kinds = { { FW_ATTACH_XDP_NATIVE, "xdp-native", true },
-		   { FW_ATTACH_XDP_GENERIC, "xdp-generic", true } },
+		   { FW_ATTACH_XDP_GENERIC, "xdp-generic", true },
+		   { FW_ATTACH_XDP_CHAIN, "xdp-chain", false } },
 	.probes = { FW_PROBE_ATTACH_XDP_NATIVE, FW_PROBE_ATTACH_XDP_GENERIC },
 	.n_probes = 2,
 };

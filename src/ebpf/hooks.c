@@ -33,7 +33,8 @@ void fw_attachment_to_record(const struct fw_attachment *a, struct fw_pin_record
 	rec->companion_attach = a->companion_kind;
 	rec->companion_tc_handle = a->companion_tc_handle;
 	rec->companion_tc_priority = a->companion_tc_priority;
-	snprintf(rec->attach_note, sizeof(rec->attach_note), "%s", a->note);
+	rec->chain_slot = a->chain_slot;
+	snprintf(rec->attach_note, sizeof(rec->attach_note), "%.243s", a->note);
 }
 
 void fw_attachment_from_record(struct fw_attachment *a, const struct fw_pin_record *rec)
@@ -47,7 +48,14 @@ void fw_attachment_from_record(struct fw_attachment *a, const struct fw_pin_reco
 	a->companion_kind = rec->companion_attach;
 	a->companion_tc_handle = rec->companion_tc_handle;
 	a->companion_tc_priority = rec->companion_tc_priority;
+	a->chain_slot = rec->chain_slot;
 	snprintf(a->note, sizeof(a->note), "%s", rec->attach_note);
+}
+
+bool fw_record_same_priority(const struct fw_pin_record *rec, const struct fw_prog_spec *spec)
+{
+	return !!rec->has_priority == spec->has_priority &&
+	       (!spec->has_priority || rec->priority == spec->priority);
 }
 
 int fw_hook_resolve_interface(const struct fw_prog_spec *spec, struct fw_error *err)

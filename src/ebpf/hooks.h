@@ -37,6 +37,7 @@ struct fw_attachment {
 	enum fw_attach_kind companion_kind;
 	int companion_link_fd;
 	__u32 companion_tc_handle, companion_tc_priority;
+	__u32 chain_slot;           /* an XDP chain member's slot */
 };
 
 void fw_attachment_init(struct fw_attachment *a);
@@ -47,6 +48,9 @@ void fw_attachment_init(struct fw_attachment *a);
 void fw_attachment_to_record(const struct fw_attachment *a, struct fw_pin_record *rec);
 void fw_attachment_from_record(struct fw_attachment *a, const struct fw_pin_record *rec);
 
+
+/* Whether a record was attached with the priority (or lack of one) spec asks. */
+bool fw_record_same_priority(const struct fw_pin_record *rec, const struct fw_prog_spec *spec);
 
 /* Checks that the block's interface exists; returns its ifindex (0 when the
  * block has none) or a negative errno with a message naming it. */

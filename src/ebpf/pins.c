@@ -241,6 +241,10 @@ int fw_pins_prepare(const char *root, struct fw_error *err)
 	return lock_fd;
 }
 
+/* Records are the values of a pinned map: a new field takes bytes of the
+ * note, so a state map made by an earlier version stays readable. */
+_Static_assert(sizeof(struct fw_pin_record) == 720, "the pin record keeps its size");
+
 int fw_pins_state_open(const char *root, struct fw_error *err)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);

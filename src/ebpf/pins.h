@@ -34,6 +34,7 @@ enum fw_attach_kind {
 	FW_ATTACH_KPROBE,
 	FW_ATTACH_FENTRY,
 	FW_ATTACH_STANDIN,      /* a kprobe block's tracepoint stand-in */
+	FW_ATTACH_XDP_CHAIN,    /* a member of the interface's XDP chain (ebpf/chain.h) */
 	FW_ATTACH__COUNT,
 };
 
@@ -60,7 +61,13 @@ struct fw_pin_record {
 	char interface[FW_IFNAME_MAX];
 	char prog_name[FW_NAME_MAX];    /* the program chosen in the object */
 	char object[256];               /* tail of the object path */
-	char attach_note[256];          /* why fallbacks were taken */
+	char attach_note[244];          /* why fallbacks were taken */
+	/* Appended in the note's last bytes, so the record keeps its size (and
+	 * an older state map its value size): the block's priority, and an XDP
+	 * chain member's slot (ebpf/chain.h). */
+	uint32_t has_priority;
+	int32_t priority;
+	uint32_t chain_slot;
 };
 
 const char *fw_attach_kind_name(enum fw_attach_kind kind);

@@ -114,7 +114,8 @@ static uint64_t hash_fields(const struct fw_prog_spec *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	uint32_t words[] = { s->hook, s->direction, s->xdp_mode, s->services,
-			     s->default_map_size, s->shaping.set };
+			     s->default_map_size, s->shaping.set, s->has_priority,
+			     (uint32_t)s->priority };
 
 	h = hash_str(h, s->name);
 	h = hash_str(h, s->object);

@@ -89,6 +89,10 @@ struct fw_prog_spec {
 	char function[128];             /* kprobe target */
 	uint32_t services;              /* enum fw_service bits */
 	struct fw_shaping shaping;
+	/* xdp, tc: this block's place among the blocks sharing its hook point
+	 * (lower runs first); without it the block has the hook point alone. */
+	bool has_priority;
+	int32_t priority;
 	uint32_t default_map_size;      /* the ebpf block's map_size, 0: object's */
 	struct fw_map_override *maps;   /* owned */
 	size_t n_maps;

@@ -143,8 +143,11 @@ static void test_every_field(void **state)
 		      "\"hook\": \"xdp\", \"interface\": \"eth0\", \"mode\": \"generic\", "
 		      "\"maps\": {\"blocklist\": {\"type\": \"hash\", \"size\": 100000}, "
 		      "\"rate_limit\": {\"type\": \"percpu_array\", \"size\": 1024}}, "
-		      "\"args\": {\"max_pps\": 1000000, \"blocklist_size\": 100000}}");
+		      "\"args\": {\"max_pps\": 1000000, \"blocklist_size\": 100000}, "
+		      "\"priority\": 10}");
 	assert_int_equal(fake.last_spec.xdp_mode, FW_XDP_GENERIC);
+	assert_true(fake.last_spec.has_priority);
+	assert_int_equal(fake.last_spec.priority, 10);
 	assert_int_equal(fake.last_spec.n_maps, 2);
 	assert_string_equal(fake.last_spec.maps[0].name, "blocklist");
 	assert_int_equal(fake.last_spec.maps[0].type, FW_MAP_HASH);
@@ -289,6 +292,12 @@ static void test_bad_fields(void **state)
 		  "sockets must be a non-empty array" },
 		{ "{\"name\": \"x\", \"program\": \"ddos_filter.o\", \"interface\": \"eth0\", "
 		  "\"sockets\": [\"dns\"]}", "\"sockets\" applies to socket_filter programs" },
+		{ "{\"name\": \"x\", \"program\": \"ddos_filter.o\", \"interface\": \"eth0\", "
+		  "\"priority\": -1}", "priority: priority must be between 0 and 65535; found -1" },
+		{ "{\"name\": \"x\", \"program\": \"ddos_filter.o\", \"interface\": \"eth0\", "
+		  "\"priority\": \"1\"}", "priority must be an integer" },
+		{ "{\"name\": \"x\", \"program\": \"socket_monitor.o\", \"sockets\": [\"dns\"], "
+		  "\"priority\": 1}", "\"priority\" applies to xdp and tc programs, not socket_filter" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)

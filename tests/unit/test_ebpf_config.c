@@ -215,6 +215,19 @@ static const struct bad_case bad_cases[] = {
 	/* enum values and names */
 	{ "direction_bad", TC_HEAD "    direction = \"inbound\"\n" TAIL,
 	  { { 5, 17, "direction must be \"ingress\" or \"egress\"; found \"inbound\"" } } },
+	{ "xdp_interface_shared_without_priority",
+	  XDP_HEAD "  }\n  xdp \"g\" {\n    program = \"g.o\"\n    interface = \"eth0\"\n    priority = 2\n" TAIL,
+	  { { 6, 3, "xdp \"g\": interface eth0 already has xdp \"f\"; give both blocks a priority to run them one after the other" } } },
+	{ "priority_negative", XDP_HEAD "    priority = -1\n" TAIL,
+	  { { 5, 16, "priority must be between 0 and 65535; found -1" } } },
+	{ "priority_too_big", TC_HEAD "    priority = 65536\n" TAIL,
+	  { { 5, 16, "priority must be between 0 and 65535; found 65536" } } },
+	{ "priority_fraction", TC_HEAD "    priority = 1.5\n" TAIL,
+	  { { 5, 16, "priority must be a whole number; found 1.5" } } },
+	{ "priority_string", XDP_HEAD "    priority = \"10\"\n" TAIL,
+	  { { 5, 16, "priority must be a number; found a string" } } },
+	{ "priority_on_socket_filter", SOCK_HEAD "    priority = 10\n" TAIL,
+	  { { 5, 5, "priority is not valid in socket_filter blocks; it belongs in xdp and tc blocks" } } },
 	{ "mode_bad", XDP_HEAD "    mode = \"fast\"\n" TAIL,
 	  { { 5, 12, "unknown XDP mode \"fast\"; expected native, generic or auto" } } },
 	{ "mode_typo", XDP_HEAD "    mode = \"nativ\"\n" TAIL,
@@ -636,6 +649,27 @@ static void test_xdp_modes_and_map_without_type(void **state)
 	}
 }
 
+static void test_priority(void **state)
+{
+	struct loaded *l = load_ok(TC_HEAD "    priority = 20\n" TAIL);
+	json_t *j;
+
+	assert_true(l->cfg.ebpf.progs[0].has_priority);
+	assert_int_equal(l->cfg.ebpf.progs[0].priority, 20);
+	j = fw_prog_spec_to_json(&l->cfg.ebpf.progs[0]);
+	assert_int_equal(json_integer_value(json_object_get(j, "priority")), 20);
+	json_decref(j);
+	unload(l);
+	l = load_ok(XDP_HEAD TAIL);
+	assert_false(l->cfg.ebpf.progs[0].has_priority);
+	unload(l);
+	/* Two xdp blocks share an interface only with priorities. */
+	l = load_ok(XDP_HEAD "    priority = 1\n  }\n  xdp \"g\" {\n    program = \"g.o\"\n"
+		    "    interface = \"eth0\"\n    priority = 2\n" TAIL);
+	assert_int_equal(l->cfg.ebpf.n_progs, 2);
+	unload(l);
+}
+
 static void test_rate_as_plain_number(void **state)
 {
 	struct loaded *l = load_ok(TC_HEAD "    shaping = { rate = 1000000 }\n" TAIL);
@@ -910,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_whole_numbers_in_any_notation),
 		cmocka_unit_test(test_args_of_every_kind),
 		cmocka_unit_test(test_xdp_modes_and_map_without_type),
+		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_rate_as_plain_number),
 		cmocka_unit_test(test_load_string_renders_errors),
 		cmocka_unit_test(test_unreadable_file_is_one_error),
