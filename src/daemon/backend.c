@@ -332,11 +332,19 @@ struct counters_out {
 static void add_counters(const char *map, int fd, void *data)
 {
 	struct counters_out *out = data;
-	json_t *counters = fw_maps_counters_json(fd), *names;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	json_t *counters, *names;
 
-	if (!counters)
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
-	names = fw_counter_names_json(fd, map, json_array_size(counters));
+	/* A map whose program names its slots counts, whatever its name. */
+	names = fw_counter_names_json(fd, map, info.max_entries);
+	counters = fw_maps_counters_json(fd, names != NULL);
+	if (!counters) {
+		json_decref(names);
+		return;
+	}
 	if (names)
 		json_object_set_new(out->names, map, names);
 	json_object_set_new(out->counters, map, counters);

@@ -384,11 +384,11 @@ json_t *fw_maps_stats_json(int fd, long n)
 	return out;
 }
 
-static bool is_counter_map(const struct bpf_map_info *info)
+static bool is_counter_map(const struct bpf_map_info *info, bool named)
 {
 	return (info->type == BPF_MAP_TYPE_PERCPU_ARRAY || info->type == BPF_MAP_TYPE_ARRAY) &&
 	       info->key_size == 4 && info->value_size == 8 &&
-	       (strstr(info->name, "counter") || strstr(info->name, "stats") ||
+	       (named || strstr(info->name, "counter") || strstr(info->name, "stats") ||
 		strstr(info->name, "count"));
 }
 
@@ -412,14 +412,14 @@ static bool sum_counters(const void *keys, const void *values, size_t n, void *d
 	return true;
 }
 
-json_t *fw_maps_counters_json(int fd)
+json_t *fw_maps_counters_json(int fd, bool named)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char cursor[FW_MAP_CURSOR_MAX] = "";
 	struct counters_ctx ctx;
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !is_counter_map(&info))
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !is_counter_map(&info, named))
 		return NULL;
 	/* Arrays read in index order, in one batch (a scrape reads them all). */
 	ctx.ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? libbpf_num_possible_cpus() : 1;

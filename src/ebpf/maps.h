@@ -62,9 +62,10 @@ const char *fw_map_kernel_type_name(enum bpf_map_type type);
 json_t *fw_maps_stats_json(int map_fd, long entries);
 
 /* A program's own counters: an array (plain or per-CPU) of 64-bit values
- * whose name says so ("counter", "count" or "stats"). Returns the value of
+ * whose name says so ("counter", "count" or "stats") or, when named, whose
+ * program names its slots (src/ebpf/counter_names.h). Returns the value of
  * each index summed over CPUs, or NULL when fd is not such a map. */
-json_t *fw_maps_counters_json(int map_fd);
+json_t *fw_maps_counters_json(int map_fd, bool named);
 
 /* ---- bulk access -------------------------------------------------------
  * Batches of BPF_MAP_*_BATCH where the map type takes them, one call per

@@ -203,7 +203,7 @@ json_t *fw_pcap_counters(struct bpf_object *obj)
 	struct bpf_map *map;
 
 	bpf_object__for_each_map(map, obj) {
-		json_t *counters = bpf_map__fd(map) >= 0 ? fw_maps_counters_json(bpf_map__fd(map))
+		json_t *counters = bpf_map__fd(map) >= 0 ? fw_maps_counters_json(bpf_map__fd(map), false)
 							 : NULL;
 
 		if (counters)

@@ -161,6 +161,9 @@ check_eq "x_count saw them (3)" 3 "$(seen x_count)"
 check_contains "block the peer in ddos_filter" '"added": 1' "$(block_peer POST)"
 check_eq "pings dropped by ddos_filter (0/3)" 0 "$(ping_replies 3)"
 check_eq "x_count after ddos_filter saw none of them" 3 "$(seen x_count)"
+check_eq "its map 'seen', named in its BTF, is reported as counters by name" "echo_requests 3" \
+	"$(api "http://127.0.0.1:8080/api/ebpf/programs/x_count/stats" |
+		jq -r '"\(.counter_names.seen[0].counter) \(.counters.seen[0])"')"
 
 config "$T_TMP/chain.hcl" "$(ddos 10)" "$(block xdp x_count 20 0)" "$(block xdp x_first 5 0)"
 check "reload adds x_first (priority 5)" daemon_reload

@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "counter_names.h"
 #include "xdp_chain.h"
 
 #define ETH_P_IP 0x0800
@@ -28,6 +29,13 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 1);
 } seen SEC(".maps");
+
+/* Named, so the daemon reports the map as counters although its name says
+ * nothing of counting (docs/programs.md, "Naming counters"). */
+enum flywall_counters__seen {
+	seen__echo_requests = 0,
+};
+FLYWALL_COUNTER_NAMES(seen);
 
 /* Whether [data, end) is an IPv4 ICMP echo request; counts it if so. */
 static __always_inline bool count_echo(void *data, void *end)
