@@ -8,33 +8,37 @@
 
 #include "api/http_error.h"
 
-unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
-			 const char *detail, const char *fmt, ...)
+/* The error body of every refusal: {"error": fmt..., "detail": detail}. */
+static void set_error(struct fw_api_response *resp, unsigned int status, const char *detail,
+		      const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	json_decref(resp->json);
 	resp->status = status;
 	resp->json = fw_http_error_body(msg, detail);
+}
+
+unsigned int fw_api_fail(struct fw_api_response *resp, unsigned int status,
+			 const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(resp, status, detail, fmt, ap);
+	va_end(ap);
 	return status;
 }
 
 int fw_api_refuse(struct fw_api_response *resp, int code, const char *detail,
 		  const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	set_error(resp, fw_http_status_from_errno(code), detail, fmt, ap);
 	va_end(ap);
-	json_decref(resp->json);
-	resp->status = fw_http_status_from_errno(code);
-	resp->json = fw_http_error_body(msg, detail);
 	return code;
 }
 

@@ -339,26 +339,27 @@ fail:
 	return ret;
 }
 
-/* Deletes what is there: an address already gone is no error. */
-int fw_cluster_apply_del(const char *program, json_t *addresses, struct fw_error *err)
+typedef int (*delete_fn)(void *ctx, const char *name, json_t *items, struct fw_error *err);
+
+/* Deletes what is there of items from name: all at once, else (some are
+ * gone already, -ENOENT) one by one, where an item already gone is no error. */
+static int delete_present(delete_fn del, const char *name, json_t *items, struct fw_error *err)
 {
-	json_t *one, *a;
+	json_t *one, *item;
 	size_t i;
 	int ret;
 
-	ret = C.local->blocklist_delete(C.local->ctx, program, addresses, err);
+	ret = del(C.local->ctx, name, items, err);
 	if (ret != -ENOENT)
 		return ret;
 	fw_error_clear(err);
-	*err = (struct fw_error){ 0 };
 	one = json_array();
-	json_array_foreach(addresses, i, a) {
+	json_array_foreach(items, i, item) {
 		json_array_clear(one);
-		json_array_append(one, a);
-		ret = C.local->blocklist_delete(C.local->ctx, program, one, err);
+		json_array_append(one, item);
+		ret = del(C.local->ctx, name, one, err);
 		if (ret == -ENOENT) {
 			fw_error_clear(err);
-			*err = (struct fw_error){ 0 };
 			ret = 0;
 		}
 		if (ret)
@@ -368,32 +369,14 @@ int fw_cluster_apply_del(const char *program, json_t *addresses, struct fw_error
 	return ret;
 }
 
+int fw_cluster_apply_del(const char *program, json_t *addresses, struct fw_error *err)
+{
+	return delete_present(C.local->blocklist_delete, program, addresses, err);
+}
+
 int fw_cluster_apply_map_delete(const char *map, json_t *keys, struct fw_error *err)
 {
-	json_t *one, *k;
-	size_t i;
-	int ret;
-
-	ret = C.local->map_delete(C.local->ctx, map, keys, err);
-	if (ret != -ENOENT)
-		return ret;
-	fw_error_clear(err);
-	*err = (struct fw_error){ 0 };
-	one = json_array();
-	json_array_foreach(keys, i, k) {
-		json_array_clear(one);
-		json_array_append(one, k);
-		ret = C.local->map_delete(C.local->ctx, map, one, err);
-		if (ret == -ENOENT) {
-			fw_error_clear(err);
-			*err = (struct fw_error){ 0 };
-			ret = 0;
-		}
-		if (ret)
-			break;
-	}
-	json_decref(one);
-	return ret;
+	return delete_present(C.local->map_delete, map, keys, err);
 }
 
 static int apply_json(json_t *m, struct fw_error *err)
