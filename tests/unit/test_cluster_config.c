@@ -16,30 +16,7 @@
 #include "config/ebpf_config.h"
 #include "config/hcl.h"
 
-#define CONFIG_NAME "/etc/flywall/t.hcl"
-
-struct loaded {
-	struct fw_config cfg;
-	struct hcl_diags diags;
-	int count;
-};
-
-static struct loaded *load(const char *text)
-{
-	struct loaded *l = calloc(1, sizeof(*l));
-
-	hcl_diags_init(&l->diags, CONFIG_NAME, text, strlen(text));
-	l->count = fw_config_load_diags(CONFIG_NAME, text, strlen(text), &l->cfg, &l->diags);
-	return l;
-}
-
-static void unload(struct loaded *l)
-{
-	if (l->count == 0)
-		fw_config_release(&l->cfg);
-	hcl_diags_release(&l->diags);
-	free(l);
-}
+#include "config_load.h"
 
 static void test_full_block(void **state)
 {
