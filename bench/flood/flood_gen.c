@@ -8,13 +8,18 @@
  * (This kernel has no pktgen; socket senders top out near 2 Mpps.) The peer
  * needs an XDP program of its own, or veth discards what XDP_TX sends it.
  *
- *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn|ack]]
+ *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn|ack [PPS]]]
  *
  * SOURCES > 0: every frame gets a random source out of SOURCES consecutive
  * addresses starting at SRC_IP. syn: TCP SYNs to port 9, each from a random
  * source port (a SYN flood to a closed port), instead of UDP. ack: TCP ACKs
- * from port 40000 to port 9: with SOURCES, packets of SOURCES flows. Prints how many frames it sent; the receiver
- * counts what arrived (the benchmark trusts the receiver, not this).
+ * from port 40000 to port 9: with SOURCES, packets of SOURCES flows.
+ * PPS > 0: paced to PPS frames a second, in small batches (PACE_PERIOD_S
+ * worth each) with a sleep to the next batch's due time in between, so that
+ * every receiver faces the same offered rate however much CPU it leaves the
+ * generator; unpaced (0, the default) it sends as fast as it can. Prints how
+ * many frames it sent and the rate achieved, also when stopped by SIGTERM or
+ * SIGINT (the receiver counts what arrived: the benchmark trusts it).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -27,6 +32,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +44,9 @@
 
 #define FRAME_LEN 60            /* 64 on the wire with the FCS */
 #define REPEAT_PER_RUN (1u << 18)
+#define PACE_PERIOD_S 0.002     /* a paced batch: 2 ms of frames */
+#define PACE_MIN_BATCH 64       /* BPF_PROG_TEST_RUN's own batch of live frames */
+#define PACE_MAX_LAG_S 0.02     /* behind by more: the missed frames are not sent */
 
 enum { PROTO_UDP, PROTO_SYN, PROTO_ACK };
 
@@ -145,6 +154,36 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Sleeps until `when` (CLOCK_MONOTONIC seconds); returns at once if it is past. */
+static void sleep_until(double when)
+{
+	struct timespec ts = { .tv_sec = (time_t)when };
+
+	ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
+		;
+}
+
+/* Frames per BPF_PROG_TEST_RUN call: as many as the kernel takes unpaced;
+ * PACE_PERIOD_S worth paced, so that the flood arrives smoothly rather than
+ * in bursts that overflow the receiver's ring while the average looks right. */
+static uint32_t batch_frames(double pps)
+{
+	double n = pps * PACE_PERIOD_S;
+
+	if (pps <= 0)
+		return REPEAT_PER_RUN;
+	return n < PACE_MIN_BATCH ? PACE_MIN_BATCH : n > REPEAT_PER_RUN ? REPEAT_PER_RUN : (uint32_t)n;
+}
+
 /* Loads flood_tx with its rodata set; returns the program fd or -1. */
 static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source, int proto,
 		   struct bpf_object **objp)
@@ -180,18 +219,23 @@ int main(int argc, char **argv)
 	unsigned long long sent = 0;
 	uint32_t n_sources = 0;
 	unsigned int ifindex;
-	double seconds, start, elapsed;
+	double seconds, start, due, elapsed, pps = 0;
+	uint32_t batch;
 	int prog_fd;
+	char *end = NULL;
 
 	int proto = PROTO_UDP;
 
-	if (argc == 9 && strcmp(argv[8], "syn") == 0)
+	if (argc >= 9 && strcmp(argv[8], "syn") == 0)
 		proto = PROTO_SYN;
-	else if (argc == 9 && strcmp(argv[8], "ack") == 0)
+	else if (argc >= 9 && strcmp(argv[8], "ack") == 0)
 		proto = PROTO_ACK;
-	if (argc < 7 || argc > 9 || (argc == 9 && proto == PROTO_UDP && strcmp(argv[8], "udp"))) {
+	if (argc == 10)
+		pps = strtod(argv[9], &end);
+	if (argc < 7 || argc > 10 || (argc >= 9 && proto == PROTO_UDP && strcmp(argv[8], "udp")) ||
+	    (argc == 10 && (end == argv[9] || *end || pps < 0))) {
 		fprintf(stderr, "usage: %s OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS "
-			"[SOURCES [udp|syn|ack]]\n", argv[0]);
+			"[SOURCES [udp|syn|ack [PPS]]]\n", argv[0]);
 		return 2;
 	}
 	ifindex = if_nametoindex(argv[2]);
@@ -212,27 +256,44 @@ int main(int argc, char **argv)
 	if (prog_fd < 0)
 		return 1;
 	build_frame(&frame, src_mac, dst_mac, src, dst, proto);
+	batch = batch_frames(pps);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 
-	start = now_s();
+	start = due = now_s();
 	do {
 		/* ctx.data_end must equal data_size_in, and ingress_ifindex is
 		 * the device XDP_TX sends out of */
 		struct xdp_md ctx = { .data_end = sizeof(frame), .ingress_ifindex = ifindex };
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &frame,
 			    .data_size_in = sizeof(frame), .ctx_in = &ctx,
-			    .ctx_size_in = sizeof(ctx), .repeat = REPEAT_PER_RUN,
+			    .ctx_size_in = sizeof(ctx), .repeat = batch,
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 
 		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+			if (errno == EINTR && stop)
+				break;
 			fprintf(stderr, "flood_gen: BPF_PROG_TEST_RUN (live frames) on %s: %s\n",
 				argv[2], strerror(errno));
 			bpf_object__close(obj);
 			return 1;
 		}
-		sent += REPEAT_PER_RUN;
+		sent += batch;
+		if (pps > 0) {  /* the next batch is due when the rate says */
+			due += batch / pps;
+			/* fallen behind (no CPU): skip what was missed rather than
+			 * catch up in a burst; the rate printed shows the shortfall */
+			if (now_s() > due + PACE_MAX_LAG_S)
+				due = now_s();
+			sleep_until(due);
+		}
 		elapsed = now_s() - start;
-	} while (elapsed < seconds);
-	printf("sent %llu frames in %.2f s: %.2f Mpps\n", sent, elapsed, sent / elapsed / 1e6);
+	} while (elapsed < seconds && !stop);
+	elapsed = now_s() - start;
+	printf("sent %llu frames in %.2f s: %.2f Mpps", sent, elapsed, sent / elapsed / 1e6);
+	if (pps > 0)
+		printf(" (paced to %.3f Mpps, %llu frames a batch)", pps / 1e6, (unsigned long long)batch);
+	printf("\n");
 	bpf_object__close(obj);
 	return 0;
 }
