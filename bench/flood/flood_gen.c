@@ -8,13 +8,22 @@
  * (This kernel has no pktgen; socket senders top out near 2 Mpps.) The peer
  * needs an XDP program of its own, or veth discards what XDP_TX sends it.
  *
- *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn|ack]]
+ *   flood_gen OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS [SOURCES [udp|syn|ack [PPS]]]
  *
  * SOURCES > 0: every frame gets a random source out of SOURCES consecutive
  * addresses starting at SRC_IP. syn: TCP SYNs to port 9, each from a random
  * source port (a SYN flood to a closed port), instead of UDP. ack: TCP ACKs
- * from port 40000 to port 9: with SOURCES, packets of SOURCES flows. Prints how many frames it sent; the receiver
- * counts what arrived (the benchmark trusts the receiver, not this).
+ * from port 40000 to port 9: with SOURCES, packets of SOURCES flows.
+ * PPS > 0: paced to PPS frames a second, so that every receiver faces the
+ * same offered rate however much CPU it leaves the generator; unpaced (0, the
+ * default) it sends as fast as it can. A live-frames BPF_PROG_TEST_RUN call
+ * costs ~30 ms on this machine whatever its size, mostly waiting (its page
+ * pool is set up and torn down), and calls from several threads overlap only
+ * up to ~180 a second in all (measured). So PACE_THREADS senders, staggered,
+ * each send a batch every PACE_PERIOD_S: a batch every 10 ms in all, each
+ * 10 ms worth of the rate. Prints how
+ * many frames it sent and the rate achieved, also when stopped by SIGTERM or
+ * SIGINT (the receiver counts what arrived: the benchmark trusts it).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -27,6 +36,8 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +49,9 @@
 
 #define FRAME_LEN 60            /* 64 on the wire with the FCS */
 #define REPEAT_PER_RUN (1u << 18)
+#define PACE_THREADS 16
+#define PACE_PERIOD_S 0.16      /* per paced sender: 16 x 10 ms */
+#define PACE_MIN_BATCH 64       /* BPF_PROG_TEST_RUN's own batch of live frames */
 
 enum { PROTO_UDP, PROTO_SYN, PROTO_ACK };
 
@@ -145,6 +159,82 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Sleeps until `when` (CLOCK_MONOTONIC seconds); returns at once if it is past. */
+static void sleep_until(double when)
+{
+	struct timespec ts = { .tv_sec = (time_t)when };
+
+	ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
+		;
+}
+
+/* Frames per BPF_PROG_TEST_RUN call of one sender sending `pps`: as many as
+ * the kernel takes unpaced; PACE_PERIOD_S worth paced. */
+static uint32_t batch_frames(double pps)
+{
+	double n = pps * PACE_PERIOD_S;
+
+	if (pps <= 0)
+		return REPEAT_PER_RUN;
+	return n < PACE_MIN_BATCH ? PACE_MIN_BATCH : n > REPEAT_PER_RUN ? REPEAT_PER_RUN : (uint32_t)n;
+}
+
+struct sender {
+	int prog_fd;
+	unsigned int ifindex;
+	const struct frame *frame;
+	double pps;             /* this sender's share; 0: unpaced */
+	double start, first_due, seconds;
+	unsigned long long sent;
+	int err;                /* errno of a failed call, else 0 */
+};
+
+/* One sender: BPF_PROG_TEST_RUN calls until the time is up or a signal came,
+ * each due when the sender's rate says. One that falls behind by more than a
+ * period skips what it missed rather than catch up in a burst: the rate
+ * printed shows the shortfall. */
+static void *send_loop(void *arg)
+{
+	struct sender *s = arg;
+	uint32_t batch = batch_frames(s->pps);
+	double due = s->first_due;
+
+	while (!stop && now_s() - s->start < s->seconds) {
+		/* ctx.data_end must equal data_size_in, and ingress_ifindex is
+		 * the device XDP_TX sends out of */
+		struct xdp_md ctx = { .data_end = sizeof(*s->frame), .ingress_ifindex = s->ifindex };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = s->frame,
+			    .data_size_in = sizeof(*s->frame), .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = batch,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		if (s->pps > 0) {
+			if (now_s() > due + PACE_PERIOD_S)
+				due = now_s();
+			sleep_until(due);
+			due += batch / s->pps;
+			if (stop)
+				break;
+		}
+		if (bpf_prog_test_run_opts(s->prog_fd, &opts)) {
+			if (errno != EINTR || !stop)
+				s->err = errno;
+			break;
+		}
+		s->sent += batch;
+	}
+	return NULL;
+}
+
 /* Loads flood_tx with its rodata set; returns the program fd or -1. */
 static int load_tx(const char *path, uint32_t n_sources, uint32_t first_source, int proto,
 		   struct bpf_object **objp)
@@ -180,18 +270,24 @@ int main(int argc, char **argv)
 	unsigned long long sent = 0;
 	uint32_t n_sources = 0;
 	unsigned int ifindex;
-	double seconds, start, elapsed;
-	int prog_fd;
+	struct sender senders[PACE_THREADS];
+	pthread_t threads[PACE_THREADS];
+	double seconds, start, elapsed, pps = 0;
+	int prog_fd, n_senders, i, err = 0;
+	char *end = NULL;
 
 	int proto = PROTO_UDP;
 
-	if (argc == 9 && strcmp(argv[8], "syn") == 0)
+	if (argc >= 9 && strcmp(argv[8], "syn") == 0)
 		proto = PROTO_SYN;
-	else if (argc == 9 && strcmp(argv[8], "ack") == 0)
+	else if (argc >= 9 && strcmp(argv[8], "ack") == 0)
 		proto = PROTO_ACK;
-	if (argc < 7 || argc > 9 || (argc == 9 && proto == PROTO_UDP && strcmp(argv[8], "udp"))) {
+	if (argc == 10)
+		pps = strtod(argv[9], &end);
+	if (argc < 7 || argc > 10 || (argc >= 9 && proto == PROTO_UDP && strcmp(argv[8], "udp")) ||
+	    (argc == 10 && (end == argv[9] || *end || pps < 0))) {
 		fprintf(stderr, "usage: %s OBJ IFNAME DST_MAC SRC_IP DST_IP SECONDS "
-			"[SOURCES [udp|syn|ack]]\n", argv[0]);
+			"[SOURCES [udp|syn|ack [PPS]]]\n", argv[0]);
 		return 2;
 	}
 	ifindex = if_nametoindex(argv[2]);
@@ -212,27 +308,40 @@ int main(int argc, char **argv)
 	if (prog_fd < 0)
 		return 1;
 	build_frame(&frame, src_mac, dst_mac, src, dst, proto);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 
+	n_senders = pps > 0 ? PACE_THREADS : 1;
 	start = now_s();
-	do {
-		/* ctx.data_end must equal data_size_in, and ingress_ifindex is
-		 * the device XDP_TX sends out of */
-		struct xdp_md ctx = { .data_end = sizeof(frame), .ingress_ifindex = ifindex };
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &frame,
-			    .data_size_in = sizeof(frame), .ctx_in = &ctx,
-			    .ctx_size_in = sizeof(ctx), .repeat = REPEAT_PER_RUN,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-
-		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
-			fprintf(stderr, "flood_gen: BPF_PROG_TEST_RUN (live frames) on %s: %s\n",
-				argv[2], strerror(errno));
-			bpf_object__close(obj);
-			return 1;
+	for (i = 0; i < n_senders; i++) {
+		senders[i] = (struct sender){ .prog_fd = prog_fd, .ifindex = ifindex,
+			.frame = &frame, .pps = pps / n_senders, .start = start,
+			.first_due = start + PACE_PERIOD_S * i / n_senders, .seconds = seconds };
+		if (pthread_create(&threads[i], NULL, send_loop, &senders[i])) {
+			fprintf(stderr, "flood_gen: cannot start a sender\n");
+			stop = 1;
+			n_senders = i;
+			break;
 		}
-		sent += REPEAT_PER_RUN;
-		elapsed = now_s() - start;
-	} while (elapsed < seconds);
-	printf("sent %llu frames in %.2f s: %.2f Mpps\n", sent, elapsed, sent / elapsed / 1e6);
+	}
+	for (i = 0; i < n_senders; i++) {
+		pthread_join(threads[i], NULL);
+		sent += senders[i].sent;
+		if (senders[i].err && !err)
+			err = senders[i].err;
+	}
+	elapsed = now_s() - start;
+	if (err) {
+		fprintf(stderr, "flood_gen: BPF_PROG_TEST_RUN (live frames) on %s: %s\n",
+			argv[2], strerror(err));
+		bpf_object__close(obj);
+		return 1;
+	}
+	printf("sent %llu frames in %.2f s: %.3f Mpps", sent, elapsed, sent / elapsed / 1e6);
+	if (pps > 0)
+		printf(" (paced to %.3f Mpps by %d senders, %u frames a batch each)", pps / 1e6,
+		       n_senders, batch_frames(pps / n_senders));
+	printf("\n");
 	bpf_object__close(obj);
 	return 0;
 }
