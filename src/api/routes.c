@@ -6,6 +6,7 @@
  * once, so a bad request changes nothing.
  */
 #include "api/routes.h"
+#include "api/routes_rules.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -622,6 +623,13 @@ static void blocklist_delete(struct route_args *a)
 				"deleted", (json_int_t)json_array_size(addresses)), 200);
 }
 
+/* ---- the rule plane (routes_rules.c) ------------------------------------ */
+
+static void rules_route(struct route_args *a)
+{
+	fw_api_rules_route(a->req, a->body, a->resp);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 static const struct route routes[] = {
@@ -642,6 +650,10 @@ static const struct route routes[] = {
 	{ "POST", "/api/ebpf/blocklist", blocklist_add, ROUTE_AUTH | ROUTE_BODY },
 	{ "DELETE", "/api/ebpf/blocklist", blocklist_delete, ROUTE_AUTH | ROUTE_BODY },
 	{ "GET", "/api/ebpf/events", events_stream, 0 },
+	{ "GET", "/api/ebpf/programs/*/rules", rules_route, 0 },
+	{ "POST", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
+	{ "PUT", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
+	{ "DELETE", "/api/ebpf/programs/*/rules/*", rules_route, ROUTE_AUTH },
 	{ "GET", "/metrics", metrics_get, 0 },
 };
 

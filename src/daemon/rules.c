@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon's side of ddos_filter's rule plane (src/api/backend_rules.h).
+ * The rule set lives in the program's pinned maps (rule_defs of the live
+ * generation), so there is nothing to rebuild after a restart: every change
+ * reads the live set, edits it and compiles the result into the inactive
+ * generation, then flips (src/ebpf/rules.c). One mutex orders the changes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/backend.h"
+#include "api/backend_rules.h"
+#include "daemon/backend_internal.h"
+#include "ebpf/rules.h"
+
+static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int open_maps(const char *program, struct fw_rules_maps *m, struct fw_error *err)
+{
+	char root[sizeof(REG->root)];
+	bool found;
+
+	LOCK();
+	found = fw_registry_find(REG, program) != NULL;
+	memcpy(root, REG->root, sizeof(root));
+	UNLOCK();
+	if (!found)
+		return fw_error_set(err, ENOENT, "no program named \"%s\"", program);
+	return fw_rules_maps_open(m, root, program, err);
+}
+
+/* A rule from its JSON form; err names the field ("rules[2]: rule \"x\": dport: ..."). */
+static int rule_from_json(json_t *j, struct fw_rule_def *out, struct fw_error *err)
+{
+	static const char *const known[] = { "name", "action", "proto", "src", "dst", "dport",
+					     "tcp_flags", "rate_pps", "position" };
+	struct fw_rule_fields f = { .rate_pps = -1 };
+	const char **text[] = { &f.name, &f.action, &f.proto, &f.src, &f.dst, &f.dport,
+				&f.tcp_flags };
+	char port[16], field[32];
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(j))
+		return fw_error_set(err, EINVAL, "a rule is a JSON object");
+	json_object_foreach(j, key, v) {
+		size_t i;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(key, known[i]))
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return fw_error_set(err, EINVAL, "unknown rule field \"%.40s\" (known: name, action, proto, src, dst, dport, tcp_flags, rate_pps, position)", key);
+		if (i < sizeof(text) / sizeof(text[0])) {
+			if (!strcmp(key, "dport") && json_is_integer(v)) {
+				snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(v));
+				f.dport = port;
+			} else if (json_is_string(v)) {
+				*text[i] = json_string_value(v);
+			} else {
+				return fw_error_set(err, EINVAL, "rule field \"%s\" must be a string", key);
+			}
+		} else if (!strcmp(key, "rate_pps")) {
+			if (!json_is_integer(v))
+				return fw_error_set(err, EINVAL, "rule field \"rate_pps\" must be an integer");
+			f.rate_pps = json_integer_value(v);
+		}
+	}
+	return fw_rule_from_fields(&f, out, field, sizeof(field), err);
+}
+
+static json_t *listing(const char *program, const struct fw_rules_maps *m,
+		       const struct fw_rule_def *defs, size_t n)
+{
+	json_t *rules = json_array(), *out, *prog = NULL, *args;
+	struct fw_error err = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(rules, fw_rule_to_json(m, &defs[i]));
+	out = json_pack("{s:s, s:I, s:o}", "program", program, "count", (json_int_t)n,
+			"rules", rules);
+	if (!fw_backend_program(program, &prog, &err)) {
+		args = json_object_get(prog, "args");
+		json_object_set(out, "shadow_mode", json_object_get(args, "shadow_mode") ?: json_null());
+		json_object_set(out, "under_attack", json_object_get(args, "under_attack") ?: json_null());
+	}
+	json_decref(prog);
+	fw_error_clear(&err);
+	return out;
+}
+
+int fw_backend_rules_list(const char *program, json_t **out, struct fw_error *err)
+{
+	struct fw_rules_maps m;
+	struct fw_rule_def *defs = NULL;
+	size_t n;
+	int ret = open_maps(program, &m, err);
+
+	if (ret)
+		return ret;
+	ret = fw_rules_read(&m, &defs, &n, err);
+	if (!ret)
+		*out = listing(program, &m, defs, n);
+	free(defs);
+	fw_rules_maps_close(&m);
+	return ret;
+}
+
+int fw_backend_rules_add(const char *program, json_t *rule, json_t **out, struct fw_error *err)
+{
+	json_t *pos = json_object_get(rule, "position");
+	struct fw_rule_def def, *defs = NULL, *more;
+	struct fw_rules_maps m;
+	size_t n, at;
+	int ret;
+
+	ret = rule_from_json(rule, &def, err);
+	if (ret)
+		return ret;
+	if (pos && (!json_is_integer(pos) || json_integer_value(pos) < 0))
+		return fw_error_set(err, EINVAL, "\"position\" must be an integer >= 0");
+	ret = open_maps(program, &m, err);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&rules_lock);
+	ret = fw_rules_read(&m, &defs, &n, err);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(defs[i].name, def.name)) {
+			ret = fw_error_set(err, EEXIST, "program %s has a rule named \"%s\" already",
+					   program, def.name);
+			goto out;
+		}
+	more = realloc(defs, (n + 1) * sizeof(*defs));
+	if (!more) {
+		ret = fw_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	defs = more;
+	at = pos && (size_t)json_integer_value(pos) < n ? (size_t)json_integer_value(pos) : n;
+	memmove(&defs[at + 1], &defs[at], (n - at) * sizeof(*defs));
+	defs[at] = def;
+	ret = fw_rules_apply(&m, defs, n + 1, err);
+	if (!ret)
+		*out = fw_rule_to_json(&m, &defs[at]);
+out:
+	pthread_mutex_unlock(&rules_lock);
+	free(defs);
+	fw_rules_maps_close(&m);
+	return ret;
+}
+
+int fw_backend_rules_delete(const char *program, const char *rule, struct fw_error *err)
+{
+	struct fw_rule_def *defs = NULL;
+	struct fw_rules_maps m;
+	size_t n, i;
+	int ret = open_maps(program, &m, err);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&rules_lock);
+	ret = fw_rules_read(&m, &defs, &n, err);
+	if (ret)
+		goto out;
+	for (i = 0; i < n && strcmp(defs[i].name, rule); i++)
+		;
+	if (i == n) {
+		ret = fw_error_set(err, ENOENT, "program %s has no rule named \"%s\"", program, rule);
+		goto out;
+	}
+	memmove(&defs[i], &defs[i + 1], (n - i - 1) * sizeof(*defs));
+	ret = fw_rules_apply(&m, defs, n - 1, err);
+out:
+	pthread_mutex_unlock(&rules_lock);
+	free(defs);
+	fw_rules_maps_close(&m);
+	return ret;
+}
+
+int fw_backend_rules_replace(const char *program, json_t *rules, json_t **out,
+			     struct fw_error *err)
+{
+	size_t n = json_array_size(rules);
+	struct fw_rule_def *defs;
+	struct fw_rules_maps m;
+	int ret;
+
+	if (!json_is_array(rules))
+		return fw_error_set(err, EINVAL, "\"rules\" must be an array of rules");
+	if (n > FW_RULES_MAX)
+		return fw_error_set(err, E2BIG, "%zu rules: at most %d", n, FW_RULES_MAX);
+	defs = calloc(n ? n : 1, sizeof(*defs));
+	if (!defs)
+		return fw_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		ret = rule_from_json(json_array_get(rules, i), &defs[i], err);
+		if (ret) {
+			fw_error_wrap(err, "rules[%zu]", i);
+			free(defs);
+			return ret;
+		}
+	}
+	ret = open_maps(program, &m, err);
+	if (ret) {
+		free(defs);
+		return ret;
+	}
+	pthread_mutex_lock(&rules_lock);
+	ret = fw_rules_apply(&m, defs, n, err);
+	pthread_mutex_unlock(&rules_lock);
+	if (!ret)
+		*out = listing(program, &m, defs, n);
+	free(defs);
+	fw_rules_maps_close(&m);
+	return ret;
+}
