@@ -30,7 +30,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct fw_rule_ctl);
-	__uint(max_entries, 1);
+	__uint(max_entries, 3);
 } rule_ctl SEC(".maps");
 
 struct {
@@ -42,20 +42,12 @@ struct {
 } rule_ports SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct fw_rule_lpm_key);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fw_rule_addr_key);
 	__type(value, struct fw_rule_bitmap);
-	__uint(max_entries, 2 * FW_RULES_MAX + 2);
+	__uint(max_entries, 4 * FW_RULES_MAX + 4);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} rule_src SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct fw_rule_lpm_key);
-	__type(value, struct fw_rule_bitmap);
-	__uint(max_entries, 2 * FW_RULES_MAX + 2);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} rule_dst SEC(".maps");
+} rule_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -192,13 +184,35 @@ static __always_inline const struct fw_rule_bitmap *fw_rules_ports(__u8 gen,
 	return bpf_map_lookup_elem(&rule_ports, &key);
 }
 
-static __always_inline const struct fw_rule_bitmap *fw_rules_addr(void *trie, __u8 gen,
+/* The bitmap of the longest prefix in use that holds the address. */
+static __always_inline const struct fw_rule_bitmap *fw_rules_addr(const struct fw_rule_ctl *info,
+								__u8 gen, __u8 dim,
 								const __u32 addr[4])
 {
-	struct fw_rule_lpm_key key = { .prefixlen = 8 + 128, .gen = gen };
+	struct fw_rule_addr_key key = { .gen = gen, .dim = dim };
+	const struct fw_rule_bitmap *b;
+	__u32 n = info->n_lens[dim & 1];
+	int i, w;
 
-	__builtin_memcpy(key.addr, addr, 16);
-	return bpf_map_lookup_elem(trie, &key);
+	for (i = 0; i < FW_RULES_LENS; i++) {
+		__u32 len;
+
+		if (i >= n)
+			break;
+		len = info->lens[dim & 1][i];
+		key.prefixlen = len;
+#pragma unroll
+		for (w = 0; w < 4; w++) {
+			__s32 bits = (__s32)len - 32 * w;
+			__u32 mask = bits <= 0 ? 0 : bits >= 32 ? ~0u : bpf_htonl(~0u << (32 - bits));
+
+			((__u32 *)key.addr)[w] = addr[w] & mask;
+		}
+		b = bpf_map_lookup_elem(&rule_addrs, &key);
+		if (b)
+			return b;
+	}
+	return NULL;
 }
 
 /* One rate_limit rule's bucket (GCRA, as ddos_filter's own limiter). */
@@ -359,8 +373,8 @@ static __always_inline __u32 fw_rules_check(struct xdp_md *ctx, const struct fw_
 	struct fw_rules_walk wk = {};
 	struct fw_rule_pkt rp = {};
 	struct fw_talker *t = NULL;
-	struct fw_rule_ctl *ctl;
-	__u32 zero = 0;
+	struct fw_rule_ctl *ctl, *info;
+	__u32 zero = 0, index;
 	__u64 now = 0;
 
 	*rule = -1;
@@ -372,16 +386,20 @@ static __always_inline __u32 fw_rules_check(struct xdp_md *ctx, const struct fw_
 			return FW_RULES_REASON_UNDER_ATTACK;
 	}
 	ctl = bpf_map_lookup_elem(&rule_ctl, &zero);
-	if (!ctl || !ctl->count)
+	if (!ctl)
 		return 0;
 	wk.gen = ctl->gen & 1;
+	index = 1 + wk.gen;
+	info = bpf_map_lookup_elem(&rule_ctl, &index);
+	if (!info || !info->count)
+		return 0;
 	wk.a = fw_rules_ports(wk.gen, &rp);
 	if (!wk.a)
 		return 0;
-	wk.b = fw_rules_addr(&rule_src, wk.gen, pkt->saddr);
+	wk.b = fw_rules_addr(info, wk.gen, FW_RULE_SRC, pkt->saddr);
 	if (!wk.b)
 		return 0;
-	wk.c = fw_rules_addr(&rule_dst, wk.gen, pkt->daddr);
+	wk.c = fw_rules_addr(info, wk.gen, FW_RULE_DST, pkt->daddr);
 	if (!wk.c)
 		return 0;
 	wk.rp = &rp;

@@ -29,14 +29,12 @@
 #define TCP_FLAG_NAMES "fin syn rst psh ack urg ece cwr"
 
 static const char *const map_names[] = {
-	"rule_ctl", "rule_ports", "rule_src", "rule_dst", "rule_defs", "rule_counters",
-	"rule_rate",
+	"rule_ctl", "rule_ports", "rule_addrs", "rule_defs", "rule_counters", "rule_rate",
 };
 
 static int *map_slot(struct fw_rules_maps *m, size_t i)
 {
-	int *slots[] = { &m->ctl, &m->ports, &m->src, &m->dst, &m->defs, &m->counters,
-			 &m->rate };
+	int *slots[] = { &m->ctl, &m->ports, &m->addrs, &m->defs, &m->counters, &m->rate };
 
 	return slots[i];
 }
@@ -444,15 +442,19 @@ json_t *fw_rule_to_json(const struct fw_rules_maps *m, const struct fw_rule_def 
 
 /* ---- reading the live set ----------------------------------------------- */
 
+/* The live generation and its rule count. */
 static int read_ctl(const struct fw_rules_maps *m, struct fw_rule_ctl *ctl, struct fw_error *err)
 {
-	__u32 zero = 0;
+	struct fw_rule_ctl info;
+	__u32 zero = 0, index;
 
 	if (bpf_map_lookup_elem(m->ctl, &zero, ctl))
 		return fw_error_set(err, errno, "cannot read rule_ctl: %s", strerror(errno));
 	ctl->gen &= 1;
-	if (ctl->count > FW_RULES_MAX)
-		ctl->count = 0;
+	index = 1 + ctl->gen;
+	if (bpf_map_lookup_elem(m->ctl, &index, &info))
+		return fw_error_set(err, errno, "cannot read rule_ctl: %s", strerror(errno));
+	ctl->count = info.count > FW_RULES_MAX ? 0 : info.count;
 	return 0;
 }
 
@@ -706,7 +708,7 @@ static void mask_to(__u8 addr[16], __u32 len)
 }
 
 static int build_addrs(const struct fw_rule_def *rules, size_t n, bool dst, __u8 gen,
-		       struct entries *out)
+		       struct entries *out, struct fw_rule_ctl *info, struct fw_error *err)
 {
 	struct prefix *ps = calloc(n + 1, sizeof(*ps));
 	struct fw_rule_bitmap none = { 0 }, v;
@@ -715,7 +717,7 @@ static int build_addrs(const struct fw_rule_def *rules, size_t n, bool dst, __u8
 	int ret = -ENOMEM;
 
 	if (!ps)
-		return ret;
+		return fw_error_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const struct fw_rule_def *d = &rules[i];
 
@@ -750,9 +752,23 @@ static int build_addrs(const struct fw_rule_def *rules, size_t n, bool dst, __u8
 		if (ps[i].rules)
 			ps[k++] = ps[i];
 	np = k;
+	/* the lengths in use, longest first; /0 also for the field-less rules */
+	if (bm_finish(&none))
+		len_used[0] = true;
+	for (int len = 128; len >= 0; len--) {
+		if (!len_used[len])
+			continue;
+		if (info->n_lens[dst] == FW_RULES_LENS) {
+			ret = fw_error_set(err, E2BIG,
+					   "the rules use more than %d %s prefix lengths",
+					   FW_RULES_LENS, dst ? "destination" : "source");
+			goto out;
+		}
+		info->lens[dst][info->n_lens[dst]++] = len;
+	}
 	/* each distinct prefix: its own rules, the covering ones, the field-less ones */
 	for (size_t i = 0; i < np; i++) {
-		struct fw_rule_lpm_key key = { .prefixlen = 8 + ps[i].len, .gen = gen };
+		struct fw_rule_addr_key key = { .gen = gen, .dim = dst, .prefixlen = ps[i].len };
 
 		v = none;
 		for (__u32 len = 0; len <= ps[i].len; len++) {
@@ -772,8 +788,8 @@ static int build_addrs(const struct fw_rule_def *rules, size_t n, bool dst, __u8
 			goto out;
 	}
 	v = none;
-	if (bm_finish(&v)) {
-		struct fw_rule_lpm_key key = { .prefixlen = 8, .gen = gen };
+	if (bm_finish(&v) && !(np && ps[0].len == 0)) { /* a rule's ::/0 has it already */
+		struct fw_rule_addr_key key = { .gen = gen, .dim = dst };
 
 		if (entries_add(out, &key, &v))
 			goto out;
@@ -905,12 +921,11 @@ int fw_rules_apply(const struct fw_rules_maps *m, struct fw_rule_def *rules, siz
 		   struct fw_error *err)
 {
 	struct entries ports = { .key_size = sizeof(struct fw_rule_port_key) };
-	struct entries src = { .key_size = sizeof(struct fw_rule_lpm_key) };
-	struct entries dst = { .key_size = sizeof(struct fw_rule_lpm_key) };
+	struct entries addrs = { .key_size = sizeof(struct fw_rule_addr_key) };
 	struct fw_rule_def *live = NULL, unused = { 0 };
-	struct fw_rule_ctl ctl, next;
+	struct fw_rule_ctl ctl, info = { 0 }, flip = { 0 };
 	size_t n_live = 0;
-	__u32 zero = 0;
+	__u32 zero = 0, index;
 	__u8 gen;
 	int ret;
 
@@ -927,14 +942,18 @@ int fw_rules_apply(const struct fw_rules_maps *m, struct fw_rule_def *rules, siz
 	ret = assign_slots(m, rules, n, live, n_live, err);
 	if (ret)
 		goto out;
-	if (build_ports(rules, n, gen, &ports) || build_addrs(rules, n, false, gen, &src) ||
-	    build_addrs(rules, n, true, gen, &dst)) {
+	if (build_ports(rules, n, gen, &ports)) {
 		ret = fw_error_set(err, ENOMEM, "out of memory compiling %zu rules", n);
 		goto out;
 	}
+	ret = build_addrs(rules, n, false, gen, &addrs, &info, err);
+	if (!ret)
+		ret = build_addrs(rules, n, true, gen, &addrs, &info, err);
+	if (ret)
+		goto out;
 	/* the inactive half: clear what an older set left there, then write */
 	if (clear_gen(m->ports, ports.key_size, 0, gen) ||
-	    clear_gen(m->src, src.key_size, 4, gen) || clear_gen(m->dst, dst.key_size, 4, gen)) {
+	    clear_gen(m->addrs, addrs.key_size, 0, gen)) {
 		ret = fw_error_set(err, EIO, "cannot clear the inactive rule generation");
 		goto out;
 	}
@@ -948,27 +967,26 @@ int fw_rules_apply(const struct fw_rules_maps *m, struct fw_rule_def *rules, siz
 	}
 	ret = write_entries(m->ports, &ports, "rule_ports", err);
 	if (!ret)
-		ret = write_entries(m->src, &src, "rule_src", err);
-	if (!ret)
-		ret = write_entries(m->dst, &dst, "rule_dst", err);
+		ret = write_entries(m->addrs, &addrs, "rule_addrs", err);
+	info.count = n;
+	index = 1 + gen;
+	if (!ret && bpf_map_update_elem(m->ctl, &index, &info, 0))
+		ret = fw_error_set(err, errno, "cannot write rule_ctl: %s", strerror(errno));
 	if (ret) {
 		clear_gen(m->ports, ports.key_size, 0, gen);
-		clear_gen(m->src, src.key_size, 4, gen);
-		clear_gen(m->dst, dst.key_size, 4, gen);
+		clear_gen(m->addrs, addrs.key_size, 0, gen);
 		goto out;
 	}
-	/* the switch: one entry, one store */
-	next.gen = gen;
-	next.count = n;
-	if (bpf_map_update_elem(m->ctl, &zero, &next, 0)) {
+	/* the switch: entry 0 names the new generation */
+	flip.gen = gen;
+	if (bpf_map_update_elem(m->ctl, &zero, &flip, 0)) {
 		ret = fw_error_set(err, errno, "cannot switch rule generation: %s", strerror(errno));
 		goto out;
 	}
 	/* the old half is unreachable now: free its memory (readers in flight
 	 * hold their values until an RCU grace period ends) */
 	clear_gen(m->ports, ports.key_size, 0, !gen);
-	clear_gen(m->src, src.key_size, 4, !gen);
-	clear_gen(m->dst, dst.key_size, 4, !gen);
+	clear_gen(m->addrs, addrs.key_size, 0, !gen);
 	for (size_t i = 0; i < n_live; i++) {
 		__u32 index = !gen * FW_RULES_MAX + i;
 
@@ -977,7 +995,6 @@ int fw_rules_apply(const struct fw_rules_maps *m, struct fw_rule_def *rules, siz
 out:
 	free(live);
 	entries_free(&ports);
-	entries_free(&src);
-	entries_free(&dst);
+	entries_free(&addrs);
 	return ret;
 }

@@ -17,7 +17,7 @@
 
 /* The maps of one program's rule plane (fds owned by the caller). */
 struct fw_rules_maps {
-	int ctl, ports, src, dst, defs, counters, rate;
+	int ctl, ports, addrs, defs, counters, rate;
 };
 
 /* Opens the pinned maps of a program under the pin root;

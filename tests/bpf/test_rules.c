@@ -29,8 +29,7 @@ static int setup(void **state)
 	maps = (struct fw_rules_maps){
 		.ctl = bpf_test_map_fd(obj, "rule_ctl"),
 		.ports = bpf_test_map_fd(obj, "rule_ports"),
-		.src = bpf_test_map_fd(obj, "rule_src"),
-		.dst = bpf_test_map_fd(obj, "rule_dst"),
+		.addrs = bpf_test_map_fd(obj, "rule_addrs"),
 		.defs = bpf_test_map_fd(obj, "rule_defs"),
 		.counters = bpf_test_map_fd(obj, "rule_counters"),
 		.rate = bpf_test_map_fd(obj, "rule_rate"),
