@@ -7,6 +7,7 @@
  * which the REST API shares.
  */
 #include "config/ebpf_config.h"
+#include "ebpf/rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -633,6 +634,86 @@ static bool check_prog_name(struct checker *c, const struct hcl_block *b)
 	return true;
 }
 
+/*
+ * `rule "NAME" { action = "drop" proto = "tcp" dport = 23 ... }` in an xdp
+ * block: one L4 rule of ddos_filter's rule plane (src/ebpf/rules.h), in file
+ * order. A faulty field is reported at its value.
+ */
+static void check_rule_block(struct checker *c, const struct hcl_block *prog,
+			     const struct hcl_block *b, struct fw_prog_spec *spec)
+{
+	static const char *const fields[] = { "action", "proto", "src", "dst", "dport",
+					      "tcp_flags", "rate_pps" };
+	char text[6][64], port[16], field[32];
+	struct fw_rule_fields f = { .rate_pps = -1 };
+	const char **slot[] = { &f.action, &f.proto, &f.src, &f.dst, &f.dport, &f.tcp_flags };
+	struct fw_error err = { 0 };
+	struct fw_rule_def def, *more;
+	bool ok = true;
+
+	spec->has_rules = true;
+	if (prog && spec->hook != FW_HOOK_XDP) {
+		report(c, b->pos, "rule blocks belong in xdp blocks (ddos_filter's rule plane)");
+		return;
+	}
+	if (!b->labels || b->labels->next) {
+		report(c, b->pos, "a rule block takes one label, its name: rule \"NAME\" { ... }");
+		return;
+	}
+	f.name = b->labels->text;
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next) {
+		size_t i;
+
+		if (is_duplicate(c, b->body.attrs, a, "field")) {
+			ok = false;
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(fields) && strcmp(a->key, fields[i]); i++)
+			;
+		if (i == ARRAY_SIZE(fields)) {
+			report_unknown(c, a->pos, "field", a->key, "rule", fields, ARRAY_SIZE(fields));
+			ok = false;
+		} else if (!strcmp(a->key, "rate_pps") ||
+			   (!strcmp(a->key, "dport") && a->value->type == HCL_NUMBER)) {
+			int64_t n;
+
+			if (!get_integer(c, a->value, a->key, &n)) {
+				ok = false;
+			} else if (!strcmp(a->key, "rate_pps")) {
+				f.rate_pps = n;
+			} else {
+				snprintf(port, sizeof(port), "%lld", (long long)n);
+				f.dport = port;
+			}
+		} else if (get_string(c, a, text[i], sizeof(text[i]))) {
+			*slot[i] = text[i];
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok)
+		return;
+	if (fw_rule_from_fields(&f, &def, field, sizeof(field), &err)) {
+		struct hcl_pos pos = !strcmp(field, "name") ? b->labels->pos : b->pos;
+
+		for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+			if (!strcmp(a->key, field))
+				pos = a->value->pos;
+		report(c, pos, "%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < spec->n_rules; i++)
+		if (!strcmp(spec->rules[i].name, def.name)) {
+			report(c, b->labels->pos, "a second rule named \"%s\"", def.name);
+			return;
+		}
+	more = realloc(spec->rules, (spec->n_rules + 1) * sizeof(*more));
+	if (!more)
+		abort();
+	spec->rules = more;
+	spec->rules[spec->n_rules++] = def;
+}
+
 static void check_prog_block(struct checker *c, const struct hcl_block *b, enum fw_hook hook)
 {
 	struct fw_ebpf_config *e = &c->cfg->ebpf;
@@ -660,7 +741,9 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 		if (!is_duplicate(c, b->body.attrs, a, "field"))
 			check_prog_attr(c, b, spec, a);
 	for (const struct hcl_block *nb = b->body.blocks; nb && !full(c); nb = nb->next) {
-		if (find_prog_field(nb->type))
+		if (!strcmp(nb->type, "rule"))
+			check_rule_block(c, b, nb, spec);
+		else if (find_prog_field(nb->type))
 			report(c, nb->pos, "%s is an attribute, not a block: write %s = { ... }",
 			       nb->type, nb->type);
 		else

@@ -6,6 +6,7 @@
  * `enabled = false` or `flywall ebpf clean` removes them.
  */
 #include "daemon/daemon.h"
+#include "daemon/rules.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -116,6 +117,8 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		fw_info("applied %s in %.1f ms: %d attached, %d replaced, %d kept, %d removed%s",
 			d->config_path, elapsed_ms(&start), rep.loaded, rep.replaced, rep.kept,
 			rep.removed, d->cfg.ebpf.enabled ? "" : " (ebpf disabled)");
+	if (!ret && d->cfg.ebpf.enabled)
+		fw_daemon_rules_apply(d->cfg.ebpf.progs, d->cfg.ebpf.n_progs);
 	return ret;
 }
 

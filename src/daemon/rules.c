@@ -14,7 +14,9 @@
 
 #include "api/backend.h"
 #include "api/backend_rules.h"
+#include "common/log.h"
 #include "daemon/backend_internal.h"
+#include "daemon/rules.h"
 #include "ebpf/rules.h"
 
 static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -219,4 +221,35 @@ int fw_backend_rules_replace(const char *program, json_t *rules, json_t **out,
 	free(defs);
 	fw_rules_maps_close(&m);
 	return ret;
+}
+
+void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fw_error err = { 0 };
+		struct fw_rules_maps m;
+		struct fw_rule_def *copy;
+		int ret;
+
+		if (!progs[i].has_rules)
+			continue;
+		copy = malloc((progs[i].n_rules ? progs[i].n_rules : 1) * sizeof(*copy));
+		if (!copy)
+			return;
+		memcpy(copy, progs[i].rules, progs[i].n_rules * sizeof(*copy));
+		ret = open_maps(progs[i].name, &m, &err);
+		if (!ret) {
+			pthread_mutex_lock(&rules_lock);
+			ret = fw_rules_apply(&m, copy, progs[i].n_rules, &err);
+			pthread_mutex_unlock(&rules_lock);
+			fw_rules_maps_close(&m);
+		}
+		if (ret)
+			fw_err_log("rules of %s: %s", progs[i].name, err.msg);
+		else
+			fw_info("rules of %s: %zu from the configuration", progs[i].name,
+				progs[i].n_rules);
+		fw_error_clear(&err);
+		free(copy);
+	}
 }

@@ -94,6 +94,11 @@ struct fw_prog_spec {
 	size_t n_maps;
 	struct fw_arg *args;            /* owned */
 	size_t n_args;
+	/* xdp: `rule` blocks (ddos_filter's rule plane, src/ebpf/rules.h); when
+	 * has_rules, each apply makes the program's rule set exactly these */
+	struct fw_rule_def *rules;      /* owned */
+	size_t n_rules;
+	bool has_rules;
 };
 
 const char *fw_hook_name(enum fw_hook hook);

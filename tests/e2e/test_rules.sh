@@ -19,6 +19,11 @@ ebpf {
   xdp "ddos_filter" {
     program = "$P/ddos_filter.o"
     interface = "eth0"
+    rule "no-discard" {
+      action = "drop"
+      proto = "udp"
+      dport = 9
+    }
   }
 }
 api {
@@ -62,10 +67,17 @@ rule_field() { # rule field
 	cli rules list --json | jq -r ".rules[] | select(.name == \"$1\") | .$2"
 }
 
+# a faulty rule block: the error names file, line and column
+sed 's/dport = 9/dport = 9\n      tcp_flags = "syn"/' "$CONFIG" >"$T_TMP/bad.hcl"
+out=$("$FLYWALL" config check "$T_TMP/bad.hcl" 2>&1)
+check_contains "config check names a faulty rule field by line and column" \
+	"bad.hcl:11:19: error: rule \"no-discard\": tcp_flags: needs proto = \"tcp\"" "$out"
+
 check_daemon_starts "daemon starts with ddos_filter on eth0" "$CONFIG"
 sleep 0.5
 check "a connect to port 23 works before any rule" connects
-check_eq "no rules at first" "0" "$(cli rules list --json | jq .count)"
+check_eq "the configuration's rule is live" "no-discard drop udp dport 9" \
+	"$(cli rules list --json | jq -r '.rules[] | "\(.name) \(.rule)"')"
 
 check "rules add no-telnet drop tcp dport 23" cli rules add no-telnet drop tcp dport 23
 check_fails "the connect to port 23 is stopped" connects
@@ -78,7 +90,7 @@ check_contains "rules list shows the rule" "drop tcp dport 23" "$(cli rules list
 check_fails "a duplicate rule name is refused" cli rules add no-telnet drop udp
 out=$(cli rules add bad drop icmp dport 80 2>&1)
 check_contains "a bad rule is refused, naming the field" 'rule "bad": dport: ports exist for tcp and udp only' "$out"
-check_eq "nothing changed by the refusals" "1" "$(cli rules list --json | jq .count)"
+check_eq "nothing changed by the refusals" "2" "$(cli rules list --json | jq .count)"
 
 # ---- shadow mode -------------------------------------------------------------
 check "mode shadow on" cli mode shadow on

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's rule plane (rules.c): what the configuration asks of it. */
+#ifndef FLYWALL_DAEMON_RULES_H
+#define FLYWALL_DAEMON_RULES_H
+
+#include <stddef.h>
+
+#include "ebpf/spec.h"
+
+/* For each program with `rule` blocks: makes its live rule set exactly
+ * those (after the configuration was applied); failures are logged. */
+void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n);
+
+#endif
