@@ -404,7 +404,16 @@ static __always_inline __u32 fw_rules_check(struct xdp_md *ctx, const struct fw_
 		return 0;
 	wk.rp = &rp;
 	wk.rule = -1;
-	wk.blocks = wk.a->summary[0] & wk.b->summary[0] & wk.c->summary[0];
+	/* the first summary word with candidates, here: a callback per empty
+	 * word would make rules far down the list cost more */
+	for (int s = 0; s < FW_RULES_SUMMARY; s++) {
+		wk.s = s;
+		wk.blocks = wk.a->summary[s] & wk.b->summary[s] & wk.c->summary[s];
+		if (wk.blocks)
+			break;
+	}
+	if (!wk.blocks)
+		return 0;
 	bpf_loop(FW_RULES_MAX + FW_RULES_WORDS + FW_RULES_SUMMARY, fw_rules_step, &wk, 0);
 	*rule = wk.rule;
 	return wk.verdict;
