@@ -97,6 +97,51 @@ struct {
 	__uint(max_entries, FW_TALKERS_MAX);
 } talkers SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} feed_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct fw_feed_key);
+	__type(value, __u32);
+	__uint(max_entries, 1 << 20);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} feed_cidrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, FW_FEEDS_MAX);
+} feed_hits SEC(".maps");
+
+/* Whether the source is in a feed of the live generation (counted). */
+static __always_inline bool fw_feed_listed(const struct fw_pkt *pkt)
+{
+	struct fw_feed_key key = { .prefixlen = 8 + 128 };
+	__u32 zero = 0, *gen, *feed;
+	__u64 *hits;
+
+	if (READ_ONCE(((struct lpm_trie *)&feed_cidrs)->n_entries) == 0)
+		return false;
+	gen = bpf_map_lookup_elem(&feed_ctl, &zero);
+	if (!gen)
+		return false;
+	key.gen = *gen & 1;
+	__builtin_memcpy(key.addr, pkt->saddr, 16);
+	feed = bpf_map_lookup_elem(&feed_cidrs, &key);
+	if (!feed)
+		return false;
+	hits = bpf_map_lookup_elem(&feed_hits, feed);
+	if (hits)
+		*hits += 1;
+	return true;
+}
+
 /* What a rule looks at beyond the addresses. */
 struct fw_rule_pkt {
 	__u16 dport;
@@ -378,6 +423,8 @@ static __always_inline __u32 fw_rules_check(struct xdp_md *ctx, const struct fw_
 	__u64 now = 0;
 
 	*rule = -1;
+	if (fw_feed_listed(pkt))
+		return FW_RULES_REASON_FEED;
 	fw_rules_l4(ctx, pkt, &rp);
 	if (track_sources || under_attack) {
 		now = bpf_ktime_get_coarse_ns();

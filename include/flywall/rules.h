@@ -139,12 +139,28 @@ struct fw_talker {
 	__u64 first_ns;                 /* coarse CLOCK_MONOTONIC of the first packet */
 };
 
+/*
+ * Feeds (threat lists loaded from files): `feed_cidrs` (LPM trie) holds the
+ * merged prefixes of every feed of the program, in two generations like the
+ * rules: the generation is the key's first 8 bits (prefixlen = 8 + the
+ * address prefix); `feed_ctl[0]` names the live one. The value is the feed's
+ * index, which counts the hit in `feed_hits` (percpu_array, FW_FEEDS_MAX).
+ */
+#define FW_FEEDS_MAX 64
+struct fw_feed_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+
 /* Drop reasons of the rule plane, counted in `ddos_counters` beside the
  * program's own (enum fw_ddos_counter) and in the drop summaries. */
 enum fw_rules_reason {
 	FW_RULES_REASON_RULE = 12,      /* a drop rule matched */
 	FW_RULES_REASON_RULE_RATE = 13, /* a rate_limit rule's rate was exceeded */
 	FW_RULES_REASON_UNDER_ATTACK = 14, /* under_attack: neither allowlisted nor established */
+	FW_RULES_REASON_FEED = 15,      /* source in a feed (feed_cidrs) */
 	FW_RULES_REASON_MAX = 16,
 };
 
@@ -156,6 +172,7 @@ _Static_assert(sizeof(struct fw_rule_port_key) == 8, "fw_rule_port_key is ABI");
 _Static_assert(sizeof(struct fw_rule_addr_key) == 20, "fw_rule_addr_key is ABI");
 _Static_assert(sizeof(struct fw_rule_ctl) == 48, "fw_rule_ctl is ABI");
 _Static_assert(sizeof(struct fw_rule_def) == 112, "fw_rule_def is ABI");
+_Static_assert(sizeof(struct fw_feed_key) == 24, "fw_feed_key is ABI");
 _Static_assert(sizeof(struct fw_rule_counter) == 24, "fw_rule_counter is ABI");
 _Static_assert(sizeof(struct fw_rule_bitmap) == 8 * (FW_RULES_SUMMARY + FW_RULES_WORDS),
 	       "fw_rule_bitmap is ABI");

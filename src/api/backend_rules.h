@@ -25,4 +25,12 @@ int fw_backend_rules_delete(const char *program, const char *rule, struct fw_err
 int fw_backend_rules_replace(const char *program, json_t *rules, json_t **out,
 			     struct fw_error *err);
 
+/* A program's feeds: {"program", "count", "feeds": [{"name", "file",
+ * "refresh_s", "loaded", "prefixes" (merged), "entries", "lines",
+ * "bad_lines", "errors": [{"line", "error"}], "loaded_at", "load_ms",
+ * "hits", "last_error"?}]}. */
+int fw_backend_feeds_list(const char *program, json_t **out, struct fw_error *err);
+/* Re-reads every feed of the program now; then the listing. */
+int fw_backend_feeds_reload(const char *program, json_t **out, struct fw_error *err);
+
 #endif

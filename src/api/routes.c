@@ -654,6 +654,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
 	{ "PUT", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
 	{ "DELETE", "/api/ebpf/programs/*/rules/*", rules_route, ROUTE_AUTH },
+	{ "GET", "/api/ebpf/programs/*/feeds", rules_route, 0 },
+	{ "POST", "/api/ebpf/programs/*/feeds/reload", rules_route, ROUTE_AUTH },
 	{ "GET", "/metrics", metrics_get, 0 },
 };
 

@@ -32,7 +32,7 @@ static bool split(const char *path, char *program, size_t psize, char *rule, siz
 	snprintf(program, psize, "%.*s", (int)(slash - p), p);
 	if (!fw_api_name_valid(program))
 		return false;
-	p = slash + strlen("/rules");
+	p = slash + strcspn(slash + 1, "/") + 1;
 	rule[0] = '\0';
 	if (*p == '/')
 		snprintf(rule, rsize, "%s", p + 1);
@@ -51,7 +51,13 @@ void fw_api_rules_route(const struct fw_api_request *req, json_t *body,
 		fw_api_fail(resp, 404, "see docs/api.md for the endpoints", "no such endpoint");
 		return;
 	}
-	if (!strcmp(req->method, "GET")) {
+	if (strstr(req->path, "/feeds")) {
+		if (!strcmp(req->method, "GET"))
+			ret = fw_backend_feeds_list(program, &out, &err);
+		else
+			ret = fw_backend_feeds_reload(program, &out, &err);
+		reply(resp, ret, &err, out, 200);
+	} else if (!strcmp(req->method, "GET")) {
 		ret = fw_backend_rules_list(program, &out, &err);
 		reply(resp, ret, &err, out, 200);
 	} else if (!strcmp(req->method, "POST")) {

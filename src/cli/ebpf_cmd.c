@@ -125,6 +125,16 @@ static const struct fw_command rules_commands[] = {
 	{ 0 },
 };
 
+static const struct fw_command feeds_commands[] = {
+	{ "list", fw_cmd_ebpf_feeds_list, NULL, "[program P]",
+	  "the feeds: prefixes after merging, entries, bad lines by number, hits, last load",
+	  { rules_program_word, fw_client_words } },
+	{ "reload", fw_cmd_ebpf_feeds_reload, NULL, "[program P]",
+	  "re-read every feed of the program now (a feed that fails keeps its previous version)",
+	  { rules_program_word, fw_client_words } },
+	{ 0 },
+};
+
 const struct fw_command fw_ebpf_commands[] = {
 	{ "features", fw_cmd_ebpf_features, NULL, "[--json]",
 	  "what this kernel supports, found by trying", { json_word } },
@@ -160,6 +170,7 @@ const struct fw_command fw_ebpf_commands[] = {
 	  { fw_client_words } },
 	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
 	{ "rules", NULL, rules_commands, NULL, "ddos_filter's L4 rules" },
+	{ "feeds", NULL, feeds_commands, NULL, "ddos_filter's feeds (lists loaded from files)" },
 	{ "mode", fw_cmd_ebpf_mode, NULL, "[shadow|under-attack on|off] [program P]",
 	  "switch shadow or under-attack mode, or show both",
 	  { rules_program_word, fw_client_words },

@@ -4,6 +4,7 @@
  * L4 rules and its shadow / under-attack modes, through the REST API
  * (docs/api.md#rules). Tables by default, the API's JSON with --json.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,4 +306,67 @@ int fw_cmd_ebpf_mode(int argc, char **argv)
 		printf("%s: %s %s\n", program, argv[0], argv[1]);
 	json_decref(out);
 	return 0;
+}
+
+/* `feeds list|reload [program P]`. */
+static int feeds_cmd(int argc, char **argv, bool reload)
+{
+	const char *cmd = reload ? "feeds reload" : "feeds list", *args = "[program P]", *program;
+	struct fw_client cl;
+	char path[PATH_LEN];
+	json_t *out = NULL, *f, *e;
+	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	size_t i, j;
+
+	if (ret)
+		return ret;
+	argv += first;
+	for (argc = 0; argv[argc]; argc++)
+		;
+	ret = take_program(&argc, argv, &program, cmd, args);
+	if (!ret && argc)
+		ret = usage_word(cmd, args, "unexpected argument", argv[0]);
+	if (ret)
+		return ret;
+	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", program,
+			   reload ? "/feeds/reload" : "/feeds"))
+		return fw_client_fail(&cl, FW_EXIT_USAGE, NULL, "name too long for a request");
+	ret = call(&cl, reload ? "POST" : "GET", path, NULL, &out);
+	if (ret)
+		return ret;
+	if (cl.json) {
+		print_json(out);
+		json_decref(out);
+		return 0;
+	}
+	printf("%-16s %9s %9s %6s %10s %-20s %s\n", "FEED", "PREFIXES", "ENTRIES", "BAD", "HITS",
+	       "LOADED", "FILE");
+	json_array_foreach(json_object_get(out, "feeds"), i, f) {
+		printf("%-16s %9lld %9lld %6lld %10lld %-20s %s\n",
+		       json_string_value(json_object_get(f, "name")),
+		       (long long)json_integer_value(json_object_get(f, "prefixes")),
+		       (long long)json_integer_value(json_object_get(f, "entries")),
+		       (long long)json_integer_value(json_object_get(f, "bad_lines")),
+		       (long long)json_integer_value(json_object_get(f, "hits")),
+		       json_string_value(json_object_get(f, "loaded_at")) ?: "never",
+		       json_string_value(json_object_get(f, "file")));
+		json_array_foreach(json_object_get(f, "errors"), j, e)
+			printf("  line %lld: %s\n", (long long)json_integer_value(json_object_get(e, "line")),
+			       json_string_value(json_object_get(e, "error")));
+		if (json_string_value(json_object_get(f, "last_error")))
+			printf("  last reload failed: %s\n",
+			       json_string_value(json_object_get(f, "last_error")));
+	}
+	json_decref(out);
+	return 0;
+}
+
+int fw_cmd_ebpf_feeds_list(int argc, char **argv)
+{
+	return feeds_cmd(argc, argv, false);
+}
+
+int fw_cmd_ebpf_feeds_reload(int argc, char **argv)
+{
+	return feeds_cmd(argc, argv, true);
 }

@@ -7,5 +7,7 @@ int fw_cmd_ebpf_rules_list(int argc, char **argv);
 int fw_cmd_ebpf_rules_add(int argc, char **argv);
 int fw_cmd_ebpf_rules_del(int argc, char **argv);
 int fw_cmd_ebpf_mode(int argc, char **argv);
+int fw_cmd_ebpf_feeds_list(int argc, char **argv);
+int fw_cmd_ebpf_feeds_reload(int argc, char **argv);
 
 #endif

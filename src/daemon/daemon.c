@@ -117,8 +117,10 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		fw_info("applied %s in %.1f ms: %d attached, %d replaced, %d kept, %d removed%s",
 			d->config_path, elapsed_ms(&start), rep.loaded, rep.replaced, rep.kept,
 			rep.removed, d->cfg.ebpf.enabled ? "" : " (ebpf disabled)");
-	if (!ret && d->cfg.ebpf.enabled)
+	if (!ret && d->cfg.ebpf.enabled) {
 		fw_daemon_rules_apply(d->cfg.ebpf.progs, d->cfg.ebpf.n_progs);
+		fw_daemon_feeds_configure(d->cfg.ebpf.progs, d->cfg.ebpf.n_progs);
+	}
 	return ret;
 }
 

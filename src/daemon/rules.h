@@ -10,5 +10,7 @@
 /* For each program with `rule` blocks: makes its live rule set exactly
  * those (after the configuration was applied); failures are logged. */
 void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n);
+/* feeds.c: the programs' `feed` blocks, loaded now and watched from now on. */
+void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n);
 
 #endif

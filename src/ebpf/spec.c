@@ -65,6 +65,9 @@ void fw_prog_spec_release(struct fw_prog_spec *spec)
 	free(spec->rules);
 	spec->rules = NULL;
 	spec->n_rules = 0;
+	free(spec->feeds);
+	spec->feeds = NULL;
+	spec->n_feeds = 0;
 	spec->args = NULL;
 	spec->maps = NULL;
 	spec->n_args = spec->n_maps = 0;
@@ -76,7 +79,15 @@ int fw_prog_spec_copy(struct fw_prog_spec *dst, const struct fw_prog_spec *src)
 	dst->maps = NULL;
 	dst->args = NULL;
 	dst->rules = NULL;
-	dst->n_maps = dst->n_args = dst->n_rules = 0;
+	dst->feeds = NULL;
+	dst->n_maps = dst->n_args = dst->n_rules = dst->n_feeds = 0;
+	if (src->n_feeds) {
+		dst->feeds = malloc(src->n_feeds * sizeof(*src->feeds));
+		if (!dst->feeds)
+			return -ENOMEM;
+		memcpy(dst->feeds, src->feeds, src->n_feeds * sizeof(*src->feeds));
+		dst->n_feeds = src->n_feeds;
+	}
 	if (src->n_rules) {
 		dst->rules = malloc(src->n_rules * sizeof(*src->rules));
 		if (!dst->rules)

@@ -11,6 +11,18 @@ lab_up_or_bail
 P=$T_TMP/programs
 mkdir -p "$P"
 cp "$BUILD"/bpf/ddos_filter.o "$P/"
+FEED=$T_TMP/firehol.netset
+cat >"$FEED" <<'EOF'
+# FireHOL-style netset: comments, CIDRs, plain addresses
+#
+10.77.0.8/30
+10.77.0.12/30      # adjacent to the one above: merged into 10.77.0.8/29
+10.77.0.9          ; covered by 10.77.0.8/30 (Spamhaus-style comment)
+not-an-address
+198.51.100.0/24
+2001:db8:bad::/48
+10.0.0.0/33
+EOF
 CONFIG=$T_TMP/flywall.hcl
 cat >"$CONFIG" <<EOF
 ebpf {
@@ -24,6 +36,10 @@ ebpf {
       proto = "udp"
       dport = 9
     }
+    feed "firehol" {
+      file = "$FEED"
+      refresh = "1h"
+    }
   }
 }
 api {
@@ -34,6 +50,7 @@ EOF
 # two more addresses on the peer: a stranger and a source seen before the attack
 in_peer ip addr add 10.77.0.3/24 dev eth0
 in_peer ip addr add 10.77.0.4/24 dev eth0
+in_peer ip addr add 10.77.0.9/24 dev eth0
 
 cli() { flywall_fw ebpf "$@" -c "$CONFIG"; }
 
@@ -119,3 +136,22 @@ check_eq "the allowlisted source passes" "3" "$(pings_from 10.77.0.2 3)"
 check_eq "the source seen before the switch passes" "3" "$(pings_from 10.77.0.4 3)"
 check "mode under-attack off" cli mode under-attack off
 check_eq "off again, the new source passes" "3" "$(pings_from 10.77.0.3 3)"
+
+# ---- feeds -------------------------------------------------------------------
+feeds=$(cli feeds list --json)
+check_eq "the feed loaded: 5 entries, 2 bad lines, merged to 3 prefixes" "5 2 3" \
+	"$(jq -r '.feeds[0] | "\(.entries) \(.bad_lines) \(.prefixes)"' <<<"$feeds")"
+check_eq "bad lines reported by number" "6 9" "$(jq -r '[.feeds[0].errors[].line] | join(" ")' <<<"$feeds")"
+check_contains "feeds list shows a bad line" 'line 6: not an address or CIDR: "not-an-address' "$(cli feeds list)"
+check_eq "an address inside a listed CIDR (10.77.0.9) is blocked" "0" "$(pings_from 10.77.0.9 3)"
+check_eq "an address outside (10.77.0.2) passes" "3" "$(pings_from 10.77.0.2 3)"
+hits=$(cli feeds list --json | jq '.feeds[0].hits')
+if [ "${hits:-0}" -ge 3 ]; then ok "the feed counted its hits ($hits)"
+else not_ok "the feed counted its hits" "hits: $hits"; fi
+echo "garbage" >"$FEED"; echo "more garbage" >>"$FEED"
+out=$(cli feeds reload 2>&1)
+check_contains "a feed that fails to parse is reported" "kept the previous version" "$out"
+check_eq "and the previous version stays loaded" "0" "$(pings_from 10.77.0.9 2)"
+printf '10.77.0.64/26\n' >"$FEED"
+check "feeds reload" cli feeds reload
+check_eq "after a good reload 10.77.0.9 passes again" "2" "$(pings_from 10.77.0.9 2)"
