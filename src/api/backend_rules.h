@@ -33,4 +33,11 @@ int fw_backend_feeds_list(const char *program, json_t **out, struct fw_error *er
 /* Re-reads every feed of the program now; then the listing. */
 int fw_backend_feeds_reload(const char *program, json_t **out, struct fw_error *err);
 
+/* Top talkers: {"program", "interval_s", "sources" (in the table),
+ * "talkers": [{"address", "packets", "bytes", "pps", "bps"}]}, most packets
+ * first, at most limit. interval_s > 0: counts over that many seconds (the
+ * call sleeps); 0: totals since each source entered the table. */
+int fw_backend_top(const char *program, unsigned int interval_s, size_t limit, json_t **out,
+		   struct fw_error *err);
+
 #endif

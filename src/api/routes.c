@@ -655,6 +655,7 @@ static const struct route routes[] = {
 	{ "PUT", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
 	{ "DELETE", "/api/ebpf/programs/*/rules/*", rules_route, ROUTE_AUTH },
 	{ "GET", "/api/ebpf/programs/*/feeds", rules_route, 0 },
+	{ "GET", "/api/ebpf/programs/*/top", rules_route, 0 },
 	{ "POST", "/api/ebpf/programs/*/feeds/reload", rules_route, ROUTE_AUTH },
 	{ "GET", "/metrics", metrics_get, 0 },
 };

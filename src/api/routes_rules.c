@@ -2,6 +2,7 @@
 /* The rule plane's endpoints: see routes_rules.h and docs/api.md#rules. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/backend_rules.h"
@@ -51,7 +52,21 @@ void fw_api_rules_route(const struct fw_api_request *req, json_t *body,
 		fw_api_fail(resp, 404, "see docs/api.md for the endpoints", "no such endpoint");
 		return;
 	}
-	if (strstr(req->path, "/feeds")) {
+	if (!strcmp(req->path + strlen(req->path) - 4, "/top")) {
+		const char *iv = req->query ? req->query(req->query_ctx, "interval") : NULL;
+		const char *lim = req->query ? req->query(req->query_ctx, "limit") : NULL;
+		char *end;
+		long interval = iv ? strtol(iv, &end, 10) : 1, limit = lim ? strtol(lim, &end, 10) : 10;
+
+		if ((iv && (!*iv || interval < 0 || interval > 10)) ||
+		    (lim && (!*lim || limit < 1 || limit > 10000))) {
+			fw_api_fail(resp, 400, "interval: 0 to 10 seconds; limit: 1 to 10000",
+				    "invalid interval or limit");
+			return;
+		}
+		ret = fw_backend_top(program, interval, limit, &out, &err);
+		reply(resp, ret, &err, out, 200);
+	} else if (strstr(req->path, "/feeds")) {
 		if (!strcmp(req->method, "GET"))
 			ret = fw_backend_feeds_list(program, &out, &err);
 		else

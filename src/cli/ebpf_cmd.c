@@ -125,6 +125,13 @@ static const struct fw_command rules_commands[] = {
 	{ 0 },
 };
 
+static const struct fw_command_word top_words[] = {
+	{ "--interval", FW_VALUE_TEXT, "S", "count over S seconds, 0 to 10 (default 1; 0: totals)" },
+	{ "limit", FW_VALUE_TEXT, "N", "show N sources (default 10)" },
+	{ "program", FW_VALUE_TEXT, "P", "the sources of program P (default ddos_filter)" },
+	{ 0 },
+};
+
 static const struct fw_command feeds_commands[] = {
 	{ "list", fw_cmd_ebpf_feeds_list, NULL, "[program P]",
 	  "the feeds: prefixes after merging, entries, bad lines by number, hits, last load",
@@ -171,6 +178,11 @@ const struct fw_command fw_ebpf_commands[] = {
 	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
 	{ "rules", NULL, rules_commands, NULL, "ddos_filter's L4 rules" },
 	{ "feeds", NULL, feeds_commands, NULL, "ddos_filter's feeds (lists loaded from files)" },
+	{ "top", fw_cmd_ebpf_top, NULL, "[program P] [--interval S] [limit N]",
+	  "the sources sending the most packets, over an interval",
+	  { top_words, fw_client_words },
+	  "Read from ddos_filter's talkers table (at most 65536 sources, least recently\n"
+	  "seen dropped first); blocklisted sources are not counted there.\n" },
 	{ "mode", fw_cmd_ebpf_mode, NULL, "[shadow|under-attack on|off] [program P]",
 	  "switch shadow or under-attack mode, or show both",
 	  { rules_program_word, fw_client_words },

@@ -370,3 +370,63 @@ int fw_cmd_ebpf_feeds_reload(int argc, char **argv)
 {
 	return feeds_cmd(argc, argv, true);
 }
+
+/* `top [program P] [--interval S] [limit N]`: the sources sending the most,
+ * over S seconds (default 1). --interval is taken out before the client's
+ * own options are parsed. */
+int fw_cmd_ebpf_top(int argc, char **argv)
+{
+	const char *args = "[program P] [--interval S] [limit N]", *program, *interval = "1",
+		   *limit = "10";
+	struct fw_client cl;
+	char path[PATH_LEN];
+	json_t *out = NULL, *t;
+	int first, n = 0, ret;
+	size_t i;
+
+	for (int a = 0; a < argc; a++) {
+		if (!strcmp(argv[a], "--interval") && a + 1 < argc)
+			interval = argv[++a];
+		else if (!strncmp(argv[a], "--interval=", 11))
+			interval = argv[a] + 11;
+		else
+			argv[n++] = argv[a];
+	}
+	argv[n] = NULL;
+	argc = n;
+	ret = fw_client_init(&cl, argc, argv, &first);
+	if (ret)
+		return ret;
+	argv += first;
+	for (argc = 0; argv[argc]; argc++)
+		;
+	ret = take_program(&argc, argv, &program, "top", args);
+	if (ret)
+		return ret;
+	if (argc == 2 && !strcmp(argv[0], "limit"))
+		limit = argv[1];
+	else if (argc)
+		return usage_word("top", args, "unexpected argument", argv[0]);
+	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", program, "/top") ||
+	    fw_client_add_query(path, sizeof(path), "interval", interval) ||
+	    fw_client_add_query(path, sizeof(path), "limit", limit))
+		return fw_client_fail(&cl, FW_EXIT_USAGE, NULL, "too long for a request");
+	ret = call(&cl, "GET", path, NULL, &out);
+	if (ret)
+		return ret;
+	if (cl.json) {
+		print_json(out);
+		json_decref(out);
+		return 0;
+	}
+	printf("%-40s %12s %14s %12s %14s\n", "SOURCE", "PACKETS", "BYTES", "PPS", "BIT/S");
+	json_array_foreach(json_object_get(out, "talkers"), i, t)
+		printf("%-40s %12lld %14lld %12.0f %14.0f\n",
+		       json_string_value(json_object_get(t, "address")),
+		       (long long)json_integer_value(json_object_get(t, "packets")),
+		       (long long)json_integer_value(json_object_get(t, "bytes")),
+		       json_real_value(json_object_get(t, "pps")),
+		       json_real_value(json_object_get(t, "bps")));
+	json_decref(out);
+	return 0;
+}

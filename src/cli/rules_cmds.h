@@ -9,5 +9,6 @@ int fw_cmd_ebpf_rules_del(int argc, char **argv);
 int fw_cmd_ebpf_mode(int argc, char **argv);
 int fw_cmd_ebpf_feeds_list(int argc, char **argv);
 int fw_cmd_ebpf_feeds_reload(int argc, char **argv);
+int fw_cmd_ebpf_top(int argc, char **argv);
 
 #endif

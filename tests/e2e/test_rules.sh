@@ -137,6 +137,18 @@ check_eq "the source seen before the switch passes" "3" "$(pings_from 10.77.0.4 
 check "mode under-attack off" cli mode under-attack off
 check_eq "off again, the new source passes" "3" "$(pings_from 10.77.0.3 3)"
 
+# ---- top talkers -------------------------------------------------------------
+# 10.77.0.3 floods (ping -f), 10.77.0.2 pings gently, while top counts 2 s
+nsenter --net="/var/run/netns/$LAB_PEER" ping -f -q -w 3 -I 10.77.0.3 "$LAB_FW_IP" >/dev/null 2>&1 &
+FLOOD=$!
+nsenter --net="/var/run/netns/$LAB_PEER" ping -q -i 0.2 -w 3 -I 10.77.0.2 "$LAB_FW_IP" >/dev/null 2>&1 &
+GENTLE=$!
+sleep 0.3
+top=$(cli top --interval 2 --json)
+wait $FLOOD $GENTLE
+check_eq "top names the flooding peer first" "10.77.0.3" "$(jq -r '.talkers[0].address' <<<"$top")"
+check_contains "top's table lists the gentle peer too" "10.77.0.2" "$(cli top --interval 0)"
+
 # ---- feeds -------------------------------------------------------------------
 feeds=$(cli feeds list --json)
 check_eq "the feed loaded: 5 entries, 2 bad lines, merged to 3 prefixes" "5 2 3" \
