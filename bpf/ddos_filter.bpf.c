@@ -308,7 +308,7 @@ static __always_inline void summarise(struct xdp_md *ctx, const struct fw_pkt *p
 static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason,
 				__s32 rule, __u64 *now)
 {
-	if (fw_shadow_pass(reason, rule))
+	if (fw_shadow_pass(ctx, reason, rule))
 		return XDP_PASS;
 	count(reason);
 	summarise(ctx, pkt, reason, now);

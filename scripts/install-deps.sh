@@ -13,7 +13,7 @@ PACKAGES=(
 	# HashiCorp's HCL parser, the conformance test's reference
 	golang-go golang-github-hashicorp-hcl-v2-dev
 	# test peers
-	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk
+	iproute2 iputils-ping curl tcpreplay tcpdump iperf3 nftables xdp-tools wrk
 	bind9-dnsutils util-linux procps python3
 )
 

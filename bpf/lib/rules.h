@@ -16,6 +16,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "budget.h"
 #include "flywall/rules.h"
 #include "parse.h"
 
@@ -23,6 +24,9 @@
 __u32 shadow_mode = 0;          /* 1: every drop becomes a counted pass */
 __u32 under_attack = 0;         /* 1: only allowlisted and established sources pass */
 __u32 track_sources = 1;        /* 1: keep `talkers` (top talkers, established sources) */
+__u32 capture_sample = 0;       /* N > 0: one drop in N (per CPU) into capture_ring */
+__u32 capture_snap = 128;       /* bytes kept of a captured frame (1..256) */
+__u32 capture_budget = 1000;    /* captured frames per second, whole program */
 
 #define FW_RULES_ACCEPT 255     /* fw_rules_check(): a pass/rate_limit rule accepted it */
 
@@ -140,6 +144,70 @@ static __always_inline bool fw_feed_listed(const struct fw_pkt *pkt)
 	if (hits)
 		*hits += 1;
 	return true;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} capture_ring SEC(".maps");
+
+struct fw_capture_state {
+	__u64 tat_ns;                   /* the budget's bucket, shared by all CPUs */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fw_capture_state);
+	__uint(max_entries, 1);
+} capture_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} capture_seen SEC(".maps");
+
+/* Samples a dropped frame into capture_ring (see include/flywall/rules.h). */
+static __always_inline void fw_capture(struct xdp_md *ctx, __u32 reason)
+{
+	__u32 zero = 0, n = capture_sample, len, budget = capture_budget;
+	__u64 snap = capture_snap;
+	struct fw_capture_state *st;
+	struct fw_capture_rec *rec;
+	__u64 *seen, now;
+
+	if (!n)
+		return;
+	seen = bpf_map_lookup_elem(&capture_seen, &zero);
+	if (!seen || (*seen)++ % n)
+		return;
+	st = bpf_map_lookup_elem(&capture_state, &zero);
+	now = bpf_ktime_get_ns();
+	if (!st || !budget ||
+	    !fw_budget_take(&st->tat_ns, 1000000000ull / budget,
+			    (1000000000ull / budget) * ((budget / 10) ?: 1), now))
+		return;
+	rec = bpf_ringbuf_reserve(&capture_ring, sizeof(*rec), 0);
+	if (!rec)
+		return;
+	len = ctx->data_end - ctx->data;
+	if (snap > FW_CAPTURE_SNAP_MAX)
+		snap = FW_CAPTURE_SNAP_MAX;
+	if (snap > len)
+		snap = len;
+	asm volatile("" : "+r"(snap)); /* the verifier must see the bounds on this register */
+	if (snap < 1 || snap > FW_CAPTURE_SNAP_MAX || bpf_xdp_load_bytes(ctx, 0, rec->data, snap)) {
+		bpf_ringbuf_discard(rec, 0);
+		return;
+	}
+	rec->ts_ns = now;
+	rec->len = len;
+	rec->caplen = snap;
+	rec->ifindex = ctx->ingress_ifindex;
+	rec->reason = reason;
+	bpf_ringbuf_submit(rec, 0);
 }
 
 /* What a rule looks at beyond the addresses. */
@@ -467,14 +535,16 @@ static __always_inline __u32 fw_rules_check(struct xdp_md *ctx, const struct fw_
 }
 
 /*
- * Called where the program drops: in shadow mode the drop becomes a pass,
- * counted by reason (and by rule when a rule decided). Returns true then.
+ * Called where the program drops: samples the frame for capture, and in
+ * shadow mode turns the drop into a pass, counted by reason (and by rule
+ * when a rule decided). Returns true then.
  */
-static __always_inline bool fw_shadow_pass(__u32 reason, __s32 rule)
+static __always_inline bool fw_shadow_pass(struct xdp_md *ctx, __u32 reason, __s32 rule)
 {
 	__u32 slot;
 	__u64 *n;
 
+	fw_capture(ctx, reason);
 	if (!shadow_mode)
 		return false;
 	if (reason < FW_RULES_REASON_MAX) {

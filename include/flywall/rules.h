@@ -154,6 +154,23 @@ struct fw_feed_key {
 	__u8 pad[3];
 };
 
+/*
+ * Capture of dropped packets: with the arg capture_sample = N > 0, one drop
+ * in N (per CPU) goes into the ring buffer `capture_ring` as one record,
+ * within capture_budget records per second for the whole program (a GCRA
+ * bucket in `capture_state`). `flywall ebpf capture` writes them as a pcap.
+ */
+#define FW_CAPTURE_SNAP_MAX 256
+struct fw_capture_rec {
+	__u64 ts_ns;                    /* CLOCK_MONOTONIC */
+	__u32 len;                      /* the frame's length */
+	__u32 caplen;                   /* bytes in data */
+	__u32 ifindex;
+	__u8 reason;                    /* the drop reason (counter index) */
+	__u8 pad[3];
+	__u8 data[FW_CAPTURE_SNAP_MAX];
+};
+
 /* Drop reasons of the rule plane, counted in `ddos_counters` beside the
  * program's own (enum fw_ddos_counter) and in the drop summaries. */
 enum fw_rules_reason {
@@ -172,6 +189,7 @@ _Static_assert(sizeof(struct fw_rule_port_key) == 8, "fw_rule_port_key is ABI");
 _Static_assert(sizeof(struct fw_rule_addr_key) == 20, "fw_rule_addr_key is ABI");
 _Static_assert(sizeof(struct fw_rule_ctl) == 48, "fw_rule_ctl is ABI");
 _Static_assert(sizeof(struct fw_rule_def) == 112, "fw_rule_def is ABI");
+_Static_assert(sizeof(struct fw_capture_rec) == 24 + FW_CAPTURE_SNAP_MAX, "fw_capture_rec is ABI");
 _Static_assert(sizeof(struct fw_feed_key) == 24, "fw_feed_key is ABI");
 _Static_assert(sizeof(struct fw_rule_counter) == 24, "fw_rule_counter is ABI");
 _Static_assert(sizeof(struct fw_rule_bitmap) == 8 * (FW_RULES_SUMMARY + FW_RULES_WORDS),

@@ -372,6 +372,45 @@ static void test_under_attack(void **state)
 	assert_int_equal(verdict(&fresh), XDP_PASS);
 }
 
+static struct fw_capture_rec captured;
+static int n_captured;
+
+static int on_capture(void *ctx, void *data, size_t size)
+{
+	if (size >= sizeof(captured))
+		memcpy(&captured, data, sizeof(captured));
+	n_captured++;
+	return 0;
+}
+
+/* capture_sample = 1: the dropped frame's head comes out of capture_ring
+ * with its reason; a passed frame does not. */
+static void test_capture_dropped_frames(void **state)
+{
+	struct fw_rule_def r[] = { rule("telnet", "drop", "tcp", NULL, NULL, "23", NULL, -1) };
+	struct frame_spec t = TCP4("192.0.2.13", "10.0.0.1", 23, T_SYN);
+	struct frame_spec ok = TCP4("192.0.2.13", "10.0.0.1", 24, T_SYN);
+	struct ring_buffer *rb = ring_buffer__new(bpf_test_map_fd(obj, "capture_ring"),
+						  on_capture, NULL, NULL);
+	uint8_t buf[FRAME_MAX];
+	size_t len = build_frame(&t, buf);
+
+	assert_non_null(rb);
+	apply(r, 1);
+	set_u32("capture_sample", 1);
+	set_u32("capture_snap", 40);
+	assert_int_equal(verdict(&ok), XDP_PASS);
+	assert_int_equal(bpf_test_run_xdp(prog, buf, len), XDP_DROP);
+	set_u32("capture_sample", 0);
+	ring_buffer__poll(rb, 100);
+	ring_buffer__free(rb);
+	assert_int_equal(n_captured, 1);
+	assert_int_equal(captured.reason, FW_RULES_REASON_RULE);
+	assert_int_equal(captured.len, len);
+	assert_int_equal(captured.caplen, 40);
+	assert_memory_equal(captured.data, buf, 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fields_named),
 		cmocka_unit_test(test_shadow_mode),
 		cmocka_unit_test(test_under_attack),
+		cmocka_unit_test(test_capture_dropped_frames),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
