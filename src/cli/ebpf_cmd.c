@@ -132,6 +132,17 @@ static const struct fw_command_word top_words[] = {
 	{ 0 },
 };
 
+static const struct fw_command_word capture_words[] = {
+	{ "-w", FW_VALUE_FILE, "FILE.pcap", "where the packets go (required); reasons in FILE.pcap.reasons" },
+	{ "count", FW_VALUE_TEXT, "N", "stop after N packets" },
+	{ "reason", FW_VALUE_TEXT, "R", "only drops for reason R (rule, feed, blocklist, "
+	  "cidr_blocklist, rate_limit, rule_rate_limit, under_attack, malformed, fragment)" },
+	{ "sample", FW_VALUE_TEXT, "N", "capture one drop in N per CPU (default 1)" },
+	{ "timeout", FW_VALUE_TEXT, "S", "stop after S seconds" },
+	{ "--pin-root", FW_VALUE_DIR, "DIR", "the daemon's pin root (default /sys/fs/bpf/flywall)" },
+	{ 0 },
+};
+
 static const struct fw_command feeds_commands[] = {
 	{ "list", fw_cmd_ebpf_feeds_list, NULL, "[program P]",
 	  "the feeds: prefixes after merging, entries, bad lines by number, hits, last load",
@@ -178,6 +189,13 @@ const struct fw_command fw_ebpf_commands[] = {
 	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
 	{ "rules", NULL, rules_commands, NULL, "ddos_filter's L4 rules" },
 	{ "feeds", NULL, feeds_commands, NULL, "ddos_filter's feeds (lists loaded from files)" },
+	{ "capture", fw_cmd_ebpf_capture, NULL,
+	  "PROGRAM -w FILE.pcap [count N] [reason R] [sample N] [timeout S] [--pin-root DIR]",
+	  "write sampled dropped packets as a pcap (as root, beside the daemon)",
+	  { capture_words, fw_client_words },
+	  "Switches the program's capture on (arg capture_sample) until count packets, the\n"
+	  "timeout or Ctrl-C, then off. Frames are cut to capture_snap bytes (default 128,\n"
+	  "at most 256) and held to capture_budget per second in the kernel.\n" },
 	{ "top", fw_cmd_ebpf_top, NULL, "[program P] [--interval S] [limit N]",
 	  "the sources sending the most packets, over an interval",
 	  { top_words, fw_client_words },

@@ -10,5 +10,6 @@ int fw_cmd_ebpf_mode(int argc, char **argv);
 int fw_cmd_ebpf_feeds_list(int argc, char **argv);
 int fw_cmd_ebpf_feeds_reload(int argc, char **argv);
 int fw_cmd_ebpf_top(int argc, char **argv);
+int fw_cmd_ebpf_capture(int argc, char **argv);   /* capture_cmd.c */
 
 #endif

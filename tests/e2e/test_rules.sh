@@ -167,3 +167,20 @@ check_eq "and the previous version stays loaded" "0" "$(pings_from 10.77.0.9 2)"
 printf '10.77.0.64/26\n' >"$FEED"
 check "feeds reload" cli feeds reload
 check_eq "after a good reload 10.77.0.9 passes again" "2" "$(pings_from 10.77.0.9 2)"
+
+# ---- capture -----------------------------------------------------------------
+check "rules add no-telnet again" cli rules add no-telnet drop tcp dport 23
+nsenter --net="/var/run/netns/$LAB_FW" "$FLYWALL" ebpf capture ddos_filter -w "$T_TMP/drops.pcap" \
+	count 2 timeout 15 --pin-root "$FW_PIN_ROOT" -c "$CONFIG" >"$T_TMP/capture.out" 2>&1 &
+CAPTURE=$!
+sleep 1
+# from 10.77.0.4: 10.77.0.2 is allowlisted by now, and the allowlist wins
+check_fails "a connect from 10.77.0.4 to port 23 is dropped" connects 10.77.0.4
+wait $CAPTURE
+check_contains "capture wrote the dropped SYNs" "captured 2 dropped packets" "$(cat "$T_TMP/capture.out")"
+pcap=$(tcpdump -nn -r "$T_TMP/drops.pcap" 2>&1)
+check_contains "the capture opens with tcpdump: the SYN to port 23" "10.77.0.4" "$pcap"
+check_contains "and tcpdump reads the TCP header" "10.77.0.1.23: Flags [S]" "$pcap"
+check_eq "the drop reason is recorded beside each packet" "1 rule
+2 rule" "$(cat "$T_TMP/drops.pcap.reasons")"
+check_eq "capture is off again" "0" "$(api http://127.0.0.1:8080/api/ebpf/programs/ddos_filter | jq .args.capture_sample)"
