@@ -199,8 +199,9 @@ const struct fw_command fw_ebpf_commands[] = {
 	{ "top", fw_cmd_ebpf_top, NULL, "[program P] [--interval S] [limit N]",
 	  "the sources sending the most packets, over an interval",
 	  { top_words, fw_client_words },
-	  "Read from ddos_filter's talkers table (at most 65536 sources, least recently\n"
-	  "seen dropped first); blocklisted sources are not counted there.\n" },
+	  "Read from ddos_filter's talkers table, kept while its arg track_sources = 1\n"
+	  "(at most 65536 sources, least recently seen dropped first); blocklisted\n"
+	  "sources are not counted there.\n" },
 	{ "mode", fw_cmd_ebpf_mode, NULL, "[shadow|under-attack on|off] [program P]",
 	  "switch shadow or under-attack mode, or show both",
 	  { rules_program_word, fw_client_words },

@@ -132,6 +132,7 @@ static const char *ddos_reason_name(unsigned int reason)
 	case FW_RULES_REASON_RULE: return "rule";
 	case FW_RULES_REASON_RULE_RATE: return "rule_rate_limit";
 	case FW_RULES_REASON_UNDER_ATTACK: return "under_attack";
+	case FW_RULES_REASON_FEED: return "feed";
 	default: return NULL;
 	}
 }

@@ -359,6 +359,7 @@ static void test_under_attack(void **state)
 	uint64_t before = bpf_test_counter(obj, "ddos_counters", FW_RULES_REASON_UNDER_ATTACK);
 
 	apply(NULL, 0);
+	set_u32("track_sources", 1);
 	lpm_allow("192.0.2.12", 128);
 	assert_int_equal(verdict(&known), XDP_PASS);
 	usleep(20000); /* the coarse clock moves on (a tick is at most 10 ms) */
@@ -369,6 +370,7 @@ static void test_under_attack(void **state)
 	assert_int_equal(bpf_test_counter(obj, "ddos_counters", FW_RULES_REASON_UNDER_ATTACK),
 			 before + 1);
 	set_u32("under_attack", 0);
+	set_u32("track_sources", 0);
 	assert_int_equal(verdict(&fresh), XDP_PASS);
 }
 

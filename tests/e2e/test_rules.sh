@@ -31,6 +31,7 @@ ebpf {
   xdp "ddos_filter" {
     program = "$P/ddos_filter.o"
     interface = "eth0"
+    args = { track_sources = 1 }
     rule "no-discard" {
       action = "drop"
       proto = "udp"
@@ -88,7 +89,7 @@ rule_field() { # rule field
 sed 's/dport = 9/dport = 9\n      tcp_flags = "syn"/' "$CONFIG" >"$T_TMP/bad.hcl"
 out=$("$FLYWALL" config check "$T_TMP/bad.hcl" 2>&1)
 check_contains "config check names a faulty rule field by line and column" \
-	"bad.hcl:11:19: error: rule \"no-discard\": tcp_flags: needs proto = \"tcp\"" "$out"
+	"bad.hcl:12:19: error: rule \"no-discard\": tcp_flags: needs proto = \"tcp\"" "$out"
 
 check_daemon_starts "daemon starts with ddos_filter on eth0" "$CONFIG"
 sleep 0.5
