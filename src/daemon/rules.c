@@ -6,18 +6,23 @@
  * reads the live set, edits it and compiles the result into the inactive
  * generation, then flips (src/ebpf/rules.c). One mutex orders the changes.
  */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/backend.h"
 #include "api/backend_rules.h"
 #include "common/log.h"
 #include "daemon/backend_internal.h"
 #include "daemon/rules.h"
+#include "ebpf/pins.h"
 #include "ebpf/rules.h"
+#include "flywall/ddos.h"
 
 static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -223,8 +228,55 @@ int fw_backend_rules_replace(const char *program, json_t *rules, json_t **out,
 	return ret;
 }
 
+/*
+ * Lock-out safety: the address of the SSH session the daemon was started
+ * from ($SSH_CONNECTION: "client-ip client-port server-ip server-port") goes
+ * into the allowlist of every program with the rule plane, so no rule, feed
+ * or under-attack mode cuts the operator off. FLYWALL_PROTECT_SESSION=0
+ * turns it off.
+ */
+static void protect_session(const char *program)
+{
+	const char *conn = getenv("SSH_CONNECTION"), *off = getenv("FLYWALL_PROTECT_SESSION");
+	struct fw_lpm_key key = { .prefixlen = 128 };
+	struct fw_list_entry forever = { 0 };
+	char addr[INET6_ADDRSTRLEN + 1], path[FW_PATH_MAX];
+	struct in_addr v4;
+	int fd;
+
+	if (!conn || (off && !strcmp(off, "0")) || sscanf(conn, "%46s", addr) != 1)
+		return;
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		key.addr[10] = key.addr[11] = 0xff;
+		memcpy(key.addr + 12, &v4, 4);
+	} else if (inet_pton(AF_INET6, addr, key.addr) != 1) {
+		return;
+	}
+	LOCK();
+	fw_pins_map_path(REG->root, program, "allowlist", path);
+	UNLOCK();
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_map_update_elem(fd, &key, &forever, 0) == 0)
+		fw_info("%s: allowlisted %s, the SSH session this daemon was started from (FLYWALL_PROTECT_SESSION=0 turns this off)",
+			program, addr);
+	close(fd);
+}
+
 void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		struct fw_error err = { 0 };
+		struct fw_rules_maps m;
+
+		if (progs[i].hook != FW_HOOK_XDP || open_maps(progs[i].name, &m, &err)) {
+			fw_error_clear(&err);
+			continue;
+		}
+		fw_rules_maps_close(&m);
+		protect_session(progs[i].name);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct fw_error err = { 0 };
 		struct fw_rules_maps m;

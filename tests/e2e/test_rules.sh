@@ -52,6 +52,7 @@ EOF
 in_peer ip addr add 10.77.0.3/24 dev eth0
 in_peer ip addr add 10.77.0.4/24 dev eth0
 in_peer ip addr add 10.77.0.9/24 dev eth0
+in_peer ip addr add 10.77.0.5/24 dev eth0
 
 cli() { flywall_fw ebpf "$@" -c "$CONFIG"; }
 
@@ -91,7 +92,10 @@ out=$("$FLYWALL" config check "$T_TMP/bad.hcl" 2>&1)
 check_contains "config check names a faulty rule field by line and column" \
 	"bad.hcl:12:19: error: rule \"no-discard\": tcp_flags: needs proto = \"tcp\"" "$out"
 
-check_daemon_starts "daemon starts with ddos_filter on eth0" "$CONFIG"
+# started "from an SSH session" at 10.77.0.5: that address is allowlisted
+SSH_CONNECTION="10.77.0.5 50000 10.77.0.1 22" check_daemon_starts "daemon starts with ddos_filter on eth0" "$CONFIG"
+check_contains "the daemon allowlists the SSH session's address" \
+	"allowlisted 10.77.0.5, the SSH session this daemon was started from" "$(cat "$DAEMON_LOG")"
 sleep 0.5
 check "a connect to port 23 works before any rule" connects
 check_eq "the configuration's rule is live" "no-discard drop udp dport 9" \
@@ -135,6 +139,7 @@ check_eq "status reports it" "1" "$(api http://127.0.0.1:8080/api/ebpf/programs/
 check_eq "a source never seen (10.77.0.3) is cut" "0" "$(pings_from 10.77.0.3 3)"
 check_eq "the allowlisted source passes" "3" "$(pings_from 10.77.0.2 3)"
 check_eq "the source seen before the switch passes" "3" "$(pings_from 10.77.0.4 3)"
+check_eq "the SSH session's address (never seen) passes" "3" "$(pings_from 10.77.0.5 3)"
 check "mode under-attack off" cli mode under-attack off
 check_eq "off again, the new source passes" "3" "$(pings_from 10.77.0.3 3)"
 
