@@ -28,6 +28,10 @@ __u32 track_sources = 0;        /* 1: keep `talkers` (top talkers, established s
 __u32 capture_sample = 0;       /* N > 0: one drop in N (per CPU) into capture_ring */
 __u32 capture_snap = 128;       /* bytes kept of a captured frame (1..256) */
 __u32 capture_budget = 1000;    /* captured frames per second, whole program */
+/* Read by the daemon, not here (like blocklist_size): sources over
+ * auto_block_pps (0: off) are blocklisted for auto_block_seconds. */
+__u64 auto_block_pps = 0;
+__u32 auto_block_seconds = 300;
 
 #define FW_RULES_ACCEPT 255     /* fw_rules_check(): a pass/rate_limit rule accepted it */
 

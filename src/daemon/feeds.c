@@ -154,6 +154,7 @@ static void *watch(void *arg)
 			if (i == 0 || strcmp(feeds[i].program, feeds[i - 1].program))
 				reload_program(feeds[i].program, false);
 		pthread_mutex_unlock(&feeds_lock);
+		fw_daemon_auto_block_tick();
 	}
 	return NULL;
 }
@@ -185,7 +186,7 @@ void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n)
 		}
 		reload_program(progs[p].name, true);
 	}
-	if (n_feeds && !watcher_started &&
+	if (!watcher_started &&
 	    pthread_create(&watcher, NULL, watch, NULL) == 0) {
 		pthread_detach(watcher);
 		watcher_started = true;

@@ -10,10 +10,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "api/backend.h"
 #include "api/backend_rules.h"
 #include "daemon/backend_internal.h"
+#include "common/log.h"
+#include "daemon/rules.h"
+#include "ebpf/args.h"
 #include "flywall/rules.h"
 
 struct talker {
@@ -134,4 +139,108 @@ int fw_backend_top(const char *program, unsigned int interval_s, size_t limit, j
 	free(before);
 	free(after);
 	return 0;
+}
+
+/* ---- automatic blocking ----------------------------------------------------
+ * With the args auto_block_pps = N (> 0) and auto_block_seconds = S, a source
+ * the talkers table saw sending more than N packets/s over the last second
+ * goes into the program's blocklist for S seconds (the blocklist's own
+ * expiry removes it). The program never reads these two args: they live
+ * with its other settings so that one PUT changes them. */
+
+struct auto_state {
+	char program[FW_NAME_MAX];
+	struct talker *prev;
+	size_t n_prev;
+	double at;
+};
+
+static struct auto_state autos[16];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static json_int_t arg_int(json_t *args, const char *name)
+{
+	return json_integer_value(json_object_get(args, name));
+}
+
+static void auto_block(const char *program, int fd, json_int_t pps, json_int_t seconds)
+{
+	struct auto_state *st = NULL;
+	struct talker *cur;
+	size_t n;
+	double t = now_s();
+
+	for (size_t i = 0; i < sizeof(autos) / sizeof(autos[0]) && !st; i++)
+		if (!strcmp(autos[i].program, program) || !autos[i].program[0])
+			st = &autos[i];
+	if (!st || snapshot(fd, &cur, &n))
+		return;
+	if (!st->program[0])
+		snprintf(st->program, sizeof(st->program), "%.*s", (int)sizeof(st->program) - 1, program);
+	for (size_t i = 0; st->prev && i < n; i++) {
+		struct talker *was = bsearch(&cur[i].key, st->prev, st->n_prev, sizeof(*cur), cmp_key);
+		double rate = was ? (cur[i].value.packets - was->value.packets) / (t - st->at) : 0;
+		struct fw_error err = { 0 };
+		char addr[INET6_ADDRSTRLEN];
+		json_t *entry;
+
+		if (rate <= pps)
+			continue;
+		format_addr(cur[i].key.addr, addr, sizeof(addr));
+		entry = json_pack("[{s:s, s:I}]", "address", addr, "expires_in", seconds);
+		if (fw_backend_blocklist_add(program, entry, &err) == 0)
+			fw_info("%s: auto-blocked %s for %lld s: %.0f packets/s over auto_block_pps %lld",
+				program, addr, (long long)seconds, rate, (long long)pps);
+		else
+			fw_err_log("%s: cannot auto-block %s: %s", program, addr, err.msg);
+		fw_error_clear(&err);
+		json_decref(entry);
+	}
+	free(st->prev);
+	st->prev = cur;
+	st->n_prev = n;
+	st->at = t;
+}
+
+void fw_daemon_auto_block_tick(void)
+{
+	struct { char name[FW_NAME_MAX]; json_int_t pps, seconds; } todo[16];
+	size_t n = 0;
+
+	LOCK();
+	for (size_t i = 0; i < REG->n_progs && n < 16; i++) {
+		struct fw_program *p = REG->progs[i];
+		json_t *args;
+
+		if (p->prog_fd < 0 || !(args = fw_args_read_running(p->prog_fd)))
+			continue;
+		if (arg_int(args, "auto_block_pps") > 0) {
+			snprintf(todo[n].name, sizeof(todo[n].name), "%s", p->rec.name);
+			todo[n].pps = arg_int(args, "auto_block_pps");
+			todo[n].seconds = arg_int(args, "auto_block_seconds") ?: 300;
+			n++;
+		}
+		json_decref(args);
+	}
+	UNLOCK();
+	for (size_t i = 0; i < n; i++) {
+		char path[FW_PATH_MAX];
+		int fd;
+
+		LOCK();
+		fw_pins_map_path(REG->root, todo[i].name, "talkers", path);
+		UNLOCK();
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		auto_block(todo[i].name, fd, todo[i].pps, todo[i].seconds);
+		close(fd);
+	}
 }

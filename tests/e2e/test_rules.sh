@@ -155,6 +155,19 @@ wait $FLOOD $GENTLE
 check_eq "top names the flooding peer first" "10.77.0.3" "$(jq -r '.talkers[0].address' <<<"$top")"
 check_contains "top's table lists the gentle peer too" "10.77.0.2" "$(cli top --interval 0)"
 
+# automatic blocking: over 200 packets/s -> blocklisted for 60 s
+check "ebpf update auto_block_pps=200 auto_block_seconds=60" \
+	cli update ddos_filter auto_block_pps=200 auto_block_seconds=60
+nsenter --net="/var/run/netns/$LAB_PEER" ping -f -q -w 4 -I 10.77.0.3 "$LAB_FW_IP" >/dev/null 2>&1 &
+FLOOD=$!
+nsenter --net="/var/run/netns/$LAB_PEER" ping -q -i 0.2 -w 4 -I 10.77.0.2 "$LAB_FW_IP" >/dev/null 2>&1 &
+GENTLE=$!
+wait $FLOOD $GENTLE
+check_contains "the flooding peer was auto-blocked" "auto-blocked 10.77.0.3 for 60 s" "$(cat "$DAEMON_LOG")"
+check_contains "it is in the blocklist, with its expiry" "10.77.0.3" "$(cli blocklist list)"
+check_eq "the gentle peer was not" "" "$(grep 'auto-blocked 10.77.0.2' "$DAEMON_LOG")"
+check "auto_block_pps=0 turns it off" cli update ddos_filter auto_block_pps=0
+
 # ---- feeds -------------------------------------------------------------------
 feeds=$(cli feeds list --json)
 check_eq "the feed loaded: 5 entries, 2 bad lines, merged to 3 prefixes" "5 2 3" \
