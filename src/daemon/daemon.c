@@ -441,6 +441,7 @@ out:
 	fw_backend_stop();
 	fw_api_server_stop(d.api);
 	fw_backend_join();
+	fw_daemon_feeds_stop();
 	fw_event_log_stop();
 	fw_daemon_current = NULL;
 	fw_registry_close(&d.reg);

@@ -4,7 +4,9 @@
  * file changes (checked every second), when their refresh interval is over,
  * or on request (POST .../feeds/reload). A program's feeds are swapped into
  * its feed_cidrs together (src/ebpf/feeds.c); a feed that fails to read or
- * parse keeps its previous version, and says why.
+ * parse keeps its previous version, and says why. The same thread runs the
+ * automatic blocking check (top.c) once a second; it stops with the
+ * backend (fw_daemon_feeds_stop joins it).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -148,7 +150,10 @@ static void *watch(void *arg)
 {
 	(void)arg;
 	while (!fw_backend_stopping()) {
-		sleep(1);
+		for (int i = 0; i < 10 && !fw_backend_stopping(); i++)
+			usleep(100 * 1000);
+		if (fw_backend_stopping())
+			break;
 		pthread_mutex_lock(&feeds_lock);
 		for (size_t i = 0; i < n_feeds; i++)
 			if (i == 0 || strcmp(feeds[i].program, feeds[i - 1].program))
@@ -186,11 +191,8 @@ void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n)
 		}
 		reload_program(progs[p].name, true);
 	}
-	if (!watcher_started &&
-	    pthread_create(&watcher, NULL, watch, NULL) == 0) {
-		pthread_detach(watcher);
+	if (!watcher_started && pthread_create(&watcher, NULL, watch, NULL) == 0)
 		watcher_started = true;
-	}
 	pthread_mutex_unlock(&feeds_lock);
 }
 
@@ -267,4 +269,13 @@ int fw_backend_feeds_reload(const char *program, json_t **out, struct fw_error *
 		return fw_error_set(err, ENOENT, "program %s has no feeds (feed blocks in its xdp block)",
 				    program);
 	return fw_backend_feeds_list(program, out, err);
+}
+
+void fw_daemon_feeds_stop(void)
+{
+	if (!watcher_started)
+		return;
+	fw_backend_stop(); /* the watcher ends when the backend stops */
+	pthread_join(watcher, NULL);
+	watcher_started = false;
 }

@@ -12,6 +12,8 @@
 void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n);
 /* feeds.c: the programs' `feed` blocks, loaded now and watched from now on. */
 void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n);
+/* Stops and joins the feeds watcher (at daemon exit, before the registry goes). */
+void fw_daemon_feeds_stop(void);
 /* top.c: the auto_block_pps check, once a second (from the feeds watcher). */
 void fw_daemon_auto_block_tick(void);
 
