@@ -388,6 +388,8 @@ static int start_threads(struct fw_daemon *d, const struct daemon_options *opt,
 		if (!d->api)
 			return err->code ? err->code : -EIO;
 	}
+	if (fw_daemon_feeds_start())
+		return fw_error_set(err, EAGAIN, "cannot start the feeds thread");
 	return fw_backend_start();
 }
 

@@ -191,8 +191,6 @@ void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n)
 		}
 		reload_program(progs[p].name, true);
 	}
-	if (!watcher_started && pthread_create(&watcher, NULL, watch, NULL) == 0)
-		watcher_started = true;
 	pthread_mutex_unlock(&feeds_lock);
 }
 
@@ -269,6 +267,16 @@ int fw_backend_feeds_reload(const char *program, json_t **out, struct fw_error *
 		return fw_error_set(err, ENOENT, "program %s has no feeds (feed blocks in its xdp block)",
 				    program);
 	return fw_backend_feeds_list(program, out, err);
+}
+
+int fw_daemon_feeds_start(void)
+{
+	if (watcher_started)
+		return 0;
+	if (pthread_create(&watcher, NULL, watch, NULL))
+		return -EAGAIN;
+	watcher_started = true;
+	return 0;
 }
 
 void fw_daemon_feeds_stop(void)

@@ -12,6 +12,9 @@
 void fw_daemon_rules_apply(const struct fw_prog_spec *progs, size_t n);
 /* feeds.c: the programs' `feed` blocks, loaded now and watched from now on. */
 void fw_daemon_feeds_configure(const struct fw_prog_spec *progs, size_t n);
+/* Starts the feeds watcher (with the other threads, after the capability
+ * drop: a thread keeps the capabilities of the one that made it). */
+int fw_daemon_feeds_start(void);
 /* Stops and joins the feeds watcher (at daemon exit, before the registry goes). */
 void fw_daemon_feeds_stop(void);
 /* top.c: the auto_block_pps check, once a second (from the feeds watcher). */
