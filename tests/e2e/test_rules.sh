@@ -186,6 +186,15 @@ check_eq "and the previous version stays loaded" "0" "$(pings_from 10.77.0.9 2)"
 printf '10.77.0.64/26\n' >"$FEED"
 check "feeds reload" cli feeds reload
 check_eq "after a good reload 10.77.0.9 passes again" "2" "$(pings_from 10.77.0.9 2)"
+# A changed file is read again without being asked (the daemon checks every second).
+printf '10.77.0.9/32\n10.77.0.64/26\n' >"$FEED"
+for _ in $(seq 50); do
+	[ "$(cli feeds list --json | jq '.feeds[0].prefixes')" = 2 ] && break
+	sleep 0.1
+done
+check_eq "a changed feed file is read again within 5 s, unasked" "2" \
+	"$(cli feeds list --json | jq '.feeds[0].prefixes')"
+check_eq "and its new address (10.77.0.9) is blocked" "0" "$(pings_from 10.77.0.9 2)"
 
 # ---- capture -----------------------------------------------------------------
 check "rules add no-telnet again" cli rules add no-telnet drop tcp dport 23
