@@ -40,6 +40,22 @@ static bool split(const char *path, char *program, size_t psize, char *rule, siz
 	return true;
 }
 
+/* A query value in [min, max], all digits; absent (NULL) leaves *out as it is. */
+static bool query_number(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!text)
+		return true;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (!*text || *end || errno || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 static bool has_rule_plane(const struct fw_api_backend *be)
 {
 	return be->rules_list && be->rules_add && be->rules_delete && be->rules_replace &&
@@ -66,11 +82,9 @@ void fw_api_rules_route(const struct fw_api_backend *be, const struct fw_api_req
 	if (!strcmp(req->path + strlen(req->path) - 4, "/top")) {
 		const char *iv = req->query ? req->query(req->query_ctx, "interval") : NULL;
 		const char *lim = req->query ? req->query(req->query_ctx, "limit") : NULL;
-		char *end;
-		long interval = iv ? strtol(iv, &end, 10) : 1, limit = lim ? strtol(lim, &end, 10) : 10;
+		long interval = 1, limit = 10;
 
-		if ((iv && (!*iv || interval < 0 || interval > 10)) ||
-		    (lim && (!*lim || limit < 1 || limit > 10000))) {
+		if (!query_number(iv, 0, 10, &interval) || !query_number(lim, 1, 10000, &limit)) {
 			fw_api_refuse(resp, -EINVAL, "interval: 0 to 10 seconds; limit: 1 to 10000",
 				      "invalid interval or limit");
 			return;

@@ -454,6 +454,7 @@ static void test_rule_plane_refusals(void **state)
 {
 	struct fake_query bad_interval = { { "interval" }, { "11" } };
 	struct fake_query bad_limit = { { "limit" }, { "0" } };
+	struct fake_query trailing = { { "interval" }, { "2x" } };
 	struct fake_query ok = { { "interval", "limit" }, { "0", "3" } };
 	struct fw_api_backend partial = fake_backend;
 	struct fw_api_context ctx = { .backend = &partial, .token = FAKE_TOKEN };
@@ -465,6 +466,9 @@ static void test_rule_plane_refusals(void **state)
 	assert_string_equal(error_of(&r), "invalid interval or limit");
 	fw_api_response_release(&r);
 	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &bad_limit);
+	assert_status(r, 400);
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &trailing);
 	assert_status(r, 400);
 	fw_api_response_release(&r);
 	assert_int_equal(fake.calls, 0);
