@@ -27,6 +27,7 @@
 #include "parse.h"
 #include "ringbuf.h"
 #include "telemetry.h"
+#include "rules.h"
 #include "xdp_chain.h"
 
 /* Args (globals the engine writes through BTF, at load or at run time). */
@@ -148,6 +149,10 @@ enum flywall_counters__ddos_counters {
 	ddos_counters__events_sent = FW_DDOS_EVENT_SENT,
 	ddos_counters__events_lost = FW_DDOS_EVENT_LOST,
 	ddos_counters__events_suppressed = FW_DDOS_EVENT_SUPPRESSED,
+	ddos_counters__drop__rule = FW_RULES_REASON_RULE,
+	ddos_counters__drop__rule_rate_limited = FW_RULES_REASON_RULE_RATE,
+	ddos_counters__drop__under_attack = FW_RULES_REASON_UNDER_ATTACK,
+	ddos_counters__drop__feed = FW_RULES_REASON_FEED,
 };
 FLYWALL_COUNTER_NAMES(ddos_counters);
 
@@ -427,22 +432,33 @@ static __always_inline void summarise(struct xdp_md *ctx, const struct fw_pkt *p
 }
 
 static __always_inline int drop(struct xdp_md *ctx, const struct fw_pkt *pkt, __u32 reason,
-				__u64 *now)
+				__s32 rule, __u64 *now)
 {
+	if (fw_shadow_pass(ctx, reason, rule))
+		return XDP_PASS;
 	fw_count(&ddos_counters, reason);
 	summarise(ctx, pkt, reason, now);
 	return XDP_DROP;
 }
 
 /* Returns the reason to drop a parsed IP packet, or 0 to pass it. */
-static __always_inline __u32 drop_reason(const struct fw_pkt *pkt, __u64 *now)
+static __always_inline __u32 drop_reason(struct xdp_md *ctx, const struct fw_pkt *pkt,
+					 __s32 *rule, __u64 *now)
 {
 	const struct fw_ddos_derived *d;
+	__u32 verdict;
 
 	if (blocklisted(pkt, now))
 		return FW_DDOS_REASON_BLOCKLIST;
 	if (listed(&cidr_blocklist, pkt, now))
 		return FW_DDOS_REASON_CIDR;
+	/* ---- the rule plane (bpf/lib/rules.h): under-attack mode, L4 rules ---- */
+	verdict = fw_rules_check(ctx, pkt, rule);
+	if (verdict == FW_RULES_ACCEPT)
+		return 0;
+	if (verdict)
+		return verdict;
+	/* ---- end of the rule plane ---- */
 	if (pkt->later_fragment) {
 		fw_count(&ddos_counters, FW_DDOS_FRAGMENT);
 		if (drop_fragments)
@@ -460,6 +476,7 @@ int ddos_filter(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct fw_pkt pkt = {};
 	__u64 now = 0;
+	__s32 rule = -1;
 	__u32 reason;
 
 	switch (fw_parse_packet(data, end, end - data, &pkt)) {
@@ -469,9 +486,9 @@ int ddos_filter(struct xdp_md *ctx)
 		fw_count(&ddos_counters, FW_DDOS_PASS_NON_IP);
 		return fw_xdp_chain_next(ctx);
 	default:
-		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, &now);
+		return drop(ctx, &pkt, FW_DDOS_REASON_MALFORMED, -1, &now);
 	}
-	reason = drop_reason(&pkt, &now);
+	reason = drop_reason(ctx, &pkt, &rule, &now);
 	if (!reason) {
 		fw_count(&ddos_counters, FW_DDOS_PASS);
 		return fw_xdp_chain_next(ctx);
@@ -480,7 +497,7 @@ int ddos_filter(struct xdp_md *ctx)
 		fw_count(&ddos_counters, FW_DDOS_PASS_ALLOWLIST);
 		return fw_xdp_chain_next(ctx);
 	}
-	return drop(ctx, &pkt, reason, &now);
+	return drop(ctx, &pkt, reason, rule, &now);
 }
 
 char LICENSE[] SEC("license") = "GPL";

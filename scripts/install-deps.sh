@@ -15,7 +15,7 @@ PACKAGES=(
 	# HashiCorp's HCL parser, the conformance test's reference
 	golang-go golang-github-hashicorp-hcl-v2-dev
 	# test peers
-	iproute2 iputils-ping curl tcpreplay iperf3 nftables xdp-tools wrk ethtool conntrack
+	iproute2 iputils-ping curl tcpreplay tcpdump iperf3 nftables xdp-tools wrk ethtool conntrack
 	bind9-dnsutils util-linux procps python3
 	# /metrics checked by promtool; `make deb` (dpkg-shlibdeps); man pages
 	prometheus dpkg-dev man-db

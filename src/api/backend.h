@@ -142,6 +142,39 @@ struct fw_api_backend {
 	 * ask next. */
 	json_t *(*events_since)(void *ctx, uint64_t since, size_t max, uint64_t *next);
 
+	/* ---- the rule plane of a program whose object has it (ddos_filter:
+	 * rule_defs, feed_cidrs, talkers; docs/programs.md). Optional: the
+	 * routes answer -ENOSYS when a member is NULL ---- */
+	/* {"program", "count", "shadow_mode", "under_attack", "rules": [...]}:
+	 * each rule's fields, its text form and its packets/bytes/would_drop. */
+	int (*rules_list)(void *ctx, const char *program, json_t **out, struct fw_error *err);
+	/* rule: {"name", "action", "proto"?, "src"?, "dst"?, "dport"?,
+	 * "tcp_flags"?, "rate_pps"?, "position"?} (position: 0-based, default
+	 * last). -EEXIST when the name is taken. *out: the rule as listed. */
+	int (*rules_add)(void *ctx, const char *program, json_t *rule, json_t **out,
+			 struct fw_error *err);
+	/* -ENOENT when there is no such rule. */
+	int (*rules_delete)(void *ctx, const char *program, const char *rule,
+			    struct fw_error *err);
+	/* The whole set at once, in order (rules: an array); *out: the listing.
+	 * Every change is one generation switch in the kernel. */
+	int (*rules_replace)(void *ctx, const char *program, json_t *rules, json_t **out,
+			     struct fw_error *err);
+	/* A program's feeds: {"program", "count", "feeds": [{"name", "file",
+	 * "refresh_s", "loaded", "prefixes" (merged), "entries", "lines",
+	 * "bad_lines", "errors": [{"line", "error"}], "loaded_at", "load_ms",
+	 * "hits", "last_error"?}]}. */
+	int (*feeds_list)(void *ctx, const char *program, json_t **out, struct fw_error *err);
+	/* Re-reads every feed of the program now; then the listing. */
+	int (*feeds_reload)(void *ctx, const char *program, json_t **out, struct fw_error *err);
+	/* Top talkers: {"program", "interval_s", "sources" (in the table),
+	 * "talkers": [{"address", "packets", "bytes", "pps", "bps"}]}, most
+	 * packets first, at most limit. interval_s > 0: counts over that many
+	 * seconds (the call sleeps); 0: totals since each source entered the
+	 * table. */
+	int (*top)(void *ctx, const char *program, unsigned int interval_s, size_t limit,
+		   json_t **out, struct fw_error *err);
+
 	/* Optional: the cluster's status (src/cluster/); NULL when none runs. */
 	json_t *(*cluster)(void *ctx);
 };

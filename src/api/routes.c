@@ -6,6 +6,7 @@
  * once, so a bad request changes nothing.
  */
 #include "api/routes.h"
+#include "api/routes_rules.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -614,6 +615,13 @@ static void blocklist_delete(struct route_args *a)
 				"deleted", (json_int_t)json_array_size(addresses)), 200);
 }
 
+/* ---- the rule plane (routes_rules.c) ------------------------------------ */
+
+static void rules_route(struct route_args *a)
+{
+	fw_api_rules_route(a->be, a->req, a->body, a->resp);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 static const struct route routes[] = {
@@ -635,6 +643,13 @@ static const struct route routes[] = {
 	{ "DELETE", "/api/ebpf/blocklist", blocklist_delete, ROUTE_AUTH | ROUTE_BODY },
 	{ "GET", "/api/ebpf/cluster", cluster_get, 0 },
 	{ "GET", "/api/ebpf/events", events_stream, 0 },
+	{ "GET", "/api/ebpf/programs/*/rules", rules_route, 0 },
+	{ "POST", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
+	{ "PUT", "/api/ebpf/programs/*/rules", rules_route, ROUTE_AUTH | ROUTE_BODY },
+	{ "DELETE", "/api/ebpf/programs/*/rules/*", rules_route, ROUTE_AUTH },
+	{ "GET", "/api/ebpf/programs/*/feeds", rules_route, 0 },
+	{ "GET", "/api/ebpf/programs/*/top", rules_route, 0 },
+	{ "POST", "/api/ebpf/programs/*/feeds/reload", rules_route, ROUTE_AUTH },
 	{ "GET", "/metrics", metrics_get, 0 },
 	/* The dashboard (api/ui.c) */
 	{ "GET", "/", ui_page, 0 }, { "GET", "/ui/*", ui_asset, 0 },

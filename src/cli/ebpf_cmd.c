@@ -3,6 +3,7 @@
 #include "cli/command.h"
 #include "cli/ebpf_client_cmds.h"
 #include "cli/ebpf_cmds.h"
+#include "cli/rules_cmds.h"
 #include "ebpf/compiler.h"
 
 static const struct fw_command_word json_word[] = {
@@ -97,6 +98,67 @@ static const struct fw_command blocklist_commands[] = {
 	{ 0 },
 };
 
+static const struct fw_command_word rules_program_word[] = {
+	{ "program", FW_VALUE_TEXT, "P", "the rules of program P (default ddos_filter)" },
+	{ 0 },
+};
+
+static const struct fw_command_word rules_add_words[] = {
+	{ "src", FW_VALUE_TEXT, "CIDR", "match the source address or prefix" },
+	{ "dst", FW_VALUE_TEXT, "CIDR", "match the destination address or prefix" },
+	{ "dport", FW_VALUE_TEXT, "P|LO-HI", "match the destination port or range (tcp, udp)" },
+	{ "flags", FW_VALUE_TEXT, "F", "tcp flags set and (with !) clear: syn,!ack" },
+	{ "pps", FW_VALUE_TEXT, "N", "rate_limit: packets per second the rule lets through" },
+	{ "position", FW_VALUE_TEXT, "N", "insert at N (0 is first; default last)" },
+	{ "program", FW_VALUE_TEXT, "P", "the rules of program P (default ddos_filter)" },
+	{ 0 },
+};
+
+static const struct fw_command rules_commands[] = {
+	{ "list", fw_cmd_ebpf_rules_list, NULL, "[program P]",
+	  "the rules in order, with packets, bytes and shadow-mode would-drops",
+	  { rules_program_word, fw_client_words } },
+	{ "add", fw_cmd_ebpf_rules_add, NULL,
+	  "NAME ACTION [PROTO] [src CIDR] [dst CIDR] [dport P|LO-HI] [flags F] [pps N] "
+	  "[position N] [program P]",
+	  "add a rule (ACTION: drop, pass, count, rate_limit; PROTO: tcp, udp, icmp, icmpv6, any)",
+	  { rules_add_words, fw_client_words },
+	  "The first rule in order that matches decides; count rules count and go on.\n"
+	  "A change reaches every packet at once (docs/programs.md#rules).\n"
+	  "Example: flywall ebpf rules add no-telnet drop tcp dport 23\n" },
+	{ "del", fw_cmd_ebpf_rules_del, NULL, "NAME [program P]", "delete a rule",
+	  { rules_program_word, fw_client_words } },
+	{ 0 },
+};
+
+static const struct fw_command_word top_words[] = {
+	{ "--interval", FW_VALUE_TEXT, "S", "count over S seconds, 0 to 10 (default 1; 0: totals)" },
+	{ "limit", FW_VALUE_TEXT, "N", "show N sources (default 10)" },
+	{ "program", FW_VALUE_TEXT, "P", "the sources of program P (default ddos_filter)" },
+	{ 0 },
+};
+
+static const struct fw_command_word capture_words[] = {
+	{ "-w", FW_VALUE_FILE, "FILE.pcap", "where the packets go (required); reasons in FILE.pcap.reasons" },
+	{ "count", FW_VALUE_TEXT, "N", "stop after N packets" },
+	{ "reason", FW_VALUE_TEXT, "R", "only drops for reason R (rule, feed, blocklist, "
+	  "cidr_blocklist, rate_limit, rule_rate_limit, under_attack, malformed, fragment)" },
+	{ "sample", FW_VALUE_TEXT, "N", "capture one drop in N per CPU (default 1)" },
+	{ "timeout", FW_VALUE_TEXT, "S", "stop after S seconds" },
+	{ "--pin-root", FW_VALUE_DIR, "DIR", "the daemon's pin root (default /sys/fs/bpf/flywall)" },
+	{ 0 },
+};
+
+static const struct fw_command feeds_commands[] = {
+	{ "list", fw_cmd_ebpf_feeds_list, NULL, "[program P]",
+	  "the feeds: prefixes after merging, entries, bad lines by number, hits, last load",
+	  { rules_program_word, fw_client_words } },
+	{ "reload", fw_cmd_ebpf_feeds_reload, NULL, "[program P]",
+	  "re-read every feed of the program now (a feed that fails keeps its previous version)",
+	  { rules_program_word, fw_client_words } },
+	{ 0 },
+};
+
 const struct fw_command fw_ebpf_commands[] = {
 	{ "features", fw_cmd_ebpf_features, NULL, "[--json]",
 	  "what this kernel supports, found by trying", { json_word } },
@@ -131,6 +193,26 @@ const struct fw_command fw_ebpf_commands[] = {
 	{ "unload", fw_cmd_ebpf_unload, NULL, "NAME", "detach and unload a program",
 	  { fw_client_words } },
 	{ "blocklist", NULL, blocklist_commands, NULL, "ddos_filter's blocklist" },
+	{ "rules", NULL, rules_commands, NULL, "ddos_filter's L4 rules" },
+	{ "feeds", NULL, feeds_commands, NULL, "ddos_filter's feeds (lists loaded from files)" },
+	{ "capture", fw_cmd_ebpf_capture, NULL,
+	  "PROGRAM -w FILE.pcap [count N] [reason R] [sample N] [timeout S] [--pin-root DIR]",
+	  "write sampled dropped packets as a pcap (as root, beside the daemon)",
+	  { capture_words, fw_client_words },
+	  "Switches the program's capture on (arg capture_sample) until count packets, the\n"
+	  "timeout or Ctrl-C, then off. Frames are cut to capture_snap bytes (default 128,\n"
+	  "at most 256) and held to capture_budget per second in the kernel.\n" },
+	{ "top", fw_cmd_ebpf_top, NULL, "[program P] [--interval S] [limit N]",
+	  "the sources sending the most packets, over an interval",
+	  { top_words, fw_client_words },
+	  "Read from ddos_filter's talkers table, kept while its arg track_sources = 1\n"
+	  "(at most 65536 sources, least recently seen dropped first); blocklisted\n"
+	  "sources are not counted there.\n" },
+	{ "mode", fw_cmd_ebpf_mode, NULL, "[shadow|under-attack on|off] [program P]",
+	  "switch shadow or under-attack mode, or show both",
+	  { rules_program_word, fw_client_words },
+	  "shadow: every drop becomes a pass, counted per reason and rule (would_drop).\n"
+	  "under-attack: only allowlisted sources and sources seen before the switch pass.\n" },
 	{ "events", fw_cmd_ebpf_events, NULL, "[since SEQ] [count N]", "follow program events",
 	  { events_words, fw_client_words } },
 	{ "cluster", NULL, cluster_commands, NULL,

@@ -7,6 +7,8 @@
  * which the REST API shares.
  */
 #include "config/ebpf_config.h"
+#include "ebpf/feeds.h"
+#include "ebpf/rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -649,6 +651,165 @@ static void check_interface_shared(struct checker *c, const struct hcl_block *b,
 	}
 }
 
+/*
+ * `rule "NAME" { action = "drop" proto = "tcp" dport = 23 ... }` in an xdp
+ * block: one L4 rule of ddos_filter's rule plane (src/ebpf/rules.h), in file
+ * order. A faulty field is reported at its value.
+ */
+static void check_rule_block(struct checker *c, const struct hcl_block *prog,
+			     const struct hcl_block *b, struct fw_prog_spec *spec)
+{
+	static const char *const fields[] = { "action", "proto", "src", "dst", "dport",
+					      "tcp_flags", "rate_pps" };
+	char text[6][64], port[16], field[32];
+	struct fw_rule_fields f = { .rate_pps = -1 };
+	const char **slot[] = { &f.action, &f.proto, &f.src, &f.dst, &f.dport, &f.tcp_flags };
+	struct fw_error err = { 0 };
+	struct fw_rule_def def, *more;
+	bool ok = true;
+
+	spec->has_rules = true;
+	if (prog && spec->hook != FW_HOOK_XDP) {
+		report(c, b->pos, "rule blocks belong in xdp blocks (ddos_filter's rule plane)");
+		return;
+	}
+	if (!b->labels || b->labels->next) {
+		report(c, b->pos, "a rule block takes one label, its name: rule \"NAME\" { ... }");
+		return;
+	}
+	f.name = b->labels->text;
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next) {
+		size_t i;
+
+		if (is_duplicate(c, b->body.attrs, a, "field")) {
+			ok = false;
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(fields) && strcmp(a->key, fields[i]); i++)
+			;
+		if (i == ARRAY_SIZE(fields)) {
+			report_unknown(c, a->pos, "field", a->key, "rule", fields, ARRAY_SIZE(fields));
+			ok = false;
+		} else if (!strcmp(a->key, "rate_pps") ||
+			   (!strcmp(a->key, "dport") && a->value->type == HCL_NUMBER)) {
+			int64_t n;
+
+			if (!get_integer(c, a->value, a->key, &n)) {
+				ok = false;
+			} else if (!strcmp(a->key, "rate_pps")) {
+				f.rate_pps = n;
+			} else {
+				snprintf(port, sizeof(port), "%lld", (long long)n);
+				f.dport = port;
+			}
+		} else if (get_string(c, a, text[i], sizeof(text[i]))) {
+			*slot[i] = text[i];
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok)
+		return;
+	if (fw_rule_from_fields(&f, &def, field, sizeof(field), &err)) {
+		struct hcl_pos pos = !strcmp(field, "name") ? b->labels->pos : b->pos;
+
+		for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+			if (!strcmp(a->key, field))
+				pos = a->value->pos;
+		report(c, pos, "%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < spec->n_rules; i++)
+		if (!strcmp(spec->rules[i].name, def.name)) {
+			report(c, b->labels->pos, "a second rule named \"%s\"", def.name);
+			return;
+		}
+	more = realloc(spec->rules, (spec->n_rules + 1) * sizeof(*more));
+	if (!more) {
+		report(c, b->pos, "rule \"%s\": out of memory", def.name);
+		return;
+	}
+	spec->rules = more;
+	spec->rules[spec->n_rules++] = def;
+}
+
+/* "30s", "15m", "1h", "1d" or seconds -> seconds (> 0). */
+static bool parse_duration(const char *text, uint32_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+	unsigned long long unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 :
+				  !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
+
+	if (end == text || !unit || !v || v * unit > UINT32_MAX)
+		return false;
+	*out = v * unit;
+	return true;
+}
+
+/* `feed "NAME" { file = "...", refresh = "1h" }` in an xdp block. */
+static void check_feed_block(struct checker *c, const struct hcl_block *b,
+			     struct fw_prog_spec *spec)
+{
+	static const char *const fields[] = { "file", "refresh" };
+	struct fw_feed_spec feed = { 0 }, *more;
+	struct fw_error err = { 0 };
+	char text[FW_PATH_MAX];
+	bool has_file = false;
+
+	if (spec->hook != FW_HOOK_XDP) {
+		report(c, b->pos, "feed blocks belong in xdp blocks (ddos_filter's rule plane)");
+		return;
+	}
+	if (!b->labels || b->labels->next || !b->labels->text[0] ||
+	    strlen(b->labels->text) >= sizeof(feed.name)) {
+		report(c, b->pos, "a feed block takes one label, its name (1-47 characters): feed \"NAME\" { ... }");
+		return;
+	}
+	snprintf(feed.name, sizeof(feed.name), "%s", b->labels->text);
+	for (const struct hcl_attr *a = b->body.attrs; a; a = a->next) {
+		if (is_duplicate(c, b->body.attrs, a, "field"))
+			continue;
+		if (!strcmp(a->key, "file")) {
+			has_file = get_string(c, a, text, sizeof(text)) &&
+				   ok_or_report(c, a->value->pos,
+						fw_path_resolve(c->config_dir, text, feed.file,
+								sizeof(feed.file), &err), &err);
+		} else if (!strcmp(a->key, "refresh")) {
+			if (get_string(c, a, text, sizeof(text)) &&
+			    !parse_duration(text, &feed.refresh_s))
+				report(c, a->value->pos, "refresh: a duration such as \"30s\", \"15m\", \"1h\" or \"1d\"; found \"%s\"", text);
+		} else {
+			report_unknown(c, a->pos, "field", a->key, "feed", fields, ARRAY_SIZE(fields));
+		}
+	}
+	if (!has_file) {
+		bool given = false;
+
+		for (const struct hcl_attr *a = b->body.attrs; a; a = a->next)
+			given |= !strcmp(a->key, "file");
+		if (!given)
+			report(c, b->pos, "feed \"%s\" needs file = \"PATH\"", feed.name);
+		return;
+	}
+	if (spec->n_feeds == FW_FEEDS_MAX) {
+		report(c, b->pos, "at most %d feeds per program", FW_FEEDS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < spec->n_feeds; i++)
+		if (!strcmp(spec->feeds[i].name, feed.name)) {
+			report(c, b->labels->pos, "a second feed named \"%s\"", feed.name);
+			return;
+		}
+	more = realloc(spec->feeds, (spec->n_feeds + 1) * sizeof(*more));
+	if (!more) {
+		report(c, b->pos, "feed \"%s\": out of memory", feed.name);
+		return;
+	}
+	spec->feeds = more;
+	spec->feeds[spec->n_feeds++] = feed;
+}
+
 static void check_prog_block(struct checker *c, const struct hcl_block *b, enum fw_hook hook)
 {
 	struct fw_ebpf_config *e = &c->cfg->ebpf;
@@ -681,7 +842,11 @@ static void check_prog_block(struct checker *c, const struct hcl_block *b, enum 
 		if (!is_duplicate(c, b->body.attrs, a, "field"))
 			check_prog_attr(c, b, spec, a);
 	for (const struct hcl_block *nb = b->body.blocks; nb && !full(c); nb = nb->next) {
-		if (find_prog_field(nb->type))
+		if (!strcmp(nb->type, "rule"))
+			check_rule_block(c, b, nb, spec);
+		else if (!strcmp(nb->type, "feed"))
+			check_feed_block(c, nb, spec);
+		else if (find_prog_field(nb->type))
 			report(c, nb->pos, "%s is an attribute, not a block: write %s = { ... }",
 			       nb->type, nb->type);
 		else

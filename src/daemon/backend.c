@@ -24,6 +24,7 @@
 #include "daemon/event_log.h"
 #include "daemon/program_ext.h"
 #include "daemon/reconcile.h"
+#include "daemon/rules.h"
 #include "ebpf/args.h"
 #include "ebpf/btf_json.h"
 #include "ebpf/chain.h"
@@ -1270,6 +1271,8 @@ void fw_backend_init(struct fw_daemon *d)
 	pthread_cond_init(&d->hk.wake, NULL);
 	pthread_mutex_init(&d->counts.lock, NULL);
 	pthread_mutex_init(&d->blocklist.lock, NULL);
+	pthread_mutex_init(&d->rules.lock, NULL);
+	pthread_mutex_init(&d->rules.feeds_lock, NULL);
 	d->backend = (struct fw_api_backend){
 		.ctx = d,
 		.program_dir = backend_program_dir,
@@ -1301,5 +1304,12 @@ void fw_backend_init(struct fw_daemon *d)
 		.blocklist_abort = fw_blocklist_abort,
 		.blocklist_default = fw_blocklist_default_program,
 		.events_since = backend_events_since,
+		.rules_list = fw_rules_list,
+		.rules_add = fw_rules_add,
+		.rules_delete = fw_rules_delete,
+		.rules_replace = fw_rules_replace,
+		.feeds_list = fw_feeds_list,
+		.feeds_reload = fw_feeds_reload,
+		.top = fw_top,
 	};
 }

@@ -32,6 +32,7 @@
 #include "daemon/event_log.h"
 #include "daemon/privileges.h"
 #include "daemon/reconcile.h"
+#include "daemon/rules.h"
 #include "ebpf/compiler.h"
 #include "ebpf/hooks.h"
 #include "ebpf/loader.h"
@@ -115,6 +116,10 @@ static int apply_config_file(struct fw_daemon *d, struct fw_error *err)
 		fw_info("applied %s in %.1f ms: %d attached, %d replaced, %d kept, %d removed%s",
 			d->config_path, elapsed_ms(&start), rep.loaded, rep.replaced, rep.kept,
 			rep.removed, d->cfg.ebpf.enabled ? "" : " (ebpf disabled)");
+	/* Rule and feed blocks: after the programs' maps are pinned, with no
+	 * lock held (a feed is a file to read). */
+	if (!ret && d->cfg.ebpf.enabled)
+		fw_rule_plane_configure(d);
 	return ret;
 }
 
@@ -448,6 +453,7 @@ out:
 	fw_cluster_close();
 	fw_backend_join(&d);
 	fw_event_log_free(d.events);
+	fw_rule_plane_free(&d);
 	fw_registry_close(&d.reg);
 	fw_config_release(&d.cfg);
 	fw_error_clear(&err);

@@ -20,6 +20,8 @@
 struct fw_api_server;
 struct fw_event_log;
 struct bl_state;
+struct fw_feed_state;
+struct fw_auto_block;
 
 /* The backend's housekeeping thread (backend.c). */
 struct fw_housekeeping {
@@ -43,6 +45,16 @@ struct fw_blocklist_kept {
 	_Atomic uint64_t generation;    /* the last announced to verdict caches */
 };
 
+/* The rule plane's kept state (rules.c, feeds.c, top.c; the rules
+ * extension). The rule sets themselves live in the programs' pinned maps. */
+struct fw_rule_plane {
+	pthread_mutex_t lock;           /* orders rule set changes */
+	pthread_mutex_t feeds_lock;     /* the feeds and their loaded versions */
+	struct fw_feed_state *feeds;    /* every program's `feed` blocks */
+	size_t n_feeds;
+	struct fw_auto_block *autos;    /* automatic blocking's last readings (top.c) */
+};
+
 struct fw_daemon {
 	pthread_mutex_t lock;
 	char config_path[FW_PATH_MAX];
@@ -56,6 +68,7 @@ struct fw_daemon {
 	struct fw_housekeeping hk;
 	struct fw_count_cache counts;
 	struct fw_blocklist_kept blocklist;
+	struct fw_rule_plane rules;
 };
 
 /* The one lock of the daemon (see above). */

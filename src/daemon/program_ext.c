@@ -9,6 +9,7 @@ static const struct fw_program_ext *const exts[] = {
 	&fw_ext_services,
 	&fw_ext_shaper,
 	&fw_ext_blocklist,
+	&fw_ext_rules,
 };
 
 #define N_EXTS (sizeof(exts) / sizeof(*exts))

@@ -9,6 +9,9 @@
  *                               globals, written once the queuing is set up
  *   blocklist (ext_blocklist.c) the blocklist and cidr_blocklist maps: the
  *                               /api/ebpf/blocklist resource (blocklist.c)
+ *   rules     (rules.c)         the rule plane's maps (rule_defs, feed_cidrs,
+ *                               talkers): feeds' refresh and automatic
+ *                               blocking in its tick
  * Every hook is optional. Reconcile calls them for each block it loads:
  * before_load in prepare (object opened, not loaded), apply in switch (the
  * program loaded, not attached yet), rollback when a later step fails.
@@ -62,7 +65,8 @@ struct fw_program_ext {
 	void (*tick)(struct fw_daemon *d);
 };
 
-extern const struct fw_program_ext fw_ext_services, fw_ext_shaper, fw_ext_blocklist;
+extern const struct fw_program_ext fw_ext_services, fw_ext_shaper, fw_ext_blocklist,
+	fw_ext_rules;
 
 /* The loader's hook: every matching extension's before_load. */
 extern const struct fw_load_hook fw_program_ext_load_hook;

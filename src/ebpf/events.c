@@ -9,6 +9,7 @@
 #include "ebpf/spec.h"
 #include "flywall/conntrack.h"
 #include "flywall/ddos.h"
+#include "flywall/rules.h"
 #include "flywall/events.h"
 #include "flywall/monitor.h"
 #include "flywall/trace.h"
@@ -128,6 +129,10 @@ static const char *ddos_reason_name(unsigned int reason)
 	case FW_DDOS_REASON_RATE: return "rate_limit";
 	case FW_DDOS_REASON_MALFORMED: return "malformed";
 	case FW_DDOS_REASON_FRAGMENT: return "fragment";
+	case FW_RULES_REASON_RULE: return "rule";
+	case FW_RULES_REASON_RULE_RATE: return "rule_rate_limit";
+	case FW_RULES_REASON_UNDER_ATTACK: return "under_attack";
+	case FW_RULES_REASON_FEED: return "feed";
 	default: return NULL;
 	}
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf/spec.h"
+#include "flywall/rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,12 @@ void fw_prog_spec_release(struct fw_prog_spec *spec)
 			free(spec->args[i].s);
 	free(spec->args);
 	free(spec->maps);
+	free(spec->rules);
+	spec->rules = NULL;
+	spec->n_rules = 0;
+	free(spec->feeds);
+	spec->feeds = NULL;
+	spec->n_feeds = 0;
 	spec->args = NULL;
 	spec->maps = NULL;
 	spec->n_args = spec->n_maps = 0;
@@ -67,7 +74,23 @@ int fw_prog_spec_copy(struct fw_prog_spec *dst, const struct fw_prog_spec *src)
 	*dst = *src;
 	dst->maps = NULL;
 	dst->args = NULL;
-	dst->n_maps = dst->n_args = 0;
+	dst->rules = NULL;
+	dst->feeds = NULL;
+	dst->n_maps = dst->n_args = dst->n_rules = dst->n_feeds = 0;
+	if (src->n_feeds) {
+		dst->feeds = malloc(src->n_feeds * sizeof(*src->feeds));
+		if (!dst->feeds)
+			return -ENOMEM;
+		memcpy(dst->feeds, src->feeds, src->n_feeds * sizeof(*src->feeds));
+		dst->n_feeds = src->n_feeds;
+	}
+	if (src->n_rules) {
+		dst->rules = malloc(src->n_rules * sizeof(*src->rules));
+		if (!dst->rules)
+			return -ENOMEM;
+		memcpy(dst->rules, src->rules, src->n_rules * sizeof(*src->rules));
+		dst->n_rules = src->n_rules;
+	}
 	if (src->n_maps) {
 		dst->maps = malloc(src->n_maps * sizeof(*src->maps));
 		if (!dst->maps)

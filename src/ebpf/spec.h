@@ -98,6 +98,20 @@ struct fw_prog_spec {
 	size_t n_maps;
 	struct fw_arg *args;            /* owned */
 	size_t n_args;
+	/* xdp: `rule` blocks (ddos_filter's rule plane, src/ebpf/rules.h); when
+	 * has_rules, each apply makes the program's rule set exactly these */
+	struct fw_rule_def *rules;      /* owned */
+	size_t n_rules;
+	bool has_rules;
+	/* xdp: `feed` blocks (lists loaded into ddos_filter's feed_cidrs) */
+	struct fw_feed_spec *feeds;     /* owned */
+	size_t n_feeds;
+};
+
+struct fw_feed_spec {
+	char name[48];
+	char file[FW_PATH_MAX];         /* absolute */
+	uint32_t refresh_s;             /* re-read this often; 0: only when it changes */
 };
 
 const char *fw_hook_name(enum fw_hook hook);

@@ -364,6 +364,66 @@ static json_t *fake_events_since(void *ctx, uint64_t since, size_t max, uint64_t
 	return out;
 }
 
+/* The rule plane: each call records itself, its program and its context;
+ * the JSON it was given (a rule, the rule set) goes into fake.last_json, the
+ * interval of top into fake.last_offset and its limit into fake.last_limit. */
+static int fake_rule_call(void *ctx, const char *call, const char *program, json_t *j,
+			  json_t **out, struct fw_error *err)
+{
+	int ret = fake_keep_json(call, program, j, err);
+
+	fake.last_ctx = ctx;
+	if (!ret && out)
+		*out = json_pack("{s:s, s:s}", "program", program, "call", call);
+	return ret;
+}
+
+static int fake_rules_list(void *ctx, const char *program, json_t **out, struct fw_error *err)
+{
+	return fake_rule_call(ctx, "rules_list", program, NULL, out, err);
+}
+
+static int fake_rules_add(void *ctx, const char *program, json_t *rule, json_t **out,
+			  struct fw_error *err)
+{
+	return fake_rule_call(ctx, "rules_add", program, rule, out, err);
+}
+
+static int fake_rules_delete(void *ctx, const char *program, const char *rule,
+			     struct fw_error *err)
+{
+	json_t *name = json_string(rule);
+	int ret = fake_rule_call(ctx, "rules_delete", program, name, NULL, err);
+
+	json_decref(name);
+	return ret;
+}
+
+static int fake_rules_replace(void *ctx, const char *program, json_t *rules, json_t **out,
+			      struct fw_error *err)
+{
+	return fake_rule_call(ctx, "rules_replace", program, rules, out, err);
+}
+
+static int fake_feeds_list(void *ctx, const char *program, json_t **out, struct fw_error *err)
+{
+	return fake_rule_call(ctx, "feeds_list", program, NULL, out, err);
+}
+
+static int fake_feeds_reload(void *ctx, const char *program, json_t **out,
+			     struct fw_error *err)
+{
+	return fake_rule_call(ctx, "feeds_reload", program, NULL, out, err);
+}
+
+static int fake_top(void *ctx, const char *program, unsigned int interval_s, size_t limit,
+		    json_t **out, struct fw_error *err)
+{
+	fake.last_offset = interval_s;
+	fake.last_limit = limit;
+	return fake_rule_call(ctx, "top", program, NULL, out, err);
+}
+
 static const struct fw_api_backend fake_backend = {
 	.ctx = &fake,
 	.program_dir = fake_program_dir,
@@ -395,6 +455,13 @@ static const struct fw_api_backend fake_backend = {
 	.blocklist_abort = fake_blocklist_abort,
 	.blocklist_default = "ddos_filter",
 	.events_since = fake_events_since,
+	.rules_list = fake_rules_list,
+	.rules_add = fake_rules_add,
+	.rules_delete = fake_rules_delete,
+	.rules_replace = fake_rules_replace,
+	.feeds_list = fake_feeds_list,
+	.feeds_reload = fake_feeds_reload,
+	.top = fake_top,
 };
 
 #define FAKE_TOKEN "0123456789abcdef"

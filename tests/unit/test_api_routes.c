@@ -414,6 +414,91 @@ static void test_backend_missing_is_501(void **state)
 	fw_api_response_release(&r);
 }
 
+/* The rule plane's endpoints reach their backend calls, with the program
+ * from the path and the context the backend was registered with. */
+static void test_rule_plane_reaches_its_calls(void **state)
+{
+	static const struct { const char *method, *path, *body, *call; unsigned int status; }
+	cases[] = {
+		{ "GET", "/api/ebpf/programs/edge/rules", NULL, "rules_list", 200 },
+		{ "POST", "/api/ebpf/programs/edge/rules",
+		  "{\"name\": \"no-telnet\", \"action\": \"drop\"}", "rules_add", 201 },
+		{ "PUT", "/api/ebpf/programs/edge/rules", "{\"rules\": []}", "rules_replace", 200 },
+		{ "DELETE", "/api/ebpf/programs/edge/rules/no-telnet", NULL, "rules_delete", 200 },
+		{ "GET", "/api/ebpf/programs/edge/feeds", NULL, "feeds_list", 200 },
+		{ "POST", "/api/ebpf/programs/edge/feeds/reload", NULL, "feeds_reload", 200 },
+		{ "GET", "/api/ebpf/programs/edge/top", NULL, "top", 200 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct fw_api_response r = call(cases[i].method, cases[i].path, cases[i].body, true);
+
+		assert_status(r, cases[i].status);
+		assert_string_equal(fake.last_call, cases[i].call);
+		assert_string_equal(fake.last_name, "edge");
+		assert_ptr_equal(fake.last_ctx, &fake);
+		if (!strcmp(cases[i].call, "rules_add"))
+			assert_string_equal(json_string_value(json_object_get(fake.last_json,
+									      "name")),
+					    "no-telnet");
+		if (!strcmp(cases[i].call, "rules_delete"))
+			assert_string_equal(json_string_value(fake.last_json), "no-telnet");
+		fw_api_response_release(&r);
+	}
+	/* top's defaults: counts over 1 s, the first 10. */
+	assert_int_equal(fake.last_offset, 1);
+	assert_int_equal(fake.last_limit, 10);
+}
+
+static void test_rule_plane_refusals(void **state)
+{
+	struct fake_query bad_interval = { { "interval" }, { "11" } };
+	struct fake_query bad_limit = { { "limit" }, { "0" } };
+	struct fake_query trailing = { { "interval" }, { "2x" } };
+	struct fake_query ok = { { "interval", "limit" }, { "0", "3" } };
+	struct fw_api_backend partial = fake_backend;
+	struct fw_api_context ctx = { .backend = &partial, .token = FAKE_TOKEN };
+	struct fw_api_request req = { .method = "GET", .path = "/api/ebpf/programs/edge/rules" };
+	struct fw_api_response r;
+
+	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &bad_interval);
+	assert_status(r, 400);
+	assert_string_equal(error_of(&r), "invalid interval or limit");
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &bad_limit);
+	assert_status(r, 400);
+	fw_api_response_release(&r);
+	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &trailing);
+	assert_status(r, 400);
+	fw_api_response_release(&r);
+	assert_int_equal(fake.calls, 0);
+	r = call_q("GET", "/api/ebpf/programs/edge/top", NULL, false, &ok);
+	assert_status(r, 200);
+	assert_int_equal(fake.last_offset, 0);
+	assert_int_equal(fake.last_limit, 3);
+	fw_api_response_release(&r);
+	fake_reset();
+
+	assert_refused("PUT", "/api/ebpf/programs/edge/rules", "{\"rules\": [], \"x\": 1}",
+		       true, 400, "a rule set replacement takes one field");
+	assert_refused("POST", "/api/ebpf/programs/edge/rules", "{}", false, 401, "");
+
+	/* A backend error keeps its kind: no such rule is 404. */
+	fake.fail = -ENOENT;
+	r = call("DELETE", "/api/ebpf/programs/edge/rules/none", NULL, true);
+	assert_status(r, 404);
+	assert_string_equal(error_of(&r), "fake rules_delete failed for 'edge'");
+	fw_api_response_release(&r);
+	fake_reset();
+
+	/* A backend without the rule plane: 501, nothing called. */
+	partial.top = NULL;
+	fw_api_route(&ctx, &req, &r);
+	assert_status(r, 501);
+	assert_int_equal(fake.calls, 0);
+	fw_api_response_release(&r);
+}
+
 /* What the fuzz target (tests/fuzz/fuzz_api_route.c) does, deterministic:
  * every truncation and 2000 byte flips of valid bodies always get a status
  * and a body, never a crash (ASan/UBSan watch). */
@@ -672,6 +757,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_resume_after_last_event_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_missing_is_501, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_plane_reaches_its_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_plane_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mangled_bodies, setup, teardown),
 	};
 
