@@ -166,7 +166,30 @@ static void print_chain(json_t *chain)
 	printf("\n");
 }
 
-static void print_programs_table(json_t *programs, json_t *stats)
+/* A program with the rule plane's run-time modes (shadow_mode, under_attack
+ * args) says which are on: "  modes: shadow on, under-attack off". */
+static void print_modes(struct fw_client *cl, const char *name)
+{
+	char path[MAX_PATH_LEN];
+	json_t *detail = NULL, *args, *shadow, *attack;
+	long status = 0;
+
+	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", name, "") ||
+	    fw_client_call(cl, "GET", path, NULL, false, &status, &detail) || status >= 400) {
+		json_decref(detail);
+		return;
+	}
+	args = json_object_get(detail, "args");
+	shadow = json_object_get(args, "shadow_mode");
+	attack = json_object_get(args, "under_attack");
+	if (json_is_integer(shadow) || json_is_integer(attack))
+		printf("  %-16s modes: shadow %s, under-attack %s\n", "",
+		       json_integer_value(shadow) ? "ON (drops only counted)" : "off",
+		       json_integer_value(attack) ? "ON (allowlisted and established only)" : "off");
+	json_decref(detail);
+}
+
+static void print_programs_table(struct fw_client *cl, json_t *programs, json_t *stats)
 {
 	char runs[32], avg[32], id[32];
 	json_t *p;
@@ -185,6 +208,8 @@ static void print_programs_table(json_t *programs, json_t *stats)
 		if (json_is_string(json_object_get(p, "fallback")))
 			printf("  %-16s fallback: %s\n", "", str_or(p, "fallback", ""));
 		print_chain(json_object_get(p, "chain"));
+		if (cl)
+			print_modes(cl, str_or(p, "name", ""));
 	}
 	if (json_array_size(programs) == 0)
 		printf("(no programs loaded)\n");
@@ -298,7 +323,7 @@ int fw_cmd_ebpf_status(int argc, char **argv)
 	print_cluster_line(cluster);
 	print_features(json_object_get(stats, "features"));
 	printf("\n");
-	print_programs_table(programs, stats);
+	print_programs_table(&cl, programs, stats);
 	printf("\n");
 	print_maps_table(&cl, maps);
 out:
@@ -347,7 +372,7 @@ int fw_cmd_ebpf_programs(int argc, char **argv)
 		if (cl.json)
 			print_json(out);
 		else if (!(ret = get(&cl, "/api/ebpf/stats", &stats)))
-			print_programs_table(out, stats);
+			print_programs_table(NULL, out, stats);
 	}
 	json_decref(out);
 	json_decref(stats);

@@ -136,12 +136,14 @@ check_eq "10.77.0.4 talks before the attack" "2" "$(pings_from 10.77.0.4 2)"
 sleep 0.1
 check "mode under-attack on (one call)" cli mode under-attack on
 check_eq "status reports it" "1" "$(api http://127.0.0.1:8080/api/ebpf/programs/ddos_filter | jq .args.under_attack)"
+check_contains "flywall ebpf status says so under ddos_filter" "modes: shadow off, under-attack ON" "$(cli status)"
 check_eq "a source never seen (10.77.0.3) is cut" "0" "$(pings_from 10.77.0.3 3)"
 check_eq "the allowlisted source passes" "3" "$(pings_from 10.77.0.2 3)"
 check_eq "the source seen before the switch passes" "3" "$(pings_from 10.77.0.4 3)"
 check_eq "the SSH session's address (never seen) passes" "3" "$(pings_from 10.77.0.5 3)"
 check "mode under-attack off" cli mode under-attack off
 check_eq "off again, the new source passes" "3" "$(pings_from 10.77.0.3 3)"
+check_contains "and status says it is off" "modes: shadow off, under-attack off" "$(cli status)"
 
 # ---- top talkers -------------------------------------------------------------
 # 10.77.0.3 floods (ping -f), 10.77.0.2 pings gently, while top counts 2 s
