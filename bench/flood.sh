@@ -12,6 +12,9 @@
 #                                          (other builds of them, to compare)
 #   FLOOD_CASES="floor daemon"             (some of: floor pass daemon xdp_filter nft
 #                                          conntrack; default all of them)
+#   FLOOD_CASES=rules                      ddos_filter's rule plane instead: 0, 10 and
+#                                          10,000 rules under one daemon (see round_rules;
+#                                          results to bench/RESULTS-rules.md)
 #
 # The lab: two network namespaces made for this run, joined by one veth pair.
 # In the sender's, bench/flood/flood_gen sends 64-byte UDP (or TCP) frames with
@@ -41,7 +44,11 @@ CC=${CC:-gcc}
 ROUNDS=${FLOOD_ROUNDS:-3}
 SECONDS_PER_RUN=${FLOOD_SECONDS:-2}
 CASES=" ${FLOOD_CASES:-floor pass daemon xdp_filter nft conntrack} "
-RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
+if [ "$CASES" = " rules " ]; then
+	RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS-rules.md}
+else
+	RESULTS=${FLOOD_RESULTS:-$ROOT/bench/RESULTS.md}
+fi
 FLYWALL=$BUILD/flywall
 DDOS_OBJ=${FLOOD_DDOS_OBJ:-$BUILD/bpf/ddos_filter.o}
 INGRESS_OBJ=${FLOOD_INGRESS_OBJ:-$BUILD/bpf/ingress_filter.o}
@@ -50,6 +57,8 @@ ATTACKER=10.66.0.1      # blocklisted
 HEAVY=10.66.0.2         # not listed, far over max_pps
 RANDOM_FIRST=10.1.0.0   # 100,000 random sources from here, none listed
 RANDOM_COUNT=100000
+LISTED_FIRST=100.0.0.0  # 100,000 random sources from here: 391 of the rules' /24s
+UNLISTED_FIRST=10.16.0.0 # 100,000 random sources from here: outside the rules' 10.0.0.0/14
 # A random source's slot sees (rate / 1024) pps, well below max_pps: all
 # pass. The heavy source gets max_pps through to the stack, where a packet
 # costs tens of times a drop: kept small beside the flood.
@@ -144,6 +153,9 @@ measure() {
 	random) src=$RANDOM_FIRST sources=$RANDOM_COUNT ;;
 	syn) src=$RANDOM_FIRST sources=$RANDOM_COUNT proto=syn ;;
 	est) src=$RANDOM_FIRST sources=$RANDOM_COUNT proto=ack ;;
+	unlisted) src=$UNLISTED_FIRST sources=$RANDOM_COUNT ;;
+	unlisted-syn) src=$UNLISTED_FIRST sources=$RANDOM_COUNT proto=syn ;;
+	listed) src=$LISTED_FIRST sources=$RANDOM_COUNT ;;
 	esac
 	# nsenter itself (not in_tx, a function: a subshell) execs the
 	# generator, so $! is its pid
@@ -407,6 +419,155 @@ report() {
 	PY
 }
 
+# ---- ddos_filter's rule plane (FLOOD_CASES=rules): 0, 10 and 10,000 rules ----
+# One daemon for the whole run; between windows only its rule set changes
+# (PUT /api/ebpf/programs/ddos_filter/rules), the three sets taking turns in
+# a different order each round. max_pps is low here so that every traffic
+# is dropped whatever the set (by a rule, else by the rate limiter, which
+# comes after the rule plane): the rows measure the rule plane on the way
+# to a drop, not the stack.
+RULES_MAX_PPS=10
+RULE_SETS="0 10 10000"
+
+# rules_body N FILE: a PUT body of N rules. All but the last two are
+# `drop udp src 100.(i/256).(i%256).0/24 dport P`, P the flood's port 9 for
+# even i (so the port's candidate bitmap holds half the set) and
+# 1000 + i % 5000 for odd i; then `count udp src 10.0.0.0/14 dport 9` and
+# `drop udp src 10.0.0.0/14 dport 9`, last in the order, the ones the
+# 10.1.0.0 flood matches.
+rules_body() {
+	python3 - "$1" "$2" <<-'PY'
+	import json, sys
+	n, rules = int(sys.argv[1]), []
+	for i in range(max(n - 2, 0)):
+	    rules.append({"name": "r%d" % i, "action": "drop", "proto": "udp",
+	                  "src": "100.%d.%d.0/24" % (i // 256, i % 256),
+	                  "dport": 9 if i % 2 == 0 else 1000 + i % 5000})
+	if n >= 2:
+	    rules += [{"name": "flood-count", "action": "count", "proto": "udp",
+	               "src": "10.0.0.0/14", "dport": 9},
+	              {"name": "flood-drop", "action": "drop", "proto": "udp",
+	               "src": "10.0.0.0/14", "dport": 9}]
+	json.dump({"rules": rules}, open(sys.argv[2], "w"), separators=(",", ":"))
+	PY
+}
+
+# rules_put N: makes the daemon's set the N-rule set; checks the listing's
+# count and records the request's time (compile + generation switch).
+rules_put() {
+	local n=$1 out
+	out=$(API_PATH=/api/ebpf/programs/ddos_filter/rules api -m 30 -X PUT \
+		-H "Authorization: Bearer $(cat "$TMP/api.token")" -H 'Content-Type: application/json' \
+		--data-binary @"$TMP/rules-$n.json" -w '\n%{http_code} %{time_total}')
+	echo "$out" | head -n -1 |
+		python3 -c 'import json,sys; assert json.load(sys.stdin)["count"] == int(sys.argv[1])' \
+		"$n" 2>/dev/null ||
+		die "PUT of $n rules failed: $(echo "$out" | head -c 300)"
+	echo "  set of $n rules loaded: HTTP $(echo "$out" | tail -1 | sed 's/ / in /') s"
+}
+
+# rules_hits: packets the flood-count and flood-drop rules have counted so
+# far (summed over CPUs; a rule keeps its counters across sets that keep it).
+rules_hits() {
+	API_PATH=/api/ebpf/programs/ddos_filter/rules api | python3 -c '
+import json, sys
+hits = {r["name"]: r["packets"] for r in json.load(sys.stdin)["rules"]}
+print(hits.get("flood-count", 0), hits.get("flood-drop", 0))'
+}
+
+round_rules() {
+	local sets=($RULE_SETS) i n before after
+	for ((i = 0; i < 3; i++)); do
+		n=${sets[$(((i + round - 1) % 3))]}
+		rules_put "$n"
+		before=$(rules_hits)
+		measure "rules $n, count+drop rules match" random
+		after=$(rules_hits)
+		echo "  flood-count / flood-drop counted $before -> $after"
+		[ "$n" != 0 ] && [ "${after%% *}" = "${before%% *}" ] &&
+			die "the count rule counted nothing with $n rules"
+		measure "rules $n, no rule matches (udp)" unlisted
+		measure "rules $n, no rule for the port (tcp)" unlisted-syn
+		measure "rules $n, sources over the rules' /24s" listed
+	done
+}
+
+# The rules table: per traffic, medians over the rounds of each set's
+# CPU-time rate, and medians of the rounds' ratios 10,000 / 10 and 10 / 0.
+report_rules() {
+	python3 - "$SAMPLES" <<-'PY'
+	import statistics, sys
+	runs = {}   # (traffic, n) -> round -> (wall, per_cpu, daemon)
+	for line in open(sys.argv[1]):
+	    rnd, name, wall, cpu, daemon = line.rstrip("\n").split("\t")
+	    if not name.startswith("rules "):
+	        continue
+	    n, traffic = name[6:].split(", ", 1)
+	    runs.setdefault((traffic, int(n)), {})[int(rnd)] = (float(wall), float(cpu), float(daemon))
+	def med(t, n, i):
+	    return statistics.median(x[i] for x in runs[(t, n)].values())
+	def ratios(t, a, b, i=1):
+	    ra, rb = runs[(t, a)], runs[(t, b)]
+	    return [ra[r][i] / rb[r][i] for r in sorted(ra) if r in rb and rb[r][i]]
+	traffics = {
+	    "count+drop rules match": "UDP to 9 from 100k random sources in 10.0.0.0/14: "
+	        "the set's last two rules (count, drop) match; 0 rules: rate-limited",
+	    "no rule matches (udp)": "UDP to 9 from 100k random sources in 10.16.0.0+: "
+	        "port 9 has rules, no source prefix holds them; rate-limited",
+	    "no rule for the port (tcp)": "TCP SYN to 9 from the same sources: no TCP rule; "
+	        "rate-limited",
+	    "sources over the rules' /24s": "UDP to 9 from 100k random sources in 100.0.0.0+: "
+	        "10,000 rules: each source's /24 holds a rule of its own (half drop on port 9, "
+	        "half are for other ports), 391 bitmaps in turn; 10 rules: 8 /24s, most sources "
+	        "miss; not the same verdicts, outside the target",
+	}
+	print("| traffic | 0 rules | 10 rules | 10,000 rules | 10,000 / 10 | 10 / 0 "
+	      "| 10,000 / 10 by round | wall Mpps 0 / 10 / 10,000 | daemon CPU |")
+	print("|---|---|---|---|---|---|---|---|---|")
+	for t, what in traffics.items():
+	    if (t, 10) not in runs:
+	        continue
+	    big = ratios(t, 10000, 10)
+	    print("| %s | %.3f | %.3f | %.3f | **%.2f** | %.2f | %s | %s | %s |" % (
+	        what, med(t, 0, 1), med(t, 10, 1), med(t, 10000, 1),
+	        statistics.median(big), statistics.median(ratios(t, 10, 0)),
+	        " ".join("%.2f" % x for x in big),
+	        " / ".join("%.3f" % med(t, n, 0) for n in (0, 10, 10000)),
+	        " / ".join("%.1f %%" % med(t, n, 2) for n in (0, 10, 10000))))
+	PY
+}
+
+run_rules() {
+	local loads=
+	sed "s/max_pps = $MAX_PPS/max_pps = $RULES_MAX_PPS/" "$TMP/flywall.hcl" >"$TMP/rules.hcl"
+	for n in $RULE_SETS; do rules_body "$n" "$TMP/rules-$n.json"; done
+	daemon_start "$TMP/rules.hcl"
+	for ((round = 1; round <= ROUNDS; round++)); do
+		loads="$loads${loads:+; }round $round: $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+		round_rules
+	done
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	TABLE=$(report_rules)
+	echo
+	echo "$TABLE"
+	{
+		echo
+		echo "### Rule plane under a live flood, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null)${FLOOD_NOTE:+: $FLOOD_NOTE}"
+		echo
+		echo "\`FLOOD_CASES=rules bench/flood.sh\`, $(uname -r), $(nproc) CPUs, $ROUNDS rounds of" \
+			"${SECONDS_PER_RUN} s per window, ddos_filter (max_pps = $RULES_MAX_PPS) under one" \
+			"\`flywall daemon\`, sets of 0 / 10 / 10,000 rules put through the API in turn." \
+			"Mpps per CPU-second of the flood (medians); ratios: medians of the rounds' ratios." \
+			"Load average at the start of each round: $loads; at the end $(cut -d' ' -f1-3 /proc/loadavg)" \
+			"(a 2-CPU machine shared with other engineers' builds and tests)."
+		echo
+		echo "$TABLE"
+	} >>"$RESULTS"
+}
+
 # Tracepoint programs are system-wide: what other processes attach to net:
 # or skb: tracepoints runs on every packet that reaches the stack here too.
 foreign_tracepoints() {
@@ -423,6 +584,7 @@ echo "# flood: $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER_RUN} 
 TRACEPOINTS=$(foreign_tracepoints)
 [ "$TRACEPOINTS" -gt 0 ] && echo "warning: $TRACEPOINTS tracepoint programs attached by other" \
 	"processes: they run on every packet that reaches the stack (rows through the stack read low)"
+[ "$CASES" = " rules " ] && { run_rules; exit 0; }
 for ((round = 1; round <= ROUNDS; round++)); do
 	echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	for case in floor pass daemon floor xdp_filter nft conntrack; do
