@@ -18,6 +18,18 @@
 /* Where the URL came from, for messages. */
 static const char *url_source = "the default";
 
+int fw_client_usage(const char *cmd, const char *args)
+{
+	fprintf(stderr, "Usage: flywall ebpf %s %s " FW_CLIENT_OPTIONS "\n", cmd, args);
+	return FW_EXIT_USAGE;
+}
+
+int fw_client_usage_word(const char *cmd, const char *args, const char *why, const char *word)
+{
+	fprintf(stderr, "flywall ebpf %s: %s '%s'\n", cmd, why, word);
+	return fw_client_usage(cmd, args);
+}
+
 int fw_client_fail(const struct fw_client *cl, int exit_code, const char *detail,
 		   const char *fmt, ...)
 {

@@ -41,6 +41,12 @@ int fw_client_init(struct fw_client *cl, int argc, char **argv, int *first);
 /* The usage line of the common options, for command help. */
 #define FW_CLIENT_OPTIONS "[--json] [--api URL|unix:PATH] [--token-file F] [-c FILE]"
 
+/* Prints "Usage: flywall ebpf CMD ARGS [options]" to stderr; FW_EXIT_USAGE.
+ * cmd: the words after "flywall ebpf" ("blocklist add"). */
+int fw_client_usage(const char *cmd, const char *args);
+/* A usage error that names the word at fault, then the usage. */
+int fw_client_usage_word(const char *cmd, const char *args, const char *why, const char *word);
+
 /*
  * One request. body may be NULL; needs_token adds the Authorization header.
  * On an answer: 0, *status and *out (the parsed JSON, or NULL if the body is

@@ -73,11 +73,8 @@ int fw_cmd_ebpf_cluster_status(int argc, char **argv)
 	ret = fw_client_init(&cl, argc, argv, &first);
 	if (ret)
 		return ret;
-	if (first < argc && argv[first]) {
-		fprintf(stderr, "flywall ebpf cluster status: unexpected argument '%s' "
-			"(try 'flywall ebpf cluster status --help')\n", argv[first]);
-		return FW_EXIT_USAGE;
-	}
+	if (first < argc && argv[first])
+		return fw_client_usage_word("cluster status", "", "unexpected argument", argv[first]);
 	ret = fw_client_call(&cl, "GET", "/api/ebpf/cluster", NULL, false, &status, &out);
 	if (ret)
 		return ret;

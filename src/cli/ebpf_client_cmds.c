@@ -96,19 +96,6 @@ static int change(struct fw_client *cl, const char *method, const char *path, js
 	return ret;
 }
 
-/* cmd: the words after "flywall ebpf" ("blocklist add"). */
-static int usage(const char *cmd, const char *args)
-{
-	fprintf(stderr, "Usage: flywall ebpf %s %s " FW_CLIENT_OPTIONS "\n", cmd, args);
-	return FW_EXIT_USAGE;
-}
-
-/* A usage error that names the word at fault. */
-static int usage_word(const char *cmd, const char *args, const char *why, const char *word)
-{
-	fprintf(stderr, "flywall ebpf %s: %s '%s'\n", cmd, why, word);
-	return usage(cmd, args);
-}
 
 /* Sets up the client and checks the number of positional words. */
 static int begin(struct fw_client *cl, int argc, char **argv, int *first,
@@ -123,9 +110,9 @@ static int begin(struct fw_client *cl, int argc, char **argv, int *first,
 	while (*first + n < argc && argv[*first + n])
 		n++;
 	if (max_args >= 0 && n > max_args)
-		return usage_word(cmd, args, "unexpected argument", argv[*first + max_args]);
+		return fw_client_usage_word(cmd, args, "unexpected argument", argv[*first + max_args]);
 	if (n < min_args)
-		return usage(cmd, args);
+		return fw_client_usage(cmd, args);
 	return 0;
 }
 
@@ -675,7 +662,7 @@ int fw_cmd_ebpf_load(int argc, char **argv)
 	for (int i = first + 2; i < argc; i += 2) {
 		if (i + 1 >= argc || !load_keyword(body, argv[i], argv[i + 1])) {
 			json_decref(body);
-			return usage_word("load", load_args, i + 1 >= argc ? "no value after" :
+			return fw_client_usage_word("load", load_args, i + 1 >= argc ? "no value after" :
 					  "unknown keyword or bad value at", argv[i]);
 		}
 	}
@@ -697,7 +684,7 @@ int fw_cmd_ebpf_update(int argc, char **argv)
 	for (int i = first + 1; i < argc; i++)
 		if (!put_assignment(args, argv[i])) {
 			json_decref(args);
-			return usage_word("update", "NAME KEY=VALUE...", "expected KEY=VALUE, not",
+			return fw_client_usage_word("update", "NAME KEY=VALUE...", "expected KEY=VALUE, not",
 					  argv[i]);
 		}
 	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", argv[first], NULL)) {
@@ -760,19 +747,19 @@ static int blocklist_begin(struct blocklist_cmd *b, int argc, char **argv, const
 
 		if (is_program || !strcmp(argv[a], "expires")) {
 			if (!is_program && !takes_expires)
-				return usage_word(cmd, args, "does not take", argv[a]);
+				return fw_client_usage_word(cmd, args, "does not take", argv[a]);
 			if (a + 1 >= argc)
-				return usage_word(cmd, args, "no value after", argv[a]);
+				return fw_client_usage_word(cmd, args, "no value after", argv[a]);
 			*(is_program ? &b->program : &b->expires) = argv[++a];
 		} else {
 			json_array_append_new(b->words, json_string(argv[a]));
 		}
 	}
 	if (json_array_size(b->words) > max)
-		return usage_word(cmd, args, "unexpected argument",
+		return fw_client_usage_word(cmd, args, "unexpected argument",
 				  json_string_value(json_array_get(b->words, max)));
 	if (json_array_size(b->words) < min)
-		return usage(cmd, args);
+		return fw_client_usage(cmd, args);
 	snprintf(b->path, sizeof(b->path), "/api/ebpf/blocklist");
 	if (fw_client_add_query(b->path, sizeof(b->path), "program", b->program))
 		return too_long(&b->cl, b->program);
@@ -1012,7 +999,7 @@ int fw_cmd_ebpf_events(int argc, char **argv)
 	f.json = cl.json;
 	for (int i = first; i < argc; i += 2) {
 		if (i + 1 >= argc)
-			return usage_word("events", events_args, "no value after", argv[i]);
+			return fw_client_usage_word("events", events_args, "no value after", argv[i]);
 		if (!strcmp(argv[i], "since")) {
 			if (fw_client_add_query(path, sizeof(path), "since", argv[i + 1]))
 				return too_long(&cl, argv[i + 1]);
@@ -1021,10 +1008,10 @@ int fw_cmd_ebpf_events(int argc, char **argv)
 
 			f.remaining = strtol(argv[i + 1], &end, 10);
 			if (*end || f.remaining <= 0)
-				return usage_word("events", events_args,
+				return fw_client_usage_word("events", events_args,
 						  "count takes a positive number, not", argv[i + 1]);
 		} else {
-			return usage_word("events", events_args, "unknown keyword", argv[i]);
+			return fw_client_usage_word("events", events_args, "unknown keyword", argv[i]);
 		}
 	}
 	return fw_client_stream(&cl, path, print_event, &f);

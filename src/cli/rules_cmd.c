@@ -15,17 +15,6 @@
 
 #define PATH_LEN 512
 
-static int usage(const char *cmd, const char *args)
-{
-	fprintf(stderr, "Usage: flywall ebpf %s %s " FW_CLIENT_OPTIONS "\n", cmd, args);
-	return FW_EXIT_USAGE;
-}
-
-static int usage_word(const char *cmd, const char *args, const char *why, const char *word)
-{
-	fprintf(stderr, "flywall ebpf %s: %s '%s'\n", cmd, why, word);
-	return usage(cmd, args);
-}
 
 /* One call; prints an error answer and returns its exit code. */
 static int call(struct fw_client *cl, const char *method, const char *path, json_t *body,
@@ -67,7 +56,7 @@ static int take_program(int *argc, char **argv, const char **program, const char
 	for (int i = 0; i < *argc; i++) {
 		if (!strcmp(argv[i], "program")) {
 			if (i + 1 >= *argc)
-				return usage_word(cmd, args, "no value after", argv[i]);
+				return fw_client_usage_word(cmd, args, "no value after", argv[i]);
 			*program = argv[++i];
 			continue;
 		}
@@ -114,7 +103,7 @@ int fw_cmd_ebpf_rules_list(int argc, char **argv)
 		;
 	ret = take_program(&argc, argv, &program, "rules list", args);
 	if (!ret && argc)
-		ret = usage_word("rules list", args, "unexpected argument", argv[0]);
+		ret = fw_client_usage_word("rules list", args, "unexpected argument", argv[0]);
 	if (!ret)
 		ret = rules_path(&cl, path, program, NULL);
 	if (!ret)
@@ -169,7 +158,7 @@ int fw_cmd_ebpf_rules_add(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc < 2)
-		return usage("rules add", args);
+		return fw_client_usage("rules add", args);
 	body = json_pack("{s:s, s:s}", "name", argv[0], "action", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		size_t k;
@@ -183,11 +172,11 @@ int fw_cmd_ebpf_rules_add(int argc, char **argv)
 				break;
 		if (k == sizeof(add_keywords) / sizeof(add_keywords[0])) {
 			json_decref(body);
-			return usage_word("rules add", args, "unknown word", argv[i]);
+			return fw_client_usage_word("rules add", args, "unknown word", argv[i]);
 		}
 		if (i + 1 >= argc) {
 			json_decref(body);
-			return usage_word("rules add", args, "no value after", argv[i]);
+			return fw_client_usage_word("rules add", args, "no value after", argv[i]);
 		}
 		i++;
 		if (!strcmp(add_keywords[k].field, "rate_pps") ||
@@ -197,7 +186,7 @@ int fw_cmd_ebpf_rules_add(int argc, char **argv)
 
 			if (!*argv[i] || *end) {
 				json_decref(body);
-				return usage_word("rules add", args, "not a number", argv[i]);
+				return fw_client_usage_word("rules add", args, "not a number", argv[i]);
 			}
 			json_object_set_new(body, add_keywords[k].field, json_integer(v));
 		} else {
@@ -238,8 +227,8 @@ int fw_cmd_ebpf_rules_del(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc != 1)
-		return argc ? usage_word("rules del", args, "unexpected argument", argv[1]) :
-			      usage("rules del", args);
+		return argc ? fw_client_usage_word("rules del", args, "unexpected argument", argv[1]) :
+			      fw_client_usage("rules del", args);
 	ret = rules_path(&cl, path, program, argv[0]);
 	if (!ret)
 		ret = call(&cl, "DELETE", path, NULL, &out);
@@ -293,13 +282,13 @@ int fw_cmd_ebpf_mode(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off")))
-		return usage("mode", args);
+		return fw_client_usage("mode", args);
 	if (!strcmp(argv[0], "shadow"))
 		arg = "shadow_mode";
 	else if (!strcmp(argv[0], "under-attack"))
 		arg = "under_attack";
 	else
-		return usage_word("mode", args, "unknown mode", argv[0]);
+		return fw_client_usage_word("mode", args, "unknown mode", argv[0]);
 	ret = call(&cl, "PUT", path,
 		   json_pack("{s:{s:i}}", "args", arg, !strcmp(argv[1], "on")), &out);
 	if (ret)
@@ -329,7 +318,7 @@ static int feeds_cmd(int argc, char **argv, bool reload)
 		;
 	ret = take_program(&argc, argv, &program, cmd, args);
 	if (!ret && argc)
-		ret = usage_word(cmd, args, "unexpected argument", argv[0]);
+		ret = fw_client_usage_word(cmd, args, "unexpected argument", argv[0]);
 	if (ret)
 		return ret;
 	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", program,
@@ -410,7 +399,7 @@ int fw_cmd_ebpf_top(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[0], "limit"))
 		limit = argv[1];
 	else if (argc)
-		return usage_word("top", args, "unexpected argument", argv[0]);
+		return fw_client_usage_word("top", args, "unexpected argument", argv[0]);
 	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", program, "/top") ||
 	    fw_client_add_query(path, sizeof(path), "interval", interval) ||
 	    fw_client_add_query(path, sizeof(path), "limit", limit))
