@@ -406,7 +406,8 @@ static void ui_page(struct route_args *a) { fw_api_ui_asset("index.html", a->res
 static void ui_asset(struct route_args *a) { fw_api_ui_asset(a->name, a->resp); }
 static void rates_get(struct route_args *a)
 {
-	fw_api_rates(a->ctx->backend, a->req->query(a->req->query_ctx, "events_since"), a->resp);
+	fw_api_rates(a->ctx->ui, a->ctx->backend, a->req->query(a->req->query_ctx, "events_since"),
+		     a->resp);
 }
 
 /* ---- blocklist --------------------------------------------------------- */

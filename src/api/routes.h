@@ -36,9 +36,12 @@ struct fw_api_request {
 	void *query_ctx;
 };
 
+struct fw_api_ui;
+
 struct fw_api_context {
 	const struct fw_api_backend *backend;
 	const char *token;
+	struct fw_api_ui *ui;           /* what open dashboards share; may be NULL */
 };
 
 /*

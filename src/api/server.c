@@ -747,6 +747,11 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 	pthread_mutex_init(&srv->log_lock, NULL);
 	srv->ctx.backend = be;
 	srv->ctx.token = srv->token;
+	srv->ctx.ui = fw_api_ui_new();
+	if (!srv->ctx.ui) {
+		fw_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (fw_api_token_load(cfg->token_file, srv->token, sizeof(srv->token), err))
 		goto fail;
 	srv->deadlines = fw_deadlines_start();
@@ -765,6 +770,7 @@ struct fw_api_server *fw_api_server_start_with(const struct fw_api_config *cfg,
 	return srv;
 fail:
 	fw_deadlines_stop(srv->deadlines);
+	fw_api_ui_free(srv->ctx.ui);
 	pthread_mutex_destroy(&srv->log_lock);
 	explicit_bzero(srv->token, sizeof(srv->token));
 	free(srv);
@@ -795,6 +801,7 @@ void fw_api_server_stop(struct fw_api_server *srv)
 	MHD_stop_daemon(srv->mhd);
 	fw_deadlines_stop(srv->deadlines);
 	remove_socket_file(srv);
+	fw_api_ui_free(srv->ctx.ui);
 	pthread_mutex_destroy(&srv->log_lock);
 	explicit_bzero(srv->token, sizeof(srv->token));
 	free(srv);

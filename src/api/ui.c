@@ -60,7 +60,7 @@ void fw_api_ui_asset(const char *name, struct fw_api_response *resp)
 	/* The assets are text (resp->text is sent up to its NUL). */
 	resp->text = strndup((const char *)a->data, a->len);
 	if (!resp->text) {
-		fw_api_fail(resp, 500, "out of memory", "cannot send %s", name);
+		fw_api_refuse(resp, -ENOMEM, "", "cannot send %s: out of memory", name);
 		return;
 	}
 	resp->status = 200;
@@ -69,12 +69,43 @@ void fw_api_ui_asset(const char *name, struct fw_api_response *resp)
 
 /* ---- rates ------------------------------------------------------------------ */
 
-static struct {
+/*
+ * What every open dashboard shares (one per API server): the last sample of
+ * the counters and its answer, and recent events decoded once for all —
+ * each page asks for the same new events every second, and the daemon keeps
+ * them as text, so without this each would be parsed once per open page.
+ */
+#define EVENT_CACHE 1024
+
+struct fw_api_ui {
 	pthread_mutex_t lock;
 	double at;              /* monotonic seconds of the last sample */
 	json_t *answer;         /* what was answered then */
 	json_t *samples;        /* {"PROGRAM": its stats then} */
-} rates = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	uint64_t seq[EVENT_CACHE];      /* recent events, kept by sequence number */
+	json_t *event[EVENT_CACHE];
+};
+
+struct fw_api_ui *fw_api_ui_new(void)
+{
+	struct fw_api_ui *ui = calloc(1, sizeof(*ui));
+
+	if (ui)
+		pthread_mutex_init(&ui->lock, NULL);
+	return ui;
+}
+
+void fw_api_ui_free(struct fw_api_ui *ui)
+{
+	if (!ui)
+		return;
+	json_decref(ui->answer);
+	json_decref(ui->samples);
+	for (size_t i = 0; i < EVENT_CACHE; i++)
+		json_decref(ui->event[i]);
+	pthread_mutex_destroy(&ui->lock);
+	free(ui);
+}
 
 static double monotonic_s(void)
 {
@@ -140,8 +171,8 @@ static json_t *program_rates(json_t *stats, json_t *before, double dt)
 
 /* The program's summary with its counters' rates (and its run rate while
  * the kernel's run statistics are on). */
-static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
-			     json_t *samples, double dt)
+static json_t *program_entry(const struct fw_api_ui *ui, const struct fw_api_backend *be,
+			     json_t *summary, json_t *samples, double dt)
 {
 	const char *name = json_string_value(json_object_get(summary, "name"));
 	json_t *entry = json_copy(summary), *stats = NULL, *before, *id_now, *id_before;
@@ -153,7 +184,7 @@ static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
 		json_object_set_new(entry, "rates", json_array());
 		return entry;
 	}
-	before = json_object_get(rates.samples, name);
+	before = json_object_get(ui->samples, name);
 	id_now = json_object_get(stats, "id");
 	id_before = json_object_get(before, "id");
 	if ((id_now || id_before) && !json_equal(id_now, id_before))
@@ -169,67 +200,55 @@ static json_t *program_entry(const struct fw_api_backend *be, json_t *summary,
 	return entry;
 }
 
-static json_t *compute_rates(const struct fw_api_backend *be, double now)
+static json_t *compute_rates(struct fw_api_ui *ui, const struct fw_api_backend *be, double now)
 {
-	double dt = rates.samples && now - rates.at <= FW_RATES_MAX_INTERVAL_S ? now - rates.at : 0;
+	double dt = ui->samples && now - ui->at <= FW_RATES_MAX_INTERVAL_S ? now - ui->at : 0;
 	json_t *programs = be->programs(be->ctx), *list = json_array(), *samples = json_object();
 	json_t *summary;
 	size_t i;
 
 	json_array_foreach(programs, i, summary)
-		json_array_append_new(list, program_entry(be, summary, samples, dt));
+		json_array_append_new(list, program_entry(ui, be, summary, samples, dt));
 	json_decref(programs);
-	json_decref(rates.samples);
-	rates.samples = samples;
-	rates.at = now;
+	json_decref(ui->samples);
+	ui->samples = samples;
+	ui->at = now;
 	return json_pack("{s:o, s:o}", "interval_s", dt > 0 ? json_real(dt) : json_null(),
 			 "programs", list);
 }
 
-/*
- * Recent events, decoded once for every dashboard: each asks for the same
- * new events every second, and the daemon keeps them as text, so without
- * this each would be parsed once per open page. Kept by sequence number.
- */
-#define EVENT_CACHE 1024
-
-static struct {
-	uint64_t seq[EVENT_CACHE];
-	json_t *event[EVENT_CACHE];
-} recent;
-
-static json_t *cached_event(uint64_t seq)
+static json_t *cached_event(const struct fw_api_ui *ui, uint64_t seq)
 {
 	unsigned int i = seq % EVENT_CACHE;
 
-	return recent.event[i] && recent.seq[i] == seq ? recent.event[i] : NULL;
+	return ui->event[i] && ui->seq[i] == seq ? ui->event[i] : NULL;
 }
 
-static void cache_event(json_t *event)
+static void cache_event(struct fw_api_ui *ui, json_t *event)
 {
 	json_int_t seq = json_integer_value(json_object_get(event, "seq"));
 	unsigned int i = (uint64_t)seq % EVENT_CACHE;
 
-	json_decref(recent.event[i]);
-	recent.seq[i] = (uint64_t)seq;
-	recent.event[i] = json_incref(event);
+	json_decref(ui->event[i]);
+	ui->seq[i] = (uint64_t)seq;
+	ui->event[i] = json_incref(event);
 }
 
 /* Up to max events from *next on, from the cache or else the daemon's log,
  * appended to out; *next moves past them. Returns how many. */
-static size_t events_chunk(const struct fw_api_backend *be, uint64_t *next, size_t max,
-			   json_t *out)
+static size_t events_chunk(struct fw_api_ui *ui, const struct fw_api_backend *be,
+			   uint64_t *next, size_t max, json_t *out)
 {
 	json_t *cached, *fetched, *ev;
 	size_t n = 0, i;
 
-	for (; n < max && (cached = cached_event(*next)); (*next)++, n++)
+	for (; n < max && (cached = cached_event(ui, *next)); (*next)++, n++)
 		json_array_append(out, cached);
 	if (n == max)
 		return n;
 	fetched = be->events_since(be->ctx, *next, max - n, next);
 	json_array_foreach(fetched, i, ev) {
-		cache_event(ev);
+		cache_event(ui, ev);
 		json_array_append(out, ev);
 	}
 	n += json_array_size(fetched);
@@ -241,17 +260,17 @@ static size_t events_chunk(const struct fw_api_backend *be, uint64_t *next, size
  * The newest events from since on, at most FW_RATES_EVENTS_MAX: a page that
  * fell behind (a burst of events, a busy browser) skips to what is live
  * rather than trailing further each second. *skipped says how many it
- * passed over; *next is the seq after the last. Called with rates.lock held.
+ * passed over; *next is the seq after the last. Called with ui->lock held.
  */
-static json_t *events_from(const struct fw_api_backend *be, uint64_t since, uint64_t *next,
-			   uint64_t *skipped)
+static json_t *events_from(struct fw_api_ui *ui, const struct fw_api_backend *be,
+			   uint64_t since, uint64_t *next, uint64_t *skipped)
 {
 	json_t *all = json_array(), *out;
 	size_t n = 0, total;
 
 	*next = since;
 	for (int round = 0; round < FW_RATES_EVENTS_ROUNDS; round++) {
-		n = events_chunk(be, next, FW_RATES_EVENTS_MAX, all);
+		n = events_chunk(ui, be, next, FW_RATES_EVENTS_MAX, all);
 		if (n < FW_RATES_EVENTS_MAX)
 			break;
 	}
@@ -274,8 +293,8 @@ static json_t *events_from(const struct fw_api_backend *be, uint64_t since, uint
 	return out;
 }
 
-void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
-		  struct fw_api_response *resp)
+void fw_api_rates(struct fw_api_ui *ui, const struct fw_api_backend *be,
+		  const char *events_since, struct fw_api_response *resp)
 {
 	double now = monotonic_s();
 	unsigned long long since = 0;
@@ -286,28 +305,32 @@ void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
 		errno = 0;
 		since = strtoull(events_since, &end, 10);
 		if (!*events_since || *end || errno || events_since[0] == '-') {
-			fw_api_fail(resp, 400, "events_since is a sequence number: 0, or the "
-				    "next_seq of the previous answer",
-				    "invalid events_since '%.32s'", events_since);
+			fw_api_refuse(resp, -EINVAL, "events_since is a sequence number: 0, or "
+				      "the next_seq of the previous answer",
+				      "invalid events_since '%.32s'", events_since);
 			return;
 		}
 	}
-	pthread_mutex_lock(&rates.lock);
-	if (!rates.answer || now - rates.at >= FW_RATES_MIN_INTERVAL_S) {
-		json_decref(rates.answer);
-		rates.answer = compute_rates(be, now);
+	if (!ui) {
+		fw_api_refuse(resp, -ENOSYS, "", "this server keeps no rates");
+		return;
 	}
-	answer = events_since ? json_copy(rates.answer) : json_incref(rates.answer);
+	pthread_mutex_lock(&ui->lock);
+	if (!ui->answer || now - ui->at >= FW_RATES_MIN_INTERVAL_S) {
+		json_decref(ui->answer);
+		ui->answer = compute_rates(ui, be, now);
+	}
+	answer = events_since ? json_copy(ui->answer) : json_incref(ui->answer);
 	if (answer && events_since) {
 		uint64_t next, skipped;
 
-		json_object_set_new(answer, "events", events_from(be, since, &next, &skipped));
+		json_object_set_new(answer, "events", events_from(ui, be, since, &next, &skipped));
 		json_object_set_new(answer, "next_seq", json_integer((json_int_t)next));
 		json_object_set_new(answer, "events_skipped", json_integer((json_int_t)skipped));
 	}
-	pthread_mutex_unlock(&rates.lock);
+	pthread_mutex_unlock(&ui->lock);
 	if (!answer) {
-		fw_api_fail(resp, 500, "out of memory", "cannot compute the rates");
+		fw_api_refuse(resp, -ENOMEM, "", "cannot compute the rates: out of memory");
 		return;
 	}
 	resp->status = 200;

@@ -50,7 +50,12 @@ void fw_api_ui_asset(const char *name, struct fw_api_response *resp);
 #define FW_RATES_MAX_INTERVAL_S 5.0    /* older samples give no rate */
 #define FW_RATES_EVENTS_MAX 500
 #define FW_RATES_EVENTS_ROUNDS 20      /* a page at most 10,000 events behind catches up */
-void fw_api_rates(const struct fw_api_backend *be, const char *events_since,
-		  struct fw_api_response *resp);
+/* What the dashboards share; one per API server (fw_api_context.ui). */
+struct fw_api_ui;
+struct fw_api_ui *fw_api_ui_new(void);        /* NULL: out of memory */
+void fw_api_ui_free(struct fw_api_ui *ui);    /* NULL is fine */
+/* ui NULL (a context without one): 501. */
+void fw_api_rates(struct fw_api_ui *ui, const struct fw_api_backend *be,
+		  const char *events_since, struct fw_api_response *resp);
 
 #endif

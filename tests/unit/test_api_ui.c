@@ -11,7 +11,22 @@
 #include "api/ui.h"
 #include "api_fake_backend.h"
 
-static int setup(void **state) { fake_reset(); return 0; }
+/* What the dashboards share, fresh for each test. */
+static struct fw_api_ui *ui;
+
+static int setup(void **state)
+{
+	fake_reset();
+	ui = fw_api_ui_new();
+	return ui ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	fw_api_ui_free(ui);
+	ui = NULL;
+	return 0;
+}
 
 static void test_assets_come_from_the_binary(void **state)
 {
@@ -54,7 +69,7 @@ static json_t *rates(const char *since, unsigned int status)
 	struct fw_api_response resp = { 0 };
 	json_t *out;
 
-	fw_api_rates(&fake_backend, since, &resp);
+	fw_api_rates(ui, &fake_backend, since, &resp);
 	assert_int_equal(resp.status, status);
 	out = json_incref(resp.json);
 	fw_api_response_release(&resp);
@@ -162,12 +177,12 @@ static void test_rates_refuse_a_bad_seq(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_assets_come_from_the_binary, setup),
-		cmocka_unit_test_setup(test_only_the_page_is_public, setup),
-		cmocka_unit_test_setup(test_rates_from_two_samples, setup),
-		cmocka_unit_test_setup(test_rates_bring_the_newest_events, setup),
-		cmocka_unit_test_setup(test_rates_say_when_there_are_no_counters, setup),
-		cmocka_unit_test_setup(test_rates_refuse_a_bad_seq, setup),
+		cmocka_unit_test_setup_teardown(test_assets_come_from_the_binary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_page_is_public, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rates_from_two_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rates_bring_the_newest_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rates_say_when_there_are_no_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rates_refuse_a_bad_seq, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
