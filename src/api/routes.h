@@ -14,6 +14,7 @@
 
 #include "api/backend.h"
 #include "api/metrics.h"
+#include "api/request.h"
 #include "api/response.h"
 #include "api/spec_json.h"
 #include "common/error.h"
@@ -23,18 +24,6 @@
 #define FW_API_PAGE_DEFAULT 1000        /* map entries per page by default */
 #define FW_API_PAGE_MAX 10000
 #define FW_API_BULK_MAX 10000           /* entries per map/blocklist request */
-
-struct fw_api_request {
-	const char *method;
-	const char *path;               /* decoded, without the query */
-	const char *authorization;      /* header value or NULL */
-	const char *last_event_id;      /* header value or NULL (SSE resume) */
-	const char *body;               /* may be NULL */
-	size_t body_len;
-	/* Value of a query argument, or NULL. */
-	const char *(*query)(void *ctx, const char *key);
-	void *query_ctx;
-};
 
 struct fw_api_ui;
 
@@ -61,10 +50,6 @@ void fw_api_upload_feed(struct fw_api_upload *up, const char *data, size_t len);
 void fw_api_upload_end(struct fw_api_upload *up, struct fw_api_response *resp);
 void fw_api_upload_abort(struct fw_api_upload *up);
 
-/* An IPv4/IPv6 address or CIDR with no host bits set; why says what is
- * wrong otherwise. */
-bool fw_api_address_valid(const char *text, char *why, size_t why_size);
-
 /* Fills resp (status always set). Never fails: errors are responses. */
 void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request *req,
 		  struct fw_api_response *resp);
@@ -72,9 +57,5 @@ void fw_api_route(const struct fw_api_context *ctx, const struct fw_api_request 
  * body is read: the token, a body. Both false when no route matches (the
  * answer is then 404 or 405, which needs neither). */
 void fw_api_route_needs(const char *method, const char *path, bool *token, bool *body);
-
-
-/* Names in URLs: [A-Za-z0-9_][A-Za-z0-9_.-]*, shorter than FW_NAME_MAX. */
-bool fw_api_name_valid(const char *name);
 
 #endif

@@ -13,7 +13,9 @@
 
 #include <jansson.h>
 
-#include "api/routes.h"
+#include "api/backend.h"
+#include "api/request.h"
+#include "api/response.h"
 
 void fw_api_rules_route(const struct fw_api_backend *be, const struct fw_api_request *req,
 			json_t *body, struct fw_api_response *resp);

@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "daemon/backend_internal.h"
-#include "daemon/daemon.h"
+#include "daemon/state.h"
 #include "daemon/event_log.h"
 #include "daemon/program_ext.h"
 #include "daemon/reconcile.h"

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 
-#include "daemon/daemon.h"
+#include "daemon/state.h"
 
 /* Fills d->backend with the daemon's calls and d as their context, and sets
  * up the state the backend keeps beside the registry. */

@@ -5,7 +5,7 @@
  * every program attached and filtering; a new daemon adopts them. Only
  * `enabled = false` or `flywall ebpf clean` removes them.
  */
-#include "daemon/daemon.h"
+#include "daemon/state.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "daemon/daemon.h"
+#include "daemon/state.h"
 
 /* After a configuration was applied (no lock held): for each program with
  * `rule` blocks, makes its live rule set exactly those; loads the `feed`

@@ -55,7 +55,7 @@ int fw_chain_xdp_sweep(const char *root, bool (*recorded)(int ifindex, uint32_t 
 		       void *ctx);
 /* Whether Flywall's chain root runs on the interface. */
 bool fw_chain_xdp_root_on(int ifindex);
-/* hook_xdp.c: the refusal naming the XDP program someone else left there. */
+/* The refusal naming the XDP program someone else left on the interface. */
 int fw_xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct fw_error *err);
 
 /* The ids of the programs at rec's hook point (interface, and direction for

@@ -18,34 +18,6 @@ static int xdp_link(int prog_fd, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Names the XDP program someone else left on the interface, so the user
- * knows what is in the way. */
-int fw_xdp_busy_error(const struct fw_prog_spec *spec, int ifindex, struct fw_error *err)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), id;
-	int fd;
-
-	bpf_xdp_query(ifindex, 0, &q);
-	id = q.prog_id ? q.prog_id : q.skb_prog_id ? q.skb_prog_id : q.drv_prog_id;
-	fd = id ? bpf_prog_get_fd_by_id(id) : -1;
-	if (fd >= 0) {
-		bpf_obj_get_info_by_fd(fd, &info, &len);
-		close(fd);
-	}
-	if (!spec->has_priority && fw_chain_xdp_root_on(ifindex))
-		return fw_error_set(err, EBUSY,
-				    "program %s: interface %s runs Flywall's XDP chain (program id %u, name %s) for blocks with a priority; "
-				    "give this block a priority to join it",
-				    spec->name, spec->interface, id, info.name);
-	return fw_error_set(err, EBUSY,
-			    "program %s: interface %s already has an XDP program (id %u, name %s) that Flywall did not attach; "
-			    "remove it first (ip link set dev %s xdp off)",
-			    spec->name, spec->interface, id, info.name[0] ? info.name : "?",
-			    spec->interface);
-}
-
 static int attach(const struct fw_prog_spec *spec, struct fw_object *o,
 		  const struct fw_hook_opts *opts, struct fw_attachment *a, struct fw_error *err)
 {

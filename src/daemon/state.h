@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon: holds the configuration in force and the registry of what runs,
- * applies the configuration file at start and on SIGHUP, serves the API, and
- * collects events. One lock serialises every change and every API call.
+ * The daemon's state, shared by its parts (daemon.c runs it; backend.c,
+ * blocklist.c, the rule plane and the extensions serve the API from it): the
+ * configuration in force, the registry of what runs, the API server, the
+ * events. One lock serialises every change and every API call.
  */
-#ifndef FLYWALL_DAEMON_DAEMON_H
-#define FLYWALL_DAEMON_DAEMON_H
+#ifndef FLYWALL_DAEMON_STATE_H
+#define FLYWALL_DAEMON_STATE_H
 
 #include <linux/types.h>
 #include <pthread.h>
