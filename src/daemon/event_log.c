@@ -164,6 +164,12 @@ static void on_event(const char *source, json_t *event, void *ctx)
 	pthread_mutex_unlock(&log->lock);
 }
 
+void fw_event_log_put(struct fw_event_log *log, json_t *event)
+{
+	if (log && event)
+		on_event("daemon", event, log);
+}
+
 static void *collector_thread(void *arg)
 {
 	struct fw_event_log *log = arg;

@@ -36,6 +36,10 @@ void fw_event_log_stop(struct fw_event_log *log);
  * programs (call with the daemon lock held, after every change). */
 void fw_event_log_sync(struct fw_event_log *log, struct fw_registry *reg);
 
+/* An event the daemon itself makes (an automatic block, say), numbered and
+ * kept like the programs' own: {"type", "program", ...}; event is borrowed. */
+void fw_event_log_put(struct fw_event_log *log, json_t *event);
+
 /* Events with seq >= since, at most max; *next is the seq to ask next. */
 json_t *fw_event_log_since(struct fw_event_log *log, uint64_t since, size_t max,
 			   uint64_t *next);

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "daemon/backend_internal.h"
+#include "daemon/event_log.h"
 #include "daemon/rules.h"
 #include "ebpf/args.h"
 #include "flywall/rules.h"
@@ -160,6 +161,22 @@ static json_int_t arg_int(json_t *args, const char *name)
 }
 
 /* Only the housekeeping thread reads and writes d->rules.autos. */
+/* The block as an event, beside the programs' own in GET /api/ebpf/events. */
+static void auto_block_event(struct fw_daemon *d, const char *program, const char *addr,
+			     json_int_t seconds, double rate, json_int_t pps)
+{
+	struct timespec now;
+	json_t *ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ev = json_pack("{s:s, s:I, s:s, s:s, s:I, s:f, s:I}", "type", "auto_block", "ts_ns",
+		       (json_int_t)now.tv_sec * 1000000000 + now.tv_nsec, "program", program,
+		       "address", addr, "expires_in", seconds, "pps", rate,
+		       "auto_block_pps", pps);
+	fw_event_log_put(d->events, ev);
+	json_decref(ev);
+}
+
 static void auto_block(struct fw_daemon *d, const char *program, int fd, json_int_t pps,
 		       json_int_t seconds)
 {
@@ -189,10 +206,11 @@ static void auto_block(struct fw_daemon *d, const char *program, int fd, json_in
 			continue;
 		format_addr(cur[i].key.addr, addr, sizeof(addr));
 		entry = json_pack("[{s:s, s:I}]", "address", addr, "expires_in", seconds);
-		if (fw_blocklist_add(d, program, entry, &err) == 0)
+		if (fw_blocklist_add(d, program, entry, &err) == 0) {
 			fw_info("%s: auto-blocked %s for %lld s: %.0f packets/s over auto_block_pps %lld",
 				program, addr, (long long)seconds, rate, (long long)pps);
-		else
+			auto_block_event(d, program, addr, seconds, rate, pps);
+		} else
 			fw_err_log("%s: cannot auto-block %s: %s", program, addr, err.msg);
 		fw_error_clear(&err);
 		json_decref(entry);

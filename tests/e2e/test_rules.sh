@@ -168,6 +168,9 @@ wait $FLOOD $GENTLE
 check_contains "the flooding peer was auto-blocked" "auto-blocked 10.77.0.3 for 60 s" "$(cat "$DAEMON_LOG")"
 check_contains "it is in the blocklist, with its expiry" "10.77.0.3" "$(cli blocklist list)"
 check_eq "the gentle peer was not" "" "$(grep 'auto-blocked 10.77.0.2' "$DAEMON_LOG")"
+check_eq "and an auto_block event says so" "10.77.0.3 60" \
+	"$(api "http://127.0.0.1:8080/api/ebpf/rates?events_since=0" |
+		jq -r '[.events[] | select(.type == "auto_block")][0] | "\(.address) \(.expires_in)"')"
 check "auto_block_pps=0 turns it off" cli update ddos_filter auto_block_pps=0
 
 # ---- feeds -------------------------------------------------------------------
