@@ -4,7 +4,8 @@
 # its page from a small HTTP server in the firewall namespace; a spoofed SYN
 # flood is answered with cookies (the counter rises by the flood) and leaves
 # no conntrack entry behind; flows conntrack knows pass untouched; a bad
-# cookie is dropped and counted.
+# cookie is dropped and counted; a client reopening a tuple the server holds
+# in TIME-WAIT, which conntrack has forgotten, is let through to the stack.
 . "$(dirname "$0")/lib.sh"
 
 PORT=8000   # the API has 8080
@@ -69,7 +70,7 @@ check_daemon_starts "daemon starts with syn_guard on eth0" "$T_TMP/sg.hcl"
 
 # counter NAME: syn_guard's counter of that index, summed over CPUs
 declare -A IDX=([pass]=0 [pass_established]=1 [syn_answered]=2 [cookie_valid]=3
-	[cookie_invalid]=4 [syn_to_stack]=5 [drop_malformed]=6)
+	[cookie_invalid]=4 [syn_to_stack]=5 [drop_malformed]=6 [pass_time_wait]=10)
 counter() {
 	flywall_fw ebpf stats syn_guard --json | jq ".counters.syn_guard_counters[${IDX[$1]}]"
 }
@@ -152,3 +153,22 @@ sleep 0.2
 check_eq "an ACK with a bad cookie is dropped and counted" $((invalid0 + 1)) "$(counter cookie_invalid)"
 check_eq "and never reached the server's stack (no RST sent for it)" "" \
 	"$(in_fw conntrack -L -s "$LAB_PEER_IP" -p tcp --sport 45678 2>/dev/null)"
+
+# A tuple the server holds in TIME-WAIT (HTTP/1.0: the server closes first),
+# which conntrack has forgotten (flushed here; also expired, a full table, or
+# conntrack turned on later): the client's next SYN from the same port must
+# reach the stack, which reopens the tuple through TIME-WAIT. Answered with a
+# cookie, its ACK would land on the TIME-WAIT socket and the request hang.
+TW_PORT=45100
+tw0=$(counter pass_time_wait)
+check_eq "a request from source port $TW_PORT gets its page" "hello through the cookies" \
+	"$(fetch --local-port "$TW_PORT" "http://$LAB_FW_IP:$PORT/index.html")"
+check_eq "the server holds that tuple in TIME-WAIT" 1 \
+	"$(in_fw ss -Htan state time-wait "( sport = :$PORT and dport = :$TW_PORT )" | wc -l)"
+in_fw conntrack -F >/dev/null 2>&1
+check_eq "conntrack has forgotten the flow" "" \
+	"$(in_fw conntrack -L -p tcp --sport "$TW_PORT" 2>/dev/null)"
+check_eq "the same source port again, within TIME-WAIT: the page" "hello through the cookies" \
+	"$(fetch --local-port "$TW_PORT" "http://$LAB_FW_IP:$PORT/index.html")"
+check_eq "its SYN went to the stack as one on a TIME-WAIT tuple (pass_time_wait)" \
+	$((tw0 + 1)) "$(counter pass_time_wait)"
