@@ -237,12 +237,11 @@ EOF
 # time, each from a source port of its own, never used before in this run:
 # as many different clients would. The server keeps the connections an
 # earlier case closed in TIME-WAIT (60 s), and conntrack is flushed between
-# cases: a new connection on such a 4-tuple would, with syn_guard, get a
-# cookie whose ACK lands on the TIME-WAIT socket instead of the listener and
-# hang (measured: 15 % of the requests of a case after two others). With
-# conntrack's own memory of the closed flow (TIME_WAIT, 120 s) syn_guard
-# passes such a SYN to the stack; the bench's flush is what removes it.
-# Ephemeral ports would hit those tuples; distinct ports do not.
+# cases: a new connection on such a 4-tuple goes through the stack's
+# TIME-WAIT handling (syn_guard passes such a SYN, pass_time_wait; before it
+# did, it answered with a cookie whose ACK the TIME-WAIT socket swallowed:
+# 15 % of the requests of a case after two others hung). Distinct ports keep
+# the cases apart all the same.
 # Prints "completed seconds p50_ms p99_ms errors" (errors: the
 # failures by kind, e.g. TimeoutError:3,ConnectionResetError:2, or -).
 client() {

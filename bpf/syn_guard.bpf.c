@@ -6,7 +6,8 @@
  * of the interface (XDP_TX): no socket, no request, no conntrack entry. The
  * client's ACK is checked here and handed to the stack, which builds the
  * connection from the cookie (net.ipv4.tcp_syncookies = 2). Flows conntrack
- * knows pass untouched. Policy, args, counters and the sysctls it needs:
+ * knows pass untouched, and so does a SYN on a 4-tuple the stack holds in
+ * TIME-WAIT. Policy, args, counters and the sysctls it needs:
  * docs/programs.md#syn_guard.
  *
  * The cookie also carries the client's TCP options the way the kernel's own
@@ -101,6 +102,7 @@ enum flywall_counters__syn_guard_counters {
 	syn_guard_counters__pass__other_flags = FW_SG_PASS_OTHER_FLAGS,
 	syn_guard_counters__pass__error = FW_SG_ERROR,
 	syn_guard_counters__drop__syn_unanswerable = FW_SG_DROP_SYN_UNANSWERABLE,
+	syn_guard_counters__pass__time_wait = FW_SG_PASS_TIME_WAIT,
 };
 FLYWALL_COUNTER_NAMES(syn_guard_counters);
 
@@ -153,36 +155,63 @@ static __always_inline bool stack_syn_due(int slot, bool v6)
 	return __sync_val_compare_and_swap(last, old, now) == old;
 }
 
-/* 1: conntrack has a confirmed entry for the flow, 0: none, -1: lookup failed. */
-static __always_inline int conntracked(struct xdp_md *ctx, void *l3, bool v6, struct tcphdr *th)
+/* The flow's 4-tuple as the conntrack and socket lookups take it; returns
+ * its size. Built once, for both. */
+static __always_inline __u32 flow_tuple(void *l3, bool v6, struct tcphdr *th,
+					struct bpf_sock_tuple *tuple)
 {
 	struct iphdr *ip4 = l3;
 	struct ipv6hdr *ip6 = l3;
-	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = PROTO_TCP };
-	struct bpf_sock_tuple tuple = {};
-	struct nf_conn *ct;
-	__u32 size;
-	int found;
 
 	if (!v6) {
-		tuple.ipv4.saddr = ip4->saddr;
-		tuple.ipv4.daddr = ip4->daddr;
-		tuple.ipv4.sport = th->source;
-		tuple.ipv4.dport = th->dest;
-		size = sizeof(tuple.ipv4);
-	} else {
-		__builtin_memcpy(tuple.ipv6.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(tuple.ipv6.daddr, &ip6->daddr, 16);
-		tuple.ipv6.sport = th->source;
-		tuple.ipv6.dport = th->dest;
-		size = sizeof(tuple.ipv6);
+		tuple->ipv4.saddr = ip4->saddr;
+		tuple->ipv4.daddr = ip4->daddr;
+		tuple->ipv4.sport = th->source;
+		tuple->ipv4.dport = th->dest;
+		return sizeof(tuple->ipv4);
 	}
-	ct = bpf_xdp_ct_lookup(ctx, &tuple, size, &opts, sizeof(opts));
+	__builtin_memcpy(tuple->ipv6.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(tuple->ipv6.daddr, &ip6->daddr, 16);
+	tuple->ipv6.sport = th->source;
+	tuple->ipv6.dport = th->dest;
+	return sizeof(tuple->ipv6);
+}
+
+/* 1: conntrack has a confirmed entry for the flow, 0: none, -1: lookup failed. */
+static __always_inline int conntracked(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+				       __u32 size)
+{
+	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = PROTO_TCP };
+	struct nf_conn *ct;
+	int found;
+
+	ct = bpf_xdp_ct_lookup(ctx, tuple, size, &opts, sizeof(opts));
 	if (!ct)
 		return opts.error == -2 /* ENOENT */ ? 0 : -1;
 	found = (ct->status & IPS_CONFIRMED) != 0;
 	bpf_ct_release(ct);
 	return found;
+}
+
+/*
+ * Whether the stack holds the flow's 4-tuple in TIME-WAIT. A new SYN on it
+ * must reach the stack, which reopens the tuple through the TIME-WAIT socket
+ * (tcp_timewait_state_process); answered here, its cookie ACK would land on
+ * that socket, not on the listener, and the connection would hang. Conntrack
+ * normally still knows such a flow (its TIME_WAIT outlives TCP's), not after
+ * a flush, an expiry, a full table or when it was turned on later.
+ */
+static __always_inline bool in_time_wait(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+					 __u32 size)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(ctx, tuple, size, BPF_F_CURRENT_NETNS, 0);
+	bool time_wait;
+
+	if (!sk)
+		return false;
+	time_wait = sk->state == BPF_TCP_TIME_WAIT;
+	bpf_sk_release(sk);
+	return time_wait;
 }
 
 static __always_inline __u16 csum_fold(__u64 sum)
@@ -423,7 +452,7 @@ static __always_inline int answer_syn(struct xdp_md *ctx, bool v6, __u32 tcp_len
 
 /* A SYN of no known flow to guarded port slot `slot`. */
 static __always_inline int on_syn(struct xdp_md *ctx, void *l3, bool v6, struct tcphdr *th,
-				  int slot)
+				  int slot, struct bpf_sock_tuple *tuple, __u32 tuple_size)
 {
 	struct iphdr *ip4 = l3;
 	struct ipv6hdr *ip6 = l3;
@@ -443,6 +472,8 @@ static __always_inline int on_syn(struct xdp_md *ctx, void *l3, bool v6, struct 
 	l3_payload = v6 ? bpf_ntohs(ip6->payload_len) : bpf_ntohs(ip4->tot_len) - sizeof(*ip4);
 	if (l3_payload < tcp_len)
 		return count(XDP_DROP, FW_SG_DROP_MALFORMED);
+	if (in_time_wait(ctx, tuple, tuple_size))
+		return count(XDP_PASS, FW_SG_PASS_TIME_WAIT);
 	if (stack_syn_due(slot, v6))
 		return count(XDP_PASS, FW_SG_SYN_TO_STACK);
 	/* Room for the longest header, so that the cookie helper may be given
@@ -472,6 +503,8 @@ static __always_inline int guard(struct xdp_md *ctx)
 	struct iphdr *ip4;
 	struct ipv6hdr *ip6;
 	struct tcphdr *th;
+	struct bpf_sock_tuple tuple = {};
+	__u32 tuple_size;
 	int slot, known;
 	bool v6 = false;
 	void *l3;
@@ -515,13 +548,14 @@ static __always_inline int guard(struct xdp_md *ctx)
 	if (slot < 0)
 		return count(XDP_PASS, FW_SG_PASS);
 
-	known = conntracked(ctx, l3, v6, th);
+	tuple_size = flow_tuple(l3, v6, th, &tuple);
+	known = conntracked(ctx, &tuple, tuple_size);
 	if (known > 0)
 		return count(XDP_PASS, FW_SG_PASS_ESTABLISHED);
 	if (known < 0)
 		return count(XDP_PASS, FW_SG_ERROR);
 	if (th->syn && !th->ack)
-		return on_syn(ctx, l3, v6, th, slot);
+		return on_syn(ctx, l3, v6, th, slot, &tuple, tuple_size);
 	if (th->ack && !th->syn && !th->rst)
 		return on_ack(l3, v6, th);
 	return count(XDP_PASS, FW_SG_PASS_OTHER_FLAGS);

@@ -22,6 +22,7 @@ enum fw_sg_counter {
 	FW_SG_PASS_OTHER_FLAGS = 7,     /* no flow; neither a SYN nor an ACK to check */
 	FW_SG_ERROR = 8,                /* a helper failed: passed to the stack */
 	FW_SG_DROP_SYN_UNANSWERABLE = 9, /* SYN with IPv4 options or IPv6 extension headers */
+	FW_SG_PASS_TIME_WAIT = 10,      /* SYN on a 4-tuple the stack holds in TIME-WAIT */
 	FW_SG_COUNTER_MAX = 16,         /* size of `syn_guard_counters` */
 };
 

@@ -4,7 +4,8 @@
 # its page from a small HTTP server in the firewall namespace; a spoofed SYN
 # flood is answered with cookies (the counter rises by the flood) and leaves
 # no conntrack entry behind; flows conntrack knows pass untouched; a bad
-# cookie is dropped and counted.
+# cookie is dropped and counted; a client reopening a tuple the server holds
+# in TIME-WAIT, which conntrack has forgotten, is let through to the stack.
 . "$(dirname "$0")/lib.sh"
 
 PORT=8000   # the API has 8080
@@ -69,7 +70,7 @@ check_daemon_starts "daemon starts with syn_guard on eth0" "$T_TMP/sg.hcl"
 
 # counter NAME: syn_guard's counter of that index, summed over CPUs
 declare -A IDX=([pass]=0 [pass_established]=1 [syn_answered]=2 [cookie_valid]=3
-	[cookie_invalid]=4 [syn_to_stack]=5 [drop_malformed]=6)
+	[cookie_invalid]=4 [syn_to_stack]=5 [drop_malformed]=6 [pass_time_wait]=10)
 counter() {
 	flywall_fw ebpf stats syn_guard --json | jq ".counters.syn_guard_counters[${IDX[$1]}]"
 }
@@ -152,3 +153,49 @@ sleep 0.2
 check_eq "an ACK with a bad cookie is dropped and counted" $((invalid0 + 1)) "$(counter cookie_invalid)"
 check_eq "and never reached the server's stack (no RST sent for it)" "" \
 	"$(in_fw conntrack -L -s "$LAB_PEER_IP" -p tcp --sport 45678 2>/dev/null)"
+
+# A tuple the server holds in TIME-WAIT (HTTP/1.0: the server closes first),
+# which conntrack has forgotten (flushed here; also expired, a full table, or
+# conntrack turned on later): the client's next SYN from the same port must
+# reach the stack, which reopens the tuple through TIME-WAIT. Answered with a
+# cookie, its ACK would land on the TIME-WAIT socket and the request hang.
+TW_PORT=45100
+# GET from source port TW_PORT, read to the server's FIN, then close: the
+# server (HTTP/1.0) closes first and keeps the tuple in TIME-WAIT (curl may
+# close first once it has Content-Length bytes, and then the client holds it)
+get_from_tw_port() {
+	in_peer python3 - "$LAB_FW_IP" "$PORT" "$TW_PORT" <<'PY'
+import socket, sys
+host, port, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.settimeout(5)
+s.bind(("", sport))
+try:
+    s.connect((host, port))
+    s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    data = b""
+    while chunk := s.recv(4096):
+        data += chunk
+    print(data.split(b"\r\n\r\n", 1)[-1].decode().strip())
+except OSError as e:
+    print(type(e).__name__)
+s.close()
+PY
+}
+server_time_wait() { in_fw ss -Htan state time-wait "( sport = :$PORT and dport = :$TW_PORT )" | wc -l; }
+tw0=$(counter pass_time_wait)
+check_eq "a request from source port $TW_PORT gets its page" "hello through the cookies" \
+	"$(get_from_tw_port)"
+for ((i = 0; i < 20; i++)); do
+	[ "$(server_time_wait)" = 1 ] && break
+	sleep 0.1
+done
+check_eq "the server holds that tuple in TIME-WAIT" 1 "$(server_time_wait)"
+in_fw conntrack -F >/dev/null 2>&1
+check_eq "conntrack has forgotten the flow" "" \
+	"$(in_fw conntrack -L -p tcp --sport "$TW_PORT" 2>/dev/null)"
+check_eq "the same source port again, within TIME-WAIT: the page" "hello through the cookies" \
+	"$(get_from_tw_port)"
+check_eq "its SYN went to the stack as one on a TIME-WAIT tuple (pass_time_wait)" \
+	$((tw0 + 1)) "$(counter pass_time_wait)"
