@@ -116,6 +116,30 @@ static int snap_publish(struct snap_writer *w, json_t *m, struct fw_error *err)
 	return 0;
 }
 
+/*
+ * Publishes one page's entries as {"op", "id", key: name, "entries"} (takes
+ * entries; an empty page publishes nothing), then moves *cursor to the page's
+ * next one (NULL after the last) and frees the page.
+ */
+static int publish_page(struct snap_writer *w, const char *op, const char *key,
+			const char *name, json_t *entries, json_t *page, char **cursor,
+			struct fw_error *err)
+{
+	const char *next = json_string_value(json_object_get(page, "next_cursor"));
+	int ret = 0;
+
+	w->entries += json_array_size(entries);
+	if (json_array_size(entries))
+		ret = snap_publish(w, json_pack("{s:s, s:s, s:s, s:o}", "op", op, "id", w->id,
+						key, name, "entries", entries), err);
+	else
+		json_decref(entries);
+	free(*cursor);
+	*cursor = next ? strdup(next) : NULL;
+	json_decref(page);
+	return ret;
+}
+
 /* One program's shared blocklist entries, in pages. A program that has no
  * blocklist (not a ddos_filter) has nothing to write. */
 static int snap_blocklist(struct snap_writer *w, const char *program, struct fw_error *err)
@@ -127,7 +151,6 @@ static int snap_blocklist(struct snap_writer *w, const char *program, struct fw_
 	do {
 		struct fw_error e = { 0 };
 		json_t *page = NULL, *entries, *item;
-		const char *next;
 		size_t i;
 
 		if (C.local->blocklist_page(C.local->ctx, program, cursor, SNAP_PAGE, &page, &e)) {
@@ -143,16 +166,7 @@ static int snap_blocklist(struct snap_writer *w, const char *program, struct fw_
 				json_array_append_new(entries, json_pack("[s, I]", a, (json_int_t)(
 					json_is_integer(left) ? now + json_integer_value(left) : 0)));
 		}
-		w->entries += json_array_size(entries);
-		if (json_array_size(entries))
-			ret = snap_publish(w, json_pack("{s:s, s:s, s:s, s:o}", "op", "snap_add",
-						"id", w->id, "program", program, "entries", entries), err);
-		else
-			json_decref(entries);
-		next = json_string_value(json_object_get(page, "next_cursor"));
-		free(cursor);
-		cursor = next ? strdup(next) : NULL;
-		json_decref(page);
+		ret = publish_page(w, "snap_add", "program", program, entries, page, &cursor, err);
 	} while (cursor && !ret);
 	free(cursor);
 	return ret;
@@ -167,23 +181,13 @@ static int snap_allowlist(struct snap_writer *w, const char *program, struct fw_
 	do {
 		struct fw_error e = { 0 };
 		json_t *page = NULL, *entries;
-		const char *next;
 
 		if (C.local->map_data(C.local->ctx, map, cursor, 0, SNAP_PAGE, &page, &e)) {
 			fw_error_clear(&e);
 			break;
 		}
 		entries = json_incref(json_object_get(page, "entries"));
-		w->entries += json_array_size(entries);
-		if (json_array_size(entries))
-			ret = snap_publish(w, json_pack("{s:s, s:s, s:s, s:o}", "op", "snap_map",
-						"id", w->id, "map", map, "entries", entries), err);
-		else
-			json_decref(entries);
-		next = json_string_value(json_object_get(page, "next_cursor"));
-		free(cursor);
-		cursor = next ? strdup(next) : NULL;
-		json_decref(page);
+		ret = publish_page(w, "snap_map", "map", map, entries, page, &cursor, err);
 	} while (cursor && !ret);
 	free(cursor);
 	return ret;
