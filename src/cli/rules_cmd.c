@@ -66,6 +66,21 @@ static int take_program(int *argc, char **argv, const char **program, const char
 	return 0;
 }
 
+/* The common options (fw_client_init), then the command's own words: *argv
+ * moves to them (NULL-ended), *argc counts them, "program P" taken out. */
+static int begin(struct fw_client *cl, int *argc, char ***argv, const char **program,
+		 const char *cmd, const char *args)
+{
+	int first, ret = fw_client_init(cl, *argc, *argv, &first);
+
+	if (ret)
+		return ret;
+	*argv += first;
+	for (*argc = 0; (*argv)[*argc]; (*argc)++)
+		;
+	return take_program(argc, *argv, program, cmd, args);
+}
+
 static int rules_path(struct fw_client *cl, char *path, const char *program, const char *rule)
 {
 	char escaped[PATH_LEN];
@@ -93,15 +108,10 @@ int fw_cmd_ebpf_rules_list(int argc, char **argv)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *out = NULL, *r;
-	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	int ret;
 	size_t i;
 
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, "rules list", args);
+	ret = begin(&cl, &argc, &argv, &program, "rules list", args);
 	if (!ret && argc)
 		ret = fw_client_usage_word("rules list", args, "unexpected argument", argv[0]);
 	if (!ret)
@@ -147,14 +157,9 @@ int fw_cmd_ebpf_rules_add(int argc, char **argv)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *body, *out = NULL;
-	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	int ret;
 
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, "rules add", args);
+	ret = begin(&cl, &argc, &argv, &program, "rules add", args);
 	if (ret)
 		return ret;
 	if (argc < 2)
@@ -216,14 +221,9 @@ int fw_cmd_ebpf_rules_del(int argc, char **argv)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *out = NULL;
-	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	int ret;
 
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, "rules del", args);
+	ret = begin(&cl, &argc, &argv, &program, "rules del", args);
 	if (ret)
 		return ret;
 	if (argc != 1)
@@ -250,14 +250,9 @@ int fw_cmd_ebpf_mode(int argc, char **argv)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *out = NULL, *a;
-	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	int ret;
 
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, "mode", args);
+	ret = begin(&cl, &argc, &argv, &program, "mode", args);
 	if (ret)
 		return ret;
 	if (fw_client_path(path, sizeof(path), "/api/ebpf/programs/", program, ""))
@@ -308,15 +303,10 @@ static int feeds_cmd(int argc, char **argv, bool reload)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *out = NULL, *f, *e;
-	int first, ret = fw_client_init(&cl, argc, argv, &first);
+	int ret;
 	size_t i, j;
 
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, cmd, args);
+	ret = begin(&cl, &argc, &argv, &program, cmd, args);
 	if (!ret && argc)
 		ret = fw_client_usage_word(cmd, args, "unexpected argument", argv[0]);
 	if (ret)
@@ -374,7 +364,7 @@ int fw_cmd_ebpf_top(int argc, char **argv)
 	struct fw_client cl;
 	char path[PATH_LEN];
 	json_t *out = NULL, *t;
-	int first, n = 0, ret;
+	int n = 0, ret;
 	size_t i;
 
 	for (int a = 0; a < argc; a++) {
@@ -387,13 +377,7 @@ int fw_cmd_ebpf_top(int argc, char **argv)
 	}
 	argv[n] = NULL;
 	argc = n;
-	ret = fw_client_init(&cl, argc, argv, &first);
-	if (ret)
-		return ret;
-	argv += first;
-	for (argc = 0; argv[argc]; argc++)
-		;
-	ret = take_program(&argc, argv, &program, "top", args);
+	ret = begin(&cl, &argc, &argv, &program, "top", args);
 	if (ret)
 		return ret;
 	if (argc == 2 && !strcmp(argv[0], "limit"))
